@@ -1,0 +1,58 @@
+"""Environment configuration: strict pydantic models and the loader that reports errors."""
+
+from .addons import AddonsConfig, CoreDnsConfig, ExternalDnsConfig, VpcCniConfig
+from .base import LOG_RETENTION_DAYS
+from .cluster import SUPPORTED_KUBERNETES_VERSIONS, ClusterConfig, EndpointConfig, LoggingConfig
+from .compute import (
+    AMI_TYPES,
+    AutoModeConfig,
+    ComputeConfig,
+    FargateConfig,
+    KarpenterConfig,
+    NodeGroupConfig,
+    instance_architecture,
+)
+from .environment import EnvironmentConfig, LifecycleConfig, TagsConfig
+from .identity import ACCESS_POLICIES, AccessConfig, PolicyStatementConfig, WorkloadIdentityConfig
+from .loader import ConfigError, load_config, load_configs
+from .network import ENDPOINTS_NODES_NEED, FlowLogsConfig, NetworkConfig
+from .security import EnhancedScanningConfig, GuardDutyConfig, RegistryConfig, SecurityConfig
+from .workloads import DemoWorkloadConfig, WorkloadsConfig
+
+__all__ = [
+    "ACCESS_POLICIES",
+    "AMI_TYPES",
+    "ENDPOINTS_NODES_NEED",
+    "LOG_RETENTION_DAYS",
+    "SUPPORTED_KUBERNETES_VERSIONS",
+    "AccessConfig",
+    "AddonsConfig",
+    "AutoModeConfig",
+    "ClusterConfig",
+    "ComputeConfig",
+    "ConfigError",
+    "CoreDnsConfig",
+    "DemoWorkloadConfig",
+    "EndpointConfig",
+    "EnhancedScanningConfig",
+    "EnvironmentConfig",
+    "ExternalDnsConfig",
+    "FargateConfig",
+    "FlowLogsConfig",
+    "GuardDutyConfig",
+    "KarpenterConfig",
+    "LifecycleConfig",
+    "LoggingConfig",
+    "NetworkConfig",
+    "NodeGroupConfig",
+    "PolicyStatementConfig",
+    "RegistryConfig",
+    "SecurityConfig",
+    "TagsConfig",
+    "VpcCniConfig",
+    "WorkloadIdentityConfig",
+    "WorkloadsConfig",
+    "instance_architecture",
+    "load_config",
+    "load_configs",
+]

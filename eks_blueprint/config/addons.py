@@ -1,0 +1,224 @@
+"""The `addons:` section: EKS managed add-ons and Helm add-ons.
+
+Versions default to the pins in eks_blueprint/addons/versions.py for the cluster's
+Kubernetes version; an explicit `version` must be listed there for that Kubernetes version
+(checked in EnvironmentConfig, which knows cluster.version).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ..addons.versions import AddonName
+from .base import StrictModel
+
+HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class ManagedAddonConfig(StrictModel):
+    """An EKS managed add-on that is always installed."""
+
+    version: str | None = None
+    """Add-on version, e.g. v1.20.4-eksbuild.2. Default: the version pinned for the cluster's
+    Kubernetes version in eks_blueprint/addons/versions.py."""
+
+
+class OptionalAddonConfig(ManagedAddonConfig):
+    """An EKS managed add-on that an environment can switch off."""
+
+    enabled: bool = True
+    """Install the add-on. Default: on."""
+
+
+class OffByDefaultAddonConfig(ManagedAddonConfig):
+    """An EKS managed add-on that an environment can switch on."""
+
+    enabled: bool = False
+    """Install the add-on. Default: off."""
+
+
+class VpcCniConfig(ManagedAddonConfig):
+    """The Amazon VPC CNI: prefix delegation and network policies are always on."""
+
+    pod_eni: bool = False
+    """ENABLE_POD_ENI: security groups for pods (trunk ENIs). Default: off."""
+
+
+class Toleration(StrictModel):
+    """A Kubernetes toleration for CoreDNS pods."""
+
+    key: str = Field(min_length=1, max_length=253)
+    """Taint key, e.g. CriticalAddonsOnly."""
+    operator: Literal["Exists", "Equal"] = "Exists"
+    """Exists (any value) or Equal (value must match). Default: Exists."""
+    value: str | None = None
+    """Taint value; only with operator Equal."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    """Taint effect to tolerate. Default: all effects."""
+
+    @model_validator(mode="after")
+    def _value_needs_equal(self) -> Toleration:
+        if self.operator == "Exists" and self.value is not None:
+            raise ValueError("value is set but operator is 'Exists'; use operator: Equal")
+        if self.operator == "Equal" and self.value is None:
+            raise ValueError("operator 'Equal' needs a value")
+        return self
+
+
+class CoreDnsAutoscalingConfig(StrictModel):
+    """The CoreDNS add-on's own autoscaler (configuration value autoScaling)."""
+
+    enabled: bool = False
+    """Scale CoreDNS with the cluster size. Default: off (fixed `replicas`)."""
+    min_replicas: int = Field(default=2, ge=1, le=1000)
+    """Lower bound. Default: 2."""
+    max_replicas: int = Field(default=10, ge=1, le=1000)
+    """Upper bound. Default: 10."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CoreDnsAutoscalingConfig:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) > max_replicas ({self.max_replicas})"
+            )
+        return self
+
+
+class CoreDnsConfig(ManagedAddonConfig):
+    """Cluster DNS."""
+
+    replicas: int = Field(default=2, ge=1, le=100)
+    """CoreDNS replicas when autoscaling is off. Default: 2 (one per AZ failure)."""
+    autoscaling: CoreDnsAutoscalingConfig = CoreDnsAutoscalingConfig()
+    """Autoscaling by the add-on. Default: off."""
+    tolerations: list[Toleration] = Field(default_factory=list)
+    """Extra tolerations, e.g. for a tainted system node group. Default: none."""
+    compute_type: Literal["ec2", "fargate"] = "ec2"
+    """`fargate` when the cluster has no node group, so CoreDNS runs on a Fargate profile
+    (configuration value computeType: Fargate). Default: ec2."""
+
+
+class LoadBalancerControllerConfig(StrictModel):
+    """AWS Load Balancer Controller (Helm): ALB for Ingress, NLB for Services."""
+
+    enabled: bool = True
+    """Install the controller. Default: on."""
+    replicas: int = Field(default=2, ge=1, le=10)
+    """Controller replicas (a PodDisruptionBudget keeps one up). Default: 2."""
+
+
+class ExternalDnsConfig(StrictModel):
+    """external-dns (Helm), limited to one Route 53 hosted zone."""
+
+    enabled: bool = False
+    """Install external-dns. Default: off."""
+    hosted_zone_id: str | None = None
+    """The Route 53 hosted zone id (Z...) it may change. Required when enabled."""
+    domain: str | None = None
+    """The zone's domain, e.g. shop.example.com (domainFilters). Required when enabled."""
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone_id(cls, value: str | None) -> str | None:
+        if value is not None and not HOSTED_ZONE_ID.match(value):
+            raise ValueError("not a Route 53 hosted zone id; expected e.g. Z0123456789ABCDEFGHIJ")
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is not None and not DOMAIN.match(value):
+            raise ValueError("not a lower-case DNS domain; expected e.g. shop.example.com")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> ExternalDnsConfig:
+        if self.enabled and (self.hosted_zone_id is None or self.domain is None):
+            raise ValueError(
+                "enabled external-dns needs hosted_zone_id and domain, so it can only "
+                "change that one zone"
+            )
+        return self
+
+
+class CertManagerConfig(StrictModel):
+    """cert-manager (Helm)."""
+
+    enabled: bool = False
+    """Install cert-manager and its CRDs. Default: off."""
+
+
+#: Field of AddonsConfig -> the EKS managed add-on (AWS::EKS::Addon AddonName) it configures.
+MANAGED_ADDON_FIELDS: dict[str, AddonName] = {
+    "vpc_cni": "vpc-cni",
+    "kube_proxy": "kube-proxy",
+    "pod_identity_agent": "eks-pod-identity-agent",
+    "coredns": "coredns",
+    "ebs_csi_driver": "aws-ebs-csi-driver",
+    "metrics_server": "metrics-server",
+    "cloudwatch_observability": "amazon-cloudwatch-observability",
+    "snapshot_controller": "snapshot-controller",
+}
+
+
+class AddonsConfig(StrictModel):
+    """Cluster add-ons. Every managed add-on is pinned per Kubernetes version."""
+
+    vpc_cni: VpcCniConfig = VpcCniConfig()
+    """vpc-cni, with its own Pod Identity role. Always installed, before compute."""
+    kube_proxy: ManagedAddonConfig = ManagedAddonConfig()
+    """kube-proxy. Always installed, before compute."""
+    pod_identity_agent: ManagedAddonConfig = ManagedAddonConfig()
+    """eks-pod-identity-agent. Always installed, before compute (add-on roles need it)."""
+    coredns: CoreDnsConfig = CoreDnsConfig()
+    """coredns. Always installed."""
+    ebs_csi_driver: OptionalAddonConfig = OptionalAddonConfig()
+    """aws-ebs-csi-driver and the default gp3 encrypted StorageClass. Default: on."""
+    metrics_server: OptionalAddonConfig = OptionalAddonConfig()
+    """metrics-server (EKS community add-on), needed by HorizontalPodAutoscalers. Default: on."""
+    cloudwatch_observability: OptionalAddonConfig = OptionalAddonConfig()
+    """amazon-cloudwatch-observability (Container Insights). Default: on."""
+    snapshot_controller: OffByDefaultAddonConfig = OffByDefaultAddonConfig()
+    """snapshot-controller (CSI volume snapshots). Default: off."""
+    load_balancer_controller: LoadBalancerControllerConfig = LoadBalancerControllerConfig()
+    """AWS Load Balancer Controller. Default: on."""
+    external_dns: ExternalDnsConfig = ExternalDnsConfig()
+    """external-dns for one hosted zone. Default: off."""
+    cert_manager: CertManagerConfig = CertManagerConfig()
+    """cert-manager. Default: off."""
+
+    def version_overrides(self) -> dict[str, tuple[AddonName, str]]:
+        """Config field path -> (add-on name, explicit version), for the table check."""
+        out: dict[str, tuple[AddonName, str]] = {}
+        for field, addon in MANAGED_ADDON_FIELDS.items():
+            version = getattr(self, field).version
+            if version is not None:
+                out[f"addons.{field}.version"] = (addon, version)
+        return out
+
+    def installed(self) -> dict[AddonName, str | None]:
+        """The EKS managed add-ons this section installs -> explicit version (None: the pin).
+
+        The four the cluster cannot run without are always installed; the others only when
+        enabled. The Addons construct and `eks-blueprint-verify` both read this.
+        """
+        out: dict[AddonName, str | None] = {}
+        for field, addon in MANAGED_ADDON_FIELDS.items():
+            section = getattr(self, field)
+            if getattr(section, "enabled", True):
+                out[addon] = section.version
+        return out
+
+    @property
+    def needs_kubectl(self) -> bool:
+        """True when a chart or manifest is applied, which needs the kubectl provider."""
+        return (
+            self.ebs_csi_driver.enabled
+            or self.load_balancer_controller.enabled
+            or self.external_dns.enabled
+            or self.cert_manager.enabled
+        )

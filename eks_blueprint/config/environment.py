@@ -1,0 +1,192 @@
+"""The root model: one environment file, e.g. config/prod.yaml."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator, model_validator
+
+from ..addons.versions import resolve_addon_version
+from .addons import AddonsConfig
+from .base import StrictModel
+from .cluster import ClusterConfig
+from .compute import ComputeConfig
+from .identity import AccessConfig, WorkloadIdentityConfig, check_access, check_workload_identities
+from .network import ENDPOINTS_NODES_NEED, NetworkConfig
+from .security import SecurityConfig
+from .workloads import WorkloadsConfig, is_mutable_reference
+
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
+class TagsConfig(StrictModel):
+    """Tags applied to every resource of the environment (plus `environment: <name>`)."""
+
+    project: str = Field(min_length=1, max_length=256)
+    """Tag `project`."""
+    owner: str = Field(min_length=1, max_length=256)
+    """Tag `owner`: the team to call."""
+    cost_center: str = Field(min_length=1, max_length=256)
+    """Tag `cost-center`, for cost allocation."""
+    extra: dict[str, str] = Field(default_factory=dict)
+    """Further tags, key to value. Default: none."""
+
+
+class LifecycleConfig(StrictModel):
+    """What happens to stateful resources when a stack is deleted."""
+
+    retain_stateful_resources: bool = True
+    """Keep KMS keys and log groups (and, with later sections, ECR repositories) when their
+    stack is deleted. Default: true; dev sets false so it can be torn down."""
+    termination_protection: bool = True
+    """CloudFormation termination protection on every stack. Default: true."""
+
+
+class EnvironmentConfig(StrictModel):
+    """One deployable environment: where it goes, its network and its cluster."""
+
+    name: str
+    """Environment name: the CDK Stage name, stack name prefix and `environment` tag."""
+    account: str
+    """AWS account id, 12 digits, quoted."""
+    region: str
+    """AWS region, e.g. eu-west-1."""
+    availability_zones: list[str] = Field(min_length=3, max_length=3)
+    """Exactly three AZs of the region, named explicitly so synth needs no lookup."""
+    tags: TagsConfig
+    """Cost-allocation and ownership tags."""
+    lifecycle: LifecycleConfig = LifecycleConfig()
+    """Retention and termination protection. Default: retain and protect."""
+    network: NetworkConfig
+    """The VPC."""
+    cluster: ClusterConfig
+    """The EKS control plane."""
+    access: list[AccessConfig] = Field(default_factory=list)
+    """Further EKS access entries (policy, scope, Kubernetes groups) beyond the
+    cluster.admins / cluster.viewers shorthand. Default: none."""
+    workload_identities: list[WorkloadIdentityConfig] = Field(default_factory=list)
+    """IAM roles for Kubernetes service accounts (Pod Identity or IRSA). Default: none."""
+    security: SecurityConfig = SecurityConfig()
+    """Account-level security services: GuardDuty and ECR. Default: GuardDuty existing,
+    no repositories."""
+    compute: ComputeConfig = ComputeConfig()
+    """Node groups, Karpenter, Fargate, Auto Mode. Default: none (a cluster without nodes)."""
+    addons: AddonsConfig = AddonsConfig()
+    """Cluster add-ons. Default: the core add-ons, EBS CSI, metrics-server, Container
+    Insights and the AWS Load Balancer Controller, at pinned versions."""
+    workloads: WorkloadsConfig = WorkloadsConfig()
+    """Workloads deployed by the platform. Default: none."""
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not ENV_NAME.match(value):
+            raise ValueError(
+                "environment names are 1-20 lower-case letters, digits or '-', starting "
+                "with a letter (they prefix stack names)"
+            )
+        return value
+
+    @field_validator("account")
+    @classmethod
+    def _valid_account(cls, value: str) -> str:
+        if not ACCOUNT_ID.match(value):
+            raise ValueError('an AWS account id is exactly 12 digits, quoted: "111122223333"')
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _valid_region(cls, value: str) -> str:
+        if not REGION.match(value):
+            raise ValueError("not an AWS region name; expected e.g. eu-west-1")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        """Production is recognised by its name, `prod` or `prod-<suffix>`: its file cannot
+        opt out of the stricter rules (pinned images and AMIs) by a flag."""
+        return self.name == "prod" or self.name.startswith("prod-")
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> EnvironmentConfig:
+        azs = self.availability_zones
+        if len(set(azs)) != 3:
+            raise ValueError(f"availability_zones must be 3 distinct zones, got {azs}")
+        foreign = [az for az in azs if not re.fullmatch(re.escape(self.region) + r"[a-z]", az)]
+        if foreign:
+            raise ValueError(
+                f"availability_zones {foreign} are not zones of region {self.region}; "
+                f"use names like {self.region}a"
+            )
+        if self.cluster.endpoint.access == "private":
+            missing = [e for e in ENDPOINTS_NODES_NEED if e not in self.network.interface_endpoints]
+            if missing:
+                raise ValueError(
+                    "cluster.endpoint.access is 'private' but network.interface_endpoints "
+                    f"lacks {', '.join(missing)}, which nodes need to pull images, get "
+                    "credentials and ship logs; add them to network.interface_endpoints"
+                )
+        check_workload_identities(list(self.workload_identities))
+        check_access(list(self.access), list(self.cluster.admins), list(self.cluster.viewers))
+        guardduty = self.security.guardduty
+        if guardduty.agent == "addon" and "guardduty-data" not in self.network.interface_endpoints:
+            raise ValueError(
+                "security.guardduty.agent is 'addon', so GuardDuty does not create its VPC "
+                "endpoint; add guardduty-data to network.interface_endpoints"
+            )
+        self._check_addons_and_workloads()
+        self._compute_rules()
+        return self
+
+    def _check_addons_and_workloads(self) -> None:
+        for path, (addon, version) in self.addons.version_overrides().items():
+            try:
+                resolve_addon_version(self.cluster.version, addon, version)
+            except ValueError as exc:
+                k8s = self.cluster.version
+                raise ValueError(f"{path} (cluster.version {k8s}): {exc}") from None
+        demo = self.workloads.demo
+        if demo.enabled and not self.addons.load_balancer_controller.enabled:
+            raise ValueError(
+                "workloads.demo.enabled needs addons.load_balancer_controller.enabled: its "
+                "Ingress is served by an ALB that the controller creates"
+            )
+        # Production runs only images that cannot change under it.
+        if demo.enabled and self.is_production and is_mutable_reference(demo.image):
+            raise ValueError(
+                f"workloads.demo.image {demo.image!r} is ':latest' or untagged, which prod "
+                "refuses; pin a version tag or a digest (@sha256:...)"
+            )
+
+    def _compute_rules(self) -> None:
+        """Compute rules that need the environment: its zones, whether it is prod, and the
+        add-ons that must agree with it."""
+        fargate_dns = self.compute.fargate is not None and self.compute.fargate.coredns
+        if fargate_dns != (self.addons.coredns.compute_type == "fargate"):
+            raise ValueError(
+                "compute.fargate.coredns and addons.coredns.compute_type disagree: CoreDNS "
+                "on Fargate needs both compute.fargate.coredns: true (its profile) and "
+                "addons.coredns.compute_type: fargate (so its pods are scheduled there)"
+            )
+        karpenter = self.compute.karpenter
+        if karpenter is None:
+            return
+        for i, pool in enumerate(karpenter.node_pools):
+            foreign = [z for z in pool.zones if z not in self.availability_zones]
+            if foreign:
+                raise ValueError(
+                    f"compute.karpenter.node_pools[{i}].zones {foreign} are not in "
+                    f"availability_zones {self.availability_zones}"
+                )
+        # The file that deploys prod must pin AMIs, whatever else it says, so that a new AMI
+        # reaches prod only through a reviewed deploy.
+        if self.is_production:
+            for i, node_class in enumerate(karpenter.node_classes):
+                if node_class.ami_alias.endswith("@latest"):
+                    raise ValueError(
+                        f"compute.karpenter.node_classes[{i}].ami_alias is "
+                        f"{node_class.ami_alias!r} in environment {self.name}: production "
+                        "pins its AMI (e.g. al2023@v20251112) so new AMIs arrive by review"
+                    )
