@@ -1,0 +1,273 @@
+"""IAM policies written for this project's Helm add-ons.
+
+The AWS Load Balancer Controller policy follows the permissions the controller documents
+(docs/install/iam_policy.json upstream), narrowed further: where upstream checks only that
+the `elbv2.k8s.aws/cluster` tag is present, this policy requires it to name THIS cluster,
+so one cluster's controller cannot change another cluster's load balancers.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+
+
+def load_balancer_controller_policy(
+    scope: Construct, id: str, *, cluster_name: str
+) -> iam.ManagedPolicy:
+    """The AWS Load Balancer Controller's permissions, limited to `cluster_name`'s resources."""
+    stack = Stack.of(scope)
+    region, account, partition = stack.region, stack.account, Aws.PARTITION
+    elb = f"arn:{partition}:elasticloadbalancing:{region}:{account}"
+    security_groups = f"arn:{partition}:ec2:{region}:{account}:security-group/*"
+    request_tag = f"aws:RequestTag/{CLUSTER_TAG}"
+    resource_tag = f"aws:ResourceTag/{CLUSTER_TAG}"
+    ours_requested = {"StringEquals": {request_tag: cluster_name}}
+    ours_existing = {"StringEquals": {resource_tag: cluster_name}}
+    lb_and_tg = [
+        f"{elb}:targetgroup/*/*",
+        f"{elb}:loadbalancer/net/*/*",
+        f"{elb}:loadbalancer/app/*/*",
+    ]
+    statements = [
+        iam.PolicyStatement(
+            sid="ServiceLinkedRole",
+            actions=["iam:CreateServiceLinkedRole"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
+            },
+        ),
+        # Discovery: Describe/Get/List calls have no resource-level permissions.
+        iam.PolicyStatement(
+            sid="Describe",
+            actions=[
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAddresses",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeTags",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeIpamPools",
+                "ec2:GetCoipPoolUsage",
+                "ec2:DescribeCoipPools",
+                "ec2:GetSecurityGroupsForVpc",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeTrustStores",
+                "elasticloadbalancing:DescribeCapacityReservation",
+                "acm:ListCertificates",
+                "acm:DescribeCertificate",
+                "iam:ListServerCertificates",
+                "iam:GetServerCertificate",
+                "cognito-idp:DescribeUserPoolClient",
+                "waf-regional:GetWebACL",
+                "waf-regional:GetWebACLForResource",
+                "wafv2:GetWebACL",
+                "wafv2:GetWebACLForResource",
+                "shield:GetSubscriptionState",
+                "shield:DescribeProtection",
+            ],
+            resources=["*"],
+        ),
+        # WAF and Shield association on the controller's load balancers (annotations).
+        iam.PolicyStatement(
+            sid="WafShield",
+            actions=[
+                "waf-regional:AssociateWebACL",
+                "waf-regional:DisassociateWebACL",
+                "wafv2:AssociateWebACL",
+                "wafv2:DisassociateWebACL",
+                "shield:CreateProtection",
+                "shield:DeleteProtection",
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="CreateSecurityGroup",
+            actions=["ec2:CreateSecurityGroup"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="TagNewSecurityGroup",
+            actions=["ec2:CreateTags"],
+            resources=[security_groups],
+            conditions={
+                "StringEquals": {
+                    "ec2:CreateAction": "CreateSecurityGroup",
+                    request_tag: cluster_name,
+                }
+            },
+        ),
+        iam.PolicyStatement(
+            sid="RetagOwnSecurityGroup",
+            actions=["ec2:CreateTags", "ec2:DeleteTags"],
+            resources=[security_groups],
+            conditions={
+                "Null": {request_tag: "true"},
+                "StringEquals": {resource_tag: cluster_name},
+            },
+        ),
+        # Upstream allows ingress rule changes on any security group (the node/cluster
+        # groups are not tagged by the controller); deletion only on its own groups.
+        iam.PolicyStatement(
+            sid="SecurityGroupRules",
+            actions=["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            resources=[security_groups],
+        ),
+        iam.PolicyStatement(
+            sid="DeleteOwnSecurityGroup",
+            actions=["ec2:DeleteSecurityGroup"],
+            resources=[security_groups],
+            conditions=ours_existing,
+        ),
+        iam.PolicyStatement(
+            sid="CreateLoadBalancer",
+            actions=[
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateTargetGroup",
+            ],
+            resources=["*"],
+            conditions=ours_requested,
+        ),
+        iam.PolicyStatement(
+            sid="ListenersAndRules",
+            actions=[
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteRule",
+            ],
+            resources=[
+                f"{elb}:loadbalancer/net/*/*",
+                f"{elb}:loadbalancer/app/*/*",
+                f"{elb}:listener/net/*/*/*",
+                f"{elb}:listener/app/*/*/*",
+                f"{elb}:listener-rule/net/*/*/*",
+                f"{elb}:listener-rule/app/*/*/*",
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="RetagOwnLoadBalancer",
+            actions=["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            resources=lb_and_tg,
+            conditions={
+                "Null": {request_tag: "true"},
+                "StringEquals": {resource_tag: cluster_name},
+            },
+        ),
+        iam.PolicyStatement(
+            sid="TagListeners",
+            actions=["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            resources=[
+                f"{elb}:listener/net/*/*/*",
+                f"{elb}:listener/app/*/*/*",
+                f"{elb}:listener-rule/net/*/*/*",
+                f"{elb}:listener-rule/app/*/*/*",
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="TagOnCreate",
+            actions=["elasticloadbalancing:AddTags"],
+            resources=lb_and_tg,
+            conditions={
+                "StringEquals": {
+                    "elasticloadbalancing:CreateAction": [
+                        "CreateTargetGroup",
+                        "CreateLoadBalancer",
+                    ],
+                    request_tag: cluster_name,
+                }
+            },
+        ),
+        iam.PolicyStatement(
+            sid="ModifyOwnLoadBalancer",
+            actions=[
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyCapacityReservation",
+                "elasticloadbalancing:ModifyIpPools",
+            ],
+            resources=lb_and_tg,
+            conditions=ours_existing,
+        ),
+        iam.PolicyStatement(
+            sid="Targets",
+            actions=[
+                "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:DeregisterTargets",
+            ],
+            resources=[f"{elb}:targetgroup/*/*"],
+        ),
+        iam.PolicyStatement(
+            sid="ListenerSettings",
+            actions=[
+                "elasticloadbalancing:SetWebAcl",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:SetRulePriorities",
+            ],
+            resources=[
+                f"{elb}:loadbalancer/app/*/*",
+                f"{elb}:listener/net/*/*/*",
+                f"{elb}:listener/app/*/*/*",
+                f"{elb}:listener-rule/net/*/*/*",
+                f"{elb}:listener-rule/app/*/*/*",
+            ],
+        ),
+    ]
+    return iam.ManagedPolicy(
+        scope,
+        id,
+        description="AWS Load Balancer Controller, limited to load balancers of its cluster",
+        statements=statements,
+    )
+
+
+def external_dns_policy(scope: Construct, id: str, *, hosted_zone_id: str) -> iam.ManagedPolicy:
+    """external-dns may change records in ONE hosted zone; listing zones has no resource."""
+    zone = f"arn:{Aws.PARTITION}:route53:::hostedzone/{hosted_zone_id}"
+    return iam.ManagedPolicy(
+        scope,
+        id,
+        description=f"external-dns: change records in hosted zone {hosted_zone_id} only",
+        statements=[
+            iam.PolicyStatement(
+                sid="ChangeRecordsInZone",
+                actions=["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+                resources=[zone],
+            ),
+            iam.PolicyStatement(
+                sid="ListZones",
+                actions=["route53:ListHostedZones", "route53:ListTagsForResources"],
+                resources=["*"],
+            ),
+        ],
+    )

@@ -1,0 +1,117 @@
+"""Pinned versions of every add-on, per supported Kubernetes version.
+
+Synth makes no network lookups, so the versions EKS accepts are a table in the package. For
+each Kubernetes version and add-on, the FIRST entry is the pinned version that is deployed;
+any further entries are versions also known to work with that Kubernetes version, which an
+environment may choose explicitly (`addons.<name>.version`), e.g. to roll back.
+
+Taken: November 2026, from the Amazon EKS User Guide version tables and add-on release notes
+available offline to the author (see docs/addons.md). Refresh before relying on them:
+
+    aws eks describe-addon-versions --kubernetes-version 1.34 --addon-name vpc-cni \
+        --query 'addons[].addonVersions[0].addonVersion'
+
+(one call per add-on and Kubernetes version; the first result is the newest) and, for Helm
+charts, `helm search repo eks/aws-load-balancer-controller --versions`.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+#: The EKS managed add-ons this project installs (AWS::EKS::Addon AddonName).
+AddonName = Literal[
+    "vpc-cni",
+    "kube-proxy",
+    "coredns",
+    "eks-pod-identity-agent",
+    "aws-ebs-csi-driver",
+    "metrics-server",
+    "amazon-cloudwatch-observability",
+    "snapshot-controller",
+]
+ADDON_NAMES: Final[tuple[AddonName, ...]] = get_args(AddonName)
+
+#: Helm charts this project installs, by chart name.
+ChartName = Literal["aws-load-balancer-controller", "external-dns", "cert-manager"]
+
+
+def _same(versions: tuple[str, ...], k8s: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Add-ons whose builds do not depend on the Kubernetes minor version."""
+    return dict.fromkeys(k8s, versions)
+
+
+_ALL = ("1.32", "1.33", "1.34", "1.35")
+_VPC_CNI = _same(("v1.20.4-eksbuild.2", "v1.20.1-eksbuild.3"), _ALL)
+_POD_IDENTITY = _same(("v1.3.8-eksbuild.2", "v1.3.7-eksbuild.2"), _ALL)
+_EBS_CSI = _same(("v1.48.0-eksbuild.2", "v1.46.0-eksbuild.1"), _ALL)
+_METRICS = _same(("v0.8.0-eksbuild.2", "v0.7.2-eksbuild.4"), _ALL)
+_CLOUDWATCH = _same(("v4.4.0-eksbuild.1", "v4.1.0-eksbuild.1"), _ALL)
+_SNAPSHOT = _same(("v8.3.0-eksbuild.1", "v8.2.0-eksbuild.1"), _ALL)
+_KUBE_PROXY = {
+    "1.32": ("v1.32.6-eksbuild.12", "v1.32.3-eksbuild.7"),
+    "1.33": ("v1.33.3-eksbuild.10", "v1.33.0-eksbuild.2"),
+    "1.34": ("v1.34.0-eksbuild.5", "v1.34.0-eksbuild.2"),
+    "1.35": ("v1.35.0-eksbuild.2",),
+}
+_COREDNS = {
+    "1.32": ("v1.11.4-eksbuild.24", "v1.11.4-eksbuild.2"),
+    "1.33": ("v1.12.2-eksbuild.4", "v1.12.1-eksbuild.2"),
+    "1.34": ("v1.12.3-eksbuild.1",),
+    "1.35": ("v1.13.1-eksbuild.1",),
+}
+
+#: Kubernetes version -> add-on name -> versions (pinned first). Keys are the versions in
+#: eks_blueprint.config.cluster.SUPPORTED_KUBERNETES_VERSIONS; a test keeps them in step.
+ADDON_VERSIONS: Final[dict[str, dict[AddonName, tuple[str, ...]]]] = {
+    k8s: {
+        "vpc-cni": _VPC_CNI[k8s],
+        "kube-proxy": _KUBE_PROXY[k8s],
+        "coredns": _COREDNS[k8s],
+        "eks-pod-identity-agent": _POD_IDENTITY[k8s],
+        "aws-ebs-csi-driver": _EBS_CSI[k8s],
+        "metrics-server": _METRICS[k8s],
+        "amazon-cloudwatch-observability": _CLOUDWATCH[k8s],
+        "snapshot-controller": _SNAPSHOT[k8s],
+    }
+    for k8s in _ALL
+}
+
+#: Helm chart name -> (repository, pinned chart version). Charts of these versions support
+#: every Kubernetes version in ADDON_VERSIONS.
+CHARTS: Final[dict[ChartName, tuple[str, str]]] = {
+    # Chart 1.14.0 ships controller v2.14.0.
+    "aws-load-balancer-controller": ("https://aws.github.io/eks-charts", "1.14.0"),
+    "external-dns": ("https://kubernetes-sigs.github.io/external-dns/", "1.19.0"),
+    "cert-manager": ("https://charts.jetstack.io", "v1.18.2"),
+}
+
+
+def addon_versions(kubernetes_version: str, addon: AddonName) -> tuple[str, ...]:
+    """The versions of `addon` listed for `kubernetes_version`, pinned first.
+
+    Raises ValueError naming both when the table has no entry.
+    """
+    try:
+        return ADDON_VERSIONS[kubernetes_version][addon]
+    except KeyError:
+        raise ValueError(
+            f"the add-on version table has no {addon} for Kubernetes {kubernetes_version}; "
+            "add it to eks_blueprint/addons/versions.py"
+        ) from None
+
+
+def resolve_addon_version(
+    kubernetes_version: str, addon: AddonName, override: str | None = None
+) -> str:
+    """The version to deploy: `override` if the table lists it, else the pinned one."""
+    listed = addon_versions(kubernetes_version, addon)
+    if override is None:
+        return listed[0]
+    if override not in listed:
+        raise ValueError(
+            f"{addon} {override} is not listed for Kubernetes {kubernetes_version}; use one "
+            f"of {', '.join(listed)} or add it to eks_blueprint/addons/versions.py after "
+            "checking `aws eks describe-addon-versions`"
+        )
+    return override

@@ -1,0 +1,1 @@
+"""Workloads the platform deploys itself (the demo from the EKS overview talk)."""
