@@ -1,0 +1,43 @@
+"""AccountSecurityStack: account-level security services that outlive any cluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from eks_blueprint.config import EnvironmentConfig
+from eks_blueprint.registry import Registry
+from eks_blueprint.threat_detection import ThreatDetection
+
+from .identity_props import registry_props, threat_detection_props
+
+
+def has_account_security(config: EnvironmentConfig) -> bool:
+    """Whether the environment has anything for the security stack (an empty stack cannot
+    be deployed)."""
+    security = config.security
+    return (
+        security.guardduty.mode == "create"
+        or bool(security.registries)
+        or security.enhanced_scanning is not None
+    )
+
+
+class AccountSecurityStack(Stack):
+    """GuardDuty (mode create) and the ECR repositories of the environment's account."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, config: EnvironmentConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        security = config.security
+        self.threat_detection: ThreatDetection | None = None
+        self.registry: Registry | None = None
+        if security.guardduty.mode == "create":
+            self.threat_detection = ThreatDetection(
+                self, "ThreatDetection", props=threat_detection_props(config)
+            )
+        if security.registries or security.enhanced_scanning is not None:
+            self.registry = Registry(self, "Registry", props=registry_props(config))

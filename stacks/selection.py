@@ -1,0 +1,66 @@
+"""Which environment files to synthesise, and the context `python app.py` needs.
+
+Pure Python (no aws_cdk import), so that app.py can validate every selected file before
+jsii starts: an invalid file costs a fraction of a second and creates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from eks_blueprint.config import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_DIR / "config"
+
+
+def file_context(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """Context from cdk.json and cdk.context.json, as the CDK CLI would pass it.
+
+    `python app.py` (tests, benchmarks) is not run through the CLI, so without this it
+    would lose the feature flags and synthesise different templates than `cdk synth`.
+    """
+    context: dict[str, Any] = {}
+    for name in ("cdk.json", "cdk.context.json"):
+        path = project_dir / name
+        if path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            context.update(data.get("context", {}) if name == "cdk.json" else data)
+    return context
+
+
+def cli_context(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Context the CDK CLI passes to the app (`-c key=value`), read without creating an App.
+
+    The CLI sets CDK_CONTEXT_JSON, or names a file in CONTEXT_OVERFLOW_LOCATION_ENV when the
+    context is large. Reading it directly lets app.py validate the configs before any App
+    exists: an App created under the CLI creates cdk.out and synthesises at exit.
+    """
+    context: dict[str, Any] = {}
+    overflow = environ.get("CONTEXT_OVERFLOW_LOCATION_ENV")
+    if overflow and Path(overflow).exists():
+        context.update(json.loads(Path(overflow).read_text(encoding="utf-8")))
+    if environ.get("CDK_CONTEXT_JSON"):
+        context.update(json.loads(environ["CDK_CONTEXT_JSON"]))
+    return context
+
+
+def config_paths(env: str | None, config: str | None, config_dir: Path = CONFIG_DIR) -> list[Path]:
+    """`-c env=<name>` -> config/<name>.yaml; `-c config=<path>` -> that file; else all."""
+    if env and config:
+        raise ConfigError(["give either -c env=<name> or -c config=<path>, not both"])
+    if config:
+        return [Path(config)]
+    if env:
+        path = config_dir / f"{env}.yaml"
+        if not path.exists():
+            known = ", ".join(sorted(p.stem for p in config_dir.glob("*.yaml"))) or "none"
+            raise ConfigError([f"-c env={env}: no file {path}; environments: {known}"])
+        return [path]
+    paths = sorted(config_dir.glob("*.yaml"))
+    if not paths:
+        raise ConfigError([f"{config_dir}: no environment files (*.yaml)"])
+    return paths

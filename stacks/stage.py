@@ -1,0 +1,59 @@
+"""EnvironmentStage: one deployable environment, its stacks split by lifetime."""
+
+from __future__ import annotations
+
+from aws_cdk import Environment, Stage, Tags
+from constructs import Construct
+
+from eks_blueprint.config import EnvironmentConfig
+
+from .cluster_stack import ClusterStack
+from .network_stack import NetworkStack
+from .security_stack import AccountSecurityStack, has_account_security
+
+
+class EnvironmentStage(Stage):
+    """Stage `<env>` = NetworkStack -> ClusterStack, named `<env>-eks-network`, ...
+
+    The stage id is the environment name, so stack names carry it; construct ids inside the
+    stacks never do, so logical ids are the same in every environment.
+    """
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+        env = Environment(account=config.account, region=config.region)
+        super().__init__(scope, config.name, env=env)
+        tags = Tags.of(self)
+        tags.add("project", config.tags.project)
+        tags.add("environment", config.name)
+        tags.add("owner", config.tags.owner)
+        tags.add("cost-center", config.tags.cost_center)
+        for key, value in config.tags.extra.items():
+            tags.add(key, value)
+
+        protect = config.lifecycle.termination_protection
+        self.network_stack = NetworkStack(
+            self,
+            "Network",
+            config=config,
+            stack_name=f"{config.name}-eks-network",
+            description=f"eks_blueprint {config.name}: VPC, subnets, NAT, endpoints, flow logs",
+            termination_protection=protect,
+        )
+        self.cluster_stack = ClusterStack(
+            self,
+            "Cluster",
+            config=config,
+            network=self.network_stack.network,
+            stack_name=f"{config.name}-eks-cluster",
+            description=f"eks_blueprint {config.name}: EKS control plane",
+            termination_protection=protect,
+        )
+        if has_account_security(config):
+            self.security_stack = AccountSecurityStack(
+                self,
+                "Security",
+                config=config,
+                stack_name=f"{config.name}-eks-security",
+                description=f"eks_blueprint {config.name}: GuardDuty and ECR repositories",
+                termination_protection=protect,
+            )
