@@ -1,0 +1,46 @@
+"""EKS best-practice checks: a cdk-nag 3.x rule pack and a command line over templates.
+
+``EksBestPracticesChecks`` (the cdk-nag pack) is imported lazily, so that the pure rules
+and ``python -m eks_blueprint.nag`` never load ``aws_cdk`` or start jsii.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .engine import evaluate, evaluate_resource, findings_for
+from .model import Finding, Level, Rule, Status, Verdict
+from .rules import RULES, RULES_BY_TYPE
+from .template import ExportIndex, ResourceRef, TemplateView, Unresolved
+
+if TYPE_CHECKING:
+    from .pack import PACK_NAME, EksBestPracticesChecks
+
+_LAZY: dict[str, str] = {"EksBestPracticesChecks": "pack", "PACK_NAME": "pack"}
+
+__all__ = [
+    "PACK_NAME",
+    "RULES",
+    "RULES_BY_TYPE",
+    "EksBestPracticesChecks",
+    "ExportIndex",
+    "Finding",
+    "Level",
+    "ResourceRef",
+    "Rule",
+    "Status",
+    "TemplateView",
+    "Unresolved",
+    "Verdict",
+    "evaluate",
+    "evaluate_resource",
+    "findings_for",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)

@@ -1,0 +1,265 @@
+"""A read-only view of synthesized CloudFormation templates, for the EKS best-practice rules.
+
+Rules see plain CloudFormation data: a resource's ``Properties`` plus this view, which
+follows ``Ref``, ``Fn::GetAtt`` and ``Fn::ImportValue`` to other resources and renders
+strings built with ``Fn::Join`` / ``Fn::Sub``. Anything it cannot follow is reported as
+:class:`Unresolved` with a reason, so that rules can say so instead of guessing.
+
+This module is pure Python: it must not import ``aws_cdk`` (the command line stays jsii-free).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Stands in for a value that is only known at deploy time inside rendered strings.
+PLACEHOLDER = "${?}"
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A reference the view could not follow, and why (e.g. ``Fn::ImportValue 'x'``)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """A resource found by following a reference: which template, logical id and body."""
+
+    view: TemplateView
+    logical_id: str
+    resource: Mapping[str, Any]
+
+    @property
+    def type(self) -> str:
+        """The CloudFormation type, e.g. ``AWS::EC2::Subnet``."""
+        return str(self.resource.get("Type", ""))
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        """The resource's ``Properties`` (empty when absent)."""
+        props = self.resource.get("Properties")
+        return props if isinstance(props, Mapping) else {}
+
+
+@dataclass
+class ExportIndex:
+    """Exports of every template loaded together (one cloud assembly), by export name.
+
+    ``Fn::ImportValue`` is followed through it; a name not in the index stays unresolved.
+    """
+
+    exports: dict[str, tuple[TemplateView, Any]] = field(default_factory=dict)
+    stack_outputs: dict[tuple[str, str], tuple[TemplateView, Any]] = field(default_factory=dict)
+
+    def add(self, view: TemplateView, stack_name: str | None = None) -> None:
+        """Index the ``Outputs`` of ``view`` that carry an ``Export.Name`` literal, and, when
+        the deployed ``stack_name`` is known, every output by (stack name, output name) for
+        ``Fn::GetStackOutput`` (what aws-cdk-lib renders for cross-stack references)."""
+        outputs = view.template.get("Outputs")
+        if not isinstance(outputs, Mapping):
+            return
+        for output_name, output in outputs.items():
+            if not isinstance(output, Mapping):
+                continue
+            if stack_name is not None:
+                self.stack_outputs[(stack_name, str(output_name))] = (view, output.get("Value"))
+            export = output.get("Export")
+            name = export.get("Name") if isinstance(export, Mapping) else None
+            rendered = view.render(name) if name is not None else None
+            if rendered is not None and PLACEHOLDER not in rendered:
+                self.exports[rendered] = (view, output.get("Value"))
+
+
+class TemplateView:
+    """A read-only view of one stack template, with reference resolution.
+
+    ``name`` is used in findings (the stack name or template file). ``exports`` is shared by
+    all views of one assembly so that cross-stack references can be followed.
+    """
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        name: str = "template",
+        exports: ExportIndex | None = None,
+    ) -> None:
+        self.template = template
+        self.name = name
+        self.exports = exports if exports is not None else ExportIndex()
+        resources = template.get("Resources")
+        self.resources: Mapping[str, Mapping[str, Any]] = (
+            {k: v for k, v in resources.items() if isinstance(v, Mapping)}
+            if isinstance(resources, Mapping)
+            else {}
+        )
+
+    def __repr__(self) -> str:
+        return f"TemplateView({self.name!r}, {len(self.resources)} resources)"
+
+    def of_type(self, *types: str) -> Iterator[ResourceRef]:
+        """Yield the resources of the given CloudFormation types, in template order."""
+        for logical_id, resource in self.resources.items():
+            if resource.get("Type") in types:
+                yield ResourceRef(self, logical_id, resource)
+
+    def get(self, logical_id: str) -> ResourceRef | None:
+        """The resource with this logical id, or None."""
+        resource = self.resources.get(logical_id)
+        return None if resource is None else ResourceRef(self, logical_id, resource)
+
+    def deref(self, value: Any) -> ResourceRef | Unresolved:
+        """Follow ``Ref`` / ``Fn::GetAtt`` / ``Fn::ImportValue`` to the resource they name.
+
+        Literal ids (``subnet-0abc``, an ARN) and parameters point outside the template and
+        come back as :class:`Unresolved`.
+        """
+        if isinstance(value, Mapping) and len(value) == 1:
+            (fn, arg), = value.items()
+            if fn == "Ref" and isinstance(arg, str):
+                return self._local(arg, value)
+            if fn == "Fn::GetAtt":
+                target = _getatt_target(arg)
+                if target is not None:
+                    return self._local(target, value)
+            if fn == "Fn::ImportValue":
+                name = self.render(arg)
+                if name is None or PLACEHOLDER in name:
+                    return Unresolved(f"cannot resolve Fn::ImportValue with a computed name "
+                                      f"{json.dumps(arg)}")
+                found = self.exports.exports.get(name)
+                if found is None:
+                    return Unresolved(f"cannot resolve Fn::ImportValue '{name}': no template "
+                                      f"loaded with this one exports it")
+                exporter, exported = found
+                return exporter.deref(exported)
+            if fn == "Fn::GetStackOutput" and isinstance(arg, Mapping):
+                stack, output = arg.get("StackName"), arg.get("OutputName")
+                if not isinstance(stack, str) or not isinstance(output, str):
+                    return Unresolved(f"cannot resolve Fn::GetStackOutput {json.dumps(arg)}")
+                hit = self.exports.stack_outputs.get((stack, output))
+                if hit is None:
+                    return Unresolved(f"cannot resolve Fn::GetStackOutput {stack}.{output}: "
+                                      "that stack was not loaded with this one")
+                producer, produced = hit
+                return producer.deref(produced)
+        if isinstance(value, str):
+            return Unresolved(f"'{value}' is a literal id outside the template")
+        return Unresolved(f"cannot resolve {json.dumps(value, default=str)}")
+
+    def _local(self, logical_id: str, original: Any) -> ResourceRef | Unresolved:
+        found = self.get(logical_id)
+        if found is not None:
+            return found
+        parameters = self.template.get("Parameters")
+        if isinstance(parameters, Mapping) and logical_id in parameters:
+            return Unresolved(f"cannot resolve parameter '{logical_id}' (known at deploy time)")
+        return Unresolved(f"cannot resolve {json.dumps(original)}: "
+                          f"'{logical_id}' is not a resource of {self.name}")
+
+    def value(self, value: Any) -> Any:
+        """Replace references to ``Custom::AWSCDKCfnJson`` values by the JSON they hold.
+
+        CDK renders a token-keyed IAM condition (``CfnJson``) as
+        ``Fn::GetAtt [<CfnJson>, Value]``; the resource's ``Value`` is a JSON string built with
+        ``Fn::Join``. Other values are returned unchanged.
+        """
+        if isinstance(value, Mapping) and set(value) == {"Fn::GetAtt"}:
+            target = _getatt_target(value["Fn::GetAtt"])
+            found = self.get(target) if target else None
+            if found is not None and found.type == "Custom::AWSCDKCfnJson":
+                text = self.render(found.properties.get("Value"))
+                if text is not None:
+                    try:
+                        return json.loads(text)
+                    except ValueError:
+                        return value
+        return value
+
+    def render(self, value: Any) -> str | None:
+        """Render a string-valued expression, with :data:`PLACEHOLDER` for deploy-time parts.
+
+        Handles literals, ``Fn::Join``, ``Fn::Sub`` (kept as its template text, so
+        ``${AWS::Partition}`` stays visible), ``Ref`` / ``Fn::GetAtt`` (placeholders) and
+        numbers/booleans. Returns None for values that are not strings at all (lists, maps).
+        """
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return str(value)
+        if isinstance(value, Mapping) and len(value) == 1:
+            (fn, arg), = value.items()
+            if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+                sep, parts = arg
+                if isinstance(sep, str) and isinstance(parts, list):
+                    rendered = [self.render(p) for p in parts]
+                    return sep.join(PLACEHOLDER if r is None else r for r in rendered)
+            if fn == "Fn::Sub":
+                text = arg[0] if isinstance(arg, list) and arg else arg
+                return text if isinstance(text, str) else PLACEHOLDER
+            if fn in {"Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::Select", "Fn::If",
+                      "Fn::FindInMap", "Fn::GetAZs", "Fn::Base64", "Fn::Split"}:
+                return PLACEHOLDER
+        return None
+
+
+def _getatt_target(arg: Any) -> str | None:
+    """The logical id named by a ``Fn::GetAtt`` argument (list or ``"Id.Attr"`` form)."""
+    if isinstance(arg, list) and arg and isinstance(arg[0], str):
+        return arg[0]
+    if isinstance(arg, str) and "." in arg:
+        return arg.split(".", 1)[0]
+    return None
+
+
+def as_list(value: Any) -> list[Any]:
+    """A property that may be a single value or a list, as a list (None gives [])."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def as_bool(value: Any) -> bool | None:
+    """CloudFormation booleans may be ``true`` or ``"true"``; None when neither."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """CloudFormation integers may be numbers or numeric strings; None when neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def stack_name_for(template_path: str | Path) -> str | None:
+    """The deployed stack name of a template in a cloud assembly, from its manifest.json.
+
+    None for a template outside an assembly (a file made by another tool).
+    """
+    path = Path(template_path)
+    manifest = path.parent / "manifest.json"
+    try:
+        artifacts = json.loads(manifest.read_text(encoding="utf-8")).get("artifacts", {})
+    except (OSError, ValueError):
+        return None
+    for artifact in artifacts.values() if isinstance(artifacts, Mapping) else ():
+        props = artifact.get("properties", {}) if isinstance(artifact, Mapping) else {}
+        if isinstance(props, Mapping) and props.get("templateFile") == path.name:
+            name = props.get("stackName")
+            return str(name) if name else None
+    return None

@@ -1,0 +1,79 @@
+"""`eks-blueprint-review BASE HEAD`: the change-safety report of two synthesised assemblies.
+
+Exit codes: 0 report written; 1 bad input (missing directory, not a cloud assembly, bad
+arguments); 2 `--fail-on-replace` and a stateful resource would be replaced or deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from .assembly import AssemblyError, load_assembly
+from .diff import compare
+from .render import render_markdown
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_STATEFUL_RISK = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 1: exit 2 means "stateful resource at risk"."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="eks-blueprint-review",
+        description="Report what a change does to the infrastructure: resources added, "
+        "removed, modified and replaced, stateful resources at risk, security-relevant "
+        "changes, Kubernetes manifests and cdk-nag findings. Offline; reads two cdk.out dirs.",
+    )
+    parser.add_argument("base", type=Path, help="assembly before the change (e.g. main's cdk.out)")
+    parser.add_argument("head", type=Path, help="assembly after the change (the PR's cdk.out)")
+    parser.add_argument("--output", "-o", type=Path, help="write Markdown here instead of stdout")
+    parser.add_argument(
+        "--fail-on-replace",
+        action="store_true",
+        help="exit 2 if a stateful resource (cluster, node group, KMS key, log group, VPC, "
+        "subnet, ECR repository, SQS queue, Fargate profile) would be replaced or deleted",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the review; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        base = load_assembly(args.base)
+        head = load_assembly(args.head)
+    except AssemblyError as exc:
+        print(f"eks-blueprint-review: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    report = compare(base, head)
+    text = render_markdown(report)
+    if args.output:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(
+                f"eks-blueprint-review: cannot write {args.output}: {exc.strerror}", file=sys.stderr
+            )
+            return EXIT_ERROR
+    else:
+        sys.stdout.write(text)
+    if args.fail_on_replace and report.blocking_risks:
+        print(
+            f"eks-blueprint-review: {len(report.blocking_risks)} stateful resource(s) would be "
+            "replaced or deleted",
+            file=sys.stderr,
+        )
+        return EXIT_STATEFUL_RISK
+    return EXIT_OK

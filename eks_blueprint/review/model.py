@@ -1,0 +1,159 @@
+"""The review report as data: what `compare` finds and `render_markdown` prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Replacement = Literal["none", "replace", "may-replace", "unknown"]
+"""`replace`: CloudFormation creates a new resource and deletes the old one. `may-replace`:
+a conditionally create-only property changed. `unknown`: no schema for the type."""
+
+Risk = Literal["replaced", "may be replaced", "deleted", "orphaned (retained)"]
+
+#: Resources whose loss loses data, access or running workloads.
+STATEFUL_TYPES: frozenset[str] = frozenset(
+    {
+        "AWS::EKS::Cluster",
+        "AWS::EKS::Nodegroup",
+        "AWS::EKS::FargateProfile",
+        "AWS::KMS::Key",
+        "AWS::Logs::LogGroup",
+        "AWS::EC2::VPC",
+        "AWS::EC2::Subnet",
+        "AWS::ECR::Repository",
+        "AWS::SQS::Queue",
+    }
+)
+
+#: DeletionPolicy values that leave the resource in the account when CloudFormation drops it.
+RETAIN_POLICIES: frozenset[str] = frozenset({"Retain", "RetainExceptOnCreate"})
+
+#: Risks that make `--fail-on-replace` fail. An orphaned (retained) resource is not lost.
+BLOCKING_RISKS: frozenset[str] = frozenset({"replaced", "may be replaced", "deleted"})
+
+
+@dataclass(frozen=True)
+class PropertyChange:
+    """One changed leaf of a resource's properties (or of its DeletionPolicy etc.)."""
+
+    path: str
+    """Dotted path, e.g. `ResourcesVpcConfig.PublicAccessCidrs` or `Tags[owner]`."""
+    old: Any
+    new: Any
+    replacement: Replacement = "none"
+    """Whether this path is create-only for the resource type."""
+
+
+@dataclass
+class ResourceChange:
+    """A resource added, removed or modified in one stack."""
+
+    logical_id: str
+    action: Literal["add", "remove", "modify"]
+    resource_type: str
+    old_type: str | None = None
+    properties: list[PropertyChange] = field(default_factory=list)
+    replacement: Replacement = "none"
+    reasons: list[str] = field(default_factory=list)
+    """Why the resource is (or may be) replaced."""
+    notes: list[str] = field(default_factory=list)
+    deletion_policy: str | None = None
+    """DeletionPolicy of the resource as it is deployed now (BASE), if any."""
+    update_replace_policy: str | None = None
+
+    @property
+    def stateful(self) -> bool:
+        return self.resource_type in STATEFUL_TYPES or (self.old_type or "") in STATEFUL_TYPES
+
+
+@dataclass(frozen=True)
+class StatefulRisk:
+    """A stateful resource that this change replaces, deletes or orphans."""
+
+    stage: str
+    stack: str
+    logical_id: str
+    resource_type: str
+    risk: Risk
+    detail: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A security-relevant change."""
+
+    stage: str
+    stack: str
+    logical_id: str
+    resource_type: str
+    message: str
+    flagged: bool
+    """True for a widening (wildcard, open ingress, public endpoint...), False for a notice."""
+
+
+@dataclass(frozen=True)
+class KubernetesChange:
+    """A Kubernetes object (manifest) or Helm release added, removed or modified."""
+
+    logical_id: str
+    what: str
+    """`Deployment kube-system/coredns` or `helm release kube-system/karpenter`."""
+    action: Literal["add", "remove", "modify"]
+    details: tuple[str, ...] = ()
+
+
+@dataclass
+class StackDiff:
+    """Everything that changes in one stack."""
+
+    stage: str
+    name: str
+    status: Literal["added", "removed", "modified", "unchanged"]
+    changes: list[ResourceChange] = field(default_factory=list)
+    asset_changes: list[str] = field(default_factory=list)
+    """Logical ids whose only change is an asset hash (new code or template, same settings)."""
+    other_changes: list[str] = field(default_factory=list)
+    """Outputs, parameters, conditions..., one line each."""
+    kubernetes: list[KubernetesChange] = field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.status in ("added", "removed") or bool(
+            self.changes or self.other_changes or self.kubernetes
+        )
+
+
+@dataclass(frozen=True)
+class NagCount:
+    """Findings of one pack at one severity: open (failing) and acknowledged."""
+
+    open: int = 0
+    acknowledged: int = 0
+
+
+@dataclass
+class Report:
+    """The whole review of HEAD against BASE."""
+
+    base: str
+    head: str
+    stacks: list[StackDiff]
+    risks: list[StatefulRisk]
+    security: list[Finding]
+    nag_base: dict[tuple[str, str], NagCount] | None
+    nag_head: dict[tuple[str, str], NagCount] | None
+    schemas_available: bool = True
+
+    @property
+    def has_changes(self) -> bool:
+        return any(s.has_changes for s in self.stacks)
+
+    @property
+    def asset_changes(self) -> list[tuple[StackDiff, str]]:
+        return [(s, lid) for s in self.stacks for lid in s.asset_changes]
+
+    @property
+    def blocking_risks(self) -> list[StatefulRisk]:
+        """Stateful resources replaced (or maybe replaced) or deleted: `--fail-on-replace`."""
+        return [r for r in self.risks if r.risk in BLOCKING_RISKS]

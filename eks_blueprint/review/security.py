@@ -1,0 +1,287 @@
+"""Security-relevant changes: IAM widening, open ingress, cluster endpoint/logging/encryption.
+
+Each check compares one resource before and after (before is None for a new resource) and
+returns (message, flagged) pairs; flagged means the change widens access and deserves a
+reviewer's explicit look. Values are compared after rendering intrinsics to text, so a
+`Fn::Join` ARN ending in `/*` counts as a wildcard like a plain string would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .values import render, shorten
+
+Check = Callable[[dict[str, Any] | None, dict[str, Any]], list[tuple[str, bool]]]
+OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+_MAX_LISTED = 8
+
+
+def security_findings(
+    resource_type: str, before: dict[str, Any] | None, after: dict[str, Any]
+) -> list[tuple[str, bool]]:
+    """What changes about access and protection when `before` becomes `after`."""
+    check = _CHECKS.get(resource_type)
+    return check(before, after) if check else []
+
+
+def _props(resource: dict[str, Any] | None) -> dict[str, Any]:
+    return (resource or {}).get("Properties") or {}
+
+
+def _listed(items: Iterable[str]) -> str:
+    items = sorted(items)
+    shown = ", ".join(f"`{shorten(i, 60)}`" for i in items[:_MAX_LISTED])
+    return shown + (f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else "")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+@dataclass
+class _PolicyFacts:
+    """What a set of policy documents allows, flattened for set comparison."""
+
+    actions: set[str] = field(default_factory=set)
+    resources: set[str] = field(default_factory=set)
+    principals: set[str] = field(default_factory=set)
+    conditions: set[str] = field(default_factory=set)
+    negations: set[str] = field(default_factory=set)
+
+    def add(self, document: Any) -> None:
+        if not isinstance(document, dict):
+            return
+        for statement in _as_list(document.get("Statement")):
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            self.actions.update(render(a) for a in _as_list(statement.get("Action")))
+            self.resources.update(render(r) for r in _as_list(statement.get("Resource")))
+            for key in ("NotAction", "NotResource", "NotPrincipal"):
+                if key in statement:
+                    self.negations.add(f"{key} {render(statement[key])}")
+            principal = statement.get("Principal")
+            if principal == "*" or principal == {"AWS": "*"}:
+                self.principals.add("*")
+            elif isinstance(principal, dict):
+                for kind, values in principal.items():
+                    self.principals.update(f"{kind}:{render(v)}" for v in _as_list(values))
+            for operator, entries in (statement.get("Condition") or {}).items():
+                if isinstance(entries, dict):
+                    for key, value in entries.items():
+                        self.conditions.add(f"{operator} {key} = {render(value)}")
+
+
+def _facts(documents: Iterable[Any]) -> _PolicyFacts:
+    facts = _PolicyFacts()
+    for document in documents:
+        facts.add(document)
+    return facts
+
+
+def _permission_findings(old: _PolicyFacts, new: _PolicyFacts) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    wild_actions = {a for a in new.actions - old.actions if "*" in a}
+    wild_resources = {r for r in new.resources - old.resources if "*" in r}
+    if wild_actions:
+        out.append((f"new wildcard actions {_listed(wild_actions)}", True))
+    if wild_resources:
+        out.append((f"new wildcard resources {_listed(wild_resources)}", True))
+    plain = new.actions - old.actions - wild_actions
+    if plain:
+        out.append((f"new actions {_listed(plain)}", False))
+    if new.negations - old.negations:
+        out.append((f"new Allow with {_listed(new.negations - old.negations)}", True))
+    if old.conditions - new.conditions:
+        out.append((f"conditions removed: {_listed(old.conditions - new.conditions)}", True))
+    return out
+
+
+def _trust_findings(old: _PolicyFacts, new: _PolicyFacts, is_new: bool) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    principals = new.principals - old.principals
+    if "*" in principals:
+        out.append(("trust policy lets ANY principal (`*`) assume the role", True))
+        principals.discard("*")
+    if principals:
+        verb = "trusted principals" if is_new else "trust policy widened: new principals"
+        # A new role trusting an AWS service is ordinary; a new account or role is not.
+        flagged = not is_new or any(not p.startswith("Service:") for p in principals)
+        out.append((f"{verb} {_listed(principals)}", flagged))
+    if old.conditions - new.conditions:
+        out.append(
+            (f"trust policy conditions removed: {_listed(old.conditions - new.conditions)}", True)
+        )
+    return out
+
+
+def _role(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, bool]]:
+    old, new = _props(before), _props(after)
+
+    def inline(props: dict[str, Any]) -> list[Any]:
+        return [
+            p.get("PolicyDocument") for p in _as_list(props.get("Policies")) if isinstance(p, dict)
+        ]
+
+    out = _trust_findings(
+        _facts([old.get("AssumeRolePolicyDocument")]),
+        _facts([new.get("AssumeRolePolicyDocument")]),
+        is_new=before is None,
+    )
+    out += _permission_findings(_facts(inline(old)), _facts(inline(new)))
+    managed = {render(a) for a in _as_list(new.get("ManagedPolicyArns"))} - {
+        render(a) for a in _as_list(old.get("ManagedPolicyArns"))
+    }
+    if managed:
+        admin = any(
+            m.endswith((":policy/AdministratorAccess", ":policy/PowerUserAccess")) for m in managed
+        )
+        out.append((f"managed policies attached {_listed(managed)}", admin))
+    return out
+
+
+def _policy(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, bool]]:
+    old, new = _props(before), _props(after)
+    return _permission_findings(
+        _facts([old.get("PolicyDocument")]), _facts([new.get("PolicyDocument")])
+    )
+
+
+def _open_rules(rules: Iterable[Any]) -> set[str]:
+    found: set[str] = set()
+    for rule in rules:
+        if not isinstance(rule, dict):
+            continue
+        cidr = rule.get("CidrIp") or rule.get("CidrIpv6")
+        if cidr in OPEN_CIDRS:
+            protocol = str(rule.get("IpProtocol", "?"))
+            ports = (
+                "all ports"
+                if protocol == "-1"
+                else f"{protocol} {rule.get('FromPort', '?')}-{rule.get('ToPort', '?')}"
+            )
+            found.add(f"{cidr} on {ports}")
+    return found
+
+
+def _security_group(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, bool]]:
+    new = _open_rules(_as_list(_props(after).get("SecurityGroupIngress")))
+    new -= _open_rules(_as_list(_props(before).get("SecurityGroupIngress")))
+    return [(f"new ingress from the internet: {_listed(new)}", True)] if new else []
+
+
+def _ingress(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, bool]]:
+    new = _open_rules([_props(after)]) - _open_rules([_props(before)] if before else [])
+    return [(f"new ingress from the internet: {_listed(new)}", True)] if new else []
+
+
+def _cluster_settings(props: dict[str, Any]) -> dict[str, Any]:
+    vpc = props.get("ResourcesVpcConfig") or {}
+    public = vpc.get("EndpointPublicAccess", True)  # the EKS API default is public
+    cidrs = _as_list(vpc.get("PublicAccessCidrs")) or (["0.0.0.0/0"] if public else [])
+    types = {
+        t.get("Type")
+        for t in _as_list(
+            ((props.get("Logging") or {}).get("ClusterLogging") or {}).get("EnabledTypes")
+        )
+        if isinstance(t, dict)
+    }
+    return {
+        "public": public,
+        "private": vpc.get("EndpointPrivateAccess", False),
+        "cidrs": {render(c) for c in cidrs} if public else set(),
+        "log_types": types,
+        "encryption": json.dumps(props.get("EncryptionConfig"), sort_keys=True)
+        if props.get("EncryptionConfig")
+        else None,
+        "auth_mode": (props.get("AccessConfig") or {}).get("AuthenticationMode", "CONFIG_MAP"),
+        "deletion_protection": props.get("DeletionProtection", False),
+    }
+
+
+def _cluster(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, bool]]:
+    new = _cluster_settings(_props(after))
+    out: list[tuple[str, bool]] = []
+    if before is None:
+        if new["public"]:
+            open_ = new["cidrs"] & set(OPEN_CIDRS)
+            out.append(
+                (
+                    f"public API endpoint open to {_listed(new['cidrs'])}",
+                    bool(open_),
+                )
+            )
+        missing = set(ALL_LOG_TYPES) - new["log_types"]
+        if missing:
+            out.append((f"control-plane log types off: {_listed(missing)}", True))
+        if new["encryption"] is None:
+            out.append(("Kubernetes secrets are not envelope-encrypted with KMS", True))
+        return out
+    old = _cluster_settings(_props(before))
+    if new["public"] and not old["public"]:
+        out.append((f"public API endpoint turned ON, open to {_listed(new['cidrs'])}", True))
+    elif old["public"] and not new["public"]:
+        out.append(("public API endpoint turned off", False))
+    elif new["cidrs"] != old["cidrs"]:
+        added, removed = new["cidrs"] - old["cidrs"], old["cidrs"] - new["cidrs"]
+        if added:
+            out.append((f"public endpoint CIDRs added {_listed(added)}", True))
+        if removed:
+            out.append((f"public endpoint CIDRs removed {_listed(removed)}", False))
+    if old["private"] != new["private"]:
+        out.append(
+            (f"private endpoint access {old['private']} -> {new['private']}", not new["private"])
+        )
+    turned_off, turned_on = old["log_types"] - new["log_types"], new["log_types"] - old["log_types"]
+    if turned_off:
+        out.append((f"control-plane log types turned off: {_listed(turned_off)}", True))
+    if turned_on:
+        out.append((f"control-plane log types turned on: {_listed(turned_on)}", False))
+    if old["encryption"] != new["encryption"]:
+        if new["encryption"] is None:
+            out.append(("secrets encryption removed", True))
+        else:
+            out.append(("secrets encryption key/config changed (replaces the cluster)", False))
+    if old["auth_mode"] != new["auth_mode"]:
+        out.append(
+            (
+                f"authentication mode {old['auth_mode']} -> {new['auth_mode']}",
+                new["auth_mode"] != "API",
+            )
+        )
+    if old["deletion_protection"] and not new["deletion_protection"]:
+        out.append(("deletion protection turned off", True))
+    return out
+
+
+def _access_entry(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, bool]]:
+    def policies(props: dict[str, Any]) -> set[str]:
+        return {
+            render(p.get("PolicyArn")).rsplit("/", 1)[-1]
+            for p in _as_list(props.get("AccessPolicies"))
+            if isinstance(p, dict)
+        }
+
+    new = policies(_props(after)) - policies(_props(before))
+    if not new:
+        return []
+    principal = render(_props(after).get("PrincipalArn"))
+    admin = any("Admin" in p for p in new)
+    return [(f"cluster access for `{shorten(principal, 70)}`: {_listed(new)}", admin)]
+
+
+_CHECKS: dict[str, Check] = {
+    "AWS::IAM::Role": _role,
+    "AWS::IAM::Policy": _policy,
+    "AWS::IAM::ManagedPolicy": _policy,
+    "AWS::EC2::SecurityGroup": _security_group,
+    "AWS::EC2::SecurityGroupIngress": _ingress,
+    "AWS::EKS::Cluster": _cluster,
+    "AWS::EKS::AccessEntry": _access_entry,
+}
