@@ -1,0 +1,194 @@
+"""The command line: templates and cloud assemblies in, findings table/JSON and exit codes out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eks_blueprint.nag.cli import main
+
+from .cases import compliant_template, subnet
+from .conftest import SynthesizedApp
+
+REPO = Path(__file__).resolve().parents[2]
+
+NON_COMPLIANT_YAML = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Cluster:
+    Type: AWS::EKS::Cluster
+    Properties:
+      RoleArn: !GetAtt ClusterRole.Arn
+      ResourcesVpcConfig:
+        SubnetIds: [!Ref Private]
+  ClusterRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: sts:AssumeRole
+            Principal: {Service: eks.amazonaws.com}
+  Private:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: vpc-0a
+      CidrBlock: 10.0.0.0/24
+      MapPublicIpOnLaunch: true
+  Nodes:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      ClusterName: !Ref Cluster
+      NodeRole: !Sub "arn:${AWS::Partition}:iam::111111111111:role/nodes"
+      Subnets: [!Ref Private]
+      AmiType: AL2023_x86_64_STANDARD
+"""
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_yaml_short_form_template_with_errors_exits_1(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cluster.yaml"
+    path.write_text(NON_COMPLIANT_YAML)
+    code, out, _ = _run(capsys, str(path))
+    assert code == 1
+    assert "EKSBP6" in out and "cluster.yaml/Cluster" in out
+    assert "EKSBP14" in out and "Private" in out  # !Ref to the subnet was followed
+    assert "error(s)" in out.splitlines()[-1]
+
+
+def test_json_template_and_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = compliant_template()
+    template["Resources"]["Cluster"]["Properties"]["AccessConfig"][
+        "BootstrapClusterCreatorAdminPermissions"] = True
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template))
+    code, out, _ = _run(capsys, "--format", "json", str(path))
+    assert code == 1
+    report = json.loads(out)
+    assert [(f["rule"], f["resource"], f["level"]) for f in report["findings"]] == [
+        ("EKSBP5", "Cluster", "error")]
+    assert report["summary"] == {"templates": 1, "errors": 1, "warnings": 0}
+
+
+def test_compliant_template_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(compliant_template()))
+    code, out, _ = _run(capsys, str(path))
+    assert code == 0
+    assert out.strip() == "0 error(s), 0 warning(s) in 1 template(s)"
+
+
+def test_warnings_alone_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = compliant_template()
+    template["Resources"]["Cluster"]["Properties"].pop("DeletionProtection")  # EKSBP7: warning
+    path = tmp_path / "warn.json"
+    path.write_text(json.dumps(template))
+    code, out, _ = _run(capsys, str(path))
+    assert code == 0
+    assert "EKSBP7" in out and "warning" in out
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("missing.json", None, "no such file or directory"),
+    ("bad.json", '{"Resources": ', "invalid JSON"),
+    ("bad.yaml", "Resources: [\n", "invalid YAML"),
+    ("list.json", "[1, 2]", "not a CloudFormation template"),
+    ("notes.txt", "hello world\n", "not a CloudFormation template"),
+])
+def test_unreadable_input_exits_2_with_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        name: str, content: str | None, message: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    code, out, err = _run(capsys, str(path))
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1 and message in err and "Traceback" not in err
+
+
+def test_directory_without_manifest_exits_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, str(tmp_path))
+    assert code == 2 and "no manifest.json" in err
+
+
+def test_hand_written_assembly_with_nested_stage(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN cdk.out with a stage assembly holding one stack template
+    stage = tmp_path / "assembly-Prod"
+    stage.mkdir()
+    (stage / "ProdEks.template.json").write_text(json.dumps(compliant_template()))
+    (stage / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {
+        "ProdEks": {"type": "aws:cloudformation:stack", "displayName": "Prod/Eks",
+                    "properties": {"templateFile": "ProdEks.template.json"}}}}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {
+        "assembly-Prod": {"type": "cdk:cloud-assembly",
+                          "properties": {"directoryName": "assembly-Prod"}},
+        "Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}}}}))
+    # WHEN / THEN the nested stack is found and checked
+    code, out, _ = _run(capsys, "--format", "json", str(tmp_path))
+    assert code == 0
+    assert json.loads(out)["summary"]["templates"] == 1
+
+
+def test_synthesized_cloud_assembly(
+        synthesized: SynthesizedApp, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "--format", "json", str(synthesized.outdir))
+    assert code == 1
+    findings = {(f["stack"], f["resource"], f["rule"], f["status"])
+                for f in json.loads(out)["findings"]}
+    assert ("Compute", "Cluster", "EKSBP6", "non-compliant") in findings
+    assert ("Compute", "Ng", "EKSBP14", "non-compliant") in findings  # via Fn::ImportValue
+    assert not any(rule == "EKSBP7" for _, _, rule, _ in findings)  # property override seen
+
+
+def test_module_entry_point_runs_without_aws_cdk(tmp_path: Path) -> None:
+    # `python -m eks_blueprint.nag` must not import aws_cdk/jsii (fast start, no Node.js)
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(compliant_template()))
+    probe = ("import runpy, sys; sys.argv = ['eks-blueprint-nag', sys.argv[1]]\n"
+             "try:\n    runpy.run_module('eks_blueprint.nag', run_name='__main__')\n"
+             "except SystemExit as e:\n"
+             "    assert not {'aws_cdk', 'jsii', 'cdk_nag'} & set(sys.modules), 'cdk imported'\n"
+             "    raise\n")
+    result = subprocess.run([sys.executable, "-c", probe, str(path)], cwd=REPO,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "0 error(s)" in result.stdout
+
+
+@pytest.mark.parametrize(("public", "status"), [(True, "non-compliant"), (False, None)])
+def test_fn_get_stack_output_is_followed_across_stacks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], public: bool, status: str | None
+) -> None:
+    # GIVEN a network stack exporting a subnet as an output, and a node group in another
+    # stack referencing it with Fn::GetStackOutput (what aws-cdk-lib 2.275 renders)
+    network = {"Resources": {"Sub": subnet(public=public)},
+               "Outputs": {"SubOut": {"Value": {"Ref": "Sub"}}}}
+    compute = {"Resources": {"Ng": {"Type": "AWS::EKS::Nodegroup", "Properties": {
+        "ClusterName": "c", "NodeRole": "arn:aws:iam::111111111111:role/n",
+        "AmiType": "AL2023_x86_64_STANDARD",
+        "Subnets": [{"Fn::GetStackOutput": {"StackName": "env-network", "Region": "eu-west-1",
+                                            "OutputName": "SubOut"}}]}}}}
+    (tmp_path / "Net.template.json").write_text(json.dumps(network))
+    (tmp_path / "Compute.template.json").write_text(json.dumps(compute))
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {
+        name: {"type": "aws:cloudformation:stack",
+               "properties": {"templateFile": f"{name}.template.json", "stackName": stack}}
+        for name, stack in (("Net", "env-network"), ("Compute", "env-compute"))}}))
+    # WHEN the assembly is checked
+    _, out, _ = _run(capsys, "--format", "json", str(tmp_path))
+    # THEN the subnet is resolved through the other stack's output, not reported unresolved
+    rows = {(f["rule"], f["status"]) for f in json.loads(out)["findings"] if f["rule"] == "EKSBP14"}
+    assert rows == ({("EKSBP14", status)} if status else set())

@@ -1,0 +1,79 @@
+"""Each rule as a pure function over hand-made CloudFormation (no aws_cdk, milliseconds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from eks_blueprint.nag import RULES, Level, Status, TemplateView, evaluate
+from eks_blueprint.nag.engine import evaluate_resource
+from eks_blueprint.nag.template import ExportIndex
+
+from .cases import CASES, Case, compliant_template, node_stack, nodegroup
+
+RULE_BY_ID = {rule.id: rule for rule in RULES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.rule}-{c.name}")
+def test_rule_verdict(case: Case) -> None:
+    # GIVEN a small template WHEN the rule runs on its target THEN it reaches the expected verdict
+    view = TemplateView(case.template, "T")
+    res = view.get(case.target)
+    assert res is not None
+    [(_, verdict)] = evaluate_resource(res, [RULE_BY_ID[case.rule]])
+    assert verdict.status == Status(case.expect), verdict.message
+    if verdict.is_finding:
+        assert verdict.message
+
+
+def test_every_rule_has_a_compliant_and_a_non_compliant_case() -> None:
+    for rule in RULES:
+        outcomes = {c.expect for c in CASES if c.rule == rule.id}
+        assert {"compliant", "non-compliant"} <= outcomes, rule.id
+
+
+def test_rule_table_is_well_formed() -> None:
+    ids = [rule.id for rule in RULES]
+    assert ids == [f"EKSBP{n}" for n in range(1, len(RULES) + 1)]
+    for rule in RULES:
+        assert rule.info and rule.explanation and "Fix" in rule.explanation, rule.id
+        assert rule.level in (Level.ERROR, Level.WARNING)
+
+
+def test_compliant_template_has_no_findings() -> None:
+    assert evaluate(TemplateView(compliant_template(), "T")) == []
+
+
+def test_unresolved_verdicts_are_warnings_even_for_error_rules() -> None:
+    template = {"Resources": node_stack(nodegroup(Subnets=[{"Fn::ImportValue": "x"}]))}
+    [finding] = [f for f in evaluate(TemplateView(template, "T")) if f.rule_id == "EKSBP14"]
+    assert RULE_BY_ID["EKSBP14"].level is Level.ERROR
+    assert finding.level is Level.WARNING
+    assert finding.status is Status.UNRESOLVED
+    assert "cannot resolve Fn::ImportValue 'x'" in finding.message
+
+
+def test_import_value_is_followed_to_the_exporting_template() -> None:
+    # GIVEN a network template exporting a public subnet and a compute template importing it
+    exports = ExportIndex()
+    network = TemplateView(
+        {"Resources": {"Pub": node_stack(public=True)["Private"]},
+         "Outputs": {"PubId": {"Value": {"Ref": "Pub"}, "Export": {"Name": "net-pub"}}}},
+        "Network", exports)
+    compute = TemplateView(
+        {"Resources": node_stack(nodegroup(Subnets=[{"Fn::ImportValue": "net-pub"}]))},
+        "Compute", exports)
+    exports.add(network)
+    # WHEN the subnet rule runs THEN it sees the exported subnet maps public IPs
+    [finding] = [f for f in evaluate(compute) if f.rule_id == "EKSBP14"]
+    assert finding.status is Status.NON_COMPLIANT
+    assert "Pub" in finding.message
+
+
+def test_findings_name_what_is_missing() -> None:
+    template = {"Resources": {"C": {"Type": "AWS::EKS::Cluster", "Properties": {
+        "Logging": {"ClusterLogging": {"EnabledTypes": [{"Type": "api"}, {"Type": "audit"}]}}}}}}
+    messages = {f.rule_id: f.message for f in evaluate(TemplateView(template, "T"))}
+    assert messages["EKSBP1"] == ("control-plane log types not enabled: authenticator, "
+                                  "controllerManager, scheduler")
+    assert "PublicAccessCidrs not set" in messages["EKSBP6"]
+    assert "defaults to true" in messages["EKSBP5"]

@@ -1,0 +1,170 @@
+"""Add-ons and the demo workload in the synthesised environments, plus ordering with compute."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import kubernetes_validate
+import pytest
+
+from eks_blueprint.addons.versions import ADDON_VERSIONS
+from eks_blueprint.config import SUPPORTED_KUBERNETES_VERSIONS
+from tests.conftest import ENVIRONMENTS, resources_of
+
+MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
+
+
+def addon(template: dict[str, Any], name: str) -> dict[str, Any]:
+    found = [r["Properties"] for r in resources_of(template, "AWS::EKS::Addon").values()
+             if r["Properties"]["AddonName"] == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def resolve(value: Any, template: dict[str, Any]) -> Any:
+    """Replace CloudFormation intrinsics with placeholder strings, for schema validation."""
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            sep, parts = value["Fn::Join"]
+            return sep.join(str(resolve(p, template)) for p in parts)
+        if "Ref" in value or "Fn::GetAtt" in value:
+            return "resolved-token"
+        return {k: resolve(v, template) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, template) for v in value]
+    return value
+
+
+def manifests(template: dict[str, Any]) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for resource in resources_of(template, MANIFEST).values():
+        docs.extend(json.loads(resolve(resource["Properties"]["Manifest"], template)))
+    return docs
+
+
+def test_version_table_covers_every_supported_kubernetes_version() -> None:
+    assert sorted(ADDON_VERSIONS) == sorted(SUPPORTED_KUBERNETES_VERSIONS)
+    for table in ADDON_VERSIONS.values():
+        assert all(v and all(x.startswith("v") and "eksbuild" in x for x in v) for v in table.values())
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_vpc_cni_configuration_and_pod_identity(synth: Any, env: str) -> None:
+    template = synth.template(env, "cluster")
+    cni = addon(template, "vpc-cni")
+    assert json.loads(cni["ConfigurationValues"]) == {
+        "env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1", "ENABLE_POD_ENI": "false"},
+        "enableNetworkPolicy": "true",
+    }
+    assert cni["ResolveConflicts"] == "OVERWRITE" and cni["PreserveOnDelete"] is True
+    assert cni["AddonVersion"] == ADDON_VERSIONS["1.34"]["vpc-cni"][0]
+    (association,) = cni["PodIdentityAssociations"]
+    assert association["ServiceAccount"] == "aws-node"
+    role = template["Resources"][association["RoleArn"]["Fn::GetAtt"][0]]
+    assert "AmazonEKS_CNI_Policy" in json.dumps(role["Properties"]["ManagedPolicyArns"])
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_addon_role_trusts_pod_identity_only(synth: Any, env: str) -> None:
+    template = synth.template(env, "cluster")
+    roles = {k: r for k, r in resources_of(template, "AWS::IAM::Role").items() if k.startswith("Addons")}
+    assert len(roles) >= 3
+    for role in roles.values():
+        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+        assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+
+
+def test_coredns_configuration_per_environment(synth: Any) -> None:
+    config = {e: json.loads(addon(synth.template(e, "cluster"), "coredns")["ConfigurationValues"]) for e in ENVIRONMENTS}
+    assert config["dev"] == {"replicaCount": 2}
+    assert config["staging"] == {"autoScaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 6}, "computeType": "Fargate"}
+    assert config["prod"]["replicaCount"] == 3
+    assert config["prod"]["tolerations"] == [{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+@pytest.mark.parametrize(("env", "present", "absent"), [
+    ("dev", {"snapshot-controller", "metrics-server"}, {"amazon-cloudwatch-observability"}),
+    ("prod", {"amazon-cloudwatch-observability", "aws-ebs-csi-driver"}, {"snapshot-controller"}),
+])
+def test_switchable_addons(synth: Any, env: str, present: set[str], absent: set[str]) -> None:
+    names = {r["Properties"]["AddonName"] for r in resources_of(synth.template(env, "cluster"), "AWS::EKS::Addon").values()}
+    assert present <= names and not (absent & names)
+    assert {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"} <= names
+
+
+def test_default_storage_class_is_encrypted_gp3(synth: Any) -> None:
+    (sc,) = [d for d in manifests(synth.template("prod", "cluster")) if d["kind"] == "StorageClass"]
+    assert sc["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+    assert sc["provisioner"] == "ebs.csi.aws.com"
+    assert sc["parameters"]["type"] == "gp3" and sc["parameters"]["encrypted"] == "true"
+    assert sc["volumeBindingMode"] == "WaitForFirstConsumer" and sc["allowVolumeExpansion"] is True
+
+
+def test_load_balancer_controller_values(synth: Any) -> None:
+    template = synth.template("prod", "cluster")
+    (chart,) = [c for c in resources_of(template, "Custom::AWSCDK-EKS-HelmChart").values() if c["Properties"]["Chart"] == "aws-load-balancer-controller"]
+    props = chart["Properties"]
+    assert (props["Chart"], props["Repository"]) == ("aws-load-balancer-controller", "https://aws.github.io/eks-charts")
+    assert props["Version"] == "1.14.0"
+    values = json.loads(resolve(props["Values"], template))
+    assert values["region"] == "eu-west-1" and values["replicaCount"] == 2
+    assert values["podDisruptionBudget"] == {"maxUnavailable": 1}
+    assert values["enableServiceMutatorWebhook"] is True and values["ingressClassConfig"] == {"default": True}
+    assert {"clusterName", "vpcId"} <= values.keys()
+    policy = json.dumps(resources_of(template, "AWS::IAM::ManagedPolicy"))
+    assert '"aws:RequestTag/elbv2.k8s.aws/cluster": {"Ref": "ControlPlaneCluster' in policy  # this cluster's name
+    assert '"aws:ResourceTag/elbv2.k8s.aws/cluster": {"Ref": "ControlPlaneCluster' in policy
+
+
+def demo(synth: Any, env: str) -> dict[str, dict[str, Any]]:
+    return {d["kind"]: d for d in manifests(synth.template(env, "cluster")) if d["metadata"].get("name") in ("demo-nodejs-backend", "demo")}
+
+
+def test_demo_workload_is_hardened_and_scales(synth: Any) -> None:
+    objects = demo(synth, "dev")
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert objects["Deployment"]["spec"]["replicas"] == 3
+    assert container["ports"][0]["containerPort"] == 3000
+    assert {"readinessProbe", "livenessProbe"} <= container.keys()
+    assert {"requests", "limits"} == container["resources"].keys()
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert pod["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
+    assert objects["Namespace"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert objects["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
+    hpa = objects["HorizontalPodAutoscaler"]
+    assert hpa["apiVersion"] == "autoscaling/v2" and hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+
+
+@pytest.mark.parametrize(("env", "scheme", "https"), [("dev", "internet-facing", False), ("staging", "internal", True)])
+def test_demo_ingress_per_environment(synth: Any, env: str, scheme: str, https: bool) -> None:
+    annotations = demo(synth, env)["Ingress"]["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == scheme
+    assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
+    assert ("alb.ingress.kubernetes.io/certificate-arn" in annotations) is https
+    assert ("443" in annotations["alb.ingress.kubernetes.io/listen-ports"]) is https
+
+
+def test_prod_has_no_demo(synth: Any) -> None:
+    assert demo(synth, "prod") == {}
+
+
+#: API groups of custom resources (Karpenter's NodePool and EC2NodeClass).
+CRD_GROUPS = {"karpenter.sh", "karpenter.k8s.aws"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_emitted_kubernetes_object_validates_against_its_cluster_version(synth: Any, configs: Any, env: str) -> None:
+    version = configs[env].cluster.version  # kubernetes-validate bundles 1.25..1.37 schemas
+    docs = manifests(synth.template(env, "cluster"))
+    assert docs
+    for doc in docs:
+        if doc["apiVersion"].split("/")[0] in CRD_GROUPS:
+            continue  # custom resources: no bundled schema; tests/unit/test_compute.py checks them
+        kubernetes_validate.validate(doc, f"{version}.0", strict=True)
+

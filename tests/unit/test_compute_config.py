@@ -1,0 +1,196 @@
+"""The `compute:` config section: shipped environments, the architecture helper, and every
+validation rule rejecting bad input with a message naming the field."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eks_blueprint.config import instance_architecture, load_config
+from stacks.app_builder import CONFIG_DIR
+
+from .test_config import DEV, problems, write
+
+GROUP: dict[str, Any] = {
+    "name": "system",
+    "instance_types": ["m7g.large"],
+    "ami_type": "al2023_arm64",
+    "size": {"min": 2, "desired": 2, "max": 3},
+}
+KARPENTER: dict[str, Any] = {
+    "version": "1.8.1",
+    "controller_on": "node_group",
+    "controller_node_group": "system",
+    "node_classes": [{"name": "default", "ami_alias": "al2023@v20251112"}],
+    "node_pools": [{"name": "spot", "limits": {"cpu": 10, "memory": "40Gi"}}],
+}
+
+
+def with_compute(name: str = "dev", **compute: Any) -> dict[str, Any]:
+    """dev.yaml with `compute:` replaced; `name` renames the environment."""
+    data = copy.deepcopy(DEV)
+    data["name"] = name
+    data["compute"] = compute
+    data.pop("workloads", None)  # dev's demo image is not one prod would accept
+    return data
+
+
+def group(**changes: Any) -> dict[str, Any]:
+    return {**GROUP, **changes}
+
+
+def karpenter(**changes: Any) -> dict[str, Any]:
+    return {**copy.deepcopy(KARPENTER), **changes}
+
+
+def pool(**changes: Any) -> dict[str, Any]:
+    return {**KARPENTER["node_pools"][0], **changes}
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "arch"),
+    [
+        ("m7g.large", "arm64"),
+        ("c6gn.xlarge", "arm64"),
+        ("r8g.2xlarge", "arm64"),
+        ("t4g.medium", "arm64"),
+        ("x2gd.large", "arm64"),
+        ("im4gn.large", "arm64"),
+        ("g5g.xlarge", "arm64"),
+        ("a1.large", "arm64"),
+        ("m7i.large", "x86_64"),
+        ("m7i-flex.large", "x86_64"),
+        ("c5.large", "x86_64"),
+        ("g5.xlarge", "x86_64"),  # GPU: the "g" is before the generation digit
+        ("g4ad.xlarge", "x86_64"),
+        ("t3a.medium", "x86_64"),
+        ("inf2.xlarge", "x86_64"),
+    ],
+)
+def test_instance_architecture_from_family(instance_type: str, arch: str) -> None:
+    assert instance_architecture(instance_type) == arch
+
+
+def test_shipped_environments_choose_their_compute() -> None:
+    dev, staging, prod = (load_config(CONFIG_DIR / f"{n}.yaml") for n in ("dev", "staging", "prod"))
+    # dev: one small system group (2 nodes) plus a Spot NodePool
+    assert [g.size.desired for g in dev.compute.node_groups] == [2]
+    assert dev.compute.karpenter and dev.compute.karpenter.node_pools[0].capacity_types == ["spot"]
+    # staging: Karpenter on Fargate, plus a workload profile
+    assert staging.compute.fargate and staging.compute.fargate.karpenter_controller
+    assert [p.name for p in staging.compute.fargate.profiles] == ["batch"]
+    # prod: tainted on-demand system group of at least 3, on-demand and Spot pools, pinned AMI
+    system = prod.compute.node_groups[0]
+    assert system.size.min >= 3 and system.capacity_type == "on_demand"
+    assert [t.key for t in system.taints] == ["CriticalAddonsOnly"]
+    assert prod.compute.karpenter is not None
+    assert {c for p in prod.compute.karpenter.node_pools for c in p.capacity_types} == {
+        "on-demand",
+        "spot",
+    }
+    assert not any(c.ami_alias.endswith("@latest") for c in prod.compute.karpenter.node_classes)
+
+
+def test_automode_example_loads() -> None:
+    config = load_config(CONFIG_DIR / "examples" / "automode.yaml")
+    assert config.compute.auto_mode is not None
+    assert config.compute.auto_mode.node_pools == ["general-purpose", "system"]
+    assert config.compute.karpenter is None
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "fragment"),
+    [
+        # node groups
+        (with_compute(node_groups=[group(ami_type="al2_x86_64")]), "compute.node_groups[0].ami_type", "Amazon Linux 2 is deprecated"),
+        (with_compute(node_groups=[group(ami_type="windows")]), "compute.node_groups[0].ami_type", "unknown AMI type"),
+        (with_compute(node_groups=[group(capacity_type="spot")]), "compute.node_groups[0]", "at least 2 instance_types"),
+        (with_compute(node_groups=[group(size={"min": 3, "desired": 2, "max": 4})]), "compute.node_groups[0].size", "must lie between min"),
+        (with_compute(node_groups=[group(size={"min": 1, "desired": 5, "max": 4})]), "compute.node_groups[0].size", "must lie between min"),
+        (with_compute(node_groups=[group(instance_types=["m7i.large"])]), "compute.node_groups[0]", "is arm64 but instance_types ['m7i.large']"),
+        (with_compute(node_groups=[group(ami_type="bottlerocket_x86_64", instance_types=["c7g.large"])]), "compute.node_groups[0]", "is x86_64 but instance_types ['c7g.large']"),
+        (with_compute(node_groups=[group(imds_hop_limit=2)]), "compute.node_groups[0]", "give imds_hop_limit_reason"),
+        (with_compute(node_groups=[group(imds_hop_limit=2, imds_hop_limit_reason="  ")]), "compute.node_groups[0]", "give imds_hop_limit_reason"),
+        (with_compute(node_groups=[group(imds_hop_limit_reason="x")]), "compute.node_groups[0]", "imds_hop_limit is 1"),
+        (with_compute(node_groups=[group(imds_hop_limit=3)]), "compute.node_groups[0].imds_hop_limit", "Input should be 1 or 2"),
+        (with_compute(node_groups=[group(instance_types=["large"])]), "compute.node_groups[0].instance_types", "not EC2 instance types"),
+        (with_compute(node_groups=[group(instance_types=["m7g.large", "m7g.large"])]), "compute.node_groups[0].instance_types", "more than once"),
+        (with_compute(node_groups=[group(instance_types=[])]), "compute.node_groups[0].instance_types", "at least 1"),
+        (with_compute(node_groups=[group(name="System")]), "compute.node_groups[0].name", "lower-case"),
+        (with_compute(node_groups=[group(), group()]), "compute", "node_groups name system is used more than once"),
+        (with_compute(node_groups=[group(labels={"bad key!": "x"})]), "compute.node_groups[0].labels", "not valid Kubernetes label keys"),
+        (with_compute(node_groups=[group(taints=[{"key": "a", "effect": "NoRun"}])]), "compute.node_groups[0].taints[0].effect", "Input should be"),
+        (with_compute(node_groups=[group(disk_size_gib=10)]), "compute.node_groups[0].disk_size_gib", "greater than or equal to 20"),
+        (with_compute(node_groups=[group(max_unavailable_percentage=0)]), "compute.node_groups[0].max_unavailable_percentage", "greater than or equal to 1"),
+        # Karpenter: where the controller runs
+        (with_compute(karpenter=karpenter()), "compute", "not in node_groups (none)"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(controller_node_group=None)), "compute.karpenter", "needs controller_node_group"),
+        (with_compute(karpenter=karpenter(controller_on="fargate", controller_node_group=None)), "compute", "fargate.karpenter_controller is not true"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(controller_on="fargate")), "compute.karpenter", "controller_node_group is set but controller_on is fargate"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(), fargate={"karpenter_controller": True}), "compute", "karpenter.controller_on is not fargate"),
+        (with_compute(fargate={"karpenter_controller": True}), "compute", "karpenter.controller_on is not fargate"),
+        (with_compute(karpenter=karpenter(controller_on="anywhere")), "compute.karpenter.controller_on", "Input should be"),
+        # Karpenter vs Auto Mode
+        (with_compute(node_groups=[group()], karpenter=karpenter(), auto_mode={}), "compute", "two autoscalers would fight"),
+        # Karpenter: chart, classes and pools
+        (with_compute(node_groups=[group()], karpenter=karpenter(version="0.37.0")), "compute.karpenter.version", "v1beta1"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(version="latest")), "compute.karpenter.version", "chart version like"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[])), "compute.karpenter.node_pools", "at least 1"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(node_class="gpu")])), "compute.karpenter", "not in node_classes"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(), pool()])), "compute.karpenter", "node_pools name spot is used more than once"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_classes=[{"ami_alias": "al2@latest"}])), "compute.karpenter.node_classes[0].ami_alias", "expected al2023@v<YYYYMMDD>"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(limits={"cpu": 10})])), "compute.karpenter.node_pools[0].limits.memory", "required field is missing"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[{"name": "spot"}])), "compute.karpenter.node_pools[0].limits", "required field is missing"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(limits={"cpu": 10, "memory": "lots"})])), "compute.karpenter.node_pools[0].limits.memory", "not a Kubernetes quantity"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(capacity_types=["spot", "spot"])])), "compute.karpenter.node_pools[0]", "capacity_types lists spot more than once"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(capacity_types=["reserved-ish"])])), "compute.karpenter.node_pools[0].capacity_types[0]", "Input should be"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"consolidation_policy": "Always"})])), "compute.karpenter.node_pools[0].disruption.consolidation_policy", "Input should be"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"expire_after": "30 days"})])), "compute.karpenter.node_pools[0].disruption.expire_after", "not a duration"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(instance_categories=["c5"])])), "compute.karpenter.node_pools[0].instance_categories", "not instance categories"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(weight=0)])), "compute.karpenter.node_pools[0].weight", "greater than or equal to 1"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(zones=["us-east-1a"])])), "", "compute.karpenter.node_pools[0].zones ['us-east-1a'] are not in availability_zones"),
+        # prod pins its AMI
+        (with_compute("prod", node_groups=[group()], karpenter=karpenter(node_classes=[{"ami_alias": "al2023@latest"}])), "", "compute.karpenter.node_classes[0].ami_alias is 'al2023@latest' in environment prod"),
+        (with_compute("prod-eu", node_groups=[group()], karpenter=karpenter(node_classes=[{"ami_alias": "bottlerocket@latest"}])), "", "production pins its AMI"),
+        # Fargate
+        (with_compute(fargate={"profiles": [{"name": "batch", "selectors": []}]}), "compute.fargate.profiles[0].selectors", "at least 1"),
+        (with_compute(fargate={"profiles": [{"name": "a", "selectors": [{"namespace": "Bad_NS"}]}]}), "compute.fargate.profiles[0].selectors[0].namespace", "not a Kubernetes namespace"),
+        (with_compute(fargate={"profiles": [{"name": "a", "selectors": [{"namespace": "a"}]}] * 2}), "compute.fargate", "profiles name a is used more than once"),
+        (with_compute(fargate={"profiles": [{"name": "coredns", "selectors": [{"namespace": "a"}]}]}), "compute.fargate", "reserved for the built-in profiles"),
+        # Auto Mode
+        (with_compute(auto_mode={"node_pools": ["gpu"]}), "compute.auto_mode.node_pools[0]", "Input should be"),
+        (with_compute(auto_mode={"node_pools": ["system", "system"]}), "compute.auto_mode.node_pools", "more than once"),
+        (with_compute(auto_mode={"node_pools": []}), "compute.auto_mode.node_pools", "at least 1"),
+    ],
+)  # fmt: skip
+def test_invalid_compute_is_reported(tmp_path: Path, data: Any, field: str, fragment: str) -> None:
+    found = problems(tmp_path, data)
+    prefix = f"{tmp_path / 'env.yaml'}: {field}".rstrip() + (":" if field else "")
+    assert any(p.startswith(prefix) and fragment in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    "compute",
+    [
+        # hop limit 2 with a reason, @latest outside prod, Karpenter on Fargate
+        {
+            "node_groups": [
+                group(imds_hop_limit=2, imds_hop_limit_reason="legacy agent reads IMDS from a pod")
+            ]
+        },
+        {
+            "node_groups": [group()],
+            "karpenter": karpenter(node_classes=[{"ami_alias": "al2023@latest"}]),
+        },
+        {
+            "karpenter": karpenter(controller_on="fargate", controller_node_group=None),
+            "fargate": {"karpenter_controller": True},
+        },
+        {"node_groups": [group(capacity_type="spot", instance_types=["m7g.large", "m6g.large"])]},
+    ],
+)
+def test_valid_compute_is_accepted(tmp_path: Path, compute: dict[str, Any]) -> None:
+    assert load_config(write(tmp_path, with_compute(**compute))).compute is not None

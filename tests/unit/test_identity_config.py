@@ -1,0 +1,351 @@
+"""The workload_identities, access and security sections: the shipped files use them, and
+every validation rule rejects bad input naming the entry and the field."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eks_blueprint.config import ConfigError, load_config, load_configs
+
+from .test_config import DEV, problems, write
+
+ACCOUNT = DEV["account"]
+SQS = f"arn:aws:sqs:eu-west-1:{ACCOUNT}:orders"
+GOOD_REASON = "GetMetricData supports no resource-level permissions at all"
+
+
+def identity(**fields: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "namespace": "payments",
+        "service_account": "api",
+        "mechanism": "irsa",
+        "policy_statements": [{"actions": ["sqs:ReceiveMessage"], "resources": [SQS]}],
+    }
+    entry.update(fields)
+    return {k: v for k, v in entry.items() if v is not ...}
+
+
+def with_section(key: str, value: Any) -> dict[str, Any]:
+    data = copy.deepcopy(DEV)
+    data[key] = value
+    return data
+
+
+def with_identities(*entries: dict[str, Any]) -> dict[str, Any]:
+    return with_section("workload_identities", list(entries))
+
+
+def access(**fields: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"principal": f"arn:aws:iam::{ACCOUNT}:role/Team", "policy": "edit"}
+    entry.update(fields)
+    return {k: v for k, v in entry.items() if v is not ...}
+
+
+def security(**fields: Any) -> dict[str, Any]:
+    return with_section("security", fields)
+
+
+def statement(**fields: Any) -> dict[str, Any]:
+    return identity(
+        policy_statements=[{"actions": ["sqs:ReceiveMessage"], "resources": [SQS], **fields}]
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "fragment"),
+    [
+        # workload identities: names, permissions, ARNs, actions, wildcards, duplicates
+        (
+            with_identities(identity(namespace="Payments")),
+            "workload_identities[0]",
+            "(Payments/api) namespace 'Payments' is not a Kubernetes name",
+        ),
+        (
+            with_identities(identity(service_account="api_v2")),
+            "workload_identities[0]",
+            "service_account 'api_v2' is not a Kubernetes name",
+        ),
+        (
+            with_identities(identity(policy_statements=...)),
+            "workload_identities[0]",
+            "(payments/api) gives the role no permissions",
+        ),
+        (
+            with_identities(identity(mechanism="kiam")),
+            "workload_identities[0].mechanism",
+            "'irsa' or 'pod_identity'",
+        ),
+        (
+            with_identities(identity(managed_policy_arns=["arn:aws:iam::aws:role/X"])),
+            "workload_identities[0]",
+            "'arn:aws:iam::aws:role/X' is not a managed policy ARN",
+        ),
+        (
+            with_identities(statement(actions=["*"])),
+            "workload_identities[0]",
+            "policy_statements[0].actions: '*' grants every AWS action",
+        ),
+        (
+            with_identities(statement(actions=["GetObject"])),
+            "workload_identities[0]",
+            "'GetObject' is not of the form service:Action",
+        ),
+        (
+            with_identities(statement(actions=["s3:*"])),
+            "workload_identities[0]",
+            "uses action 's3:*'; narrow it, or explain why in exception_reason",
+        ),
+        (
+            with_identities(statement(actions=["s3:Get*"], resources=[SQS])),
+            "workload_identities[0]",
+            "action 's3:Get*'",
+        ),
+        (
+            with_identities(statement(resources=["*"])),
+            "workload_identities[0]",
+            "uses resource '*'",
+        ),
+        (
+            with_identities(
+                identity(
+                    policy_statements=[{"actions": ["sqs:ReceiveMessage"], "resources": ["*"]}],
+                    exception_reason="too short",
+                )
+            ),
+            "workload_identities[0]",
+            "at least 20 characters",
+        ),
+        (
+            with_identities(identity(exception_reason=GOOD_REASON)),
+            "workload_identities[0]",
+            "has exception_reason but nothing that needs one",
+        ),
+        (
+            with_identities(
+                identity(managed_policy_arns=["arn:aws:iam::aws:policy/ReadOnlyAccess"])
+            ),
+            "workload_identities[0]",
+            "AWS-managed policy ReadOnlyAccess",
+        ),
+        (
+            with_identities(statement(resources=["s3-bucket"])),
+            "workload_identities[0]",
+            "'s3-bucket' is not an ARN",
+        ),
+        (
+            with_identities(statement(conditions={"Equals": {"aws:SourceVpc": "vpc-1"}})),
+            "workload_identities[0]",
+            "'Equals' is not an IAM condition operator",
+        ),
+        (
+            with_identities(statement(effect="allow")),
+            "workload_identities[0].policy_statements[0].effect",
+            "'Allow' or 'Deny'",
+        ),
+        (
+            with_identities(identity(), identity(mechanism="pod_identity")),
+            "",
+            "workload_identities[0, 1] (payments/api): the same service account is listed more than once",
+        ),
+        # access entries
+        (
+            with_section("access", [access(principal="arn:aws:iam::1:role/X")]),
+            "access[0].principal",
+            "not an IAM role or user ARN",
+        ),
+        (with_section("access", [access(policy="owner")]), "access[0].policy", "'cluster_admin'"),
+        (
+            with_section("access", [access(policy="cluster_admin", namespaces=["payments"])]),
+            "access[0]",
+            "cluster_admin (AmazonEKSClusterAdminPolicy) is cluster-scope only",
+        ),
+        (with_section("access", [access(policy=...)]), "access[0]", "gives no access"),
+        (
+            with_section("access", [access(policy=..., namespaces=["a"], kubernetes_groups=["g"])]),
+            "access[0]",
+            "namespaces scope a policy",
+        ),
+        (
+            with_section("access", [access(namespaces=["Bad_NS"])]),
+            "access[0]",
+            "'Bad_NS' is not a Kubernetes name",
+        ),
+        (
+            with_section("access", [access(namespaces=["a", "a"])]),
+            "access[0]",
+            "namespaces lists a more than once",
+        ),
+        (
+            with_section("access", [access(kubernetes_groups=["system:masters"])]),
+            "access[0]",
+            "start with 'system:', which EKS reserves",
+        ),
+        (
+            with_section("access", [access(), access(policy="view")]),
+            "",
+            f"access lists arn:aws:iam::{ACCOUNT}:role/Team more than once",
+        ),
+        (
+            with_section("access", [access(principal=DEV["cluster"]["admins"][0])]),
+            "",
+            "access[0] (arn:aws:iam::111111111111:role/PlatformAdmin) is also in cluster.admins",
+        ),
+        (
+            with_section("access", [access(principal=DEV["cluster"]["viewers"][0])]),
+            "",
+            "is also in cluster.viewers",
+        ),
+        # guardduty
+        (
+            security(guardduty={"mode": "on"}),
+            "security.guardduty.mode",
+            "'create', 'existing' or 'off'",
+        ),
+        (
+            security(guardduty={"mode": "create", "finding_publishing_frequency": "DAILY"}),
+            "security.guardduty.finding_publishing_frequency",
+            "'FIFTEEN_MINUTES'",
+        ),
+        (
+            security(guardduty={"mode": "off", "agent": "addon"}),
+            "security.guardduty",
+            "agent: addon needs GuardDuty",
+        ),
+        (
+            security(guardduty={"mode": "create", "agent_version": "v1.0.0-eksbuild.1"}),
+            "security.guardduty",
+            "agent_version only applies with agent: addon",
+        ),
+        (
+            security(guardduty={"mode": "create", "agent": "addon"}),
+            "",
+            "add guardduty-data to network.interface_endpoints",
+        ),
+        # registries and scanning
+        (
+            security(registries=[{"name": "Shop/API"}]),
+            "security.registries[0]",
+            "is not an ECR repository name",
+        ),
+        (
+            security(registries=[{"name": "shop/api", "keep_images": 0}]),
+            "security.registries[0].keep_images",
+            "greater than or equal to 1",
+        ),
+        (
+            security(registries=[{"name": "shop/api", "untagged_expiry_days": 0}]),
+            "security.registries[0].untagged_expiry_days",
+            "greater than or equal to 1",
+        ),
+        (
+            security(registries=[{"name": "a/b", "push_principals": ["arn:aws:iam::1:role/CI"]}]),
+            "security.registries[0].push_principals[0]",
+            "not an IAM role or user ARN",
+        ),
+        (
+            security(
+                registries=[
+                    {"name": "a/b", "pull_principals": [f"arn:aws:iam::{ACCOUNT}:role/R"] * 2}
+                ]
+            ),
+            "security.registries[0]",
+            "pull_principals lists",
+        ),
+        (
+            security(registries=[{"name": "a/b"}, {"name": "a/b"}]),
+            "security",
+            "registries lists a/b more than once",
+        ),
+        (
+            security(enhanced_scanning={"frequency": "DAILY"}),
+            "security.enhanced_scanning.frequency",
+            "'CONTINUOUS_SCAN' or 'SCAN_ON_PUSH'",
+        ),
+        (
+            security(enhanced_scanning={"filters": ["Shop API"]}),
+            "security.enhanced_scanning",
+            "are not repository name patterns",
+        ),
+    ],
+)
+def test_invalid_identity_and_security_fields(
+    tmp_path: Path, data: Any, field: str, fragment: str
+) -> None:
+    # GIVEN dev.yaml with one bad value WHEN it loads THEN one line names the field and the fix
+    found = problems(tmp_path, data)
+    assert any(f": {field}: " in p if field else True for p in found), found
+    assert any(fragment in p for p in found), found
+
+
+def test_wildcards_with_a_reason_are_accepted(tmp_path: Path) -> None:
+    # GIVEN a wildcard resource and an AWS-managed policy, with a reason
+    data = with_identities(
+        identity(
+            managed_policy_arns=["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"],
+            policy_statements=[{"actions": ["cloudwatch:GetMetricData"], "resources": ["*"]}],
+            exception_reason=GOOD_REASON,
+        )
+    )
+    # WHEN it loads THEN the entry is kept as written
+    config = load_config(write(tmp_path, data))
+    assert config.workload_identities[0].exception_reason == GOOD_REASON
+
+
+def _two_envs(tmp_path: Path, first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    one = with_section("security", first)
+    two = with_section("security", second)
+    two["name"] = "dev2"
+    paths = [write(tmp_path, one, "a.yaml"), write(tmp_path, two, "b.yaml")]
+    with pytest.raises(ConfigError) as caught:
+        load_configs(paths)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "fragment"),
+    [
+        (
+            {"guardduty": {"mode": "create"}},
+            {"guardduty": {"mode": "create"}},
+            "GuardDuty allows one detector per account and region",
+        ),
+        (
+            {"registries": [{"name": "shop/api"}]},
+            {"registries": [{"name": "shop/api"}]},
+            "repository 'shop/api' is in environments dev and dev2",
+        ),
+        (
+            {"enhanced_scanning": {}},
+            {"enhanced_scanning": {}},
+            "one registry scanning configuration per account and region",
+        ),
+    ],
+)
+def test_account_wide_resources_clash_across_files(
+    tmp_path: Path, first: dict[str, Any], second: dict[str, Any], fragment: str
+) -> None:
+    # GIVEN two environments in one account and region WHEN both create the same
+    # account-level resource THEN loading them together fails, naming both
+    found = _two_envs(tmp_path, first, second)
+    assert any(fragment in p for p in found), found
+
+
+def test_detector_in_two_regions_of_one_account_is_fine(tmp_path: Path) -> None:
+    one = with_section("security", {"guardduty": {"mode": "create"}})
+    two = copy.deepcopy(one)
+    two["name"] = "dev2"
+    two["region"] = "eu-central-1"
+    two["availability_zones"] = ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
+    configs = load_configs([write(tmp_path, one, "a.yaml"), write(tmp_path, two, "b.yaml")])
+    assert [c.security.guardduty.mode for c in configs] == ["create", "create"]
+
+
+def test_shipped_environments_use_each_guardduty_mode() -> None:
+    from stacks.app_builder import config_paths
+
+    modes = {c.name: c.security.guardduty.mode for c in load_configs(config_paths(None, None))}
+    assert modes == {"dev": "off", "staging": "existing", "prod": "create"}

@@ -1,0 +1,57 @@
+"""A separate CDK app uses eks_blueprint as a library, around a VPC of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import aws_cdk.aws_ec2 as ec2
+import aws_cdk.aws_eks_v2 as eks
+import pytest
+
+import eks_blueprint
+from tests.conftest import TEST_ENV, resources_of
+
+
+@pytest.fixture(scope="module")
+def byo_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    # GIVEN another team's app with its own stack and its own existing VPC
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("library")))
+    stack = cdk.Stack(app, "TeamPlatform", env=TEST_ENV)
+    their_vpc = ec2.Vpc(
+        stack,
+        "TheirVpc",
+        availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        nat_gateways=1,
+    )
+    # WHEN they compose Network (bring your own VPC) and ControlPlane
+    network = eks_blueprint.Network(stack, "Network", existing_vpc=their_vpc)
+    eks_blueprint.ControlPlane(
+        stack,
+        "ControlPlane",
+        props=eks_blueprint.ControlPlaneProps(
+            cluster_name="team-cluster",
+            version=eks.KubernetesVersion.V1_34,
+            vpc=network.vpc,
+        ),
+    )
+    template: dict[str, Any] = app.synth().get_stack_by_name("TeamPlatform").template
+    return template
+
+
+def test_their_vpc_is_used_and_no_other_is_created(byo_template: dict[str, Any]) -> None:
+    (vpc_id,) = resources_of(byo_template, "AWS::EC2::VPC")
+    assert vpc_id.startswith("TheirVpc")
+    assert not resources_of(byo_template, "AWS::EC2::FlowLog")  # their VPC, their settings
+
+
+def test_library_defaults_are_the_secure_ones(byo_template: dict[str, Any]) -> None:
+    (cluster,) = resources_of(byo_template, "AWS::EKS::Cluster").values()
+    props = cluster["Properties"]
+    assert props["ResourcesVpcConfig"]["EndpointPublicAccess"] is False
+    assert len(props["Logging"]["ClusterLogging"]["EnabledTypes"]) == 5
+    assert props["AccessConfig"]["BootstrapClusterCreatorAdminPermissions"] is False
+    assert props["DeletionProtection"] is True
+    assert cluster["DeletionPolicy"] == "Retain"
+    subnets = {s["Ref"] for s in props["ResourcesVpcConfig"]["SubnetIds"]}
+    assert subnets and all("PrivateSubnet" in s for s in subnets)

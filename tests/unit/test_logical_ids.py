@@ -1,0 +1,103 @@
+"""The logical ids of stateful resources are pinned: a changed id replaces a live resource.
+
+If this test fails, a refactoring renamed a construct. Do not update the ids here unless the
+replacement is intended: keep the old id with `override_logical_id`, or plan a migration
+(README, "Renaming a stateful resource").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ENVIRONMENTS, SynthResult, resources_of
+
+PINNED: dict[str, dict[str, str]] = {
+    "cluster": {
+        "ControlPlaneCluster8AFA2E51": "AWS::EKS::Cluster",
+        "ControlPlaneSecretsKey72FED211": "AWS::KMS::Key",
+        "ControlPlaneLogKey6B346203": "AWS::KMS::Key",
+        "ControlPlaneLogGroup8A392AC5": "AWS::Logs::LogGroup",
+        "AddonsVolumeKey3522A4A2": "AWS::KMS::Key",
+        "KarpenterInterruptionQueue5E4495D7": "AWS::SQS::Queue",
+        "ControlPlaneClusterKubectlProviderHandlerLogGroupCA2C8CC5": "AWS::Logs::LogGroup",
+        "ControlPlaneClusterKubectlProviderframeworkonEventLogGroupD4066F92": "AWS::Logs::LogGroup",
+    },
+    "network": {
+        "NetworkVpc7FB7348F": "AWS::EC2::VPC",
+        "NetworkFlowLogKeyF785E5F9": "AWS::KMS::Key",
+        "NetworkFlowLogGroup4F8CEEEF": "AWS::Logs::LogGroup",
+        "NetworkVpcPublicSubnet1Subnet36933139": "AWS::EC2::Subnet",
+        "NetworkVpcPublicSubnet2SubnetC427CCE0": "AWS::EC2::Subnet",
+        "NetworkVpcPublicSubnet3Subnet4BBF7F47": "AWS::EC2::Subnet",
+        "NetworkVpcPrivateSubnet1Subnet6DD86AE6": "AWS::EC2::Subnet",
+        "NetworkVpcPrivateSubnet2Subnet1BDBE877": "AWS::EC2::Subnet",
+        "NetworkVpcPrivateSubnet3Subnet8ABFAF5C": "AWS::EC2::Subnet",
+    },
+    "security": {
+        "RegistryKey1053ED4C": "AWS::KMS::Key",
+        "RegistryShopApi6B889243": "AWS::ECR::Repository",
+    },
+}
+
+#: Present where an environment's config asks for them, with these ids wherever they are.
+OPTIONAL: dict[str, dict[str, str]] = {
+    "cluster": {
+        "NodeGroupsSystemB3D9563D": "AWS::EKS::Nodegroup",
+        "FargateBatchF9189470": "AWS::EKS::FargateProfile",
+        "FargateCoredns74240D43": "AWS::EKS::FargateProfile",
+        "FargateKarpenterC3551B42": "AWS::EKS::FargateProfile",
+    },
+    "network": {
+        "NetworkVpcIsolatedSubnet1Subnet0400477E": "AWS::EC2::Subnet",
+        "NetworkVpcIsolatedSubnet2SubnetF65B365A": "AWS::EC2::Subnet",
+        "NetworkVpcIsolatedSubnet3Subnet8C12D961": "AWS::EC2::Subnet",
+    },
+}
+
+EXPECTED_OPTIONAL: dict[str, set[str]] = {
+    "dev": {"NodeGroupsSystemB3D9563D"},
+    "staging": {"FargateBatchF9189470", "FargateCoredns74240D43", "FargateKarpenterC3551B42"},
+    "prod": {
+        "NodeGroupsSystemB3D9563D",
+        "NetworkVpcIsolatedSubnet1Subnet0400477E",
+        "NetworkVpcIsolatedSubnet2SubnetF65B365A",
+        "NetworkVpcIsolatedSubnet3Subnet8C12D961",
+    },
+}
+
+STATEFUL_TYPES = {
+    "AWS::EKS::Cluster",
+    "AWS::EKS::Nodegroup",
+    "AWS::EKS::FargateProfile",
+    "AWS::KMS::Key",
+    "AWS::Logs::LogGroup",
+    "AWS::EC2::VPC",
+    "AWS::EC2::Subnet",
+    "AWS::ECR::Repository",
+    "AWS::SQS::Queue",
+}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("kind", sorted(PINNED))
+def test_stateful_logical_ids_are_pinned(synth: SynthResult, env: str, kind: str) -> None:
+    resources = synth.template(env, kind)["Resources"]
+    for logical_id, type_ in PINNED[kind].items():
+        assert logical_id in resources, f"{env}/{kind}: stateful resource {logical_id} renamed"
+        assert resources[logical_id]["Type"] == type_
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_stateful_resource_is_pinned(synth: SynthResult, env: str) -> None:
+    optional_found: set[str] = set()
+    for kind, template in synth.templates[env].items():
+        for type_ in STATEFUL_TYPES:
+            for logical_id in resources_of(template, type_):
+                if logical_id in OPTIONAL.get(kind, {}):
+                    assert OPTIONAL[kind][logical_id] == type_
+                    optional_found.add(logical_id)
+                    continue
+                assert PINNED.get(kind, {}).get(logical_id) == type_, (
+                    f"{env}/{kind}: new stateful resource {logical_id} ({type_}); pin its id here"
+                )
+    assert optional_found == EXPECTED_OPTIONAL[env]

@@ -1,0 +1,409 @@
+"""verify against moto: one world that matches the config, and one deviation per check.
+
+moto 5.2.5 mocks the EKS, EC2, GuardDuty and STS calls verify makes, with two gaps that are
+stubbed narrowly, on the test's boto3 session only, with botocore event handlers:
+* EKS DescribeAddon is "Not yet implemented" -> a before-call handler answers from a dict;
+* DescribeCluster never returns accessConfig (moto drops it) -> an after-call handler adds it.
+Everything else (cluster logging, encryptionConfig, endpoint access, node groups, launch
+template MetadataOptions, GuardDuty features, subnet free IPs, instance-type ENI limits)
+comes from moto itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from eks_blueprint.config import load_config
+from eks_blueprint.verify import (
+    NODE_GROUP_LABEL,
+    CheckResult,
+    Clients,
+    Expectations,
+    NodeGroupExpectation,
+    expectations_from_config,
+    main,
+    run_checks,
+)
+from tests.conftest import SynthResult, resources_of
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's account
+CLUSTER = "shop-test"
+ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+EXPECTED = Expectations(
+    cluster_name=CLUSTER,
+    version="1.34",
+    endpoint_public=True,
+    public_cidrs=("203.0.113.0/24",),
+    node_groups=(
+        NodeGroupExpectation(name="system", instance_types=("m5.large",), ami_type="AL2023_x86_64_STANDARD",
+                             capacity_type="ON_DEMAND", min_size=2, max_size=3),
+    ),
+    addons={"vpc-cni": "v1.20.4-eksbuild.1", "coredns": "v1.12.4-eksbuild.1"},
+    guardduty="create",
+)
+
+
+@dataclass(frozen=True)
+class World:
+    """What is deployed; the defaults match EXPECTED."""
+
+    cluster: bool = True
+    version: str = "1.34"
+    log_types: tuple[str, ...] = tuple(ALL_LOGS)
+    encrypted: bool = True
+    public: bool = True
+    cidrs: tuple[str, ...] = ("203.0.113.0/24",)
+    auth_mode: str = "API"
+    ami_type: str = "AL2023_x86_64_STANDARD"
+    instance_types: tuple[str, ...] = ("m5.large",)
+    capacity_type: str = "ON_DEMAND"
+    sizes: tuple[int, int, int] = (2, 2, 3)
+    node_group_label: str | None = "system"
+    """The NODE_GROUP_LABEL value; the EKS name is generated, as CloudFormation does."""
+    http_tokens: str = "required"
+    addons: dict[str, str] = field(default_factory=lambda: dict(EXPECTED.addons or {}))
+    detector: bool = True
+    runtime_monitoring: str = "ENABLED"
+    subnet_prefix: int = 24
+
+
+@pytest.fixture(autouse=True)
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # moto loads ~1 s of public AMIs into every fresh EC2 backend; verify needs none.
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+class _Response:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: dict[str, str] = {}
+
+
+_SESSIONS: dict[str, boto3.Session] = {}
+_WORLD: dict[str, World] = {}
+
+
+def stub_session(world: World) -> boto3.Session:
+    """A session whose EKS clients fill moto's two gaps from `world`.
+
+    One session serves every test (a new one reloads the large EC2 service model, ~0.5 s);
+    the handlers read the world of the running test.
+    """
+    _WORLD["current"] = world
+    if "stub" in _SESSIONS:
+        return _SESSIONS["stub"]
+    session = boto3.Session(region_name=REGION)
+
+    def describe_addon(params: dict[str, Any], **_: Any) -> tuple[_Response, dict[str, Any]]:
+        # params is the serialised request: GET /clusters/<cluster>/addons/<addon>
+        name = params["url_path"].rsplit("/", 1)[-1]
+        version = _WORLD["current"].addons.get(name)
+        if version is None:
+            return _Response(404), {"Error": {"Code": "ResourceNotFoundException", "Message": "no add-on"}}
+        return _Response(200), {"addon": {"addonName": name, "addonVersion": version, "status": "ACTIVE"}}
+
+    def add_access_config(parsed: dict[str, Any], **_: Any) -> None:
+        if "cluster" in parsed:
+            parsed["cluster"]["accessConfig"] = {"authenticationMode": _WORLD["current"].auth_mode}
+
+    session.events.register("before-call.eks.DescribeAddon", describe_addon)
+    session.events.register("after-call.eks.DescribeCluster", add_access_config)
+    _SESSIONS["stub"] = session
+    return session
+
+
+def client(service: str) -> Any:
+    """A client of the shared session: its service models are loaded once per test run."""
+    return stub_session(_WORLD.get("current", World())).client(service)  # type: ignore[call-overload]
+
+
+def _subnets() -> list[str]:
+    ec2 = client("ec2")
+    return [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["CidrBlock"].startswith("10.0.")]
+
+
+def build(world: World) -> None:
+    """Create the deployed environment in moto."""
+    _WORLD["current"] = world
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/{world.subnet_prefix}",
+                          AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+        for i, az in enumerate("ab")
+    ]
+    if world.cluster:
+        eks = client("eks")
+        eks.create_cluster(
+            name=CLUSTER, version=world.version, roleArn=f"arn:aws:iam::{ACCOUNT}:role/cluster",
+            resourcesVpcConfig={"subnetIds": subnets, "endpointPublicAccess": world.public,
+                                "endpointPrivateAccess": True, "publicAccessCidrs": list(world.cidrs)},
+            logging={"clusterLogging": [{"types": list(world.log_types), "enabled": True}]},
+            encryptionConfig=[{"resources": ["secrets"], "provider": {
+                "keyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/secrets"}}] if world.encrypted else [],
+        )
+        template = ec2.create_launch_template(
+            LaunchTemplateName="system",
+            LaunchTemplateData={"MetadataOptions": {"HttpTokens": world.http_tokens, "HttpPutResponseHopLimit": 1}},
+        )["LaunchTemplate"]
+        min_size, desired, max_size = world.sizes
+        eks.create_nodegroup(
+            clusterName=CLUSTER, nodegroupName="SystemNodeGroup-5Kq2Xw9Zt1Lm",
+            labels={NODE_GROUP_LABEL: world.node_group_label} if world.node_group_label else {},
+            nodeRole=f"arn:aws:iam::{ACCOUNT}:role/node",
+            subnets=subnets, instanceTypes=list(world.instance_types), amiType=world.ami_type,  # type: ignore[arg-type]
+            capacityType=world.capacity_type,  # type: ignore[arg-type]
+            scalingConfig={"minSize": min_size, "desiredSize": desired, "maxSize": max_size},
+            launchTemplate={"id": template["LaunchTemplateId"], "version": "1"},
+        )
+    if world.detector:
+        client("guardduty").create_detector(Enable=True, Features=[
+            {"Name": "EKS_AUDIT_LOGS", "Status": "ENABLED"},
+            {"Name": "RUNTIME_MONITORING", "Status": world.runtime_monitoring,
+             "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}]},
+        ])
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def verify(world: World, expected: Expectations = EXPECTED) -> dict[str, CheckResult]:
+    build(world)
+    results = run_checks(expected, Clients.from_session(stub_session(world)))
+    return {r.check: r for r in results}
+
+
+def test_matching_environment_passes_every_check(aws: None) -> None:
+    results = verify(World())
+    assert {r.status for r in results.values()} == {"PASS"}, [r for r in results.values() if r.status != "PASS"]
+    assert results["free IPs for planned capacity"].expected == ">= 90"  # 3 nodes x 3 ENIs x 10 IPs
+    assert list(results) == [
+        "cluster exists", "cluster status", "cluster version", "control-plane log types",
+        "secrets encrypted with KMS", "endpoint private access", "endpoint public access",
+        "endpoint public CIDRs", "authentication mode", "node group system status",
+        "node group system AMI type", "node group system capacity type", "node group system min..max",
+        "node group system IMDSv2 required", "add-on coredns", "add-on vpc-cni", "GuardDuty detector",
+        "GuardDuty EKS audit logs", "GuardDuty EKS runtime monitoring",
+    ] + [f"free IPs in control-plane subnet {s}" for s in results["cluster exists"] and _subnets()] + [
+        "free IPs for planned capacity"]
+
+
+@pytest.mark.parametrize(
+    ("world", "check"),
+    [
+        (World(cluster=False), "cluster exists"),
+        (World(version="1.33"), "cluster version"),
+        (World(log_types=("api", "audit")), "control-plane log types"),
+        (World(encrypted=False), "secrets encrypted with KMS"),
+        (World(public=False), "endpoint public access"),
+        (World(cidrs=("0.0.0.0/0",)), "endpoint public CIDRs"),
+        (World(auth_mode="API_AND_CONFIG_MAP"), "authentication mode"),
+        (World(ami_type="BOTTLEROCKET_x86_64"), "node group system AMI type"),
+        (World(capacity_type="SPOT"), "node group system capacity type"),
+        (World(sizes=(1, 1, 3)), "node group system min..max"),
+        (World(http_tokens="optional"), "node group system IMDSv2 required"),
+        (World(node_group_label="batch"), "node group system exists"),
+        (World(node_group_label=None), "node group system exists"),
+        (World(addons={"vpc-cni": "v1.19.0-eksbuild.1", "coredns": "v1.12.4-eksbuild.1"}), "add-on vpc-cni"),
+        (World(addons={"vpc-cni": "v1.20.4-eksbuild.1"}), "add-on coredns"),
+        (World(detector=False), "GuardDuty detector"),
+        (World(runtime_monitoring="DISABLED"), "GuardDuty EKS runtime monitoring"),
+        (World(subnet_prefix=27), "free IPs for planned capacity"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_each_deviation_fails_exactly_its_check(aws: None, world: World, check: str) -> None:
+    results = verify(world)
+    failed = [name for name, r in results.items() if r.status == "FAIL"]
+    assert failed == [check]
+
+
+def test_private_cluster_does_not_check_cidrs_and_skips_absent_sections(aws: None) -> None:
+    expected = replace(EXPECTED, endpoint_public=False, public_cidrs=(), node_groups=None,
+                       addons=None, guardduty=None)
+    results = verify(World(public=False), expected)
+    assert "endpoint public CIDRs" not in results
+    skipped = {name for name, r in results.items() if r.status == "SKIP"}
+    assert skipped == {"node groups", "add-ons", "GuardDuty", "free IPs for planned capacity"}
+    assert {r.status for r in results.values()} == {"PASS", "SKIP"}
+
+
+def test_expectations_map_every_section_of_the_config() -> None:
+    dev = expectations_from_config(load_config(CONFIG_DIR / "dev.yaml"))
+    assert (dev.cluster_name, dev.version, dev.endpoint_public, dev.public_cidrs) == (
+        "shop-dev", "1.34", True, ("203.0.113.0/24",))
+    assert dev.node_groups == (NodeGroupExpectation(
+        name="system", instance_types=("t4g.medium", "t4g.large"), ami_type="BOTTLEROCKET_ARM_64",
+        capacity_type="ON_DEMAND", min_size=2, max_size=3),)
+    # dev turns cloudwatch_observability off and snapshot_controller on; versions are the pins.
+    assert dev.addons is not None
+    assert "amazon-cloudwatch-observability" not in dev.addons
+    assert dev.addons["snapshot-controller"] == "v8.3.0-eksbuild.1"
+    assert dev.addons["coredns"] == "v1.12.3-eksbuild.1"
+    assert dev.guardduty == "off"
+    prod = expectations_from_config(load_config(CONFIG_DIR / "prod.yaml"))
+    assert (prod.endpoint_public, prod.public_cidrs, prod.guardduty) == (False, (), "create")
+    assert "snapshot-controller" not in (prod.addons or {})
+
+
+def test_explicit_versions_and_the_guardduty_addon_agent(tmp_path: Path) -> None:
+    text = (CONFIG_DIR / "dev.yaml").read_text().replace(
+        "  coredns: {replicas: 2}", "  coredns: {replicas: 2}\n  vpc_cni: {version: v1.20.1-eksbuild.3}"
+    ).replace('guardduty: {mode: "off"}', "guardduty: {mode: existing, agent: addon}").replace(
+        "interface_endpoints: [ecr.api, ecr.dkr, sts]", "interface_endpoints: [ecr.api, ecr.dkr, sts, guardduty-data]")
+    path = tmp_path / "dev.yaml"
+    path.write_text(text)
+    exp = expectations_from_config(load_config(path))
+    assert exp.addons is not None and exp.addons["vpc-cni"] == "v1.20.1-eksbuild.3"
+    assert exp.addons["aws-guardduty-agent"] is None  # no version pinned: any ACTIVE one
+    assert exp.guardduty == "existing"
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_expected_addons_are_the_synthesised_ones(synth: SynthResult, env: str) -> None:
+    """verify and the stacks read the same config; a drift between them fails here."""
+    exp = expectations_from_config(load_config(CONFIG_DIR / f"{env}.yaml"))
+    addons = resources_of(synth.template(env, "cluster"), "AWS::EKS::Addon").values()
+    assert {a["Properties"]["AddonName"]: a["Properties"].get("AddonVersion") for a in addons} == exp.addons
+
+
+def test_node_group_label_is_the_one_the_construct_sets() -> None:
+    from eks_blueprint.compute.managed_node_groups import NODE_GROUP_LABEL as construct_label
+
+    assert construct_label == NODE_GROUP_LABEL
+
+
+def test_any_version_addon_passes_when_active(aws: None) -> None:
+    results = verify(World(), replace(EXPECTED, addons={"vpc-cni": None, "coredns": "v1.12.4-eksbuild.1"}))
+    assert results["add-on vpc-cni"].status == "PASS"
+    assert results["add-on vpc-cni"].expected == "any version ACTIVE"
+
+
+def test_empty_node_groups_skip_their_checks(aws: None) -> None:
+    results = verify(World(), replace(EXPECTED, node_groups=()))
+    assert results["node groups"].status == "SKIP"
+    assert results["free IPs for planned capacity"].status == "SKIP"
+
+
+# --- the command line -------------------------------------------------------------------
+
+def write_config(tmp_path: Path, account: str = ACCOUNT, **cluster: Any) -> Path:
+    text = (CONFIG_DIR / "dev.yaml").read_text()
+    text = text.replace('"111111111111"', f'"{account}"').replace("shop-dev", CLUSTER)
+    path = tmp_path / "test.yaml"
+    path.write_text(text)
+    return path
+
+
+def dev_world() -> World:
+    """What deploying config/dev.yaml (renamed to the test cluster) would leave behind."""
+    exp = expectations_from_config(load_config(CONFIG_DIR / "dev.yaml"))
+    assert exp.node_groups is not None
+    group = exp.node_groups[0]
+    return World(ami_type=str(group.ami_type), instance_types=group.instance_types,
+                 sizes=(group.min_size or 0, group.min_size or 0, group.max_size or 0),
+                 addons=dict(exp.addons or {}), detector=False)
+
+
+def test_cli_table_and_exit_0(aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    world = dev_world()
+    build(world)
+    assert main(["--config", str(write_config(tmp_path))], session=stub_session(world)) == 0
+    out = capsys.readouterr().out
+    assert "cluster version" in out and "PASS" in out and "FAIL" not in out.replace("0 failed", "")
+    assert "add-on snapshot-controller" in out and "node group system IMDSv2 required" in out
+    assert "security.guardduty is off" in out  # dev turns GuardDuty off: skipped, not passed
+
+
+def test_cli_json_and_exit_1(aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    world = World(version="1.33")
+    build(world)
+    assert main(["--config", str(write_config(tmp_path)), "--json"], session=stub_session(world)) == 1
+    data = json.loads(capsys.readouterr().out)
+    rows = {r["check"]: r for r in data["results"]}
+    assert rows["cluster version"] == {"check": "cluster version", "expected": "1.34",
+                                       "actual": "1.33", "status": "FAIL"}
+
+
+def test_cli_wrong_account_is_one_line_exit_2(aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path, account="999999999999")
+    assert main(["--config", str(path)], session=stub_session(World())) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "999999999999" in err[0]
+
+
+def test_cli_missing_credentials_is_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(["--config", str(write_config(tmp_path))]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["eks-blueprint-verify: no AWS credentials found; set AWS_PROFILE (or --profile), "
+                   "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"]
+
+
+def test_cli_unknown_profile_is_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert main(["--config", str(write_config(tmp_path)), "--profile", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nope" in err[0]
+
+
+def test_cli_rejected_credentials_are_one_line_exit_2(
+    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = stub_session(World())
+
+    def refuse(**_: Any) -> tuple[_Response, dict[str, Any]]:
+        return _Response(403), {"Error": {"Code": "InvalidClientTokenId", "Message": "bad token"}}
+
+    session.events.register("before-call.sts.GetCallerIdentity", refuse)
+    try:
+        assert main(["--config", str(write_config(tmp_path))], session=session) == 2
+    finally:
+        session.events.unregister("before-call.sts.GetCallerIdentity", refuse)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "InvalidClientTokenId" in err[0]
+
+
+def test_cli_config_error_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Bad\n")
+    assert main(["--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "Invalid configuration" in err and "account: required field is missing" in err
+
+
+def test_cli_env_not_found_and_usage_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--env", "nope", "--config-dir", str(tmp_path)]) == 2
+    assert "file not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
