@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, cast
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
@@ -14,6 +14,7 @@ from eks_blueprint.access import ClusterAccess
 from eks_blueprint.addons.addons import Addons
 from eks_blueprint.addons.kubectl_compliance import acknowledge_kubectl_provider
 from eks_blueprint.config import EnvironmentConfig
+from eks_blueprint.identity import ServiceAccountRole, workload_id
 from eks_blueprint.threat_detection import add_guardduty_agent
 from eks_blueprint.workloads.demo import DemoWorkload
 
@@ -74,3 +75,27 @@ class ClusterStack(Stack):
         guardduty = config.security.guardduty
         if guardduty.mode != "off" and guardduty.agent == "addon":
             add_guardduty_agent(icluster, guardduty.agent_version)
+        self._outputs(config)
+
+    def _outputs(self, config: EnvironmentConfig) -> None:
+        """What operators and application teams need after `cdk deploy`: how to reach the
+        cluster, and the role ARN to annotate each IRSA service account with (Pod Identity
+        needs no annotation: its association is in this stack)."""
+        name = config.cluster.name
+        CfnOutput(self, "ClusterName", value=name, description="EKS cluster name")
+        CfnOutput(
+            self,
+            "UpdateKubeconfigCommand",
+            value=f"aws eks update-kubeconfig --name {name} --region {config.region}",
+            description="Run as one of cluster.admins or an access entry's principal",
+        )
+        for entry in config.workload_identities:
+            role = self.workload_roles[entry.label]
+            if isinstance(role, ServiceAccountRole):
+                CfnOutput(
+                    self,
+                    f"IrsaRoleArn{workload_id(entry.namespace, entry.service_account)}",
+                    value=role.role.role_arn,
+                    description=f"Annotate ServiceAccount {entry.label} with "
+                    "eks.amazonaws.com/role-arn set to this ARN",
+                )

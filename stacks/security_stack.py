@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from eks_blueprint.config import EnvironmentConfig
@@ -41,3 +42,16 @@ class AccountSecurityStack(Stack):
             )
         if security.registries or security.enhanced_scanning is not None:
             self.registry = Registry(self, "Registry", props=registry_props(config))
+            # The URI CI pushes to and manifests pull from.
+            for name, repository in self.registry.repositories.items():
+                CfnOutput(
+                    self,
+                    f"RepositoryUri{_pascal(name)}",
+                    value=repository.repository_uri,
+                    description=f"ECR repository {name}",
+                )
+
+
+def _pascal(name: str) -> str:
+    """`shop/api-v2` -> `ShopApiV2`: an output id from a repository name."""
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part)

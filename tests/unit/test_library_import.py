@@ -10,6 +10,11 @@ import aws_cdk.aws_eks_v2 as eks
 import pytest
 
 import eks_blueprint
+from eks_blueprint.compute.managed_node_groups import (
+    ManagedNodeGroups,
+    ManagedNodeGroupsProps,
+    NodeGroupSpec,
+)
 from tests.conftest import TEST_ENV, resources_of
 
 
@@ -26,13 +31,31 @@ def byo_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     # WHEN they compose Network (bring your own VPC) and ControlPlane
     network = eks_blueprint.Network(stack, "Network", existing_vpc=their_vpc)
-    eks_blueprint.ControlPlane(
+    control_plane = eks_blueprint.ControlPlane(
         stack,
         "ControlPlane",
         props=eks_blueprint.ControlPlaneProps(
             cluster_name="team-cluster",
             version=eks.KubernetesVersion.V1_34,
             vpc=network.vpc,
+        ),
+    )
+    # AND a node group, as the README shows
+    ManagedNodeGroups(
+        stack,
+        "NodeGroups",
+        props=ManagedNodeGroupsProps(
+            cluster=control_plane.cluster,
+            groups=[
+                NodeGroupSpec(
+                    name="system",
+                    instance_types=["m7g.large"],
+                    ami_type=eks.NodegroupAmiType.BOTTLEROCKET_ARM_64,
+                    min_size=2,
+                    desired_size=2,
+                    max_size=4,
+                )
+            ],
         ),
     )
     template: dict[str, Any] = app.synth().get_stack_by_name("TeamPlatform").template
@@ -55,3 +78,17 @@ def test_library_defaults_are_the_secure_ones(byo_template: dict[str, Any]) -> N
     assert cluster["DeletionPolicy"] == "Retain"
     subnets = {s["Ref"] for s in props["ResourcesVpcConfig"]["SubnetIds"]}
     assert subnets and all("PrivateSubnet" in s for s in subnets)
+
+
+def test_node_group_defaults_are_the_secure_ones(byo_template: dict[str, Any]) -> None:
+    (group,) = resources_of(byo_template, "AWS::EKS::Nodegroup").values()
+    props = group["Properties"]
+    assert "RemoteAccess" not in props
+    assert {s["Ref"] for s in props["Subnets"]} and all(
+        "PrivateSubnet" in s["Ref"] for s in props["Subnets"]
+    )
+    (template,) = resources_of(byo_template, "AWS::EC2::LaunchTemplate").values()
+    data = template["Properties"]["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    assert all(m["Ebs"]["Encrypted"] for m in data["BlockDeviceMappings"])

@@ -2,7 +2,7 @@
 
 If this test fails, a refactoring renamed a construct. Do not update the ids here unless the
 replacement is intended: keep the old id with `override_logical_id`, or plan a migration
-(README, "Renaming a stateful resource").
+(README, "When a rename of a stateful resource is intended").
 """
 
 from __future__ import annotations
