@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import StrictModel, duplicates
 
@@ -62,6 +62,32 @@ def instance_architecture(instance_type: str) -> Literal["arm64", "x86_64"]:
     return "arm64" if "g" in attributes else "x86_64"
 
 
+def _check_name(value: str) -> str:
+    if not NAME.match(value):
+        raise ValueError("names are 1-63 lower-case letters, digits or '-', e.g. system")
+    return value
+
+
+def _check_namespace(value: str) -> str:
+    if not NAME.match(value):
+        raise ValueError("not a Kubernetes namespace name (1-63 lower-case letters, digits, '-')")
+    return value
+
+
+def _check_quantity(value: str) -> str:
+    if not QUANTITY.match(value):
+        raise ValueError("not a Kubernetes quantity; write it like 1, 500m or 1Gi")
+    return value
+
+
+#: A node group, pool, class or profile name (also used in construct ids and labels).
+ResourceName = Annotated[str, AfterValidator(_check_name)]
+#: A Kubernetes namespace.
+Namespace = Annotated[str, AfterValidator(_check_namespace)]
+#: A Kubernetes resource quantity, e.g. 500m, 2, 1Gi.
+Quantity = Annotated[str, AfterValidator(_check_quantity)]
+
+
 def ami_architecture(ami_type: str) -> Literal["arm64", "x86_64"]:
     """The architecture of a config AMI type (a key of AMI_TYPES)."""
     return "arm64" if ami_type.endswith("arm64") else "x86_64"
@@ -108,7 +134,7 @@ class SizeConfig(StrictModel):
 class NodeGroupConfig(StrictModel):
     """One EKS managed node group, in the private subnets of all three AZs."""
 
-    name: str
+    name: ResourceName
     """Group name, lower-case letters, digits and '-'; it is the construct id, so renaming
     a group replaces it."""
     instance_types: list[str] = Field(min_length=1, max_length=20)
@@ -137,13 +163,6 @@ class NodeGroupConfig(StrictModel):
     credentials; 2 needs imds_hop_limit_reason."""
     imds_hop_limit_reason: str | None = None
     """Why this group needs hop limit 2 (shown in review). Required with imds_hop_limit: 2."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError("names are 1-63 lower-case letters, digits or '-', e.g. system")
-        return value
 
     @field_validator("instance_types")
     @classmethod
@@ -203,15 +222,8 @@ class LimitsConfig(StrictModel):
 
     cpu: int = Field(ge=1, le=100000)
     """Total vCPUs of the pool's nodes."""
-    memory: str
+    memory: Quantity
     """Total memory of the pool's nodes, a Kubernetes quantity, e.g. 400Gi."""
-
-    @field_validator("memory")
-    @classmethod
-    def _quantity(cls, value: str) -> str:
-        if not QUANTITY.match(value):
-            raise ValueError("not a Kubernetes quantity; write it like 400Gi")
-        return value
 
 
 class DisruptionConfig(StrictModel):
@@ -239,9 +251,9 @@ class DisruptionConfig(StrictModel):
 class NodePoolConfig(StrictModel):
     """A Karpenter NodePool (karpenter.sh/v1): which nodes Karpenter may launch."""
 
-    name: str
+    name: ResourceName
     """NodePool name."""
-    node_class: str = "default"
+    node_class: ResourceName = "default"
     """Name of the EC2NodeClass (in node_classes) the nodes use. Default: default."""
     capacity_types: list[CapacityType] = Field(default_factory=_on_demand, min_length=1)
     """karpenter.sh/capacity-type values. Default: [on-demand]."""
@@ -264,13 +276,6 @@ class NodePoolConfig(StrictModel):
     """Taints on the nodes. Default: none."""
     weight: int | None = Field(default=None, ge=1, le=100)
     """Priority among pools that fit (higher first). Default: none."""
-
-    @field_validator("name", "node_class")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError("names are 1-63 lower-case letters, digits or '-', e.g. spot")
-        return value
 
     @field_validator("instance_categories")
     @classmethod
@@ -297,20 +302,13 @@ class NodePoolConfig(StrictModel):
 class NodeClassConfig(StrictModel):
     """A Karpenter EC2NodeClass (karpenter.k8s.aws/v1): how Karpenter's nodes are built."""
 
-    name: str = "default"
+    name: ResourceName = "default"
     """EC2NodeClass name. Default: default."""
     ami_alias: str
     """AMI family and version, e.g. al2023@v20251112 or bottlerocket@v1.26.0. `@latest`
     follows new AMIs without a deploy and is refused in the prod environment."""
     volume_size_gib: int = Field(default=50, ge=20, le=16384)
     """Size of the encrypted gp3 root (AL2023) or data (Bottlerocket) volume. Default: 50."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError("names are 1-63 lower-case letters, digits or '-', e.g. default")
-        return value
 
     @field_validator("ami_alias")
     @classmethod
@@ -326,17 +324,10 @@ class NodeClassConfig(StrictModel):
 class ControllerResourcesConfig(StrictModel):
     """Requests (= limits) of each Karpenter controller pod."""
 
-    cpu: str = "1"
+    cpu: Quantity = "1"
     """CPU request and limit. Default: 1."""
-    memory: str = "1Gi"
+    memory: Quantity = "1Gi"
     """Memory request and limit. Default: 1Gi."""
-
-    @field_validator("cpu", "memory")
-    @classmethod
-    def _quantity(cls, value: str) -> str:
-        if not QUANTITY.match(value):
-            raise ValueError("not a Kubernetes quantity; write it like 1, 500m or 1Gi")
-        return value
 
 
 class KarpenterConfig(StrictModel):
@@ -344,7 +335,7 @@ class KarpenterConfig(StrictModel):
 
     version: str
     """Helm chart version of oci://public.ecr.aws/karpenter/karpenter, quoted, e.g. "1.8.1"."""
-    namespace: str = "kube-system"
+    namespace: Namespace = "kube-system"
     """Namespace of the controller. Default: kube-system."""
     controller_on: Literal["node_group", "fargate"]
     """Where the controller runs: on the managed node group `controller_node_group`, or on a
@@ -365,13 +356,6 @@ class KarpenterConfig(StrictModel):
             raise ValueError('expected a chart version like "1.8.1", quoted')
         if int(value.split(".")[0]) < 1:
             raise ValueError("Karpenter before 1.0 uses v1beta1 APIs; use 1.x, e.g. 1.8.1")
-        return value
-
-    @field_validator("namespace")
-    @classmethod
-    def _valid_namespace(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError("not a Kubernetes namespace name")
         return value
 
     @model_validator(mode="after")
@@ -405,33 +389,19 @@ class KarpenterConfig(StrictModel):
 class FargateSelectorConfig(StrictModel):
     """Pods a Fargate profile runs: those in `namespace` with all of `labels`."""
 
-    namespace: str
+    namespace: Namespace
     """Namespace of the pods."""
     labels: dict[str, str] = Field(default_factory=dict, max_length=5)
     """Labels the pods must all carry. Default: none (the whole namespace)."""
-
-    @field_validator("namespace")
-    @classmethod
-    def _valid_namespace(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError("not a Kubernetes namespace name")
-        return value
 
 
 class FargateProfileConfig(StrictModel):
     """A Fargate profile, in the private subnets."""
 
-    name: str
+    name: ResourceName
     """Profile name. Changing anything in a profile replaces it (EKS cannot update one)."""
     selectors: list[FargateSelectorConfig] = Field(min_length=1, max_length=5)
     """Up to 5 namespace (+ labels) selectors."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError("names are 1-63 lower-case letters, digits or '-', e.g. batch")
-        return value
 
 
 class FargateConfig(StrictModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from eks_blueprint.review.model import STATEFUL_TYPES
 from tests.conftest import ENVIRONMENTS, SynthResult, resources_of
 
 PINNED: dict[str, dict[str, str]] = {
@@ -65,17 +66,6 @@ EXPECTED_OPTIONAL: dict[str, set[str]] = {
     },
 }
 
-STATEFUL_TYPES = {
-    "AWS::EKS::Cluster",
-    "AWS::EKS::Nodegroup",
-    "AWS::EKS::FargateProfile",
-    "AWS::KMS::Key",
-    "AWS::Logs::LogGroup",
-    "AWS::EC2::VPC",
-    "AWS::EC2::Subnet",
-    "AWS::ECR::Repository",
-    "AWS::SQS::Queue",
-}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
