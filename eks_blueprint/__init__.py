@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from .registry import Registry as Registry
     from .registry import RegistryProps as RegistryProps
     from .registry import RepositorySpec as RepositorySpec
+    from .tenancy import TenantNamespaces as TenantNamespaces
+    from .tenancy import TenantNamespacesProps as TenantNamespacesProps
+    from .tenancy import TenantSpec as TenantSpec
     from .threat_detection import ThreatDetection as ThreatDetection
     from .threat_detection import ThreatDetectionProps as ThreatDetectionProps
 
@@ -46,6 +49,9 @@ _EXPORTS: dict[str, str] = {
     "Registry": "registry",
     "RegistryProps": "registry",
     "RepositorySpec": "registry",
+    "TenantNamespaces": "tenancy",
+    "TenantNamespacesProps": "tenancy",
+    "TenantSpec": "tenancy",
     "ThreatDetection": "threat_detection",
     "ThreatDetectionProps": "threat_detection",
 }
@@ -65,6 +71,9 @@ __all__ = [
     "RepositorySpec",
     "ServiceAccountRole",
     "ServiceAccountRoleProps",
+    "TenantNamespaces",
+    "TenantNamespacesProps",
+    "TenantSpec",
     "ThreatDetection",
     "ThreatDetectionProps",
     "VpcProps",

@@ -8,6 +8,7 @@ from aws_cdk import aws_eks_v2 as eks
 from eks_blueprint.addons.addons import AddonsProps
 from eks_blueprint.addons.versions import AddonName
 from eks_blueprint.config import EnvironmentConfig
+from eks_blueprint.tenancy import TenantNamespacesProps, TenantSpec
 from eks_blueprint.workloads.demo import DemoWorkloadProps
 
 from .props import removal_policy
@@ -57,4 +58,38 @@ def demo_props(config: EnvironmentConfig, cluster: eks.ICluster) -> DemoWorkload
         target_cpu_utilization=demo.target_cpu_utilization,
         scheme=demo.scheme,
         certificate_arn=demo.certificate_arn,
+    )
+
+
+def tenants_props(
+    config: EnvironmentConfig, cluster: eks.ICluster, vpc: ec2.IVpc
+) -> TenantNamespacesProps:
+    """The tenant namespaces of an environment (its `tenants:` section)."""
+    return TenantNamespacesProps(
+        cluster=cluster,
+        # Literal CIDRs: CDK plans the subnets at synth, so no cross-stack reference.
+        load_balancer_cidrs=[subnet.ipv4_cidr_block for subnet in vpc.public_subnets],
+        tenants=[
+            TenantSpec(
+                name=t.name,
+                cpu=t.quota.cpu,
+                memory=t.quota.memory,
+                pods=t.quota.pods,
+                storage=t.quota.storage,
+                persistent_volume_claims=t.quota.persistent_volume_claims,
+                load_balancers=t.quota.load_balancers,
+                pod_security=t.pod_security,
+                default_requests={
+                    "cpu": t.container_defaults.cpu_request,
+                    "memory": t.container_defaults.memory_request,
+                },
+                default_limits={
+                    "cpu": t.container_defaults.cpu_limit,
+                    "memory": t.container_defaults.memory_limit,
+                },
+                egress=t.egress,
+                egress_cidrs=tuple(t.egress_cidrs),
+            )
+            for t in config.tenants
+        ],
     )

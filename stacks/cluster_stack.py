@@ -15,10 +15,11 @@ from eks_blueprint.addons.addons import Addons
 from eks_blueprint.addons.kubectl_compliance import acknowledge_kubectl_provider
 from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.identity import ServiceAccountRole, workload_id
+from eks_blueprint.tenancy import TenantNamespaces
 from eks_blueprint.threat_detection import add_guardduty_agent
 from eks_blueprint.workloads.demo import DemoWorkload
 
-from .addon_props import addons_props, demo_props
+from .addon_props import addons_props, demo_props, tenants_props
 from .compute_props import compose_compute, with_auto_mode
 from .compute_props import needs_kubectl as compute_needs_kubectl
 from .identity_props import access_props, add_workload_identities
@@ -42,6 +43,7 @@ class ClusterStack(Stack):
         needs_kubectl = (
             config.addons.needs_kubectl
             or config.workloads.demo.enabled
+            or bool(config.tenants)
             or compute_needs_kubectl(config)
         )
         if needs_kubectl:  # charts and manifests are applied by the kubectl provider
@@ -69,6 +71,11 @@ class ClusterStack(Stack):
                 self.demo.node.add_dependency(self.addons.load_balancer_controller)
         if config.access:
             self.access = ClusterAccess(self, "Access", props=access_props(config, icluster))
+        self.tenants: TenantNamespaces | None = None
+        if config.tenants:
+            self.tenants = TenantNamespaces(
+                self, "Tenants", props=tenants_props(config, icluster, network.vpc)
+            )
         self.workload_roles = add_workload_identities(
             Construct(self, "WorkloadIdentities"), config, icluster
         )

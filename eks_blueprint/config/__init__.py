@@ -17,6 +17,7 @@ from .identity import ACCESS_POLICIES, AccessConfig, PolicyStatementConfig, Work
 from .loader import ConfigError, load_config, load_configs
 from .network import ENDPOINTS_NODES_NEED, FlowLogsConfig, NetworkConfig
 from .security import EnhancedScanningConfig, GuardDutyConfig, RegistryConfig, SecurityConfig
+from .tenancy import ContainerDefaultsConfig, TenantConfig, TenantQuotaConfig
 from .workloads import DemoWorkloadConfig, WorkloadsConfig
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ClusterConfig",
     "ComputeConfig",
     "ConfigError",
+    "ContainerDefaultsConfig",
     "CoreDnsConfig",
     "DemoWorkloadConfig",
     "EndpointConfig",
@@ -49,6 +51,8 @@ __all__ = [
     "RegistryConfig",
     "SecurityConfig",
     "TagsConfig",
+    "TenantConfig",
+    "TenantQuotaConfig",
     "VpcCniConfig",
     "WorkloadIdentityConfig",
     "WorkloadsConfig",

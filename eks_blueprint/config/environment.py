@@ -14,7 +14,8 @@ from .compute import ComputeConfig
 from .identity import AccessConfig, WorkloadIdentityConfig, check_access, check_workload_identities
 from .network import ENDPOINTS_NODES_NEED, NetworkConfig
 from .security import SecurityConfig
-from .workloads import WorkloadsConfig, is_mutable_reference
+from .tenancy import TenantConfig, check_tenants
+from .workloads import DEMO_NAMESPACE, WorkloadsConfig, is_mutable_reference
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -78,6 +79,9 @@ class EnvironmentConfig(StrictModel):
     Insights and the AWS Load Balancer Controller, at pinned versions."""
     workloads: WorkloadsConfig = WorkloadsConfig()
     """Workloads deployed by the platform. Default: none."""
+    tenants: list[TenantConfig] = Field(default_factory=list)
+    """Tenant namespaces with quotas, limit defaults, Pod Security Standards and default-deny
+    network policies. Default: none."""
 
     @field_validator("name")
     @classmethod
@@ -138,7 +142,20 @@ class EnvironmentConfig(StrictModel):
             )
         self._check_addons_and_workloads()
         self._compute_rules()
+        self._check_tenants()
         return self
+
+    def _check_tenants(self) -> None:
+        check_tenants(list(self.tenants))
+        taken = {DEMO_NAMESPACE: "workloads.demo"} if self.workloads.demo.enabled else {}
+        if self.compute.karpenter is not None:
+            taken[self.compute.karpenter.namespace] = "compute.karpenter.namespace"
+        for index, tenant in enumerate(self.tenants):
+            if tenant.name in taken:
+                raise ValueError(
+                    f"tenants[{index}].name {tenant.name!r} is the namespace of "
+                    f"{taken[tenant.name]}; choose another name"
+                )
 
     def _check_addons_and_workloads(self) -> None:
         for path, (addon, version) in self.addons.version_overrides().items():

@@ -14,6 +14,8 @@ IMAGE = re.compile(
     r"^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$"
 )
 TALK_IMAGE = "public.ecr.aws/y7c9e1d2/joozero-repo:latest"
+#: The namespace the demo workload creates.
+DEMO_NAMESPACE = "demo"
 
 
 def image_tag(image: str) -> str | None:

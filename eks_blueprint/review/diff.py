@@ -340,6 +340,20 @@ def _risks(diff: StackDiff) -> list[StatefulRisk]:
                 why += "; the old one is retained (orphaned) by UpdateReplacePolicy"
             risk = "replaced" if change.replacement == "replace" else "may be replaced"
             risks.append(_risk(diff, change, risk, why, resource_type))
+    # A Namespace is as stateful as any volume: deleting it deletes everything in it.
+    for k8s in diff.kubernetes:
+        if k8s.action == "remove" and k8s.what.startswith("Namespace "):
+            risks.append(
+                StatefulRisk(
+                    diff.stage,
+                    diff.name,
+                    k8s.logical_id,
+                    "Kubernetes Namespace",
+                    "deleted",
+                    f"{k8s.what} leaves its manifest: Kubernetes deletes it with every "
+                    "workload, secret and volume claim in it",
+                )
+            )
     return risks
 
 

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from ..config.workloads import DEMO_NAMESPACE
+
 APP = "demo-nodejs-backend"
 PORT = 3000
 
@@ -26,7 +28,7 @@ class DemoWorkloadProps:
     """The cluster (with a kubectl provider and the AWS Load Balancer Controller)."""
     image: str
     """Container image, e.g. public.ecr.aws/y7c9e1d2/joozero-repo:1.0."""
-    namespace: str = "demo"
+    namespace: str = DEMO_NAMESPACE
     """Namespace, created with Pod Security Standard `restricted`. Default: demo."""
     replicas: int = 3
     """Replicas and HPA minimum. Default: 3."""

@@ -278,3 +278,15 @@ def test_nag_summary_counts_open_and_acknowledged(tmp_path: Path) -> None:
 )
 def test_leaf_paths(old: Any, new: Any, expected: list[str]) -> None:
     assert [path for path, _, _ in leaf_changes(old, new)] == expected
+
+
+def test_removed_namespace_is_a_stateful_risk(tmp_path: Path) -> None:
+    tenant = manifest(obj("Namespace", "payments", ns=None), obj("ResourceQuota", "quota", ns="payments"))
+    report, text = run(tmp_path, {"Tenant": tenant, "Other": manifest(obj("Service", "web"))},
+                       {"Other": manifest(obj("Service", "web"))})
+    assert [(r.logical_id, r.resource_type, r.risk) for r in report.blocking_risks] == [
+        ("Tenant", "Kubernetes Namespace", "deleted")]
+    assert "[!CAUTION]" in text and "Namespace payments" in text
+    # A namespace that stays (modified or unchanged) is no risk.
+    report, _ = run(tmp_path / "again", {"Tenant": tenant}, {"Tenant": manifest(obj("Namespace", "payments", ns=None))})
+    assert not report.blocking_risks

@@ -1,0 +1,146 @@
+"""The `tenants:` section: one guarded namespace per team or customer.
+
+Each tenant gets a namespace with Pod Security Standards labels, a ResourceQuota, LimitRange
+defaults and default-deny network policies (eks_blueprint/tenancy.py builds them). Who may
+use the namespace stays in `access:` (EKS access policies scoped to namespaces), and what
+its pods may do in AWS in `workload_identities:`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import StrictModel, duplicates
+from .compute import Namespace, Quantity
+
+#: Namespaces the cluster or this project already owns; a tenant cannot take them.
+RESERVED_NAMESPACES = frozenset(
+    {"default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch",
+     "cert-manager", "external-dns", "karpenter"}
+)
+
+_SUFFIXES = {
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+}
+
+
+def quantity_value(quantity: str) -> Decimal:
+    """A Kubernetes quantity as a number (`500m` -> 0.5, `1Gi` -> 1073741824), to compare."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?", quantity)
+    if match is None:
+        raise ValueError(f"not a Kubernetes quantity: {quantity!r}")
+    number, suffix = Decimal(match.group(1)), match.group(2)
+    if suffix == "m":
+        return number / 1000
+    return number * _SUFFIXES.get(suffix or "", 1)
+
+
+class TenantQuotaConfig(StrictModel):
+    """The tenant's ResourceQuota: what all its pods together may request."""
+
+    cpu: Quantity
+    """CPU requests and limits of all pods together, e.g. "20"."""
+    memory: Quantity
+    """Memory requests and limits of all pods together, e.g. 64Gi."""
+    pods: int = Field(default=100, ge=1, le=10000)
+    """Pods. Default: 100."""
+    storage: Quantity = "100Gi"
+    """Requested persistent volume storage. Default: 100Gi."""
+    persistent_volume_claims: int = Field(default=20, ge=0, le=10000)
+    """PersistentVolumeClaims. Default: 20."""
+    load_balancers: int = Field(default=2, ge=0, le=100)
+    """Services of type LoadBalancer (each an NLB that costs money). Default: 2."""
+
+
+class ContainerDefaultsConfig(StrictModel):
+    """LimitRange defaults for containers that set no requests or limits. A quota on cpu and
+    memory makes Kubernetes refuse pods without them; these defaults fill them in."""
+
+    cpu_request: Quantity = "100m"
+    """Default CPU request. Default: 100m."""
+    memory_request: Quantity = "128Mi"
+    """Default memory request. Default: 128Mi."""
+    cpu_limit: Quantity = "500m"
+    """Default CPU limit. Default: 500m."""
+    memory_limit: Quantity = "512Mi"
+    """Default memory limit. Default: 512Mi."""
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> ContainerDefaultsConfig:
+        for kind in ("cpu", "memory"):
+            request, limit = getattr(self, f"{kind}_request"), getattr(self, f"{kind}_limit")
+            if quantity_value(request) > quantity_value(limit):
+                raise ValueError(
+                    f"{kind}_request {request} is more than {kind}_limit {limit}; a request "
+                    "must not exceed its limit"
+                )
+        return self
+
+
+class TenantConfig(StrictModel):
+    """One tenant namespace and its guardrails."""
+
+    name: Namespace
+    """Namespace name, also the `eks-blueprint/tenant` label on it."""
+    pod_security: Literal["restricted", "baseline"] = "restricted"
+    """Pod Security Standard enforced (and audited, warned) on the namespace. Default:
+    restricted. `privileged` is not offered: a tenant never needs it."""
+    quota: TenantQuotaConfig
+    """The namespace's ResourceQuota (required: a tenant without one can starve others)."""
+    container_defaults: ContainerDefaultsConfig = ContainerDefaultsConfig()
+    """LimitRange defaults for containers. Default: 100m/128Mi requests, 500m/512Mi limits."""
+    egress: Literal["open", "restricted"] = "open"
+    """`open`: pods may connect anywhere. `restricted`: only DNS, their own namespace and
+    `egress_cidrs`. Ingress is always default-deny, except from the same namespace and from
+    the public subnets (internet-facing load balancers with IP targets). Default: open."""
+    egress_cidrs: list[str] = Field(default_factory=list)
+    """With `egress: restricted`: further destinations, e.g. 0.0.0.0/0 or an endpoint
+    subnet. Default: none."""
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_NAMESPACES or value.startswith("kube-"):
+            raise ValueError(
+                f"namespace {value!r} belongs to the cluster or its add-ons; choose another"
+            )
+        return value
+
+    @field_validator("egress_cidrs")
+    @classmethod
+    def _valid_cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"{cidr!r} is not an IPv4 CIDR like 10.0.0.0/16 ({exc})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TenantConfig:
+        if self.egress_cidrs and self.egress == "open":
+            raise ValueError(
+                "egress_cidrs only apply with egress: restricted (open egress allows everything)"
+            )
+        defaults = self.container_defaults
+        for kind, total in (("cpu", self.quota.cpu), ("memory", self.quota.memory)):
+            limit = getattr(defaults, f"{kind}_limit")
+            if quantity_value(limit) > quantity_value(total):
+                raise ValueError(
+                    f"container_defaults.{kind}_limit {limit} is more than quota.{kind} "
+                    f"{total}: not even one default container would fit"
+                )
+        return self
+
+
+def check_tenants(tenants: list[TenantConfig]) -> None:
+    """Rules across tenants: each namespace once."""
+    repeated = duplicates([t.name for t in tenants])
+    if repeated:
+        raise ValueError(f"tenants: {', '.join(repeated)} listed more than once")

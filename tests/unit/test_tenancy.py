@@ -1,0 +1,190 @@
+"""Tenant namespaces: config rules, the manifests, and their place in the cluster stack."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import aws_cdk.aws_eks_v2 as eks
+import kubernetes_validate
+import pytest
+
+from eks_blueprint import kubectl_layer_for
+from eks_blueprint.config import EnvironmentConfig
+from eks_blueprint.config.tenancy import quantity_value
+from eks_blueprint.tenancy import (
+    TENANT_LABEL,
+    TenantNamespaces,
+    TenantNamespacesProps,
+    TenantSpec,
+    tenant_manifests,
+)
+from tests.conftest import ENVIRONMENTS, TEST_ENV, SynthResult, resources_of
+from tests.unit.test_addons import manifests
+from tests.unit.test_config import mutate, problems
+
+PAYMENTS = {"name": "payments", "quota": {"cpu": "8", "memory": "16Gi"}}
+
+
+def tenant(**changes: Any) -> dict[str, Any]:
+    return {**PAYMENTS, **changes}
+
+
+def by_kind(docs: list[dict[str, Any]], namespace: str) -> dict[str, dict[str, Any]]:
+    """The tenant's objects by kind (NetworkPolicies by `NetworkPolicy/<name>`)."""
+    out: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        meta = doc["metadata"]
+        if meta.get("namespace", meta["name"]) != namespace:
+            continue
+        key = doc["kind"] if doc["kind"] != "NetworkPolicy" else f"NetworkPolicy/{meta['name']}"
+        out[key] = doc
+    return out
+
+
+# --- config -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tenants", "fragment"),
+    [
+        ([tenant(name="kube-system")], "belongs to the cluster or its add-ons"),
+        ([tenant(name="kube-tenant")], "belongs to the cluster or its add-ons"),
+        ([tenant(name="default")], "belongs to the cluster or its add-ons"),
+        ([tenant(name="Payments")], "not a Kubernetes namespace name"),
+        ([tenant(), tenant()], "payments listed more than once"),
+        ([tenant(name="demo")], "is the namespace of workloads.demo"),
+        ([{"name": "payments"}], "tenants[0].quota: required field is missing"),
+        ([tenant(quota={"cpu": "8 cores", "memory": "16Gi"})], "not a Kubernetes quantity"),
+        ([tenant(quota={"cpu": "8", "memory": "16Gi", "pods": 0})], "tenants[0].quota.pods"),
+        ([tenant(pod_security="privileged")], "tenants[0].pod_security"),
+        ([tenant(container_defaults={"cpu_request": "1", "cpu_limit": "500m"})],
+         "cpu_request 1 is more than cpu_limit 500m"),
+        ([tenant(quota={"cpu": "250m", "memory": "16Gi"})],
+         "container_defaults.cpu_limit 500m is more than quota.cpu 250m"),
+        ([tenant(egress_cidrs=["0.0.0.0/0"])], "egress_cidrs only apply with egress: restricted"),
+        ([tenant(egress="restricted", egress_cidrs=["10.0.0.1/16"])], "is not an IPv4 CIDR"),
+        ([tenant(quotas={})], "unknown field"),
+    ],
+)
+def test_invalid_tenants_are_refused(tmp_path: Path, tenants: Any, fragment: str) -> None:
+    found = problems(tmp_path, mutate(tenants=tenants))
+    assert any(fragment in p for p in found), found
+
+
+def test_tenant_cannot_take_the_karpenter_namespace(tmp_path: Path) -> None:
+    data = mutate(tenants=[tenant(name="autoscaling")])
+    data["compute"]["karpenter"]["namespace"] = "autoscaling"
+    found = problems(tmp_path, data)
+    assert any("is the namespace of compute.karpenter.namespace" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("quantity", "value"),
+    [("500m", Decimal("0.5")), ("2", Decimal(2)), ("1Gi", Decimal(2**30)), ("1.5k", Decimal(1500))],
+)
+def test_quantity_values(quantity: str, value: Decimal) -> None:
+    assert quantity_value(quantity) == value
+
+
+# --- the shipped environments --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_tenant_gets_its_guardrails(
+    synth: SynthResult, configs: dict[str, EnvironmentConfig], env: str
+) -> None:
+    template = synth.template(env, "cluster")
+    docs = manifests(template)
+    public = sorted(
+        r["Properties"]["CidrBlock"]
+        for r in resources_of(synth.template(env, "network"), "AWS::EC2::Subnet").values()
+        if {"Key": "aws-cdk:subnet-type", "Value": "Public"} in r["Properties"]["Tags"]
+    )
+    assert len(public) == 3
+    assert configs[env].tenants
+    for cfg in configs[env].tenants:
+        objects = by_kind(docs, cfg.name)
+        labels = objects["Namespace"]["metadata"]["labels"]
+        assert labels[TENANT_LABEL] == cfg.name
+        for mode in ("enforce", "audit", "warn"):
+            assert labels[f"pod-security.kubernetes.io/{mode}"] == cfg.pod_security == "restricted"
+        hard = objects["ResourceQuota"]["spec"]["hard"]
+        assert hard["requests.cpu"] == hard["limits.cpu"] == cfg.quota.cpu
+        assert hard["requests.memory"] == hard["limits.memory"] == cfg.quota.memory
+        assert hard["pods"] == str(cfg.quota.pods)
+        assert hard["services.loadbalancers"] == str(cfg.quota.load_balancers)
+        (limits,) = objects["LimitRange"]["spec"]["limits"]
+        defaults = cfg.container_defaults
+        assert limits["defaultRequest"] == {"cpu": defaults.cpu_request, "memory": defaults.memory_request}
+        assert limits["default"] == {"cpu": defaults.cpu_limit, "memory": defaults.memory_limit}
+        deny = objects["NetworkPolicy/default-deny"]["spec"]
+        assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+        (dns,) = objects["NetworkPolicy/allow-dns"]["spec"]["egress"]
+        assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+        assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
+        # Load balancers only: the public subnets, never the VPC CIDR (pods have VPC IPs).
+        (lb,) = objects["NetworkPolicy/allow-from-load-balancers"]["spec"]["ingress"]
+        assert sorted(b["ipBlock"]["cidr"] for b in lb["from"]) == public
+        assert configs[env].network.cidr not in json.dumps(lb)
+        same = objects["NetworkPolicy/allow-same-namespace"]["spec"]
+        assert same["ingress"] == [{"from": [{"podSelector": {}}]}]
+        assert same["egress"] == [{"to": [{"podSelector": {}}]}]
+        assert objects["NetworkPolicy/allow-egress"]["spec"]["egress"] == [{}]  # open egress
+
+
+def test_each_tenant_is_its_own_custom_resource_with_a_stable_id(synth: SynthResult) -> None:
+    template = synth.template("staging", "cluster")
+    tenants = {k for k in resources_of(template, "Custom::AWSCDK-EKS-KubernetesResource") if k.startswith("Tenants")}
+    assert tenants == {"TenantsPayments66BC51E1", "TenantsBatch1481751A"}
+
+
+# --- the construct --------------------------------------------------------------------------
+
+
+def test_restricted_egress_allows_only_dns_the_namespace_and_the_listed_cidrs() -> None:
+    closed = tenant_manifests(TenantSpec(name="t", cpu="1", memory="1Gi", egress="restricted"), ["10.0.0.0/24"])
+    assert "NetworkPolicy/allow-egress" not in by_kind(closed, "t")
+    listed = tenant_manifests(
+        TenantSpec(name="t", cpu="1", memory="1Gi", egress="restricted", egress_cidrs=("192.0.2.0/24",)),
+        ["10.0.0.0/24"],
+    )
+    egress = by_kind(listed, "t")["NetworkPolicy/allow-egress"]["spec"]["egress"]
+    assert egress == [{"to": [{"ipBlock": {"cidr": "192.0.2.0/24"}}]}]
+
+
+@pytest.mark.parametrize("egress", ["open", "restricted"])
+def test_manifests_validate_against_the_kubernetes_schema(egress: Any) -> None:
+    spec = TenantSpec(name="t", cpu="1", memory="1Gi", pod_security="baseline", egress=egress,
+                      egress_cidrs=("192.0.2.0/24",) if egress == "restricted" else ())
+    for doc in tenant_manifests(spec, ["10.0.0.0/24", "10.0.1.0/24"]):
+        kubernetes_validate.validate(doc, "1.34.0", strict=True)
+
+
+def _stack(with_kubectl: bool) -> tuple[cdk.Stack, eks.Cluster]:
+    stack = cdk.Stack(cdk.App(), "S", env=TEST_ENV)
+    cluster = eks.Cluster(
+        stack, "C", version=eks.KubernetesVersion.V1_34,
+        default_capacity_type=eks.DefaultCapacityType.NODEGROUP, default_capacity=0,
+        kubectl_provider_options=eks.KubectlProviderOptions(
+            kubectl_layer=kubectl_layer_for(stack, "1.34")) if with_kubectl else None,
+    )
+    return stack, cluster
+
+
+@pytest.mark.parametrize(
+    ("with_kubectl", "tenants", "fragment"),
+    [
+        (True, [], "at least one tenant"),
+        (True, [TenantSpec(name="a", cpu="1", memory="1Gi")] * 2, "unique"),
+        (False, [TenantSpec(name="a", cpu="1", memory="1Gi")], "kubectl provider"),
+    ],
+)
+def test_construct_refuses_bad_props(with_kubectl: bool, tenants: list[TenantSpec], fragment: str) -> None:
+    stack, cluster = _stack(with_kubectl)
+    with pytest.raises(ValueError, match=fragment):
+        TenantNamespaces(stack, "T", props=TenantNamespacesProps(
+            cluster=cluster, load_balancer_cidrs=["10.0.0.0/24"], tenants=tenants))  # type: ignore[arg-type]
