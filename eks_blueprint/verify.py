@@ -4,8 +4,8 @@ Read-only boto3 calls (EKS, EC2, GuardDuty, STS) compare the live cluster with t
 environment file and with the baseline in BEST_PRACTICES.md: cluster status, version, all
 five log types, KMS secrets encryption, endpoint access and CIDRs, authentication mode API;
 node groups' status, AMI type, capacity type, scaling bounds and IMDSv2 launch templates;
-add-on versions; GuardDuty EKS audit-log and runtime monitoring; free IPs in the subnets
-against the planned capacity. It never imports aws_cdk and never changes anything.
+Fargate profiles; add-on versions; GuardDuty EKS audit-log and runtime monitoring; free IPs
+in the subnets against the planned capacity. It never imports aws_cdk and never changes anything.
 
 Exit codes: 0 every check passed; 1 a check failed; 2 usage, configuration or credential
 error (one line on stderr, no traceback).
@@ -67,6 +67,10 @@ Status = Literal["PASS", "FAIL", "SKIP"]
 #: same value as eks_blueprint.compute.managed_node_groups.NODE_GROUP_LABEL, which imports
 #: aws_cdk and so is not imported here).
 NODE_GROUP_LABEL = "eks-blueprint/node-group"
+#: Selector labels of the Fargate profiles compute.fargate adds for CoreDNS and Karpenter
+#: (eks_blueprint.compute.fargate's COREDNS_LABELS and KARPENTER_LABELS; a test keeps them equal).
+COREDNS_LABELS = {"k8s-app": "kube-dns"}
+KARPENTER_LABELS = {"app.kubernetes.io/name": "karpenter"}
 #: The add-on GuardDuty runtime monitoring uses when `security.guardduty.agent` is `addon`.
 GUARDDUTY_AGENT_ADDON = "aws-guardduty-agent"
 
@@ -90,6 +94,25 @@ class NodeGroupExpectation:
     max_size: int | None = None
 
 
+#: A Fargate selector as compared: (namespace, sorted (label, value) pairs).
+Selector = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def selector_key(namespace: str, labels: dict[str, str] | None) -> Selector:
+    """A Fargate selector in a form that compares equal whatever the label order."""
+    return (namespace, tuple(sorted((labels or {}).items())))
+
+
+@dataclass(frozen=True)
+class FargateProfileExpectation:
+    """One Fargate profile as configured, found by its selectors (its EKS name is
+    generated, like a node group's)."""
+
+    name: str
+    selectors: tuple[Selector, ...]
+    """Sorted selectors."""
+
+
 @dataclass(frozen=True)
 class Expectations:
     """What the live environment should look like. A section that is None is not checked,
@@ -103,6 +126,7 @@ class Expectations:
     node_groups: tuple[NodeGroupExpectation, ...] | None = None
     addons: dict[str, str | None] | None = None
     """EKS add-on name -> version (None: any version, as long as it is ACTIVE)."""
+    fargate_profiles: tuple[FargateProfileExpectation, ...] | None = None
     guardduty: str | None = None
     """`create` or `existing` (a detector must exist with EKS protection), `off`, or None."""
 
@@ -130,6 +154,28 @@ def expectations_from_config(cfg: EnvironmentConfig) -> Expectations:
     guardduty = cfg.security.guardduty
     if guardduty.mode != "off" and guardduty.agent == "addon":
         addons[GUARDDUTY_AGENT_ADDON] = guardduty.agent_version
+    profiles: list[FargateProfileExpectation] = []
+    fargate, karpenter = cfg.compute.fargate, cfg.compute.karpenter
+    if fargate is not None:
+        profiles += [
+            FargateProfileExpectation(
+                p.name,
+                tuple(sorted(selector_key(s.namespace, dict(s.labels)) for s in p.selectors)),
+            )
+            for p in fargate.profiles
+        ]
+        if fargate.coredns:
+            profiles.append(
+                FargateProfileExpectation(
+                    "coredns", (selector_key("kube-system", COREDNS_LABELS),)
+                )
+            )
+        if fargate.karpenter_controller and karpenter is not None:
+            profiles.append(
+                FargateProfileExpectation(
+                    "karpenter", (selector_key(karpenter.namespace, KARPENTER_LABELS),)
+                )
+            )
     return Expectations(
         cluster_name=cfg.cluster.name,
         version=cfg.cluster.version,
@@ -138,6 +184,7 @@ def expectations_from_config(cfg: EnvironmentConfig) -> Expectations:
         public_cidrs=tuple(endpoint.public_cidrs),
         node_groups=node_groups,
         addons=addons,
+        fargate_profiles=tuple(profiles),
         guardduty=guardduty.mode,
     )
 
@@ -397,6 +444,55 @@ def check_addons(run: _Run, exp: Expectations, clients: Clients) -> None:
         run.add(f"add-on {name}", f"{version or 'any version'} ACTIVE", actual, ok)
 
 
+def check_fargate_profiles(run: _Run, exp: Expectations, clients: Clients) -> None:
+    """Every configured Fargate profile ACTIVE, found by its selectors."""
+    if exp.fargate_profiles is None:
+        run.skip("Fargate profiles", "not checked")
+        return
+    if not exp.fargate_profiles:
+        run.skip("Fargate profiles", "none in the config")
+        return
+    try:
+        pages = clients.eks.get_paginator("list_fargate_profiles").paginate(
+            clusterName=exp.cluster_name
+        )
+        names: list[str] = _guard(
+            lambda: [n for page in pages for n in page.get("fargateProfileNames") or []]
+        )
+        live: dict[tuple[Selector, ...], dict[str, Any]] = {}
+        for name in names:
+            profile: dict[str, Any] = _guard(
+                partial(
+                    clients.eks.describe_fargate_profile,
+                    clusterName=exp.cluster_name,
+                    fargateProfileName=name,
+                )
+            )["fargateProfile"]
+            key = tuple(
+                sorted(
+                    selector_key(str(s.get("namespace")), s.get("labels"))
+                    for s in profile.get("selectors") or []
+                )
+            )
+            live[key] = profile
+    except ClientError as exc:
+        run.add("Fargate profiles", "listed", f"error: {_error_code(exc)}", False)
+        return
+    for expected in exp.fargate_profiles:
+        wanted = ", ".join(
+            ns + (f"[{','.join(f'{k}={v}' for k, v in labels)}]" if labels else "")
+            for ns, labels in expected.selectors
+        )
+        found = live.get(expected.selectors)
+        actual = "not found" if found is None else str(found.get("status"))
+        run.add(
+            f"Fargate profile {expected.name}",
+            f"ACTIVE, selectors {wanted}",
+            actual,
+            found is not None and found.get("status") == "ACTIVE",
+        )
+
+
 def _feature(features: list[Any], name: str) -> dict[str, Any] | None:
     return next((f for f in features if f.get("Name") == name), None)
 
@@ -525,6 +621,7 @@ def run_checks(exp: Expectations, clients: Clients) -> list[CheckResult]:
     if cluster is None:
         return run.results
     groups = check_node_groups(run, exp, clients)
+    check_fargate_profiles(run, exp, clients)
     check_addons(run, exp, clients)
     check_guardduty(run, exp, clients)
     check_subnets(run, exp, clients, cluster, groups)

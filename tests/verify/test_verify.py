@@ -23,14 +23,18 @@ from moto import mock_aws
 
 from eks_blueprint.config import load_config
 from eks_blueprint.verify import (
+    COREDNS_LABELS,
+    KARPENTER_LABELS,
     NODE_GROUP_LABEL,
     CheckResult,
     Clients,
     Expectations,
+    FargateProfileExpectation,
     NodeGroupExpectation,
     expectations_from_config,
     main,
     run_checks,
+    selector_key,
 )
 from tests.conftest import SynthResult, resources_of
 
@@ -51,6 +55,7 @@ EXPECTED = Expectations(
                              capacity_type="ON_DEMAND", min_size=2, max_size=3),
     ),
     addons={"vpc-cni": "v1.20.4-eksbuild.1", "coredns": "v1.12.4-eksbuild.1"},
+    fargate_profiles=(FargateProfileExpectation("batch", (selector_key("batch", {"tier": "low"}),)),),
     guardduty="create",
 )
 
@@ -74,6 +79,8 @@ class World:
     """The NODE_GROUP_LABEL value; the EKS name is generated, as CloudFormation does."""
     http_tokens: str = "required"
     addons: dict[str, str] = field(default_factory=lambda: dict(EXPECTED.addons or {}))
+    fargate: tuple[tuple[str, dict[str, str]], ...] = (("batch", {"tier": "low"}),)
+    """Fargate profiles as (namespace, labels) of their one selector; generated names."""
     detector: bool = True
     runtime_monitoring: str = "ENABLED"
     subnet_prefix: int = 24
@@ -174,6 +181,12 @@ def build(world: World) -> None:
             scalingConfig={"minSize": min_size, "desiredSize": desired, "maxSize": max_size},
             launchTemplate={"id": template["LaunchTemplateId"], "version": "1"},
         )
+        for index, (namespace, labels) in enumerate(world.fargate):
+            eks.create_fargate_profile(
+                fargateProfileName=f"FargateProfile{index}-Q7r2Lk", clusterName=CLUSTER,
+                podExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/pods", subnets=subnets,
+                selectors=[{"namespace": namespace, "labels": labels}],
+            )
     if world.detector:
         client("guardduty").create_detector(Enable=True, Features=[
             {"Name": "EKS_AUDIT_LOGS", "Status": "ENABLED"},
@@ -203,7 +216,8 @@ def test_matching_environment_passes_every_check(aws: None) -> None:
         "secrets encrypted with KMS", "endpoint private access", "endpoint public access",
         "endpoint public CIDRs", "authentication mode", "node group system status",
         "node group system AMI type", "node group system capacity type", "node group system min..max",
-        "node group system IMDSv2 required", "add-on coredns", "add-on vpc-cni", "GuardDuty detector",
+        "node group system IMDSv2 required", "Fargate profile batch", "add-on coredns", "add-on vpc-cni",
+        "GuardDuty detector",
         "GuardDuty EKS audit logs", "GuardDuty EKS runtime monitoring",
     ] + [f"free IPs in control-plane subnet {s}" for s in results["cluster exists"] and _subnets()] + [
         "free IPs for planned capacity"]
@@ -225,6 +239,8 @@ def test_matching_environment_passes_every_check(aws: None) -> None:
         (World(http_tokens="optional"), "node group system IMDSv2 required"),
         (World(node_group_label="batch"), "node group system exists"),
         (World(node_group_label=None), "node group system exists"),
+        (World(fargate=()), "Fargate profile batch"),
+        (World(fargate=(("batch", {"tier": "high"}),)), "Fargate profile batch"),
         (World(addons={"vpc-cni": "v1.19.0-eksbuild.1", "coredns": "v1.12.4-eksbuild.1"}), "add-on vpc-cni"),
         (World(addons={"vpc-cni": "v1.20.4-eksbuild.1"}), "add-on coredns"),
         (World(detector=False), "GuardDuty detector"),
@@ -241,11 +257,12 @@ def test_each_deviation_fails_exactly_its_check(aws: None, world: World, check: 
 
 def test_private_cluster_does_not_check_cidrs_and_skips_absent_sections(aws: None) -> None:
     expected = replace(EXPECTED, endpoint_public=False, public_cidrs=(), node_groups=None,
-                       addons=None, guardduty=None)
+                       addons=None, fargate_profiles=None, guardduty=None)
     results = verify(World(public=False), expected)
     assert "endpoint public CIDRs" not in results
     skipped = {name for name, r in results.items() if r.status == "SKIP"}
-    assert skipped == {"node groups", "add-ons", "GuardDuty", "free IPs for planned capacity"}
+    assert skipped == {"node groups", "Fargate profiles", "add-ons", "GuardDuty",
+                       "free IPs for planned capacity"}
     assert {r.status for r in results.values()} == {"PASS", "SKIP"}
 
 
@@ -289,9 +306,26 @@ def test_expected_addons_are_the_synthesised_ones(synth: SynthResult, env: str) 
 
 
 def test_node_group_label_is_the_one_the_construct_sets() -> None:
+    from eks_blueprint.compute.fargate import COREDNS_LABELS as coredns
+    from eks_blueprint.compute.fargate import KARPENTER_LABELS as karpenter
     from eks_blueprint.compute.managed_node_groups import NODE_GROUP_LABEL as construct_label
 
     assert construct_label == NODE_GROUP_LABEL
+    assert (dict(coredns), dict(karpenter)) == (COREDNS_LABELS, KARPENTER_LABELS)
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_expected_fargate_profiles_are_the_synthesised_ones(synth: SynthResult, env: str) -> None:
+    exp = expectations_from_config(load_config(CONFIG_DIR / f"{env}.yaml"))
+    profiles = resources_of(synth.template(env, "cluster"), "AWS::EKS::FargateProfile").values()
+    synthesised = sorted(
+        tuple(sorted(selector_key(s["Namespace"], {x["Key"]: x["Value"] for x in s.get("Labels", [])})
+                     for s in p["Properties"]["Selectors"]))
+        for p in profiles
+    )
+    assert sorted(p.selectors for p in exp.fargate_profiles or ()) == synthesised
+    if env == "staging":  # batch, plus CoreDNS and the Karpenter controller on Fargate
+        assert {p.name for p in exp.fargate_profiles or ()} == {"batch", "coredns", "karpenter"}
 
 
 def test_any_version_addon_passes_when_active(aws: None) -> None:
