@@ -3,6 +3,7 @@
 Read-only boto3 calls (EKS, EC2, GuardDuty, STS) compare the live cluster with the
 environment file and with the baseline in BEST_PRACTICES.md: cluster status, version, all
 five log types, KMS secrets encryption, endpoint access and CIDRs, authentication mode API;
+access entries and their access policies;
 node groups' status, AMI type, capacity type, scaling bounds and IMDSv2 launch templates;
 Fargate profiles; add-on versions; GuardDuty EKS audit-log and runtime monitoring; free IPs
 in the subnets against the planned capacity. It never imports aws_cdk and never changes anything.
@@ -33,7 +34,7 @@ from botocore.exceptions import (
 )
 
 from .addons.versions import resolve_addon_version
-from .config import ConfigError, EnvironmentConfig, load_config
+from .config import ACCESS_POLICIES, ConfigError, EnvironmentConfig, load_config
 from .config.compute import AMI_TYPES
 
 if TYPE_CHECKING:
@@ -114,6 +115,23 @@ class FargateProfileExpectation:
 
 
 @dataclass(frozen=True)
+class AccessExpectation:
+    """One principal's access entry and the access policy associated with it."""
+
+    principal: str
+    policy: str | None
+    """The access policy name (AmazonEKSEditPolicy...), or None for groups only."""
+    namespaces: tuple[str, ...] = ()
+    """The policy's scope: () means the whole cluster."""
+
+    def describe(self) -> str:
+        if self.policy is None:
+            return "an entry (Kubernetes groups only)"
+        scope = f"namespaces {', '.join(self.namespaces)}" if self.namespaces else "cluster"
+        return f"{self.policy} ({scope})"
+
+
+@dataclass(frozen=True)
 class Expectations:
     """What the live environment should look like. A section that is None is not checked,
     and its checks are reported as skipped, not passed."""
@@ -127,6 +145,8 @@ class Expectations:
     addons: dict[str, str | None] | None = None
     """EKS add-on name -> version (None: any version, as long as it is ACTIVE)."""
     fargate_profiles: tuple[FargateProfileExpectation, ...] | None = None
+    access: tuple[AccessExpectation, ...] | None = None
+    """cluster.admins, cluster.viewers and access: one entry per principal."""
     guardduty: str | None = None
     """`create` or `existing` (a detector must exist with EKS protection), `off`, or None."""
 
@@ -176,6 +196,18 @@ def expectations_from_config(cfg: EnvironmentConfig) -> Expectations:
                     "karpenter", (selector_key(karpenter.namespace, KARPENTER_LABELS),)
                 )
             )
+    access = (
+        [AccessExpectation(arn, ACCESS_POLICIES["cluster_admin"]) for arn in cfg.cluster.admins]
+        + [AccessExpectation(arn, ACCESS_POLICIES["view"]) for arn in cfg.cluster.viewers]
+        + [
+            AccessExpectation(
+                a.principal,
+                ACCESS_POLICIES[a.policy] if a.policy else None,
+                tuple(sorted(a.namespaces)),
+            )
+            for a in cfg.access
+        ]
+    )
     return Expectations(
         cluster_name=cfg.cluster.name,
         version=cfg.cluster.version,
@@ -185,6 +217,7 @@ def expectations_from_config(cfg: EnvironmentConfig) -> Expectations:
         node_groups=node_groups,
         addons=addons,
         fargate_profiles=tuple(profiles),
+        access=tuple(access),
         guardduty=guardduty.mode,
     )
 
@@ -493,6 +526,55 @@ def check_fargate_profiles(run: _Run, exp: Expectations, clients: Clients) -> No
         )
 
 
+def check_access(run: _Run, exp: Expectations, clients: Clients) -> None:
+    """Each configured principal has an access entry with its access policy and scope."""
+    if exp.access is None:
+        run.skip("access entries", "not checked")
+        return
+    if not exp.access:
+        run.skip("access entries", "none in the config")
+        return
+    try:
+        pages = clients.eks.get_paginator("list_access_entries").paginate(
+            clusterName=exp.cluster_name
+        )
+        entries: set[str] = _guard(
+            lambda: {arn for page in pages for arn in page.get("accessEntries") or []}
+        )
+    except ClientError as exc:
+        run.add("access entries", "listed", f"error: {_error_code(exc)}", False)
+        return
+    for want in exp.access:
+        check = f"access entry {want.principal}"
+        if want.principal not in entries:
+            run.add(check, want.describe(), "no access entry", False)
+            continue
+        if want.policy is None:
+            run.add(check, want.describe(), "an entry", True)
+            continue
+        try:
+            associated = _guard(
+                partial(
+                    clients.eks.list_associated_access_policies,
+                    clusterName=exp.cluster_name,
+                    principalArn=want.principal,
+                )
+            ).get("associatedAccessPolicies") or []
+        except ClientError as exc:
+            run.add(check, want.describe(), f"error: {_error_code(exc)}", False)
+            continue
+        found = [
+            AccessExpectation(
+                want.principal,
+                str(a.get("policyArn", "")).rsplit("/", 1)[-1],
+                tuple(sorted((a.get("accessScope") or {}).get("namespaces") or [])),
+            )
+            for a in associated
+        ]
+        actual = "; ".join(f.describe() for f in found) or "no access policy"
+        run.add(check, want.describe(), actual, want in found)
+
+
 def _feature(features: list[Any], name: str) -> dict[str, Any] | None:
     return next((f for f in features if f.get("Name") == name), None)
 
@@ -622,6 +704,7 @@ def run_checks(exp: Expectations, clients: Clients) -> list[CheckResult]:
         return run.results
     groups = check_node_groups(run, exp, clients)
     check_fargate_profiles(run, exp, clients)
+    check_access(run, exp, clients)
     check_addons(run, exp, clients)
     check_guardduty(run, exp, clients)
     check_subnets(run, exp, clients, cluster, groups)

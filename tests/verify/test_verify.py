@@ -3,7 +3,9 @@
 moto 5.2.5 mocks the EKS, EC2, GuardDuty and STS calls verify makes, with two gaps that are
 stubbed narrowly, on the test's boto3 session only, with botocore event handlers:
 * EKS DescribeAddon is "Not yet implemented" -> a before-call handler answers from a dict;
-* DescribeCluster never returns accessConfig (moto drops it) -> an after-call handler adds it.
+* DescribeCluster never returns accessConfig (moto drops it) -> an after-call handler adds it;
+* ListAccessEntries and ListAssociatedAccessPolicies are not implemented -> before-call
+  handlers answer from the world's access entries.
 Everything else (cluster logging, encryptionConfig, endpoint access, node groups, launch
 template MetadataOptions, GuardDuty features, subnet free IPs, instance-type ENI limits)
 comes from moto itself.
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -26,6 +29,7 @@ from eks_blueprint.verify import (
     COREDNS_LABELS,
     KARPENTER_LABELS,
     NODE_GROUP_LABEL,
+    AccessExpectation,
     CheckResult,
     Clients,
     Expectations,
@@ -44,6 +48,9 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's account
 CLUSTER = "shop-test"
 ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+ADMIN = f"arn:aws:iam::{ACCOUNT}:role/PlatformAdmin"
+TEAM = f"arn:aws:iam::{ACCOUNT}:role/PaymentsTeam"
+POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/"
 
 EXPECTED = Expectations(
     cluster_name=CLUSTER,
@@ -56,6 +63,8 @@ EXPECTED = Expectations(
     ),
     addons={"vpc-cni": "v1.20.4-eksbuild.1", "coredns": "v1.12.4-eksbuild.1"},
     fargate_profiles=(FargateProfileExpectation("batch", (selector_key("batch", {"tier": "low"}),)),),
+    access=(AccessExpectation(ADMIN, "AmazonEKSClusterAdminPolicy"),
+            AccessExpectation(TEAM, "AmazonEKSEditPolicy", ("payments",))),
     guardduty="create",
 )
 
@@ -81,6 +90,9 @@ class World:
     addons: dict[str, str] = field(default_factory=lambda: dict(EXPECTED.addons or {}))
     fargate: tuple[tuple[str, dict[str, str]], ...] = (("batch", {"tier": "low"}),)
     """Fargate profiles as (namespace, labels) of their one selector; generated names."""
+    access: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=lambda: {
+        ADMIN: [("AmazonEKSClusterAdminPolicy", ())], TEAM: [("AmazonEKSEditPolicy", ("payments",))]})
+    """Access entries: principal -> associated (policy name, namespaces; () = cluster)."""
     detector: bool = True
     runtime_monitoring: str = "ENABLED"
     subnet_prefix: int = 24
@@ -131,7 +143,23 @@ def stub_session(world: World) -> boto3.Session:
         if "cluster" in parsed:
             parsed["cluster"]["accessConfig"] = {"authenticationMode": _WORLD["current"].auth_mode}
 
+    def list_access_entries(**_: Any) -> tuple[_Response, dict[str, Any]]:
+        return _Response(200), {"accessEntries": sorted(_WORLD["current"].access)}
+
+    def list_associated(params: dict[str, Any], **_: Any) -> tuple[_Response, dict[str, Any]]:
+        # GET /clusters/<cluster>/access-entries/<url-encoded principal>/access-policies
+        principal = unquote(params["url_path"].split("/access-entries/", 1)[1].rsplit("/", 1)[0])
+        policies = [
+            {"policyArn": POLICY_ARN + name,
+             "accessScope": {"type": "namespace", "namespaces": list(ns)} if ns else {"type": "cluster"}}
+            for name, ns in _WORLD["current"].access.get(principal, [])
+        ]
+        return _Response(200), {"clusterName": CLUSTER, "principalArn": principal,
+                                "associatedAccessPolicies": policies}
+
     session.events.register("before-call.eks.DescribeAddon", describe_addon)
+    session.events.register("before-call.eks.ListAccessEntries", list_access_entries)
+    session.events.register("before-call.eks.ListAssociatedAccessPolicies", list_associated)
     session.events.register("after-call.eks.DescribeCluster", add_access_config)
     _SESSIONS["stub"] = session
     return session
@@ -216,7 +244,8 @@ def test_matching_environment_passes_every_check(aws: None) -> None:
         "secrets encrypted with KMS", "endpoint private access", "endpoint public access",
         "endpoint public CIDRs", "authentication mode", "node group system status",
         "node group system AMI type", "node group system capacity type", "node group system min..max",
-        "node group system IMDSv2 required", "Fargate profile batch", "add-on coredns", "add-on vpc-cni",
+        "node group system IMDSv2 required", "Fargate profile batch", f"access entry {ADMIN}",
+        f"access entry {TEAM}", "add-on coredns", "add-on vpc-cni",
         "GuardDuty detector",
         "GuardDuty EKS audit logs", "GuardDuty EKS runtime monitoring",
     ] + [f"free IPs in control-plane subnet {s}" for s in results["cluster exists"] and _subnets()] + [
@@ -240,6 +269,11 @@ def test_matching_environment_passes_every_check(aws: None) -> None:
         (World(node_group_label="batch"), "node group system exists"),
         (World(node_group_label=None), "node group system exists"),
         (World(fargate=()), "Fargate profile batch"),
+        (World(access={ADMIN: [("AmazonEKSClusterAdminPolicy", ())]}), f"access entry {TEAM}"),
+        (World(access={ADMIN: [("AmazonEKSClusterAdminPolicy", ())], TEAM: [("AmazonEKSEditPolicy", ())]}),
+         f"access entry {TEAM}"),
+        (World(access={ADMIN: [("AmazonEKSViewPolicy", ())], TEAM: [("AmazonEKSEditPolicy", ("payments",))]}),
+         f"access entry {ADMIN}"),
         (World(fargate=(("batch", {"tier": "high"}),)), "Fargate profile batch"),
         (World(addons={"vpc-cni": "v1.19.0-eksbuild.1", "coredns": "v1.12.4-eksbuild.1"}), "add-on vpc-cni"),
         (World(addons={"vpc-cni": "v1.20.4-eksbuild.1"}), "add-on coredns"),
@@ -257,11 +291,11 @@ def test_each_deviation_fails_exactly_its_check(aws: None, world: World, check: 
 
 def test_private_cluster_does_not_check_cidrs_and_skips_absent_sections(aws: None) -> None:
     expected = replace(EXPECTED, endpoint_public=False, public_cidrs=(), node_groups=None,
-                       addons=None, fargate_profiles=None, guardduty=None)
+                       addons=None, fargate_profiles=None, access=None, guardduty=None)
     results = verify(World(public=False), expected)
     assert "endpoint public CIDRs" not in results
     skipped = {name for name, r in results.items() if r.status == "SKIP"}
-    assert skipped == {"node groups", "Fargate profiles", "add-ons", "GuardDuty",
+    assert skipped == {"node groups", "Fargate profiles", "access entries", "add-ons", "GuardDuty",
                        "free IPs for planned capacity"}
     assert {r.status for r in results.values()} == {"PASS", "SKIP"}
 
@@ -357,7 +391,9 @@ def dev_world() -> World:
     group = exp.node_groups[0]
     return World(ami_type=str(group.ami_type), instance_types=group.instance_types,
                  sizes=(group.min_size or 0, group.min_size or 0, group.max_size or 0),
-                 addons=dict(exp.addons or {}), detector=False)
+                 addons=dict(exp.addons or {}), detector=False,
+                 access={a.principal: [(a.policy, a.namespaces)] if a.policy else []
+                         for a in exp.access or ()})
 
 
 def test_cli_table_and_exit_0(aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
