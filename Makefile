@@ -10,7 +10,7 @@ export PATH := $(NODE_BIN):$(PATH)
 CDK := bin/cdk
 ENV ?=
 
-.PHONY: setup synth test lint typecheck bench review clean schema package
+.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite review clean schema package
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -43,6 +43,14 @@ review: setup
 
 bench: setup
 	$(BIN)/python benchmarks/synth_bench.py
+
+## How synth grows with environments, tenants and node groups.
+bench-scaling: setup
+	$(BIN)/python benchmarks/scaling_bench.py
+
+## The test suite's wall time and its slowest phases.
+bench-suite: setup
+	$(BIN)/python benchmarks/suite_bench.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
