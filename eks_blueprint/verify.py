@@ -299,6 +299,21 @@ def _guard(call: Callable[[], Any]) -> Any:
         raise
 
 
+def _list_all(clients: Clients, operation: str, key: str, cluster: str) -> list[str]:
+    """Every item of a paginated EKS list call for `cluster` (node groups, profiles...)."""
+    pages = clients.eks.get_paginator(operation).paginate(clusterName=cluster)  # type: ignore[call-overload]
+    return list(_guard(lambda: [item for page in pages for item in page.get(key) or []]))
+
+
+def _nothing_to_check(run: _Run, check: str, items: tuple[Any, ...] | None, field: str) -> bool:
+    """Report a SKIP row (never a PASS) when there is nothing to compare."""
+    if items is None:
+        run.skip(check, "not checked")
+    elif not items:
+        run.skip(check, f"{field}: none in the config")
+    return not items
+
+
 def _not_found(exc: ClientError) -> bool:
     return _error_code(exc) in ("ResourceNotFoundException", "NotFoundException", "404")
 
@@ -366,10 +381,7 @@ def check_cluster(run: _Run, exp: Expectations, clients: Clients) -> dict[str, A
 def _deployed_node_groups(exp: Expectations, clients: Clients) -> dict[str, dict[str, Any]]:
     """The cluster's node groups by config name: the NODE_GROUP_LABEL label, else the EKS
     name (for groups created outside this project with a fixed name)."""
-    pages = clients.eks.get_paginator("list_nodegroups").paginate(clusterName=exp.cluster_name)
-    names: list[str] = _guard(
-        lambda: [name for page in pages for name in page.get("nodegroups") or []]
-    )
+    names = _list_all(clients, "list_nodegroups", "nodegroups", exp.cluster_name)
     found: dict[str, dict[str, Any]] = {}
     for name in names:
         group: dict[str, Any] = _guard(
@@ -384,12 +396,9 @@ def _deployed_node_groups(exp: Expectations, clients: Clients) -> dict[str, dict
 def check_node_groups(run: _Run, exp: Expectations, clients: Clients) -> list[dict[str, Any]]:
     """Node groups as configured, with IMDSv2 required in their launch templates."""
     found: list[dict[str, Any]] = []
-    if exp.node_groups is None:
-        run.skip("node groups", "not checked")
+    if _nothing_to_check(run, "node groups", exp.node_groups, "compute.node_groups"):
         return found
-    if not exp.node_groups:
-        run.skip("node groups", "compute.node_groups is empty in the config")
-        return found
+    assert exp.node_groups is not None
     try:
         deployed = _deployed_node_groups(exp, clients)
     except ClientError as exc:
@@ -479,18 +488,12 @@ def check_addons(run: _Run, exp: Expectations, clients: Clients) -> None:
 
 def check_fargate_profiles(run: _Run, exp: Expectations, clients: Clients) -> None:
     """Every configured Fargate profile ACTIVE, found by its selectors."""
-    if exp.fargate_profiles is None:
-        run.skip("Fargate profiles", "not checked")
+    if _nothing_to_check(run, "Fargate profiles", exp.fargate_profiles, "compute.fargate"):
         return
-    if not exp.fargate_profiles:
-        run.skip("Fargate profiles", "none in the config")
-        return
+    assert exp.fargate_profiles is not None
     try:
-        pages = clients.eks.get_paginator("list_fargate_profiles").paginate(
-            clusterName=exp.cluster_name
-        )
-        names: list[str] = _guard(
-            lambda: [n for page in pages for n in page.get("fargateProfileNames") or []]
+        names = _list_all(
+            clients, "list_fargate_profiles", "fargateProfileNames", exp.cluster_name
         )
         live: dict[tuple[Selector, ...], dict[str, Any]] = {}
         for name in names:
@@ -528,18 +531,12 @@ def check_fargate_profiles(run: _Run, exp: Expectations, clients: Clients) -> No
 
 def check_access(run: _Run, exp: Expectations, clients: Clients) -> None:
     """Each configured principal has an access entry with its access policy and scope."""
-    if exp.access is None:
-        run.skip("access entries", "not checked")
+    if _nothing_to_check(run, "access entries", exp.access, "access (with cluster.admins)"):
         return
-    if not exp.access:
-        run.skip("access entries", "none in the config")
-        return
+    assert exp.access is not None
     try:
-        pages = clients.eks.get_paginator("list_access_entries").paginate(
-            clusterName=exp.cluster_name
-        )
-        entries: set[str] = _guard(
-            lambda: {arn for page in pages for arn in page.get("accessEntries") or []}
+        entries = set(
+            _list_all(clients, "list_access_entries", "accessEntries", exp.cluster_name)
         )
     except ClientError as exc:
         run.add("access entries", "listed", f"error: {_error_code(exc)}", False)
