@@ -100,6 +100,10 @@ def _check_label_keys(labels: dict[str, str]) -> dict[str, str]:
     return labels
 
 
+#: Kubernetes labels for nodes, with keys checked.
+Labels = Annotated[dict[str, str], AfterValidator(_check_label_keys)]
+
+
 class TaintConfig(StrictModel):
     """A Kubernetes taint on nodes: only pods that tolerate it are scheduled there."""
 
@@ -148,7 +152,7 @@ class NodeGroupConfig(StrictModel):
     the group."""
     size: SizeConfig
     """min, desired and max node count."""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
     """Kubernetes labels on the nodes. Default: none."""
     taints: list[TaintConfig] = Field(default_factory=list)
     """Kubernetes taints on the nodes. Default: none."""
@@ -187,11 +191,6 @@ class NodeGroupConfig(StrictModel):
         if value not in AMI_TYPES:
             raise ValueError(f"unknown AMI type; use one of {', '.join(AMI_TYPES)}")
         return value
-
-    @field_validator("labels")
-    @classmethod
-    def _valid_labels(cls, value: dict[str, str]) -> dict[str, str]:
-        return _check_label_keys(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> NodeGroupConfig:
@@ -270,7 +269,7 @@ class NodePoolConfig(StrictModel):
     spend without bound."""
     disruption: DisruptionConfig = DisruptionConfig()
     """Consolidation and expiry. Default: WhenEmptyOrUnderutilized after 1m, expire 720h."""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
     """Labels on the nodes. Default: none."""
     taints: list[TaintConfig] = Field(default_factory=list)
     """Taints on the nodes. Default: none."""
@@ -284,11 +283,6 @@ class NodePoolConfig(StrictModel):
         if bad:
             raise ValueError(f"{bad} are not instance categories; use letters like c, m, r")
         return value
-
-    @field_validator("labels")
-    @classmethod
-    def _valid_labels(cls, value: dict[str, str]) -> dict[str, str]:
-        return _check_label_keys(value)
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> NodePoolConfig:
