@@ -1,4 +1,6 @@
-"""Security-relevant changes: IAM widening, open ingress, cluster endpoint/logging/encryption.
+"""Security-relevant changes: IAM widening, open ingress, cluster endpoint/logging/encryption,
+and opt-outs from the node, registry and namespace defaults (IMDSv2, volume encryption, SSH,
+mutable tags, scan on push, Pod Security Standards).
 
 Each check compares one resource before and after (before is None for a new resource) and
 returns (message, flagged) pairs; flagged means the change widens access and deserves a
@@ -276,7 +278,100 @@ def _access_entry(before: dict[str, Any] | None, after: dict[str, Any]) -> list[
     return [(f"cluster access for `{shorten(principal, 70)}`: {_listed(new)}", admin)]
 
 
+def _launch_template_settings(props: dict[str, Any]) -> dict[str, Any]:
+    data = props.get("LaunchTemplateData") or {}
+    metadata = data.get("MetadataOptions") or {}
+    return {
+        "tokens": metadata.get("HttpTokens", "optional"),
+        "hops": metadata.get("HttpPutResponseHopLimit"),
+        "unencrypted": sorted(
+            render(m.get("DeviceName"))
+            for m in _as_list(data.get("BlockDeviceMappings"))
+            if isinstance(m, dict) and not (m.get("Ebs") or {}).get("Encrypted", False)
+        ),
+    }
+
+
+def _launch_template(
+    before: dict[str, Any] | None, after: dict[str, Any]
+) -> list[tuple[str, bool]]:
+    """IMDSv2 and volume encryption on nodes: weakening either is an opt-out to look at."""
+    new = _launch_template_settings(_props(after))
+    old = _launch_template_settings(_props(before)) if before else None
+    out: list[tuple[str, bool]] = []
+    if new["tokens"] != "required" and (old is None or old["tokens"] == "required"):
+        out.append((f"IMDSv2 not required on nodes (HttpTokens {new['tokens']})", True))
+    hops = new["hops"] if isinstance(new["hops"], int) else None
+    old_hops = old["hops"] if old and isinstance(old["hops"], int) else 1
+    if hops is not None and hops > 1 and hops > old_hops:
+        out.append((f"IMDS hop limit raised to {hops}: pods can reach the node's role", True))
+    newly = set(new["unencrypted"]) - set(old["unencrypted"] if old else [])
+    if newly:
+        out.append((f"unencrypted node volumes: {_listed(newly)}", True))
+    return out
+
+
+def _nodegroup(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, bool]]:
+    if _props(after).get("RemoteAccess") and not _props(before).get("RemoteAccess"):
+        return [("SSH access to nodes (RemoteAccess) turned on", True)]
+    return []
+
+
+def _repository(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, bool]]:
+    def settings(props: dict[str, Any]) -> tuple[str, bool]:
+        scanning = (props.get("ImageScanningConfiguration") or {}).get("ScanOnPush", False)
+        return str(props.get("ImageTagMutability", "MUTABLE")), bool(scanning)
+
+    new = settings(_props(after))
+    old = settings(_props(before)) if before else ("IMMUTABLE", True)
+    out: list[tuple[str, bool]] = []
+    if new[0] == "MUTABLE" and old[0] != "MUTABLE":
+        out.append(("image tags are MUTABLE: a tag can be moved to another image", True))
+    if not new[1] and old[1]:
+        out.append(("scan on push turned off", True))
+    return out
+
+
+#: The Pod Security Standards from least to most restrictive.
+_PSS_ORDER = {"privileged": 0, "baseline": 1, "restricted": 2}
+
+
+def _namespaces(resource: dict[str, Any] | None) -> dict[str, str]:
+    """Namespace name -> enforced Pod Security level, from a KubernetesManifest resource."""
+    manifest = _props(resource).get("Manifest")
+    try:
+        documents = json.loads(manifest) if isinstance(manifest, str) else []
+    except ValueError:
+        return {}
+    out: dict[str, str] = {}
+    for doc in documents if isinstance(documents, list) else []:
+        if isinstance(doc, dict) and doc.get("kind") == "Namespace":
+            meta = doc.get("metadata") or {}
+            labels = meta.get("labels") or {}
+            out[str(meta.get("name"))] = str(
+                labels.get("pod-security.kubernetes.io/enforce", "privileged")
+            )
+    return out
+
+
+def _kubernetes_manifest(
+    before: dict[str, Any] | None, after: dict[str, Any]
+) -> list[tuple[str, bool]]:
+    """A namespace whose enforced Pod Security Standard is weakened (or absent)."""
+    old, new = _namespaces(before), _namespaces(after)
+    out: list[tuple[str, bool]] = []
+    for name, level in sorted(new.items()):
+        previous = old.get(name, "restricted")
+        if _PSS_ORDER.get(level, 0) < _PSS_ORDER.get(previous, 2):
+            out.append((f"namespace `{name}` enforces Pod Security `{level}`", True))
+    return out
+
+
 _CHECKS: dict[str, Check] = {
+    "AWS::EC2::LaunchTemplate": _launch_template,
+    "AWS::EKS::Nodegroup": _nodegroup,
+    "AWS::ECR::Repository": _repository,
+    "Custom::AWSCDK-EKS-KubernetesResource": _kubernetes_manifest,
     "AWS::IAM::Role": _role,
     "AWS::IAM::Policy": _policy,
     "AWS::IAM::ManagedPolicy": _policy,

@@ -290,3 +290,55 @@ def test_removed_namespace_is_a_stateful_risk(tmp_path: Path) -> None:
     # A namespace that stays (modified or unchanged) is no risk.
     report, _ = run(tmp_path / "again", {"Tenant": tenant}, {"Tenant": manifest(obj("Namespace", "payments", ns=None))})
     assert not report.blocking_risks
+
+
+def _template(tokens: str = "required", hops: int = 1, encrypted: bool = True) -> dict[str, Any]:
+    return res("AWS::EC2::LaunchTemplate", LaunchTemplateData={
+        "MetadataOptions": {"HttpTokens": tokens, "HttpPutResponseHopLimit": hops},
+        "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": encrypted, "VolumeType": "gp3"}}]})
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "message"),
+    [
+        ({"LT": _template()}, {"LT": _template(tokens="optional")}, "IMDSv2 not required on nodes (HttpTokens optional)"),
+        ({"LT": _template()}, {"LT": _template(hops=2)}, "IMDS hop limit raised to 2: pods can reach the node's role"),
+        ({"LT": _template()}, {"LT": _template(encrypted=False)}, "unencrypted node volumes: `/dev/xvda`"),
+        ({}, {"LT": _template(tokens="optional")}, "IMDSv2 not required on nodes (HttpTokens optional)"),
+        ({"NG": res("AWS::EKS::Nodegroup", ClusterName="c")},
+         {"NG": res("AWS::EKS::Nodegroup", ClusterName="c", RemoteAccess={"Ec2SshKey": "k"})},
+         "SSH access to nodes (RemoteAccess) turned on"),
+        ({"R": res("AWS::ECR::Repository", ImageTagMutability="IMMUTABLE", ImageScanningConfiguration={"ScanOnPush": True})},
+         {"R": res("AWS::ECR::Repository", ImageTagMutability="MUTABLE", ImageScanningConfiguration={"ScanOnPush": True})},
+         "image tags are MUTABLE: a tag can be moved to another image"),
+        ({"R": res("AWS::ECR::Repository", ImageTagMutability="IMMUTABLE", ImageScanningConfiguration={"ScanOnPush": True})},
+         {"R": res("AWS::ECR::Repository", ImageTagMutability="IMMUTABLE")},
+         "scan on push turned off"),
+    ],
+    ids=["tokens", "hops", "encryption", "new-template", "ssh", "mutable", "scan"],
+)
+def test_node_and_registry_opt_outs_are_flagged(
+    tmp_path: Path, before: dict[str, Any], after: dict[str, Any], message: str
+) -> None:
+    report, _ = run(tmp_path, before, after)
+    assert [(f.message, f.flagged) for f in report.security] == [(message, True)]
+
+
+def test_secure_node_and_registry_changes_are_not_flagged(tmp_path: Path) -> None:
+    repo = res("AWS::ECR::Repository", ImageTagMutability="IMMUTABLE", ImageScanningConfiguration={"ScanOnPush": True})
+    report, _ = run(tmp_path, {"LT": _template(hops=2)}, {"LT": _template(hops=1), "R": repo})
+    assert report.security == []
+
+
+def test_weakened_pod_security_is_flagged(tmp_path: Path) -> None:
+    def namespace(level: str | None) -> dict[str, Any]:
+        labels = {"pod-security.kubernetes.io/enforce": level} if level else {}
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments", "labels": labels}}
+
+    report, _ = run(tmp_path, {"M": manifest(namespace("restricted"))}, {"M": manifest(namespace("baseline"))})
+    assert [(f.message, f.flagged) for f in report.security] == [
+        ("namespace `payments` enforces Pod Security `baseline`", True)]
+    report, _ = run(tmp_path / "new", {}, {"M": manifest(namespace(None))})
+    assert [f.message for f in report.security] == ["namespace `payments` enforces Pod Security `privileged`"]
+    report, _ = run(tmp_path / "ok", {"M": manifest(namespace("baseline"))}, {"M": manifest(namespace("restricted"))})
+    assert report.security == []
