@@ -36,6 +36,7 @@ from ..identity import oidc_provider_for, trust_only_service_account
 from .managed_node_groups import ControllerPlacement, block_devices, new_node_role
 
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter"
+CRD_CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter-crd"
 SERVICE_ACCOUNT = "karpenter"
 
 #: The events Karpenter handles: (construct id, event pattern).
@@ -233,7 +234,7 @@ class Karpenter(Construct):
             trust_only_service_account(
                 role, provider, namespace=props.namespace, service_account=SERVICE_ACCOUNT
             )
-        policy = iam.ManagedPolicy(
+        self.controller_policy = policy = iam.ManagedPolicy(
             self,
             "ControllerPolicy",
             description=f"Least privilege of the Karpenter v1 controller of {props.cluster_name}",
@@ -424,8 +425,15 @@ class Karpenter(Construct):
             ),
             stmt(
                 sid="AllowInstanceProfileReadActions",
-                actions=["iam:GetInstanceProfile", "iam:ListInstanceProfiles"],
+                actions=["iam:GetInstanceProfile"],
                 resources=[instance_profiles],
+            ),
+            # As in the reference policy: ListInstanceProfiles (called with a path prefix by
+            # the EC2NodeClass finalizer and garbage collection) takes no resource ARN.
+            stmt(
+                sid="AllowUnscopedInstanceProfileListAction",
+                actions=["iam:ListInstanceProfiles"],
+                resources=["*"],
             ),
             stmt(
                 sid="AllowAPIServerEndpointDiscovery",
@@ -501,6 +509,21 @@ class Karpenter(Construct):
 
     def _chart(self) -> eks.HelmChart:
         props = self.props
+        # The CRDs come from their own chart: Helm installs a chart's crds/ directory only on
+        # the first install, so raising `version` would never update NodePool/EC2NodeClass
+        # schemas. karpenter-crd keeps them as templates, which upgrades do update.
+        self.crd_chart = eks.HelmChart(
+            self,
+            "CrdChart",
+            cluster=props.cluster,
+            chart="karpenter-crd",
+            release="karpenter-crd",
+            repository=CRD_CHART_REPOSITORY,
+            version=props.version,
+            namespace=props.namespace,
+            create_namespace=props.namespace != "kube-system",
+            wait=True,
+        )
         chart = eks.HelmChart(
             self,
             "Chart",
@@ -512,9 +535,14 @@ class Karpenter(Construct):
             namespace=props.namespace,
             create_namespace=props.namespace != "kube-system",
             values=self.chart_values(),
+            skip_crds=True,
             wait=True,
             timeout=Duration.minutes(10),
         )
+        chart.node.add_dependency(self.crd_chart)
+        # Without its policy the controller crash-loops on start; and on delete the
+        # EC2NodeClass finalizer still needs it to terminate instances and remove profiles.
+        chart.node.add_dependency(self.controller_policy)
         # The controller must have somewhere to run, and its identity, before it starts.
         for dependency in props.placement.depends_on:
             chart.node.add_dependency(dependency)

@@ -100,6 +100,14 @@ def _check_label_keys(labels: dict[str, str]) -> dict[str, str]:
     return labels
 
 
+#: Label domains the NodePool CRD refuses in `labels` (Karpenter v1 validation rules).
+RESTRICTED_DOMAINS = ("kubernetes.io", "k8s.io", "karpenter.sh", "karpenter.k8s.aws")
+
+
+def _label_domain(key: str) -> str:
+    return key.split("/", 1)[0] if "/" in key else ""
+
+
 #: Kubernetes labels for nodes, with keys checked.
 Labels = Annotated[dict[str, str], AfterValidator(_check_label_keys)]
 
@@ -290,6 +298,13 @@ class NodePoolConfig(StrictModel):
             dupes = duplicates(list(getattr(self, field)))
             if dupes:
                 raise ValueError(f"{field} lists {', '.join(map(str, dupes))} more than once")
+        restricted = [k for k in self.labels if _label_domain(k).endswith(RESTRICTED_DOMAINS)]
+        if restricted:
+            raise ValueError(
+                f"labels {restricted} use a domain Karpenter reserves "
+                f"({', '.join(RESTRICTED_DOMAINS)}); the NodePool would be refused when "
+                "applied: use your own prefix, e.g. example.com/team"
+            )
         return self
 
 

@@ -17,6 +17,12 @@ from .security import SecurityConfig
 from .tenancy import TenantConfig, check_tenants
 from .workloads import DEMO_NAMESPACE, WorkloadsConfig, is_mutable_reference
 
+#: Tag keys the environment cannot set: AWS's own, and those EKS and Karpenter manage.
+MANAGED_TAG_PREFIXES = ("aws:", "kubernetes.io/cluster")
+MANAGED_TAG_KEYS = frozenset(
+    {"eks:eks-cluster-name", "karpenter.sh/nodepool", "karpenter.sh/nodeclaim",
+     "karpenter.k8s.aws/ec2nodeclass"}
+)
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -33,6 +39,19 @@ class TagsConfig(StrictModel):
     """Tag `cost-center`, for cost allocation."""
     extra: dict[str, str] = Field(default_factory=dict)
     """Further tags, key to value. Default: none."""
+
+    @field_validator("extra")
+    @classmethod
+    def _not_managed(cls, value: dict[str, str]) -> dict[str, str]:
+        managed = [
+            k for k in value if k.startswith(MANAGED_TAG_PREFIXES) or k in MANAGED_TAG_KEYS
+        ]
+        if managed:
+            raise ValueError(
+                f"tag keys {managed} are set by AWS, EKS or Karpenter (Karpenter's EC2NodeClass "
+                "refuses them, and aws: is reserved); choose other keys"
+            )
+        return value
 
 
 class LifecycleConfig(StrictModel):

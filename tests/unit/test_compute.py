@@ -235,6 +235,10 @@ def test_controller_policy_is_scoped_to_the_cluster(synth: SynthResult) -> None:
     assert (
         "aws:RequestedRegion" in statements["AllowRegionalReadActions"]["Condition"]["StringEquals"]
     )
+    # ListInstanceProfiles takes no resource ARN (the finalizer lists by path prefix).
+    assert statements["AllowUnscopedInstanceProfileListAction"]["Action"] == "iam:ListInstanceProfiles"
+    assert statements["AllowUnscopedInstanceProfileListAction"]["Resource"] == "*"
+    assert statements["AllowInstanceProfileReadActions"]["Action"] == "iam:GetInstanceProfile"
     # No statement grants a whole service.
     actions = [
         a
@@ -322,6 +326,27 @@ def test_chart_installs_after_its_host(synth: SynthResult) -> None:
     ):
         depends = karpenter_chart(cluster(synth, env))[1]["DependsOn"]
         assert any(d.startswith(host) for d in depends), (env, depends)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_crds_come_from_their_own_chart_and_the_controller_waits_for_its_policy(
+    synth: SynthResult, env: str
+) -> None:
+    template = cluster(synth, env)
+    lid, chart = karpenter_chart(template)
+    [(crd_id, crd)] = [
+        (k, v)
+        for k, v in resources_of(template, "Custom::AWSCDK-EKS-HelmChart").items()
+        if v["Properties"]["Chart"] == "karpenter-crd"
+    ]
+    # Upgrades update the CRDs only when they are a chart's templates, not its crds/ dir.
+    assert crd["Properties"]["Repository"] == "oci://public.ecr.aws/karpenter/karpenter-crd"
+    assert crd["Properties"]["Version"] == chart["Properties"]["Version"]
+    assert chart["Properties"]["SkipCrds"] is True
+    depends = set(chart["DependsOn"])
+    assert crd_id in depends
+    [policy] = [k for k in resources_of(template, "AWS::IAM::ManagedPolicy") if k.startswith("KarpenterControllerPolicy")]
+    assert policy in depends  # on create it must exist; on delete it must outlive the finalizers
 
 
 def test_prod_controller_is_pinned_to_the_tainted_system_group(synth: SynthResult) -> None:

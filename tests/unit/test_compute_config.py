@@ -141,6 +141,8 @@ def test_automode_example_loads() -> None:
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[])), "compute.karpenter.node_pools", "at least 1"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(node_class="gpu")])), "compute.karpenter", "not in node_classes"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(), pool()])), "compute.karpenter", "node_pools name spot is used more than once"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(labels={"node-role.kubernetes.io/x": "y"})])), "compute.karpenter.node_pools[0]", "use a domain Karpenter reserves"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(labels={"karpenter.sh/capacity-type": "spot"})])), "compute.karpenter.node_pools[0]", "use a domain Karpenter reserves"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_classes=[{"ami_alias": "al2@latest"}])), "compute.karpenter.node_classes[0].ami_alias", "expected al2023@v<YYYYMMDD>"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(limits={"cpu": 10})])), "compute.karpenter.node_pools[0].limits.memory", "required field is missing"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[{"name": "spot"}])), "compute.karpenter.node_pools[0].limits", "required field is missing"),

@@ -175,6 +175,9 @@ def test_environments_differ_as_a_platform_team_wants() -> None:
         # missing required fields, wrong top-level shape
         (mutate(tags=...), "tags", "required field is missing"),
         (mutate(tags__cost_center=...), "tags.cost_center", "required field is missing"),
+        (mutate(tags__extra={"eks:eks-cluster-name": "x"}), "tags.extra", "are set by AWS, EKS or Karpenter"),
+        (mutate(tags__extra={"kubernetes.io/cluster/shop": "owned"}), "tags.extra", "are set by AWS, EKS or Karpenter"),
+        (mutate(tags__extra={"aws:team": "x"}), "tags.extra", "are set by AWS, EKS or Karpenter"),
         (
             mutate(lifecycle={"retain_stateful_resources": "yes"}),
             "lifecycle.retain_stateful_resources",
