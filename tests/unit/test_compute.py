@@ -333,7 +333,7 @@ def test_crds_come_from_their_own_chart_and_the_controller_waits_for_its_policy(
     synth: SynthResult, env: str
 ) -> None:
     template = cluster(synth, env)
-    lid, chart = karpenter_chart(template)
+    _, chart = karpenter_chart(template)
     [(crd_id, crd)] = [
         (k, v)
         for k, v in resources_of(template, "Custom::AWSCDK-EKS-HelmChart").items()
