@@ -400,6 +400,11 @@ class Addons(Construct):
             ),
         )
         chart.node.add_dependency(association)
+        # The chart's Service mutating webhook fails closed (failurePolicy Fail) on every
+        # Service create: install it after the add-ons that create Services, so none of
+        # them meets the webhook before the controller is ready.
+        for addon in self.after_compute:
+            chart.node.add_dependency(addon)
         self.after_compute.append(chart)
         return chart
 

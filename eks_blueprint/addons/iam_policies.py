@@ -209,7 +209,6 @@ def load_balancer_controller_policy(
                 "elasticloadbalancing:ModifyTargetGroup",
                 "elasticloadbalancing:ModifyTargetGroupAttributes",
                 "elasticloadbalancing:DeleteTargetGroup",
-                "elasticloadbalancing:ModifyListenerAttributes",
                 "elasticloadbalancing:ModifyCapacityReservation",
                 "elasticloadbalancing:ModifyIpPools",
             ],
@@ -229,6 +228,8 @@ def load_balancer_controller_policy(
             actions=[
                 "elasticloadbalancing:SetWebAcl",
                 "elasticloadbalancing:ModifyListener",
+                # Listener ARNs: listeners carry no cluster tag, so no tag condition here.
+                "elasticloadbalancing:ModifyListenerAttributes",
                 "elasticloadbalancing:AddListenerCertificates",
                 "elasticloadbalancing:RemoveListenerCertificates",
                 "elasticloadbalancing:ModifyRule",

@@ -74,9 +74,9 @@ class CoreDnsAutoscalingConfig(StrictModel):
 
     enabled: bool = False
     """Scale CoreDNS with the cluster size. Default: off (fixed `replicas`)."""
-    min_replicas: int = Field(default=2, ge=1, le=1000)
+    min_replicas: int = Field(default=2, ge=2, le=1000)
     """Lower bound. Default: 2."""
-    max_replicas: int = Field(default=10, ge=1, le=1000)
+    max_replicas: int = Field(default=10, ge=2, le=1000)
     """Upper bound. Default: 10."""
 
     @model_validator(mode="after")

@@ -18,6 +18,9 @@ from ..config.workloads import DEMO_NAMESPACE
 
 APP = "demo-nodejs-backend"
 PORT = 3000
+#: The only route the talk's image serves (its Express app has no `/`): probes and the ALB
+#: health check use it, or every pod stays unready and every target unhealthy.
+HEALTH_PATH = "/services/all"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +74,11 @@ def demo_manifests(props: DemoWorkloadProps) -> list[dict[str, Any]]:
     ns = props.namespace
     labels = _labels()
     meta = {"name": APP, "namespace": ns, "labels": labels}
-    probe = {"httpGet": {"path": "/", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 2}
+    probe = {
+        "httpGet": {"path": HEALTH_PATH, "port": "http"},
+        "periodSeconds": 10,
+        "timeoutSeconds": 2,
+    }
     container = {
         "name": APP,
         "image": props.image,
@@ -130,7 +137,7 @@ def demo_manifests(props: DemoWorkloadProps) -> list[dict[str, Any]]:
         "alb.ingress.kubernetes.io/scheme": props.scheme,
         # Pods are ALB targets directly (their VPC IPs), not node ports.
         "alb.ingress.kubernetes.io/target-type": "ip",
-        "alb.ingress.kubernetes.io/healthcheck-path": "/",
+        "alb.ingress.kubernetes.io/healthcheck-path": HEALTH_PATH,
     }
     if props.certificate_arn:
         annotations.update(

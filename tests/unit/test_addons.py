@@ -116,6 +116,16 @@ def test_load_balancer_controller_values(synth: Any) -> None:
     policy = json.dumps(resources_of(template, "AWS::IAM::ManagedPolicy"))
     assert '"aws:RequestTag/elbv2.k8s.aws/cluster": {"Ref": "ControlPlaneCluster' in policy  # this cluster's name
     assert '"aws:ResourceTag/elbv2.k8s.aws/cluster": {"Ref": "ControlPlaneCluster' in policy
+    # ModifyListenerAttributes acts on listener ARNs, which carry no cluster tag.
+    (lbc,) = [p for p in resources_of(template, "AWS::IAM::ManagedPolicy").values()
+              if "Load Balancer Controller" in p["Properties"].get("Description", "")]
+    statements = {s.get("Sid"): s for s in lbc["Properties"]["PolicyDocument"]["Statement"]}
+    assert "elasticloadbalancing:ModifyListenerAttributes" in statements["ListenerSettings"]["Action"]
+    assert "Condition" not in statements["ListenerSettings"]
+    # Its Service webhook fails closed: the chart waits for the add-ons that create Services.
+    addons = {k for k, v in resources_of(template, "AWS::EKS::Addon").items()
+              if v["Properties"]["AddonName"] in ("coredns", "metrics-server", "amazon-cloudwatch-observability")}
+    assert addons and addons <= set(chart["DependsOn"])
 
 
 def demo(synth: Any, env: str) -> dict[str, dict[str, Any]]:
@@ -128,7 +138,10 @@ def test_demo_workload_is_hardened_and_scales(synth: Any) -> None:
     (container,) = pod["containers"]
     assert objects["Deployment"]["spec"]["replicas"] == 3
     assert container["ports"][0]["containerPort"] == 3000
-    assert {"readinessProbe", "livenessProbe"} <= container.keys()
+    # The image serves only /services/all: probes and the ALB health check must use it.
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/services/all"
+    assert objects["Ingress"]["metadata"]["annotations"]["alb.ingress.kubernetes.io/healthcheck-path"] == "/services/all"
     assert {"requests", "limits"} == container["resources"].keys()
     assert container["securityContext"] == {
         "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,

@@ -18,6 +18,8 @@ PROD_LIKE = {"name": "prod"}
         (mutate(addons__vpc_cni={"version": "v9.9.9-eksbuild.1"}), "addons.vpc_cni.version (cluster.version 1.34)"),
         (mutate(addons__coredns={"version": "v1.11.4-eksbuild.2"}), "coredns v1.11.4-eksbuild.2 is not listed for Kubernetes 1.34"),
         (mutate(addons__coredns={"autoscaling": {"enabled": True, "min_replicas": 5, "max_replicas": 2}}), "min_replicas (5) > max_replicas (2)"),
+        # The coredns add-on schema sets minimum 2 on both: EKS would refuse the add-on.
+        (mutate(addons__coredns={"autoscaling": {"enabled": True, "min_replicas": 1, "max_replicas": 4}}), "addons.coredns.autoscaling.min_replicas"),
         (mutate(addons__coredns={"tolerations": [{"key": "x", "value": "y"}]}), "operator: Equal"),
         (mutate(addons__external_dns={"enabled": True}), "needs hosted_zone_id and domain"),
         (mutate(addons__external_dns={"hosted_zone_id": "bad"}), "hosted zone id"),
