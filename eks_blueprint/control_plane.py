@@ -180,7 +180,10 @@ class ControlPlane(Construct):
                 else None
             ),
             bootstrap_cluster_creator_admin_permissions=False,
-            removal_policy=props.removal_policy,
+            # No removal_policy here: aws_eks_v2 would apply it to every resource below the
+            # cluster, so a retained environment would keep access entries removed from the
+            # config (access never revoked) and orphan the kubectl provider. Only the cluster
+            # itself (below), its keys and its log group are retained.
             kubectl_provider_options=(
                 eks.KubectlProviderOptions(kubectl_layer=props.kubectl_layer)
                 if props.kubectl_layer is not None
@@ -200,6 +203,11 @@ class ControlPlane(Construct):
         cfn_cluster = self.cluster.node.default_child
         assert isinstance(cfn_cluster, eks.CfnCluster)
         self.cfn_cluster = cfn_cluster
+        cfn_cluster.apply_removal_policy(props.removal_policy)
+        # The data-holding children (the kubectl provider's log groups) follow it too.
+        for child in self.cluster.node.find_all():
+            if isinstance(child, (logs.CfnLogGroup, kms.CfnKey)):
+                child.apply_removal_policy(props.removal_policy)
         # Not exposed by aws_eks_v2's L2 yet; both are plain AWS::EKS::Cluster properties.
         cfn_cluster.deletion_protection = props.deletion_protection
         if not props.deletion_protection:

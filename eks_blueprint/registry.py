@@ -137,6 +137,9 @@ class Registry(Construct):
             encryption=ecr.RepositoryEncryption.KMS,
             encryption_key=self.key,
             removal_policy=removal_policy,
+            # A destroyable repository must be emptied first, or deleting the stack fails
+            # once an image was pushed.
+            empty_on_delete=removal_policy == RemovalPolicy.DESTROY,
             lifecycle_rules=[
                 ecr.LifecycleRule(
                     rule_priority=1,

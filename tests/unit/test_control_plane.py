@@ -198,3 +198,14 @@ def test_cluster_role_has_only_the_eks_cluster_policy(synth: SynthResult) -> Non
     )
     (policy,) = role["Properties"]["ManagedPolicyArns"]
     assert arn_text(policy) == "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+
+
+def test_only_the_cluster_and_its_data_are_retained_not_access(synth: SynthResult) -> None:
+    """Retaining access entries would keep access after a principal leaves the config."""
+    template = cluster_template(synth, "prod")
+    assert cluster_of(synth, "prod")["DeletionPolicy"] == "Retain"
+    entries = resources_of(template, "AWS::EKS::AccessEntry")
+    assert entries
+    assert all(e.get("DeletionPolicy", "Delete") == "Delete" for e in entries.values())
+    roles = resources_of(template, "AWS::IAM::Role")
+    assert all(r.get("DeletionPolicy", "Delete") == "Delete" for r in roles.values())

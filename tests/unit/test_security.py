@@ -111,6 +111,9 @@ def test_repositories_and_their_key_follow_the_retention_setting(
         resource = only(template, type_)
         assert resource["DeletionPolicy"] == policy and resource["UpdateReplacePolicy"] == policy
     assert only(template, "AWS::KMS::Key")["Properties"]["EnableKeyRotation"] is True
+    # A destroyable repository is emptied first, or stack deletion fails once it has images.
+    empty = only(template, "AWS::ECR::Repository")["Properties"].get("EmptyOnDelete", False)
+    assert empty is (policy == "Delete")
 
 
 def test_prod_enhanced_scanning_is_continuous_for_its_repositories(synth: SynthResult) -> None:
