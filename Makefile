@@ -27,7 +27,7 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 ## The main job: synthesise every environment (or ENV=<name>) offline into cdk.out/.
 synth: setup
 	rm -rf cdk.out
-	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV)) > /dev/null
+	$(CDK) synth --quiet --no-lookups $(if $(ENV),-c env=$(ENV)) > /dev/null
 	@echo "Synthesised into cdk.out/: $$(ls -d cdk.out/assembly-* | sed 's|cdk.out/assembly-||' | tr '\n' ' ')"
 
 ## The tests: unit, snapshot, compliance (cdk-nag, cfn-lint), lint and types.

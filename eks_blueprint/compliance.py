@@ -8,7 +8,12 @@ can check; `acknowledge` is the one way this project writes them.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Validations
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
 from constructs import IConstruct
 
@@ -31,3 +36,52 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     if len(reason) < 20:
         raise ValueError(f"acknowledgement of {rule_id} needs a reason a reviewer can check")
     Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def nag_resource_name(value: Any) -> str:
+    """A resolved policy value as cdk-nag writes it in granular ids such as
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:subnet/*]`:
+    `Ref` becomes `<Name>`, `Fn::GetAtt` `<Id.Attr>`, `Fn::Join` is joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn == "Ref":
+            return f"<{arg}>"
+        if fn == "Fn::GetAtt":
+            return f"<{arg[0]}.{arg[1]}>" if isinstance(arg, list) else f"<{arg}>"
+        if fn == "Fn::Join":
+            return str(arg[0]).join(nag_resource_name(part) for part in arg[1])
+    return json.dumps(value, sort_keys=True)
+
+
+def wildcard_resources(policy: iam.ManagedPolicy) -> list[str]:
+    """The `Allow` resources of `policy` that contain `*` (AwsSolutions-IAM5 findings), in
+    cdk-nag's granular form, first-seen order."""
+    document = Stack.of(policy).resolve(policy.document)
+    found: list[str] = []
+    for statement in document.get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        resources = statement.get("Resource", [])
+        for resource in resources if isinstance(resources, list) else [resources]:
+            name = nag_resource_name(resource)
+            if "*" in name and name not in found:
+                found.append(name)
+    return found
+
+
+def acknowledge_wildcard_resources(
+    policy: iam.ManagedPolicy, reason_for: Callable[[str], str | None], *, owner: str
+) -> None:
+    """Acknowledge AwsSolutions-IAM5 for each wildcard resource of `policy`, with the reason
+    `reason_for(resource)` gives. A wildcard without a reason is an error naming `owner`, so
+    a new `*` cannot slip in unexplained."""
+    for resource in wildcard_resources(policy):
+        reason = reason_for(resource)
+        if reason is None:
+            raise ValueError(
+                f"{owner}: the policy grants {resource!r}, which has no written reason; "
+                "narrow the resource or add its reason"
+            )
+        acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason)

@@ -40,6 +40,15 @@ PUBLIC_ELB_TAG = ("kubernetes.io/role/elb", "1")
 INTERNAL_ELB_TAG = ("kubernetes.io/role/internal-elb", "1")
 
 
+def availability_zones_context_key(account: str, region: str) -> str:
+    """The context key CDK looks up for `Stack.availability_zones` of a stack in `account`
+    and `region`. ec2.Vpc reads that property even when it is given its zones, so a stack
+    with an explicit environment needs this key set (e.g. `stage.node.set_context(key,
+    zones)` before adding stacks, or `App(context={key: zones})`) to synthesise without a
+    lookup, which `cdk synth --no-lookups` and offline pipelines require."""
+    return f"availability-zones:account={account}:region={region}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class VpcProps:
     """How Network creates a VPC. Every field has a production-safe default."""

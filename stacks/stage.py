@@ -6,6 +6,7 @@ from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
 from eks_blueprint.config import EnvironmentConfig
+from eks_blueprint.network import availability_zones_context_key
 
 from .cluster_stack import ClusterStack
 from .network_stack import NetworkStack
@@ -22,6 +23,14 @@ class EnvironmentStage(Stage):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         env = Environment(account=config.account, region=config.region)
         super().__init__(scope, config.name, env=env)
+        # ec2.Vpc reads Stack.availability_zones even when given its zones, and for a stack
+        # with an explicit account and region that is a context lookup: the CLI would run the
+        # app a second time to fill it, and `cdk synth --no-lookups` would fail. The file
+        # names its zones, so the stage answers the lookup itself, before any stack exists.
+        self.node.set_context(
+            availability_zones_context_key(config.account, config.region),
+            list(config.availability_zones),
+        )
         tags = Tags.of(self)
         tags.add("project", config.tags.project)
         tags.add("environment", config.name)

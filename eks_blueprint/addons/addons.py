@@ -21,9 +21,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IConstruct
 
-from ..compliance import acknowledge
+from ..compliance import acknowledge, acknowledge_wildcard_resources
 from ..encryption import new_key
-from .iam_policies import external_dns_policy, load_balancer_controller_policy
+from .iam_policies import external_dns_policy, load_balancer_controller_policies
 from .pod_identity import ensure_pod_identity_agent, pod_identity_role
 from .versions import CHARTS, AddonName, resolve_addon_version
 
@@ -343,47 +343,18 @@ class Addons(Construct):
         return association
 
     def _load_balancer_controller(self) -> eks.HelmChart:
-        policy = load_balancer_controller_policy(
+        policies = load_balancer_controller_policies(
             self, "LoadBalancerControllerPolicy", cluster_name=self.cluster.cluster_name
         )
-        acknowledge(
-            policy,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Follows the controller's documented policy: Describe*/List* and CreateSecurityGroup "
-            "have no resource-level permissions; CreateLoadBalancer/CreateTargetGroup are "
-            "limited by the elbv2.k8s.aws/cluster request tag naming this cluster.",
-        )
-        stack = Stack.of(self)
-        elb = f"arn:<AWS::Partition>:elasticloadbalancing:{stack.region}:{stack.account}"
-        for pattern in (
-            f"arn:<AWS::Partition>:ec2:{stack.region}:{stack.account}:security-group/*",
-            *(
-                f"{elb}:{kind}"
-                for kind in (
-                    "targetgroup/*/*",
-                    "loadbalancer/net/*/*",
-                    "loadbalancer/app/*/*",
-                    "listener/net/*/*/*",
-                    "listener/app/*/*/*",
-                    "listener-rule/net/*/*/*",
-                    "listener-rule/app/*/*/*",
-                )
-            ),
-        ):
-            acknowledge(
-                policy,
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::{pattern}]",
-                "Load balancers, listeners, rules, target groups and security groups are "
-                "created at run time with generated names; the ARN pattern is limited to this "
-                "account and region, and changes to existing ones require the "
-                "elbv2.k8s.aws/cluster tag to name this cluster (as the controller documents).",
-            )
+        for policy in policies:
+            _acknowledge_load_balancer_controller_wildcards(policy)
         role = pod_identity_role(
             self,
             "LoadBalancerControllerRole",
             description="AWS Load Balancer Controller: ALBs for Ingress, NLBs for Services",
         )
-        role.add_managed_policy(policy)
+        for policy in policies:
+            role.add_managed_policy(policy)
         self.roles["aws-load-balancer-controller"] = role
         association = self._association(
             "LoadBalancerControllerIdentity", role, "kube-system", LBC_SERVICE_ACCOUNT
@@ -448,6 +419,31 @@ class Addons(Construct):
             "step with the add-on, and the role is usable only by that add-on's service "
             "account (Pod Identity association).",
         )
+
+
+def _load_balancer_controller_wildcard_reason(resource: str) -> str | None:
+    """Why the Load Balancer Controller's policies hold `resource` (an IAM5 finding)."""
+    if resource == "*":
+        return (
+            "Follows the controller's documented policy: Describe*/List*, CreateSecurityGroup "
+            "and the WAF/Shield association calls have no resource-level permissions; "
+            "CreateLoadBalancer/CreateTargetGroup are limited by the elbv2.k8s.aws/cluster "
+            "request tag naming this cluster."
+        )
+    if ":elasticloadbalancing:" in resource or resource.endswith(":security-group/*"):
+        return (
+            "Load balancers, listeners, rules, target groups and security groups are "
+            "created at run time with generated names; the ARN pattern is limited to this "
+            "account and region, and changes to existing ones require the "
+            "elbv2.k8s.aws/cluster tag to name this cluster (as the controller documents)."
+        )
+    return None
+
+
+def _acknowledge_load_balancer_controller_wildcards(policy: iam.ManagedPolicy) -> None:
+    acknowledge_wildcard_resources(
+        policy, _load_balancer_controller_wildcard_reason, owner="Addons load balancer controller"
+    )
 
 
 def storage_class_manifest(key_arn: str) -> dict[str, Any]:

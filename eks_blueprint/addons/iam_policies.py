@@ -4,6 +4,13 @@ The AWS Load Balancer Controller policy follows the permissions the controller d
 (docs/install/iam_policy.json upstream), narrowed further: where upstream checks only that
 the `elbv2.k8s.aws/cluster` tag is present, this policy requires it to name THIS cluster,
 so one cluster's controller cannot change another cluster's load balancers.
+
+IAM refuses a managed policy document over 6,144 characters (counted without whitespace;
+IAM and STS quotas page), and the controller's permissions come to about 7,800 at the
+longest region, partition and account: one policy would fail CreatePolicy at deploy. So the
+permissions are split by concern into three managed policies on the same role (a role may
+have 10 by default), each well under the limit; the EKS pack's deployability rules measure
+every policy at the longest names on every synth.
 """
 
 from __future__ import annotations
@@ -15,10 +22,21 @@ from constructs import Construct
 CLUSTER_TAG = "elbv2.k8s.aws/cluster"
 
 
-def load_balancer_controller_policy(
+#: The Load Balancer Controller's policies by concern: (construct id suffix, description).
+LOAD_BALANCER_CONTROLLER_POLICIES: tuple[tuple[str, str], ...] = (
+    ("Discovery", "read-only discovery and the ELB service-linked role"),
+    ("SecurityGroups", "its security groups, and WAF/Shield on its load balancers"),
+    ("LoadBalancers", "load balancers, listeners, rules and target groups of its cluster"),
+)
+
+
+def load_balancer_controller_policies(
     scope: Construct, id: str, *, cluster_name: str
-) -> iam.ManagedPolicy:
-    """The AWS Load Balancer Controller's permissions, limited to `cluster_name`'s resources."""
+) -> list[iam.ManagedPolicy]:
+    """The AWS Load Balancer Controller's permissions, limited to `cluster_name`'s resources,
+    as three managed policies (ids `<id>Discovery`, `<id>SecurityGroups`,
+    `<id>LoadBalancers`) that together grant what one policy would, each under IAM's size
+    limit."""
     stack = Stack.of(scope)
     region, account, partition = stack.region, stack.account, Aws.PARTITION
     elb = f"arn:{partition}:elasticloadbalancing:{region}:{account}"
@@ -32,7 +50,7 @@ def load_balancer_controller_policy(
         f"{elb}:loadbalancer/net/*/*",
         f"{elb}:loadbalancer/app/*/*",
     ]
-    statements = [
+    discovery = [
         iam.PolicyStatement(
             sid="ServiceLinkedRole",
             actions=["iam:CreateServiceLinkedRole"],
@@ -88,6 +106,8 @@ def load_balancer_controller_policy(
             ],
             resources=["*"],
         ),
+    ]
+    security_groups_statements = [
         # WAF and Shield association on the controller's load balancers (annotations).
         iam.PolicyStatement(
             sid="WafShield",
@@ -139,6 +159,8 @@ def load_balancer_controller_policy(
             resources=[security_groups],
             conditions=ours_existing,
         ),
+    ]
+    load_balancers = [
         iam.PolicyStatement(
             sid="CreateLoadBalancer",
             actions=[
@@ -244,12 +266,22 @@ def load_balancer_controller_policy(
             ],
         ),
     ]
-    return iam.ManagedPolicy(
-        scope,
-        id,
-        description="AWS Load Balancer Controller, limited to load balancers of its cluster",
-        statements=statements,
+    groups = dict(
+        zip(
+            (suffix for suffix, _ in LOAD_BALANCER_CONTROLLER_POLICIES),
+            (discovery, security_groups_statements, load_balancers),
+            strict=True,
+        )
     )
+    return [
+        iam.ManagedPolicy(
+            scope,
+            f"{id}{suffix}",
+            description=f"AWS Load Balancer Controller: {what}",
+            statements=groups[suffix],
+        )
+        for suffix, what in LOAD_BALANCER_CONTROLLER_POLICIES
+    ]
 
 
 def external_dns_policy(scope: Construct, id: str, *, hosted_zone_id: str) -> iam.ManagedPolicy:

@@ -31,13 +31,24 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ..addons.pod_identity import ensure_pod_identity_agent
-from ..compliance import acknowledge
+from ..compliance import acknowledge, acknowledge_wildcard_resources
 from ..identity import oidc_provider_for, trust_only_service_account
 from .managed_node_groups import ControllerPlacement, block_devices, new_node_role
 
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter"
 CRD_CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter-crd"
 SERVICE_ACCOUNT = "karpenter"
+
+#: The controller's managed policies: (construct id suffix, what it grants). IAM refuses a
+#: managed policy document over 6,144 characters (without whitespace; IAM and STS quotas
+#: page), and the cluster name appears in about fifteen conditions: one policy would pass
+#: the limit for cluster names of about 38 characters or more. Split by concern, as in
+#: Karpenter's reference policy, each stays under it at the longest names EKS allows.
+CONTROLLER_POLICIES: tuple[tuple[str, str], ...] = (
+    ("NodeLifecycle", "launch, tag and terminate its instances"),
+    ("IamIntegration", "pass the node role and manage its instance profiles"),
+    ("Discovery", "read-only discovery, the interruption queue and the cluster endpoint"),
+)
 
 #: The events Karpenter handles: (construct id, event pattern).
 INTERRUPTION_EVENTS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -234,14 +245,18 @@ class Karpenter(Construct):
             trust_only_service_account(
                 role, provider, namespace=props.namespace, service_account=SERVICE_ACCOUNT
             )
-        self.controller_policy = policy = iam.ManagedPolicy(
-            self,
-            "ControllerPolicy",
-            description=f"Least privilege of the Karpenter v1 controller of {props.cluster_name}",
-            statements=self._controller_statements(),
-            roles=[role],
-        )
-        self._acknowledge_policy(policy)
+        groups = self._controller_statements()
+        self.controller_policies: dict[str, iam.ManagedPolicy] = {}
+        for suffix, what in CONTROLLER_POLICIES:
+            policy = iam.ManagedPolicy(
+                self,
+                f"ControllerPolicy{suffix}",
+                description=f"Karpenter v1 controller of {props.cluster_name}: {what}",
+                statements=groups[suffix],
+                roles=[role],
+            )
+            self._acknowledge_policy(policy)
+            self.controller_policies[suffix] = policy
         if not props.placement.on_fargate:
             agent = ensure_pod_identity_agent(props.cluster, props.kubernetes_version)
             association = eks.CfnPodIdentityAssociation(
@@ -258,8 +273,9 @@ class Karpenter(Construct):
             self.pod_identity_association = None
         return role
 
-    def _controller_statements(self) -> list[iam.PolicyStatement]:
-        """The controller policy, after Karpenter v1's reference CloudFormation policy."""
+    def _controller_statements(self) -> dict[str, list[iam.PolicyStatement]]:
+        """The controller's statements by policy (keys of CONTROLLER_POLICIES), after
+        Karpenter v1's reference CloudFormation policy."""
         name = self.props.cluster_name
         region, account, partition = Aws.REGION, Aws.ACCOUNT_ID, Aws.PARTITION
 
@@ -280,12 +296,14 @@ class Karpenter(Construct):
                 "network-interface/*",
                 "launch-template/*",
                 "spot-instances-request/*",
+                # Karpenter launches into On-Demand Capacity Reservations a NodePool selects.
+                "capacity-reservation/*",
             )
         ]
         instance_profiles = f"arn:{partition}:iam::{account}:instance-profile/*"
         profile_owned = {**owned, "aws:ResourceTag/topology.kubernetes.io/region": region}
         stmt = iam.PolicyStatement
-        return [
+        node_lifecycle = [
             stmt(
                 sid="AllowScopedEC2InstanceAccessActions",
                 actions=["ec2:RunInstances", "ec2:CreateFleet"],
@@ -349,6 +367,8 @@ class Karpenter(Construct):
                     "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
                 },
             ),
+        ]
+        discovery = [
             stmt(
                 sid="AllowRegionalReadActions",
                 actions=[
@@ -376,6 +396,13 @@ class Karpenter(Construct):
                 actions=["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
                 resources=[self.queue.queue_arn],
             ),
+            stmt(
+                sid="AllowAPIServerEndpointDiscovery",
+                actions=["eks:DescribeCluster"],
+                resources=[self.props.cluster.cluster_arn],
+            ),
+        ]
+        iam_integration = [
             stmt(
                 sid="AllowPassingInstanceRole",
                 actions=["iam:PassRole"],
@@ -435,12 +462,12 @@ class Karpenter(Construct):
                 actions=["iam:ListInstanceProfiles"],
                 resources=["*"],
             ),
-            stmt(
-                sid="AllowAPIServerEndpointDiscovery",
-                actions=["eks:DescribeCluster"],
-                resources=[self.props.cluster.cluster_arn],
-            ),
         ]
+        return {
+            "NodeLifecycle": node_lifecycle,
+            "IamIntegration": iam_integration,
+            "Discovery": discovery,
+        }
 
     def _acknowledge_policy(self, policy: iam.ManagedPolicy) -> None:
         """Each wildcard of the controller policy, with why Karpenter needs it."""
@@ -450,34 +477,34 @@ class Karpenter(Construct):
             "karpenter.sh/nodepool tag conditions (Karpenter v1 reference policy)."
         )
         reasons = {
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*": "Karpenter launches "
+            "arn:<AWS::Partition>:ec2:<AWS::Region>::image/*": "Karpenter launches "
             "whichever AMI the EC2NodeClass alias resolves to; AMIs are public and read only.",
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*": "RunInstances "
+            "arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*": "RunInstances "
             "needs the AMI's snapshots, which are chosen by the AMI alias at run time.",
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:security-group/*": "Security "
+            "arn:<AWS::Partition>:ec2:<AWS::Region>:*:security-group/*": "Security "
             "groups are chosen by the EC2NodeClass selector at run time; using one grants "
             "nothing beyond attaching it to Karpenter's own tagged instances.",
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:subnet/*": "Subnets are chosen "
+            "arn:<AWS::Partition>:ec2:<AWS::Region>:*:subnet/*": "Subnets are chosen "
             "by the karpenter.sh/discovery tag at run time.",
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:capacity-reservation/*": "Capacity "
+            "arn:<AWS::Partition>:ec2:<AWS::Region>:*:capacity-reservation/*": "Capacity "
             "reservations are chosen by NodePool requirements at run time.",
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:launch-template/*": scoped,
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:fleet/*": scoped,
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:instance/*": scoped,
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:volume/*": scoped,
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:network-interface/*": scoped,
-            "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:spot-instances-request/*": scoped,
-            "Resource::*": "EC2 Describe* and pricing:GetProducts have no resource-level "
-            "permissions; the Describe calls are limited to this region by aws:RequestedRegion.",
-            "Resource::arn:<AWS::Partition>:ssm:<AWS::Region>::parameter/aws/service/*": "Read "
+            "arn:<AWS::Partition>:ec2:<AWS::Region>:*:launch-template/*": scoped,
+            "arn:<AWS::Partition>:ec2:<AWS::Region>:*:fleet/*": scoped,
+            "arn:<AWS::Partition>:ec2:<AWS::Region>:*:instance/*": scoped,
+            "arn:<AWS::Partition>:ec2:<AWS::Region>:*:volume/*": scoped,
+            "arn:<AWS::Partition>:ec2:<AWS::Region>:*:network-interface/*": scoped,
+            "arn:<AWS::Partition>:ec2:<AWS::Region>:*:spot-instances-request/*": scoped,
+            "*": "EC2 Describe*, pricing:GetProducts and iam:ListInstanceProfiles (listed by "
+            "path prefix) have no resource-level permissions; the Describe calls are limited "
+            "to this region by aws:RequestedRegion.",
+            "arn:<AWS::Partition>:ssm:<AWS::Region>::parameter/aws/service/*": "Read "
             "only of AWS's public parameters that map AMI aliases to AMI ids.",
-            "Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*": "Karpenter "
+            "arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*": "Karpenter "
             "v1 creates the instance profile of each EC2NodeClass itself; writes are limited by "
             "the cluster, region and karpenter.k8s.aws/ec2nodeclass tag conditions, reads are "
             "read only.",
         }
-        for resource, reason in reasons.items():
-            acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[{resource}]", reason)
+        acknowledge_wildcard_resources(policy, reasons.get, owner="Karpenter controller policy")
 
     # -- Helm chart and Kubernetes objects -------------------------------------------------
 
@@ -542,7 +569,8 @@ class Karpenter(Construct):
         chart.node.add_dependency(self.crd_chart)
         # Without its policy the controller crash-loops on start; and on delete the
         # EC2NodeClass finalizer still needs it to terminate instances and remove profiles.
-        chart.node.add_dependency(self.controller_policy)
+        for policy in self.controller_policies.values():
+            chart.node.add_dependency(policy)
         # The controller must have somewhere to run, and its identity, before it starts.
         for dependency in props.placement.depends_on:
             chart.node.add_dependency(dependency)

@@ -117,9 +117,9 @@ def test_load_balancer_controller_values(synth: Any) -> None:
     assert '"aws:RequestTag/elbv2.k8s.aws/cluster": {"Ref": "ControlPlaneCluster' in policy  # this cluster's name
     assert '"aws:ResourceTag/elbv2.k8s.aws/cluster": {"Ref": "ControlPlaneCluster' in policy
     # ModifyListenerAttributes acts on listener ARNs, which carry no cluster tag.
-    (lbc,) = [p for p in resources_of(template, "AWS::IAM::ManagedPolicy").values()
-              if "Load Balancer Controller" in p["Properties"].get("Description", "")]
-    statements = {s.get("Sid"): s for s in lbc["Properties"]["PolicyDocument"]["Statement"]}
+    lbc = [p for p in resources_of(template, "AWS::IAM::ManagedPolicy").values()
+           if "Load Balancer Controller" in p["Properties"].get("Description", "")]
+    statements = {s.get("Sid"): s for p in lbc for s in p["Properties"]["PolicyDocument"]["Statement"]}
     assert "elasticloadbalancing:ModifyListenerAttributes" in statements["ListenerSettings"]["Action"]
     assert "Condition" not in statements["ListenerSettings"]
     # Its Service webhook fails closed: the chart waits for the add-ons that create Services.

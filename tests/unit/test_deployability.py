@@ -1,0 +1,165 @@
+"""Deploy blockers no schema catches: context lookups, and IAM managed policies over the size
+limit at the longest names the config allows.
+
+The EKS pack's deployability rules measure every template at synth (tests/nag); these tests
+pin the fixes in our own stacks: the CLI synthesises every environment with `--no-lookups`,
+and the Load Balancer Controller and Karpenter permissions are split by concern into managed
+policies that each stay under 6,144 characters.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ENVIRONMENTS, SynthResult, resources_of
+
+PROJECT = Path(__file__).resolve().parents[2]
+#: IAM's limit for a managed policy document, counted without whitespace (IAM and STS quotas:
+#: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+MANAGED_POLICY_LIMIT = 6144
+#: The longest values the pseudo parameters and a cluster name can take.
+LONGEST = {
+    "AWS::Region": "ap-southeast-5",
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws-us-gov",
+    "AWS::URLSuffix": "amazonaws.com.cn",
+}
+LONGEST_CLUSTER_NAME = "c" * 100
+
+
+def _longest(value: Any, template: dict[str, Any], cluster_name: str) -> Any:
+    """`value` with every intrinsic rendered at its longest, and the literal cluster name
+    (IAM condition keys hold it) replaced by a 100-character one."""
+    if isinstance(value, str):
+        return value.replace(cluster_name, LONGEST_CLUSTER_NAME)
+    if isinstance(value, list):
+        return [_longest(v, template, cluster_name) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            name = value["Ref"]
+            if name in LONGEST:
+                return LONGEST[name]
+            kind = template["Resources"][name]["Type"]
+            return LONGEST_CLUSTER_NAME if kind == "AWS::EKS::Cluster" else "r" * 128
+        if set(value) == {"Fn::GetAtt"}:
+            # The longest ARN among what policies reference here (roles, queues, clusters).
+            return "arn:aws-us-gov:iam::123456789012:role/" + "r" * 64 + "/" + "p" * 100
+        if set(value) == {"Fn::Join"}:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(_longest(p, template, cluster_name)) for p in parts)
+        return {
+            _longest(k, template, cluster_name): _longest(v, template, cluster_name)
+            for k, v in value.items()
+        }
+    return value
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_stage_needs_context_lookups(synth: SynthResult, env: str) -> None:
+    # A `missing` entry makes the CLI run the app twice and `--no-lookups` fail.
+    manifest = json.loads((synth.outdir / f"assembly-{env}" / "manifest.json").read_text())
+    assert "missing" not in manifest, manifest.get("missing")
+
+
+def test_cli_synthesises_every_environment_without_lookups(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(PROJECT / "bin" / "cdk"), "synth", "--quiet", "--no-lookups", "-o", str(tmp_path)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.glob("assembly-*")) == [
+        f"assembly-{env}" for env in sorted(ENVIRONMENTS)
+    ]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_managed_policy_fits_at_the_longest_names(
+    synth: SynthResult, configs: Any, env: str
+) -> None:
+    template = synth.template(env, "cluster")
+    cluster_name = configs[env].cluster.name
+    sizes = {
+        logical_id: len(
+            json.dumps(
+                _longest(policy["Properties"]["PolicyDocument"], template, cluster_name),
+                separators=(",", ":"),
+            )
+        )
+        for logical_id, policy in resources_of(template, "AWS::IAM::ManagedPolicy").items()
+    }
+    assert sizes and not {k: v for k, v in sizes.items() if v > MANAGED_POLICY_LIMIT}, sizes
+
+
+def _policies(template: dict[str, Any], description: str) -> list[dict[str, Any]]:
+    return [
+        p["Properties"]
+        for p in resources_of(template, "AWS::IAM::ManagedPolicy").values()
+        if description in p["Properties"].get("Description", "")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("description", "count", "sids"),
+    [
+        (
+            "AWS Load Balancer Controller",
+            3,
+            {"ServiceLinkedRole", "Describe", "WafShield", "CreateSecurityGroup",
+             "TagNewSecurityGroup", "RetagOwnSecurityGroup", "SecurityGroupRules",
+             "DeleteOwnSecurityGroup", "CreateLoadBalancer", "ListenersAndRules",
+             "RetagOwnLoadBalancer", "TagListeners", "TagOnCreate", "ModifyOwnLoadBalancer",
+             "Targets", "ListenerSettings"},
+        ),
+        (
+            "Karpenter v1 controller",
+            3,
+            {"AllowScopedEC2InstanceAccessActions", "AllowScopedEC2LaunchTemplateAccessActions",
+             "AllowScopedEC2InstanceActionsWithTags", "AllowScopedResourceCreationTagging",
+             "AllowScopedResourceTagging", "AllowScopedDeletion", "AllowRegionalReadActions",
+             "AllowSSMReadActions", "AllowPricingReadActions", "AllowInterruptionQueueActions",
+             "AllowAPIServerEndpointDiscovery", "AllowPassingInstanceRole",
+             "AllowScopedInstanceProfileCreationActions", "AllowScopedInstanceProfileTagActions",
+             "AllowScopedInstanceProfileActions", "AllowInstanceProfileReadActions",
+             "AllowUnscopedInstanceProfileListAction"},
+        ),
+    ],
+)
+def test_split_policies_together_grant_every_statement_once_to_one_role(
+    synth: SynthResult, description: str, count: int, sids: set[str]
+) -> None:
+    template = synth.template("prod", "cluster")
+    policies = _policies(template, description)
+    assert len(policies) == count
+    found = [s["Sid"] for p in policies for s in p["PolicyDocument"]["Statement"]]
+    assert sorted(found) == sorted(sids)
+    roles = {json.dumps(p.get("Roles")) for p in policies}
+    if description.startswith("Karpenter"):
+        assert len(roles) == 1 and "null" not in roles
+    else:  # attached through the role's ManagedPolicyArns
+        ids = {k for k, v in resources_of(template, "AWS::IAM::ManagedPolicy").items()
+               if description in v["Properties"].get("Description", "")}
+        holders = [r for r in resources_of(template, "AWS::IAM::Role").values()
+                   if ids & {a.get("Ref") for a in r["Properties"].get("ManagedPolicyArns", [])
+                             if isinstance(a, dict)}]
+        assert len(holders) == 1
+        arns = {a.get("Ref") for a in holders[0]["Properties"]["ManagedPolicyArns"] if isinstance(a, dict)}
+        assert ids <= arns
+
+
+def test_karpenter_may_launch_into_capacity_reservations(synth: SynthResult) -> None:
+    statements = {
+        s["Sid"]: s
+        for p in _policies(synth.template("prod", "cluster"), "Karpenter v1 controller")
+        for s in p["PolicyDocument"]["Statement"]
+    }
+    resources = json.dumps(statements["AllowScopedEC2InstanceActionsWithTags"]["Resource"])
+    assert ":capacity-reservation/*" in resources
