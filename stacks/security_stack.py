@@ -10,6 +10,7 @@ from constructs import Construct
 
 from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.registry import Registry
+from eks_blueprint.service_roles import SpotServiceLinkedRole
 from eks_blueprint.threat_detection import ThreatDetection
 
 from .identity_props import registry_props, threat_detection_props
@@ -23,11 +24,13 @@ def has_account_security(config: EnvironmentConfig) -> bool:
         security.guardduty.mode == "create"
         or bool(security.registries)
         or security.enhanced_scanning is not None
+        or security.spot_service_linked_role == "create"
     )
 
 
 class AccountSecurityStack(Stack):
-    """GuardDuty (mode create) and the ECR repositories of the environment's account."""
+    """GuardDuty (mode create), the ECR repositories and the EC2 Spot service-linked role
+    (when the file says `create`) of the environment's account."""
 
     def __init__(
         self, scope: Construct, id: str, *, config: EnvironmentConfig, **kwargs: Any
@@ -36,6 +39,9 @@ class AccountSecurityStack(Stack):
         security = config.security
         self.threat_detection: ThreatDetection | None = None
         self.registry: Registry | None = None
+        self.spot_role: SpotServiceLinkedRole | None = None
+        if security.spot_service_linked_role == "create":
+            self.spot_role = SpotServiceLinkedRole(self, "SpotServiceLinkedRole")
         if security.guardduty.mode == "create":
             self.threat_detection = ThreatDetection(
                 self, "ThreatDetection", props=threat_detection_props(config)

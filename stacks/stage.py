@@ -63,6 +63,11 @@ class EnvironmentStage(Stage):
                 "Security",
                 config=config,
                 stack_name=f"{config.name}-eks-security",
-                description=f"eks_blueprint {config.name}: GuardDuty and ECR repositories",
+                description=f"eks_blueprint {config.name}: GuardDuty, ECR repositories and "
+                "account preconditions",
                 termination_protection=protect,
             )
+            # Spot launches need the service-linked role before any node group or
+            # Karpenter asks for Spot capacity.
+            if self.security_stack.spot_role is not None:
+                self.cluster_stack.add_dependency(self.security_stack)

@@ -161,6 +161,7 @@ class EnvironmentConfig(StrictModel):
             )
         self._check_addons_and_workloads()
         self._compute_rules()
+        self._check_spot_role()
         self._check_tenants()
         return self
 
@@ -194,6 +195,24 @@ class EnvironmentConfig(StrictModel):
             raise ValueError(
                 f"workloads.demo.image {demo.image!r} is ':latest' or untagged, which prod "
                 "refuses; pin a version tag or a digest (@sha256:...)"
+            )
+
+    @property
+    def uses_spot(self) -> bool:
+        """Whether any capacity of the environment is Spot (node groups or Karpenter pools)."""
+        karpenter = self.compute.karpenter
+        return any(g.capacity_type == "spot" for g in self.compute.node_groups) or (
+            karpenter is not None
+            and any("spot" in pool.capacity_types for pool in karpenter.node_pools)
+        )
+
+    def _check_spot_role(self) -> None:
+        if self.uses_spot and self.security.spot_service_linked_role is None:
+            raise ValueError(
+                "compute uses Spot capacity, which needs the EC2 Spot service-linked role "
+                "(AWSServiceRoleForEC2Spot) that a fresh account lacks; set "
+                "security.spot_service_linked_role: create (this environment creates it, once "
+                "per account) or existing (the account has it; eks-blueprint-preflight checks)"
             )
 
     def _compute_rules(self) -> None:

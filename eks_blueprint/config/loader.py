@@ -85,6 +85,18 @@ def _account_wide_clashes(configs: Sequence[EnvironmentConfig]) -> list[str]:
     """Account-level resources two environments in one account and region cannot share:
     GuardDuty allows one detector per account and region, ECR one repository per name."""
     problems: list[str] = []
+    spot_creators: dict[str, list[str]] = {}
+    for config in configs:
+        if config.security.spot_service_linked_role == "create":
+            spot_creators.setdefault(config.account, []).append(config.name)
+    for account, names in spot_creators.items():
+        if len(names) > 1:
+            problems.append(
+                f"security.spot_service_linked_role is 'create' in environments "
+                f"{', '.join(names)}, which share account {account}; a service-linked role "
+                "exists once per account (IAM is global): keep 'create' in one and set "
+                "'existing' in the others"
+            )
     by_place: dict[tuple[str, str], list[EnvironmentConfig]] = {}
     for config in configs:
         by_place.setdefault((config.account, config.region), []).append(config)

@@ -101,6 +101,12 @@ class SecurityConfig(StrictModel):
     enhanced_scanning: EnhancedScanningConfig | None = None
     """Registry-wide enhanced scanning with Amazon Inspector. Default: off (basic
     scan-on-push per repository). It is one setting per account and region."""
+    spot_service_linked_role: Literal["create", "existing"] | None = None
+    """The EC2 Spot service-linked role (AWSServiceRoleForEC2Spot), which Spot capacity needs
+    and a fresh account lacks. `create`: this environment's security stack creates it (once
+    per account: IAM is global; it is retained on delete). `existing`: the account already
+    has it (`eks-blueprint-preflight` checks). Required when any node group or Karpenter
+    node pool uses Spot. Default: none."""
 
     @model_validator(mode="after")
     def _rules(self) -> SecurityConfig:
