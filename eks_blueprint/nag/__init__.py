@@ -1,4 +1,5 @@
-"""EKS best-practice checks: a cdk-nag 3.x rule pack and a command line over templates.
+"""EKS best-practice and deployability checks: a cdk-nag 3.x rule pack and a command line
+over templates.
 
 ``EksBestPracticesChecks`` (the cdk-nag pack) is imported lazily, so that the pure rules
 and ``python -m eks_blueprint.nag`` never load ``aws_cdk`` or start jsii.
@@ -9,8 +10,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .engine import evaluate, evaluate_resource, findings_for
-from .model import Finding, Level, Rule, Status, Verdict
+from .engine import (
+    evaluate,
+    evaluate_resource,
+    evaluate_stack,
+    findings_for,
+    rule_table,
+    stack_findings,
+)
+from .limits import deployability_rules
+from .model import Finding, Level, Rule, StackRule, Status, Verdict
+from .quotas import DEFAULT_QUOTAS, Quotas
 from .rules import RULES, RULES_BY_TYPE
 from .template import ExportIndex, ResourceRef, TemplateView, Unresolved
 
@@ -20,6 +30,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {"EksBestPracticesChecks": "pack", "PACK_NAME": "pack"}
 
 __all__ = [
+    "DEFAULT_QUOTAS",
     "PACK_NAME",
     "RULES",
     "RULES_BY_TYPE",
@@ -27,15 +38,21 @@ __all__ = [
     "ExportIndex",
     "Finding",
     "Level",
+    "Quotas",
     "ResourceRef",
     "Rule",
+    "StackRule",
     "Status",
     "TemplateView",
     "Unresolved",
     "Verdict",
+    "deployability_rules",
     "evaluate",
     "evaluate_resource",
+    "evaluate_stack",
     "findings_for",
+    "rule_table",
+    "stack_findings",
 ]
 
 

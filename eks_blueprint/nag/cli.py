@@ -5,6 +5,10 @@ stack, nested assemblies of stages included) or a CloudFormation template file (
 with short-form tags such as ``!Ref``). Templates of one assembly are checked together, so
 ``Fn::ImportValue`` between its stacks is followed.
 
+Both rule families run: best practice (``EKSBP*``) and deployability (``EKSDEP*``). Findings
+about a whole stack (template size, resource count...) name the stack without a resource.
+``--quota NAME=N`` tells the deployability rules about a service quota the account raised.
+
 Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 unreadable input.
 This module never imports ``aws_cdk``: it starts fast and needs no Node.js.
 """
@@ -21,7 +25,8 @@ from typing import Any, TextIO
 
 from .engine import evaluate
 from .model import Finding, Level
-from .template import ExportIndex, TemplateView, stack_name_for
+from .quotas import DEFAULT_QUOTAS, Quotas
+from .template import ExportIndex, TemplateView, load_view
 
 PROG = "eks-blueprint-nag"
 
@@ -103,16 +108,17 @@ def load(path: str) -> list[TemplateView]:
         entries = [(target.name, target)]
     else:
         raise InputError(f"{path}: no such file or directory")
-    views = []
-    for name, template_path in entries:
-        view = TemplateView(_parse_template(template_path), name, exports)
-        exports.add(view, stack_name_for(template_path))
-        views.append(view)
-    return views
+    return [load_view(template_path, _parse_template(template_path), name, exports)
+            for name, template_path in entries]
+
+
+def _where(finding: Finding) -> str:
+    """``stack/resource``, or the stack alone for findings about the whole template."""
+    return f"{finding.stack}/{finding.logical_id}" if finding.logical_id else finding.stack
 
 
 def _table(findings: Sequence[Finding], checked: int, out: TextIO) -> None:
-    rows = [(f.rule_id, str(f.level), f"{f.stack}/{f.logical_id}", f.message) for f in findings]
+    rows = [(f.rule_id, str(f.level), _where(f), f.message) for f in findings]
     header = ("RULE", "LEVEL", "STACK/RESOURCE", "FINDING")
     if rows:
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
@@ -129,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Check synthesized CloudFormation templates against the EKS best-practice "
-                    "rules (EKSBP1...).",
+                    "rules (EKSBP1...) and the deployability rules (EKSDEP1...).",
         epilog="Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unreadable input.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",
@@ -137,7 +143,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(JSON or YAML)")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="output format (default: table)")
+    parser.add_argument("--quota", action="append", default=[], metavar="NAME=N",
+                        help="a service quota the account raised, e.g. "
+                             "trust-policy-length=4096 (repeatable; known: "
+                             f"{', '.join(Quotas.keys())})")
     args = parser.parse_args(argv)
+    try:
+        quotas = DEFAULT_QUOTAS.with_overrides(args.quota)
+    except ValueError as error:
+        sys.stderr.write(f"{PROG}: error: {error}\n")
+        return 2
 
     views: list[TemplateView] = []
     try:
@@ -151,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"{', '.join(args.paths)}\n")
         return 2
 
-    findings = [finding for view in views for finding in evaluate(view)]
+    findings = [finding for view in views for finding in evaluate(view, quotas=quotas)]
     if args.format == "json":
         errors = sum(1 for f in findings if f.level is Level.ERROR)
         json.dump({"findings": [f.as_dict() for f in findings],

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .template import ResourceRef
+from .template import ResourceRef, TemplateView
 
 
 class Level(enum.StrEnum):
@@ -64,6 +64,13 @@ class Verdict:
 
 
 Check = Callable[[ResourceRef], Verdict]
+StackCheck = Callable[[TemplateView], Verdict]
+
+#: In :attr:`Rule.resource_types`: the rule inspects resources of every type.
+ANY_TYPE = "*"
+
+#: The ``type`` of findings about a whole template (a stack), not one of its resources.
+STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,30 @@ class Rule:
     info: str
     explanation: str
     check: Check
+
+    def applies_to(self, resource_type: str) -> bool:
+        """Whether the rule inspects resources of ``resource_type``."""
+        return resource_type in self.resource_types or ANY_TYPE in self.resource_types
+
+    def level_of(self, verdict: Verdict) -> Level:
+        """The level a finding is reported at: unresolved verdicts are always warnings."""
+        return Level.WARNING if verdict.status is Status.UNRESOLVED else self.level
+
+
+@dataclass(frozen=True)
+class StackRule:
+    """A rule about a whole template (CloudFormation's per-stack quotas: template size,
+    resource and output counts...), checked once per stack instead of once per resource.
+
+    The command line reports its findings against the stack; the cdk-nag pack attaches them
+    to the stack's first resource, since cdk-nag findings always name a ``CfnResource``.
+    """
+
+    id: str
+    level: Level
+    info: str
+    explanation: str
+    check: StackCheck
 
     def level_of(self, verdict: Verdict) -> Level:
         """The level a finding is reported at: unresolved verdicts are always warnings."""

@@ -6,7 +6,10 @@ Register it next to cdk-nag's own packs::
 
 The pack is a thin adapter: for each ``CfnResource`` of a type the rule table inspects, it
 finds the resource in a plain-data view of its stack's template and runs the pure rules of
-:mod:`eks_blueprint.nag.rules`. Which view:
+:mod:`eks_blueprint.nag.rules` (best practice, ``EKSBP*``) and
+:mod:`eks_blueprint.nag.limits` (deployability, ``EKSDEP*``). Stack rules (template size,
+resource count...) run once per stack and are reported on the stack's first resource, since a
+cdk-nag finding always names a ``CfnResource``. Which view:
 
 * During ``app.synth()`` (CDK calls :meth:`validate`), the synthesized templates themselves,
   so property overrides are seen and ``Fn::ImportValue`` is followed across the app's stacks.
@@ -14,9 +17,11 @@ finds the resource in a plain-data view of its stack's template and runs the pur
   each resource's rendered properties (``stack.resolve(resource._render_properties(...))``).
   Raw overrides (``add_property_override``) are not visible there.
 
-Rule ids are ``EksBestPractices-EKSBP<n>``; a verdict the rules could not decide (an
-unresolved reference) is reported as the warning ``EksBestPractices-EKSBP<n>[unresolved]``,
-so acknowledging a real finding does not also hide "could not check".
+Rule ids are ``EksBestPractices-EKSBP<n>`` and ``EksBestPractices-EKSDEP<n>``; a verdict the
+rules could not decide (an unresolved reference) is reported as the warning
+``EksBestPractices-<id>[unresolved]``, so acknowledging a real finding does not also hide
+"could not check". The report has one violation per resource, whose description ends with
+what the rule measured there (cdk-nag alone groups a rule's resources under one description).
 """
 
 from __future__ import annotations
@@ -30,10 +35,10 @@ import jsii
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
 
-from .engine import evaluate_resource
-from .model import Level, Rule, Status, Verdict
-from .rules import RULES, RULES_BY_TYPE
-from .template import ExportIndex, TemplateView, stack_name_for
+from .engine import AnyRule, evaluate_resource, evaluate_stack, rule_table
+from .model import Level, Rule, StackRule, Status, Verdict
+from .quotas import DEFAULT_QUOTAS, Quotas
+from .template import ExportIndex, TemplateView, load_view
 
 #: The pack name: rule ids are ``EksBestPractices-EKSBP<n>``.
 PACK_NAME = "EksBestPractices"
@@ -51,7 +56,7 @@ class _AppliedRule:
     cdk-nag reads these as jsii properties, so they must be Python properties, not attributes.
     """
 
-    def __init__(self, node: cdk.CfnResource, rule: Rule, verdict: Verdict) -> None:
+    def __init__(self, node: cdk.CfnResource, rule: Rule | StackRule, verdict: Verdict) -> None:
         self._node = node
         self._rule = rule
         self._verdict = verdict
@@ -88,12 +93,15 @@ class _AppliedRule:
 class EksBestPracticesChecks(NagPack):
     """Checks Amazon EKS best practices (rules ``EKSBP1``...) on any ``AWS::EKS::*`` and
     related CloudFormation resources, whichever CDK module (aws_eks_v2, aws_eks, raw Cfn*)
-    created them.
+    created them, and deployability (rules ``EKSDEP1``...) on every resource and stack: what
+    CloudFormation and the service APIs would only reject at deploy time.
 
     :param scope: the app, as for cdk-nag's packs (needed by
         ``write_suppressions_to_cloud_formation``).
     :param verbose: add each rule's explanation (how to fix it) to the report.
     :param write_suppressions_to_cloud_formation: copy acknowledgements into template metadata.
+    :param quotas: the account's adjustable service quotas where they differ from AWS's
+        defaults, e.g. ``Quotas(trust_policy_length=4096)``.
     """
 
     def __init__(
@@ -102,6 +110,7 @@ class EksBestPracticesChecks(NagPack):
         *,
         verbose: bool | None = None,
         write_suppressions_to_cloud_formation: bool | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         super().__init__(
             scope,
@@ -109,8 +118,12 @@ class EksBestPracticesChecks(NagPack):
             write_suppressions_to_cloud_formation=write_suppressions_to_cloud_formation,
         )
         self._pack_name = PACK_NAME
+        self._quotas = quotas or DEFAULT_QUOTAS
+        self._rules: tuple[AnyRule, ...] = rule_table(self._quotas)
+        self._by_type: dict[str, tuple[Rule, ...]] = {}
         self._views: dict[str, TemplateView] = {}
         self._synthesized: dict[str, TemplateView] = {}
+        self._details: dict[tuple[str, str], str] = {}
 
     @property
     def name(self) -> str:
@@ -118,9 +131,14 @@ class EksBestPracticesChecks(NagPack):
         return PACK_NAME
 
     @property
+    def quotas(self) -> Quotas:
+        """The service quotas the deployability rules check against."""
+        return self._quotas
+
+    @property
     def rule_ids(self) -> list[str]:
         """The ids of the rules this pack evaluates."""
-        return [f"{PACK_NAME}-{rule.id}" for rule in RULES]
+        return [f"{PACK_NAME}-{rule.id}" for rule in self._rules]
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         """Called by CDK after synthesis: check against the synthesized templates."""
@@ -132,25 +150,34 @@ class EksBestPracticesChecks(NagPack):
                     template = json.load(stream)
             except (OSError, ValueError):
                 continue
-            view = TemplateView(template, os.path.basename(path), exports)
-            exports.add(view, stack_name_for(path))
-            views[os.path.basename(path)] = view
+            views[os.path.basename(path)] = load_view(path, template, os.path.basename(path),
+                                                      exports)
         self._synthesized = views
+        self._details = {}
         try:
-            return super().validate(context)
+            return self._with_details(super().validate(context))
         finally:
             self._synthesized = {}
 
     def validate_scope(self, scope: IConstruct) -> cdk.PolicyValidationPluginReport:
         """Check a construct tree directly (tests, or CDK versions without ``appConstruct``)."""
         self._views = {}
+        self._details = {}
         try:
-            return super().validate_scope(scope)
+            return self._with_details(super().validate_scope(scope))
         finally:
             self._views = {}
 
+    def _rules_for(self, resource_type: str) -> tuple[Rule, ...]:
+        rules = self._by_type.get(resource_type)
+        if rules is None:
+            rules = tuple(r for r in self._rules
+                          if isinstance(r, Rule) and r.applies_to(resource_type))
+            self._by_type[resource_type] = rules
+        return rules
+
     def _check_resource(self, node: cdk.CfnResource) -> None:
-        rules = RULES_BY_TYPE.get(node.cfn_resource_type)
+        rules = self._rules_for(node.cfn_resource_type)
         if not rules:
             return
         stack = cdk.Stack.of(node)
@@ -162,8 +189,14 @@ class EksBestPracticesChecks(NagPack):
             res = view.get(logical_id)
         if res is None:
             return
-        for rule, verdict in evaluate_resource(res, rules):
+        verdicts: list[tuple[Rule | StackRule, Verdict]] = list(evaluate_resource(res, rules))
+        if logical_id == _anchor(view):
+            verdicts.extend(evaluate_stack(view, self._rules))
+        for rule, verdict in verdicts:
             if verdict.is_finding:
+                suffix = f"[{UNRESOLVED}]" if verdict.status is Status.UNRESOLVED else ""
+                self._details[(f"{PACK_NAME}-{rule.id}{suffix}", node.node.path)] = \
+                    verdict.message
                 self._apply_rule(cast(IApplyRule, _AppliedRule(node, rule, verdict)))
 
     def _view_for(self, stack: cdk.Stack, refresh: bool = False) -> TemplateView:
@@ -175,15 +208,60 @@ class EksBestPracticesChecks(NagPack):
             self._views[key] = _view_from_constructs(stack)
         return self._views[key]
 
+    def _with_details(
+            self, report: cdk.PolicyValidationPluginReport) -> cdk.PolicyValidationPluginReport:
+        """The report with one violation per resource, whose description ends with what the
+        rule found on that resource (cdk-nag keeps one description per rule, and CDK prints
+        a violation's description next to each of its resources)."""
+        if not self._details:
+            return report
+        violations = []
+        for violation in report.violations:
+            for resource in violation.violating_resources:
+                detail = self._details.get((violation.rule_name, str(resource.construct_path)))
+                description = violation.description
+                if detail and not description.endswith(f"\n  {detail}"):
+                    description = f"{description}\n  {detail}"
+                violations.append(cdk.PolicyViolation(
+                    rule_name=violation.rule_name,
+                    description=description,
+                    violating_resources=[resource],
+                    fix=violation.fix,
+                    rule_metadata=violation.rule_metadata,
+                    severity=violation.severity,
+                ))
+        return cdk.PolicyValidationPluginReport(
+            success=report.success, violations=violations, metadata=report.metadata,
+            plugin_version=report.plugin_version)
+
+
+def _anchor(view: TemplateView) -> str | None:
+    """The logical id stack-level findings are reported on: the first resource that is not
+    CDK's own metadata."""
+    for logical_id, resource in view.resources.items():
+        if not str(resource.get("Type", "")).startswith("AWS::CDK::"):
+            return logical_id
+    return None
+
 
 def _view_from_constructs(stack: cdk.Stack) -> TemplateView:
-    """A template view of ``stack`` built from its L1 resources' rendered properties."""
+    """A template view of ``stack`` built from its L1 resources' rendered properties, plus its
+    outputs and parameters (so the stack rules can count them)."""
     resources: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+    parameters: dict[str, Any] = {}
     for construct in stack.node.find_all():
-        if not cdk.CfnResource.is_cfn_resource(construct):
+        output = isinstance(construct, cdk.CfnOutput)
+        parameter = isinstance(construct, cdk.CfnParameter)
+        if not (output or parameter or cdk.CfnResource.is_cfn_resource(construct)):
             continue
         if cdk.Stack.of(construct).node.path != stack.node.path:
-            continue  # a nested stack's resource
+            continue  # a nested stack's element
+        if output or parameter:
+            element: cdk.CfnElement = construct  # type: ignore[assignment]
+            section = outputs if output else parameters
+            section[str(stack.resolve(element.logical_id))] = {}
+            continue
         resource: cdk.CfnResource = construct  # type: ignore[assignment]
         body: dict[str, Any] = {"Type": resource.cfn_resource_type}
         try:
@@ -193,4 +271,10 @@ def _view_from_constructs(stack: cdk.Stack) -> TemplateView:
         if props:
             body["Properties"] = props
         resources[str(stack.resolve(resource.logical_id))] = body
-    return TemplateView({"Resources": resources}, stack.stack_name)
+    template: dict[str, Any] = {"Resources": resources}
+    if outputs:
+        template["Outputs"] = outputs
+    if parameters:
+        template["Parameters"] = parameters
+    return TemplateView(template, stack.stack_name, stack_name=stack.stack_name,
+                        stack_tags=stack.tags.tag_values())

@@ -56,11 +56,18 @@ class ExportIndex:
 
     exports: dict[str, tuple[TemplateView, Any]] = field(default_factory=dict)
     stack_outputs: dict[tuple[str, str], tuple[TemplateView, Any]] = field(default_factory=dict)
+    #: Every template added, in order: rules that count across stacks (security group rules
+    #: declared in another stack) look at all of them.
+    views: list[TemplateView] = field(default_factory=list)
 
     def add(self, view: TemplateView, stack_name: str | None = None) -> None:
         """Index the ``Outputs`` of ``view`` that carry an ``Export.Name`` literal, and, when
         the deployed ``stack_name`` is known, every output by (stack name, output name) for
         ``Fn::GetStackOutput`` (what aws-cdk-lib renders for cross-stack references)."""
+        if all(v is not view for v in self.views):
+            self.views.append(view)
+        if stack_name is not None and view.stack_name is None:
+            view.stack_name = stack_name
         outputs = view.template.get("Outputs")
         if not isinstance(outputs, Mapping):
             return
@@ -81,6 +88,11 @@ class TemplateView:
 
     ``name`` is used in findings (the stack name or template file). ``exports`` is shared by
     all views of one assembly so that cross-stack references can be followed.
+
+    What the template alone does not show, when the loader knows it: ``stack_name`` (the
+    deployed name: ``AWS::StackName``, and the prefix of names CloudFormation generates),
+    ``stack_tags`` (tags CloudFormation propagates from the stack to its resources, from the
+    assembly manifest) and ``size`` (the template file's size in bytes, as uploaded).
     """
 
     def __init__(
@@ -88,10 +100,17 @@ class TemplateView:
         template: Mapping[str, Any],
         name: str = "template",
         exports: ExportIndex | None = None,
+        *,
+        stack_name: str | None = None,
+        stack_tags: Mapping[str, str] | None = None,
+        size: int | None = None,
     ) -> None:
         self.template = template
         self.name = name
         self.exports = exports if exports is not None else ExportIndex()
+        self.stack_name = stack_name
+        self.stack_tags: Mapping[str, str] = dict(stack_tags or {})
+        self.size = size
         resources = template.get("Resources")
         self.resources: Mapping[str, Mapping[str, Any]] = (
             {k: v for k, v in resources.items() if isinstance(v, Mapping)}
@@ -246,20 +265,55 @@ def as_int(value: Any) -> int | None:
     return None
 
 
+def stack_properties_for(template_path: str | Path) -> Mapping[str, Any]:
+    """The manifest.json properties of the stack artifact whose template this is
+    (``stackName``, ``tags``...); empty for a template outside an assembly."""
+    path = Path(template_path)
+    manifest = path.parent / "manifest.json"
+    try:
+        artifacts = json.loads(manifest.read_text(encoding="utf-8")).get("artifacts", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    for artifact in artifacts.values() if isinstance(artifacts, Mapping) else ():
+        props = artifact.get("properties", {}) if isinstance(artifact, Mapping) else {}
+        if isinstance(props, Mapping) and props.get("templateFile") == path.name:
+            return props
+    return {}
+
+
 def stack_name_for(template_path: str | Path) -> str | None:
     """The deployed stack name of a template in a cloud assembly, from its manifest.json.
 
     None for a template outside an assembly (a file made by another tool).
     """
-    path = Path(template_path)
-    manifest = path.parent / "manifest.json"
+    name = stack_properties_for(template_path).get("stackName")
+    return str(name) if name else None
+
+
+def stack_tags_for(template_path: str | Path) -> dict[str, str]:
+    """The stack-level tags the assembly manifest gives a template's stack (CloudFormation
+    propagates them to the stack's resources); empty when there are none."""
+    tags = stack_properties_for(template_path).get("tags")
+    if not isinstance(tags, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in tags.items()}
+
+
+def load_view(path: str | Path, template: Mapping[str, Any], name: str,
+              exports: ExportIndex) -> TemplateView:
+    """A view of a template read from ``path``, with what its assembly manifest and file
+    tell (deployed stack name, stack tags, size in bytes), added to ``exports``."""
     try:
-        artifacts = json.loads(manifest.read_text(encoding="utf-8")).get("artifacts", {})
-    except (OSError, ValueError):
-        return None
-    for artifact in artifacts.values() if isinstance(artifacts, Mapping) else ():
-        props = artifact.get("properties", {}) if isinstance(artifact, Mapping) else {}
-        if isinstance(props, Mapping) and props.get("templateFile") == path.name:
-            name = props.get("stackName")
-            return str(name) if name else None
-    return None
+        size: int | None = Path(path).stat().st_size
+    except OSError:
+        size = None
+    props = stack_properties_for(path)
+    stack_name = props.get("stackName")
+    tags = props.get("tags")
+    view = TemplateView(
+        template, name, exports,
+        stack_name=str(stack_name) if stack_name else None,
+        stack_tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, Mapping) else {},
+        size=size)
+    exports.add(view, view.stack_name)
+    return view

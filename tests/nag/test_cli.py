@@ -192,3 +192,94 @@ def test_fn_get_stack_output_is_followed_across_stacks(
     # THEN the subnet is resolved through the other stack's output, not reported unresolved
     rows = {(f["rule"], f["status"]) for f in json.loads(out)["findings"] if f["rule"] == "EKSBP14"}
     assert rows == ({("EKSBP14", status)} if status else set())
+
+
+# --------------------------------------------------------------------------- deployability
+
+
+def _waits(count: int) -> dict[str, dict[str, str]]:
+    return {f"W{i}": {"Type": "AWS::CloudFormation::WaitConditionHandle"} for i in range(count)}
+
+
+def test_stack_level_finding_names_the_stack_only(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a template with 501 resources (CloudFormation allows 500 per stack)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"Resources": _waits(501)}))
+    # WHEN checked, as a table and as JSON
+    code, out, _ = _run(capsys, str(path))
+    # THEN the finding is about the stack, not a resource, and fails the run
+    assert code == 1
+    [row] = [line for line in out.splitlines() if line.startswith("EKSDEP7")]
+    assert row.split()[:3] == ["EKSDEP7", "error", "big.json"]
+    assert "501 resources" in row
+    _, out, _ = _run(capsys, "--format", "json", str(path))
+    [finding] = json.loads(out)["findings"]
+    assert (finding["rule"], finding["stack"], finding["resource"], finding["type"]) == (
+        "EKSDEP7", "big.json", "", "AWS::CloudFormation::Stack")
+
+
+def test_template_size_is_measured_as_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a template that is small as data but over 1 MB on disk (CloudFormation reads bytes)
+    path = tmp_path / "padded.json"
+    path.write_text(json.dumps(compliant_template()) + " " * (1024 * 1024))
+    code, out, _ = _run(capsys, str(path))
+    assert code == 1
+    assert "EKSDEP6" in out and "(as written)" in out
+
+
+def _trust_template(principals: int) -> dict[str, object]:
+    return {"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": [f"arn:aws:iam::111111111111:role/caller-number-{i:04}"
+                                  for i in range(principals)]}}]}}}}}
+
+
+def test_quota_override_on_the_command_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a role whose trust policy (3,225 characters) is over the default quota of 2,048
+    path = tmp_path / "trust.json"
+    path.write_text(json.dumps(_trust_template(60)))
+    code, out, _ = _run(capsys, str(path))
+    assert code == 1 and "EKSDEP3" in out and "quota of 2,048" in out
+    # WHEN the account raised it to 4,096 THEN the template passes
+    code, out, _ = _run(capsys, "--quota", "trust-policy-length=4096", str(path))
+    assert code == 0, out
+    # ...but not when raised too little
+    code, out, _ = _run(capsys, "--quota", "trust-policy-length=3000", str(path))
+    assert code == 1 and "quota of 3,000" in out
+
+
+@pytest.mark.parametrize(("quota", "message"), [
+    ("trust-policy-length", "NAME=NUMBER"),
+    ("no-such-quota=1", "unknown quota 'no-such-quota'; known quotas: trust-policy-length"),
+    ("trust-policy-length=x", "not a whole number"),
+])
+def test_bad_quota_exits_2_with_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], quota: str, message: str) -> None:
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(compliant_template()))
+    code, out, err = _run(capsys, "--quota", quota, str(path))
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and message in err
+
+
+def test_stack_tags_from_the_manifest_count(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN an assembly whose stack carries 48 tags (CloudFormation propagates them) and a
+    # queue with 3 tags of its own
+    template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {
+        "Tags": [{"Key": f"own{i}", "Value": "v"} for i in range(3)]}}}}
+    (tmp_path / "App.template.json").write_text(json.dumps(template))
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {
+        "App": {"type": "aws:cloudformation:stack", "properties": {
+            "templateFile": "App.template.json", "stackName": "app",
+            "tags": {f"stack{i}": "v" for i in range(48)}}}}}))
+    # WHEN checked THEN the queue has 51 tags
+    code, out, _ = _run(capsys, "--format", "json", str(tmp_path))
+    assert code == 1
+    [finding] = [f for f in json.loads(out)["findings"] if f["rule"] == "EKSDEP10"]
+    assert finding["resource"] == "Q"
+    assert "51 tags, 48 of them from the stack" in finding["finding"]

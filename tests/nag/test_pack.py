@@ -18,9 +18,13 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import cloudformation_include as cfn_inc
 
-from eks_blueprint.nag import PACK_NAME, EksBestPracticesChecks
+from eks_blueprint.nag import PACK_NAME, EksBestPracticesChecks, Quotas
 
 from .cases import CASES, Case
+from .deploy_cases import DEPLOY_CASES, HEAVY, trust_of
+
+#: The deployability cases loaded as real constructs (the heavy ones stay pure-only).
+PACK_DEPLOY_CASES = [c for c in DEPLOY_CASES if c.name not in HEAVY]
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 Violations = dict[str, set[str]]  # rule name -> violating construct paths
@@ -28,6 +32,25 @@ Violations = dict[str, set[str]]  # rule name -> violating construct paths
 
 def _stack_name(index: int) -> str:
     return f"Case{index}"
+
+
+def _deploy_stack_name(index: int) -> str:
+    return f"Dep{index}"
+
+
+def _outputs_stack(app: cdk.App) -> None:
+    """A stack with 201 outputs: the stack-level finding lands on its first resource."""
+    stack = cdk.Stack(app, "Outputs", env=ENV)
+    cdk.CfnWaitConditionHandle(stack, "First")
+    cdk.CfnWaitConditionHandle(stack, "Second")
+    for i in range(201):
+        cdk.CfnOutput(stack, f"O{i}", value="x")
+
+
+def _trust_stack(app: cdk.App) -> None:
+    """A role whose trust policy is 3,225 characters: over the default quota of 2,048."""
+    stack = cdk.Stack(app, "Trust", env=ENV)
+    iam.CfnRole(stack, "Wide", assume_role_policy_document=trust_of(60))
 
 
 def _raw_l1_stack(app: cdk.App) -> None:
@@ -96,19 +119,27 @@ def _ack_stack(app: cdk.App) -> None:
 
 
 @pytest.fixture(scope="module")
-def violations(tmp_path_factory: pytest.TempPathFactory) -> Violations:
+def report(tmp_path_factory: pytest.TempPathFactory) -> cdk.PolicyValidationPluginReport:
     """Build every stack in ONE app and validate it once."""
     app = cdk.App()
     folder: Path = tmp_path_factory.mktemp("cases")
-    for index, case in enumerate(CASES):
-        path = folder / f"{case.name}.json"
-        path.write_text(json.dumps(case.template))
-        stack = cdk.Stack(app, _stack_name(index), env=ENV)
-        cfn_inc.CfnInclude(stack, "Tpl", template_file=str(path))
+    for prefix, cases, name in (("case", CASES, _stack_name),
+                                ("dep", PACK_DEPLOY_CASES, _deploy_stack_name)):
+        for index, case in enumerate(cases):
+            path = folder / f"{prefix}-{case.name}.json"
+            path.write_text(json.dumps(case.template))
+            stack = cdk.Stack(app, name(index), env=ENV)
+            cfn_inc.CfnInclude(stack, "Tpl", template_file=str(path))
     _raw_l1_stack(app)
     _v2_default_stack(app)
     _ack_stack(app)
-    report = EksBestPracticesChecks(app).validate_scope(app)
+    _outputs_stack(app)
+    _trust_stack(app)
+    return EksBestPracticesChecks(app).validate_scope(app)
+
+
+@pytest.fixture(scope="module")
+def violations(report: cdk.PolicyValidationPluginReport) -> Violations:
     found: Violations = {}
     for violation in report.violations:
         found.setdefault(violation.rule_name, set()).update(
@@ -179,3 +210,46 @@ def test_pack_mirrors_cdk_nag_constructor() -> None:
     pack = EksBestPracticesChecks(cdk.App(), verbose=True)
     assert pack.name == PACK_NAME
     assert f"{PACK_NAME}-EKSBP1" in pack.rule_ids
+    assert f"{PACK_NAME}-EKSDEP1" in pack.rule_ids
+
+
+@pytest.mark.parametrize("index_case", list(enumerate(PACK_DEPLOY_CASES)),
+                         ids=lambda ic: f"{ic[1].rule}-{ic[1].name}")
+def test_pack_reports_deployability_case(violations: Violations,
+                                         index_case: tuple[int, Case]) -> None:
+    index, case = index_case
+    path = f"{_deploy_stack_name(index)}/Tpl/{case.target}"
+    expected = {
+        "non-compliant": {f"{PACK_NAME}-{case.rule}"},
+        "unresolved": {f"{PACK_NAME}-{case.rule}[unresolved]"},
+    }.get(case.expect, set())
+    assert _reported(violations, case.rule, path) == expected
+
+
+def test_stack_rule_lands_on_the_first_resource(violations: Violations) -> None:
+    assert violations[f"{PACK_NAME}-EKSDEP8"] == {"Outputs/First"}
+
+
+def test_descriptions_carry_what_was_measured(report: cdk.PolicyValidationPluginReport) -> None:
+    # one violation per resource, its description ending with that resource's measurement
+    descriptions = {(v.rule_name, str(r.construct_path)): v.description
+                    for v in report.violations for r in v.violating_resources}
+    assert all(len(v.violating_resources) == 1 for v in report.violations)
+    assert descriptions[(f"{PACK_NAME}-EKSDEP8", "Outputs/First")].endswith(
+        "\n  201 outputs in the template, 1 over CloudFormation's limit of 200 per stack: drop "
+        "outputs nobody reads, or pass values by SSM parameters")
+    assert "trust policy is 3,225 characters" in \
+        descriptions[(f"{PACK_NAME}-EKSDEP3", "Trust/Wide")]
+    # the best-practice rules get their specifics too
+    assert "PublicAccessCidrs not set" in descriptions[(f"{PACK_NAME}-EKSBP6", "Raw/Open")]
+
+
+def test_quotas_from_the_constructor() -> None:
+    app = cdk.App()
+    _trust_stack(app)
+    default = EksBestPracticesChecks(app).validate_scope(app)
+    assert f"{PACK_NAME}-EKSDEP3" in {v.rule_name for v in default.violations}
+    raised = EksBestPracticesChecks(app, quotas=Quotas(trust_policy_length=4096))
+    assert raised.quotas.trust_policy_length == 4096
+    assert f"{PACK_NAME}-EKSDEP3" not in {
+        v.rule_name for v in raised.validate_scope(app).violations}

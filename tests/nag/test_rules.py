@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from eks_blueprint.nag import RULES, Level, Status, TemplateView, evaluate
-from eks_blueprint.nag.engine import evaluate_resource
+from eks_blueprint.nag import RULES, Level, Rule, StackRule, Status, TemplateView, evaluate
+from eks_blueprint.nag.engine import evaluate_resource, evaluate_stack, rule_table
 from eks_blueprint.nag.template import ExportIndex
 
 from .cases import CASES, Case, compliant_template, node_stack, nodegroup
+from .deploy_cases import DEPLOY_CASES, STACK_CASES, StackCase
 
-RULE_BY_ID = {rule.id: rule for rule in RULES}
+RULE_BY_ID = {rule.id: rule for rule in rule_table()}
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.rule}-{c.name}")
+@pytest.mark.parametrize("case", CASES + DEPLOY_CASES, ids=lambda c: f"{c.rule}-{c.name}")
 def test_rule_verdict(case: Case) -> None:
     # GIVEN a small template WHEN the rule runs on its target THEN it reaches the expected verdict
     view = TemplateView(case.template, "T")
@@ -25,18 +26,32 @@ def test_rule_verdict(case: Case) -> None:
         assert verdict.message
 
 
+@pytest.mark.parametrize("case", STACK_CASES, ids=lambda c: f"{c.rule}-{c.name}")
+def test_stack_rule_verdict(case: StackCase) -> None:
+    # GIVEN a whole template WHEN the stack rule runs THEN it reaches the expected verdict
+    [(_, verdict)] = evaluate_stack(TemplateView(case.template, "T"), [RULE_BY_ID[case.rule]])
+    assert verdict.status == Status(case.expect), verdict.message
+    if verdict.is_finding:
+        assert verdict.message
+
+
 def test_every_rule_has_a_compliant_and_a_non_compliant_case() -> None:
-    for rule in RULES:
-        outcomes = {c.expect for c in CASES if c.rule == rule.id}
+    for rule in rule_table():
+        cases: list[Case] | list[StackCase] = (
+            STACK_CASES if isinstance(rule, StackRule) else CASES + DEPLOY_CASES)
+        outcomes = {c.expect for c in cases if c.rule == rule.id}
         assert {"compliant", "non-compliant"} <= outcomes, rule.id
 
 
 def test_rule_table_is_well_formed() -> None:
     ids = [rule.id for rule in RULES]
     assert ids == [f"EKSBP{n}" for n in range(1, len(RULES) + 1)]
-    for rule in RULES:
+    deploy = [rule.id for rule in rule_table()[len(RULES):]]
+    assert deploy == [f"EKSDEP{n}" for n in range(1, len(deploy) + 1)]
+    for rule in rule_table():
         assert rule.info and rule.explanation and "Fix" in rule.explanation, rule.id
         assert rule.level in (Level.ERROR, Level.WARNING)
+        assert isinstance(rule, Rule | StackRule)
 
 
 def test_compliant_template_has_no_findings() -> None:

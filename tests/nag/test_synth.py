@@ -35,3 +35,17 @@ def test_cross_stack_import_is_followed(synthesized: SynthesizedApp) -> None:
     found = _violations(synthesized)
     assert "Compute/Ng" in found[f"{PACK_NAME}-EKSBP14"]
     assert "Compute/Ng" not in found.get(f"{PACK_NAME}-EKSBP14[unresolved]", set())
+
+
+def test_synth_report_has_one_violation_per_resource_with_its_measurement(
+        synthesized: SynthesizedApp) -> None:
+    # CDK prints a violation's description next to each of its resources: each carries its own
+    report = json.loads(json.dumps(synthesized.report))
+    [plugin] = [p for p in report["pluginReports"] if p["pluginName"] == PACK_NAME]
+    assert all(len(v["violatingConstructs"]) == 1 for v in plugin["violations"])
+    [endpoint] = [v for v in plugin["violations"]
+                  if v["ruleName"] == f"{PACK_NAME}-EKSBP6"
+                  and v["violatingConstructs"][0]["constructPath"] == "Compute/Cluster"]
+    assert endpoint["description"] == (
+        "The EKS cluster's public API endpoint is open to the internet.\n  EndpointPublicAccess "
+        "not set (EKS default: on) and PublicAccessCidrs not set: open to 0.0.0.0/0")
