@@ -9,32 +9,46 @@ Fargate profiles; add-on versions; GuardDuty EKS audit-log and runtime monitorin
 in the subnets against the planned capacity. It never imports aws_cdk and never changes anything.
 
 Exit codes: 0 every check passed; 1 a check failed; 2 usage, configuration or credential
-error (one line on stderr, no traceback).
+error (one line on stderr, no traceback). A read the role may not make is not a credential
+error: the row that needed it fails, naming the missing permission, and the run goes on.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    NoRegionError,
-    ProfileNotFound,
-)
+from botocore.exceptions import ClientError
 
 from .addons.versions import resolve_addon_version
-from .config import ACCESS_POLICIES, ConfigError, EnvironmentConfig, load_config
+from .checkrun import (
+    AUTH_ERRORS,
+    EXIT_FAIL,
+    EXIT_PASS,
+    EXIT_USAGE,
+    CheckResult,
+    CredentialError,
+    Run,
+    Status,
+    account_matches,
+    denied,
+    error_code,
+    failure,
+    guard,
+    naming_actions,
+    new_parser,
+    not_found,
+    paginate,
+    render_table,
+    run_command,
+)
+from .config import ACCESS_POLICIES, EnvironmentConfig
 from .config.compute import AMI_TYPES
 
 if TYPE_CHECKING:
@@ -42,28 +56,9 @@ if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
     from mypy_boto3_guardduty import GuardDutyClient
 
-EXIT_PASS = 0
-EXIT_FAIL = 1
-EXIT_USAGE = 2
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 #: IPs each control-plane subnet must keep free: EKS places new ENIs there on upgrades.
 CONTROL_PLANE_FREE_IPS = 5
-#: Error codes that mean "these credentials cannot be used", not "this check failed".
-AUTH_ERRORS = frozenset(
-    {
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "AuthFailure",
-        "SignatureDoesNotMatch",
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnauthorizedOperation",
-        "InvalidSignatureException",
-    }
-)
-Status = Literal["PASS", "FAIL", "SKIP"]
 #: The Kubernetes label every configured node group carries, with its config name (the
 #: same value as eks_blueprint.compute.managed_node_groups.NODE_GROUP_LABEL, which imports
 #: aws_cdk and so is not imported here).
@@ -225,16 +220,6 @@ def expectations_from_config(cfg: EnvironmentConfig) -> Expectations:
 # --- Checks -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One row of the report."""
-
-    check: str
-    expected: str
-    actual: str
-    status: Status
-
-
 @dataclass
 class Clients:
     """The read-only clients the checks use."""
@@ -245,15 +230,12 @@ class Clients:
 
     @classmethod
     def from_session(cls, session: boto3.Session) -> Clients:
+        """Clients whose refused calls name the IAM action they needed."""
         return cls(
-            eks=session.client("eks"),
-            ec2=session.client("ec2"),
-            guardduty=session.client("guardduty"),
+            eks=naming_actions(session.client("eks")),
+            ec2=naming_actions(session.client("ec2")),
+            guardduty=naming_actions(session.client("guardduty")),
         )
-
-
-class CredentialError(Exception):
-    """The AWS credentials or region cannot be used; the message is one line."""
 
 
 def _norm(value: Any) -> str:
@@ -261,48 +243,34 @@ def _norm(value: Any) -> str:
     return re.sub(r"[^a-z0-9]", "", str(value).lower())
 
 
-@dataclass
-class _Run:
-    results: list[CheckResult] = field(default_factory=list)
-
-    def add(self, check: str, expected: Any, actual: Any, ok: bool) -> None:
-        self.results.append(CheckResult(check, _text(expected), _text(actual), _ok(ok)))
-
-    def skip(self, check: str, why: str) -> None:
-        self.results.append(CheckResult(check, "-", why, "SKIP"))
+# The shared pieces under the names this module has always used.
+_Run = Run
+_guard = guard
+_error_code = error_code
+_not_found = not_found
 
 
-def _ok(ok: bool) -> Status:
-    return "PASS" if ok else "FAIL"
+def _failed(exc: ClientError) -> str:
+    """A failed call in a row: `missing permission <action>` when the role lacks it, else
+    `error: <code>` as verify has always shown it."""
+    return failure(exc) if denied(exc) else f"error: {_error_code(exc)}"
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return ", ".join(str(v) for v in value) or "(none)"
-    return str(value)
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _guard(call: Callable[[], Any]) -> Any:
-    """Run one API call; an authentication failure becomes CredentialError."""
+def _unless_denied(run: _Run, check: str, call: Callable[[], None]) -> None:
+    """Run one check; a call it may not make fails the row `<check> check`, naming the
+    missing permission, and the later checks still run. Other AWS errors stop the run as
+    before (exit code 2)."""
     try:
-        return call()
+        call()
     except ClientError as exc:
-        if _error_code(exc) in AUTH_ERRORS:
-            message = exc.response.get("Error", {}).get("Message", "")
-            raise CredentialError(
-                f"AWS refused the credentials ({_error_code(exc)}): {message}"
-            ) from None
-        raise
+        if not denied(exc):
+            raise
+        run.add(f"{check} check", "its AWS calls succeed", failure(exc), False)
 
 
 def _list_all(clients: Clients, operation: str, key: str, cluster: str) -> list[str]:
     """Every item of a paginated EKS list call for `cluster` (node groups, profiles...)."""
-    pages = clients.eks.get_paginator(operation).paginate(clusterName=cluster)  # type: ignore[call-overload]
-    return list(_guard(lambda: [item for page in pages for item in page.get(key) or []]))
+    return paginate(clients.eks, operation, key, clusterName=cluster)
 
 
 def _nothing_to_check(run: _Run, check: str, items: tuple[Any, ...] | None, field: str) -> bool:
@@ -314,10 +282,6 @@ def _nothing_to_check(run: _Run, check: str, items: tuple[Any, ...] | None, fiel
     return not items
 
 
-def _not_found(exc: ClientError) -> bool:
-    return _error_code(exc) in ("ResourceNotFoundException", "NotFoundException", "404")
-
-
 def check_cluster(run: _Run, exp: Expectations, clients: Clients) -> dict[str, Any] | None:
     """Cluster settings; returns the cluster description for the later checks."""
     try:
@@ -325,7 +289,7 @@ def check_cluster(run: _Run, exp: Expectations, clients: Clients) -> dict[str, A
             lambda: clients.eks.describe_cluster(name=exp.cluster_name)
         )["cluster"]
     except ClientError as exc:
-        actual = "not found" if _not_found(exc) else f"error: {_error_code(exc)}"
+        actual = "not found" if _not_found(exc) else _failed(exc)
         run.add("cluster exists", exp.cluster_name, actual, False)
         return None
     run.add("cluster exists", exp.cluster_name, cluster.get("arn", exp.cluster_name), True)
@@ -402,7 +366,7 @@ def check_node_groups(run: _Run, exp: Expectations, clients: Clients) -> list[di
     try:
         deployed = _deployed_node_groups(exp, clients)
     except ClientError as exc:
-        run.add("node groups", "listed", f"error: {_error_code(exc)}", False)
+        run.add("node groups", "listed", _failed(exc), False)
         return found
     for ng in exp.node_groups:
         label = f"node group {ng.name}"
@@ -460,7 +424,7 @@ def _check_imdsv2(run: _Run, label: str, group: dict[str, Any], clients: Clients
             lambda: clients.ec2.describe_launch_template_versions(**selector, Versions=[version])
         )["LaunchTemplateVersions"]
     except ClientError as exc:
-        run.add(check, "HttpTokens=required", f"error: {_error_code(exc)}", False)
+        run.add(check, "HttpTokens=required", _failed(exc), False)
         return
     data = versions[0].get("LaunchTemplateData", {}) if versions else {}
     tokens = (data.get("MetadataOptions") or {}).get("HttpTokens") or "optional (default)"
@@ -478,7 +442,7 @@ def check_addons(run: _Run, exp: Expectations, clients: Clients) -> None:
                 partial(clients.eks.describe_addon, clusterName=exp.cluster_name, addonName=name)
             )["addon"]
         except ClientError as exc:
-            actual = "not installed" if _not_found(exc) else f"error: {_error_code(exc)}"
+            actual = "not installed" if _not_found(exc) else _failed(exc)
             run.add(f"add-on {name}", f"{version or 'any version'} ACTIVE", actual, False)
             continue
         actual = f"{addon.get('addonVersion')} {addon.get('status')}"
@@ -512,7 +476,7 @@ def check_fargate_profiles(run: _Run, exp: Expectations, clients: Clients) -> No
             )
             live[key] = profile
     except ClientError as exc:
-        run.add("Fargate profiles", "listed", f"error: {_error_code(exc)}", False)
+        run.add("Fargate profiles", "listed", _failed(exc), False)
         return
     for expected in exp.fargate_profiles:
         wanted = ", ".join(
@@ -539,7 +503,7 @@ def check_access(run: _Run, exp: Expectations, clients: Clients) -> None:
             _list_all(clients, "list_access_entries", "accessEntries", exp.cluster_name)
         )
     except ClientError as exc:
-        run.add("access entries", "listed", f"error: {_error_code(exc)}", False)
+        run.add("access entries", "listed", _failed(exc), False)
         return
     for want in exp.access:
         check = f"access entry {want.principal}"
@@ -558,7 +522,7 @@ def check_access(run: _Run, exp: Expectations, clients: Clients) -> None:
                 )
             ).get("associatedAccessPolicies") or []
         except ClientError as exc:
-            run.add(check, want.describe(), f"error: {_error_code(exc)}", False)
+            run.add(check, want.describe(), _failed(exc), False)
             continue
         found = [
             AccessExpectation(
@@ -703,111 +667,55 @@ def run_checks(exp: Expectations, clients: Clients) -> list[CheckResult]:
     check_fargate_profiles(run, exp, clients)
     check_access(run, exp, clients)
     check_addons(run, exp, clients)
-    check_guardduty(run, exp, clients)
-    check_subnets(run, exp, clients, cluster, groups)
+    _unless_denied(run, "GuardDuty", lambda: check_guardduty(run, exp, clients))
+    _unless_denied(run, "subnets", lambda: check_subnets(run, exp, clients, cluster, groups))
     return run.results
 
 
 # --- Command line -----------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="eks-blueprint-verify",
-        description="Compare a deployed environment with its config and the best-practice "
+    return new_parser(
+        "eks-blueprint-verify",
+        "Compare a deployed environment with its config and the best-practice "
         "baseline, using read-only AWS API calls.",
     )
-    which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--env", help="environment name: reads <config-dir>/<env>.yaml")
-    which.add_argument("--config", type=Path, help="path of an environment file")
-    parser.add_argument(
-        "--config-dir",
-        type=Path,
-        default=Path("config"),
-        help="where --env looks (default: ./config)",
-    )
-    parser.add_argument("--region", help="AWS region (default: the config's region)")
-    parser.add_argument("--profile", help="AWS profile for boto3")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    return parser
 
 
-def render_table(results: Sequence[CheckResult]) -> str:
-    """A plain-text table: check, expected, actual, result."""
-    rows = [("CHECK", "EXPECTED", "ACTUAL", "RESULT")] + [
-        (r.check, r.expected, r.actual, r.status) for r in results
-    ]
-    widths = [min(max(len(row[i]) for row in rows), 60) for i in range(3)]
-    lines = [
-        "  ".join(cell[:60].ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
-        for row in rows
-    ]
-    failed = sum(r.status == "FAIL" for r in results)
-    passed = sum(r.status == "PASS" for r in results)
-    skipped = sum(r.status == "SKIP" for r in results)
-    lines.append(f"\n{passed} passed, {failed} failed, {skipped} skipped")
-    return "\n".join(lines) + "\n"
-
-
-def _account_matches(session: boto3.Session, cfg: EnvironmentConfig) -> None:
-    account = _guard(lambda: session.client("sts").get_caller_identity())["Account"]
-    if account != cfg.account:
-        raise CredentialError(
-            f"the credentials are for account {account}, but {cfg.name} is in {cfg.account}"
-        )
+def _verify(
+    cfg: EnvironmentConfig, session: boto3.Session, identity: Mapping[str, Any]
+) -> list[CheckResult]:
+    return run_checks(expectations_from_config(cfg), Clients.from_session(session))
 
 
 def main(argv: Sequence[str] | None = None, *, session: boto3.Session | None = None) -> int:
     """Run the checks; return the exit code. `session` is for tests (default: a new one)."""
-    args = _parser().parse_args(argv)
-    path = args.config or args.config_dir / f"{args.env}.yaml"
-    try:
-        cfg = load_config(path)
-    except ConfigError as exc:
-        print("Invalid configuration:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        session = session or boto3.Session(
-            profile_name=args.profile, region_name=args.region or cfg.region
-        )
-        if not session.region_name:
-            raise NoRegionError()
-        _account_matches(session, cfg)
-        results = run_checks(expectations_from_config(cfg), Clients.from_session(session))
-    except CredentialError as exc:
-        print(f"eks-blueprint-verify: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ProfileNotFound as exc:
-        print(f"eks-blueprint-verify: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except NoCredentialsError:
-        print(
-            "eks-blueprint-verify: no AWS credentials found; set AWS_PROFILE (or --profile), "
-            "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    except NoRegionError:
-        print("eks-blueprint-verify: no AWS region; pass --region", file=sys.stderr)
-        return EXIT_USAGE
-    except (BotoCoreError, ClientError) as exc:
-        print(f"eks-blueprint-verify: AWS call failed: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.json:
-        print(
-            json.dumps({"environment": cfg.name, "results": [asdict(r) for r in results]}, indent=2)
-        )
-    else:
-        sys.stdout.write(render_table(results))
-    return EXIT_FAIL if any(r.status == "FAIL" for r in results) else EXIT_PASS
+    return run_command("eks-blueprint-verify", _parser().parse_args(argv), _verify, session)
+
+
+#: The public names, including those that moved to eks_blueprint.checkrun and are still
+#: importable from here.
+__all__ = [
+    "AUTH_ERRORS",
+    "EXIT_FAIL",
+    "EXIT_PASS",
+    "EXIT_USAGE",
+    "AccessExpectation",
+    "CheckResult",
+    "Clients",
+    "CredentialError",
+    "Expectations",
+    "FargateProfileExpectation",
+    "NodeGroupExpectation",
+    "Status",
+    "account_matches",
+    "expectations_from_config",
+    "main",
+    "render_table",
+    "run_checks",
+    "selector_key",
+]
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ REQUIRED = (
     "eks_blueprint/nag/pack.py",
     "eks_blueprint/review/cli.py",
     "eks_blueprint/verify.py",
+    "eks_blueprint/checkrun.py",
+    "eks_blueprint/preflight.py",
 )
 
 
@@ -28,7 +30,12 @@ def main(path: str) -> int:
             (wheel.read(n).decode() for n in names if n.endswith("entry_points.txt")), ""
         )
     missing = [n for n in REQUIRED if n not in names]
-    scripts = ("eks-blueprint-nag", "eks-blueprint-review", "eks-blueprint-verify")
+    scripts = (
+        "eks-blueprint-nag",
+        "eks-blueprint-review",
+        "eks-blueprint-verify",
+        "eks-blueprint-preflight",
+    )
     missing += [s for s in scripts if s not in entry_points]
     leaked = sorted({n.split("/")[0] for n in names} - {"eks_blueprint"} - {
         n.split("/")[0] for n in names if ".dist-info/" in n

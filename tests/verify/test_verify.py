@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,22 @@ def stub_session(world: World) -> boto3.Session:
     session.events.register("after-call.eks.DescribeCluster", add_access_config)
     _SESSIONS["stub"] = session
     return session
+
+
+@contextmanager
+def denying(session: boto3.Session, *operations: str, code: str = "AccessDeniedException") -> Iterator[None]:
+    """Valid credentials that may not call `operations` ("eks.DescribeCluster"...): they answer
+    `code`, before any other handler, with a message naming no action."""
+    def refuse(**_: Any) -> tuple[_Response, dict[str, Any]]:
+        return _Response(403), {"Error": {"Code": code, "Message": "not authorized to perform this operation"}}
+
+    for operation in operations:
+        session.events.register_first(f"before-call.{operation}", refuse)
+    try:
+        yield
+    finally:
+        for operation in operations:
+            session.events.unregister(f"before-call.{operation}", refuse)
 
 
 def client(service: str) -> Any:
@@ -368,6 +385,25 @@ def test_any_version_addon_passes_when_active(aws: None) -> None:
     assert results["add-on vpc-cni"].expected == "any version ACTIVE"
 
 
+@pytest.mark.parametrize(("operation", "check", "permission"), [
+    ("eks.DescribeAddon", "add-on vpc-cni", "eks:DescribeAddon"),
+    ("eks.ListAccessEntries", "access entries", "eks:ListAccessEntries"),
+    ("guardduty.ListDetectors", "GuardDuty check", "guardduty:ListDetectors"),
+    ("ec2.DescribeSubnets", "subnets check", "ec2:DescribeSubnets"),
+])
+def test_a_missing_permission_fails_the_rows_that_needed_it(
+    aws: None, operation: str, check: str, permission: str
+) -> None:
+    world = World()
+    build(world)
+    session = stub_session(world)
+    with denying(session, operation):
+        results = {r.check: r for r in run_checks(EXPECTED, Clients.from_session(session))}
+    assert check in [name for name, r in results.items() if r.status == "FAIL"]
+    assert results[check].actual == f"missing permission {permission}"
+    assert results["cluster version"].status == "PASS"  # the other checks still ran
+
+
 def test_empty_node_groups_skip_their_checks(aws: None) -> None:
     results = verify(World(), replace(EXPECTED, node_groups=()))
     assert results["node groups"].status == "SKIP"
@@ -461,6 +497,22 @@ def test_cli_rejected_credentials_are_one_line_exit_2(
         session.events.unregister("before-call.sts.GetCallerIdentity", refuse)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "InvalidClientTokenId" in err[0]
+
+
+def test_cli_missing_permission_is_a_failed_check_exit_1(
+    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Valid credentials that may not describe the cluster: a failed check (1), naming the
+    permission; exit 2 stays for credentials AWS does not accept."""
+    world = dev_world()
+    build(world)
+    session = stub_session(world)
+    with denying(session, "eks.DescribeCluster", code="AccessDeniedException"):
+        assert main(["--config", str(write_config(tmp_path)), "--json"], session=session) == 1
+    captured = capsys.readouterr()
+    rows = {r["check"]: r for r in json.loads(captured.out)["results"]}
+    assert rows["cluster exists"]["actual"] == "missing permission eks:DescribeCluster"
+    assert captured.err == ""
 
 
 def test_cli_config_error_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
