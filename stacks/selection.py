@@ -7,6 +7,7 @@ jsii starts: an invalid file costs a fraction of a second and creates nothing.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,15 @@ from eks_blueprint.config import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_DIR / "config"
+#: `-c env=<name>` names a file in config/: an environment name, never a path.
+ENV_ARGUMENT = re.compile(r"[a-z][a-z0-9-]{0,19}")
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError([f"{path}: cannot read {what}: {str(exc).splitlines()[0]}"]) from None
 
 
 def file_context(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
@@ -27,8 +37,12 @@ def file_context(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     for name in ("cdk.json", "cdk.context.json"):
         path = project_dir / name
         if path.exists():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            context.update(data.get("context", {}) if name == "cdk.json" else data)
+            data = _read_json(path, "the CDK settings")
+            is_settings = name == "cdk.json" and isinstance(data, dict)
+            found = data.get("context", {}) if is_settings else data
+            if not isinstance(found, dict):
+                raise ConfigError([f"{path}: the CDK context is not a JSON object"])
+            context.update(found)
     return context
 
 
@@ -42,10 +56,27 @@ def cli_context(environ: Mapping[str, str]) -> dict[str, Any]:
     context: dict[str, Any] = {}
     overflow = environ.get("CONTEXT_OVERFLOW_LOCATION_ENV")
     if overflow and Path(overflow).exists():
-        context.update(json.loads(Path(overflow).read_text(encoding="utf-8")))
+        found = _read_json(Path(overflow), "the CDK context")
+        context.update(found if isinstance(found, dict) else {})
     if environ.get("CDK_CONTEXT_JSON"):
-        context.update(json.loads(environ["CDK_CONTEXT_JSON"]))
+        try:
+            found = json.loads(environ["CDK_CONTEXT_JSON"])
+        except ValueError:
+            problem = "CDK_CONTEXT_JSON: not JSON; pass context as -c key=value"
+            raise ConfigError([problem]) from None
+        context.update(found if isinstance(found, dict) else {})
     return context
+
+
+def selected(context: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The `env` and `config` context values, which must be text when given."""
+    values: list[str | None] = []
+    for key in ("env", "config"):
+        value = context.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError([f"-c {key}=...: expected text, got {json.dumps(value)[:60]}"])
+        values.append(value or None)
+    return values[0], values[1]
 
 
 def config_paths(env: str | None, config: str | None, config_dir: Path = CONFIG_DIR) -> list[Path]:
@@ -56,9 +87,10 @@ def config_paths(env: str | None, config: str | None, config_dir: Path = CONFIG_
         return [Path(config)]
     if env:
         path = config_dir / f"{env}.yaml"
-        if not path.exists():
+        if not ENV_ARGUMENT.fullmatch(env) or not path.exists():
             known = ", ".join(sorted(p.stem for p in config_dir.glob("*.yaml"))) or "none"
-            raise ConfigError([f"-c env={env}: no file {path}; environments: {known}"])
+            shown = env if ENV_ARGUMENT.fullmatch(env) else repr(env)[:60]
+            raise ConfigError([f"-c env={shown}: no file {path}; environments: {known}"])
         return [path]
     paths = sorted(config_dir.glob("*.yaml"))
     if not paths:

@@ -13,10 +13,10 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..addons.versions import AddonName
-from .base import StrictModel
+from .base import FieldError, LabelKey, LabelValue, StrictModel
 
-HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
-DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+DOMAIN = re.compile(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class ManagedAddonConfig(StrictModel):
@@ -51,21 +51,21 @@ class VpcCniConfig(ManagedAddonConfig):
 class Toleration(StrictModel):
     """A Kubernetes toleration for CoreDNS pods."""
 
-    key: str = Field(min_length=1, max_length=253)
-    """Taint key, e.g. CriticalAddonsOnly."""
+    key: LabelKey
+    """Taint key, e.g. CriticalAddonsOnly (a label key)."""
     operator: Literal["Exists", "Equal"] = "Exists"
     """Exists (any value) or Equal (value must match). Default: Exists."""
-    value: str | None = None
-    """Taint value; only with operator Equal."""
+    value: LabelValue | None = None
+    """Taint value (a label value); only with operator Equal."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
     """Taint effect to tolerate. Default: all effects."""
 
     @model_validator(mode="after")
     def _value_needs_equal(self) -> Toleration:
         if self.operator == "Exists" and self.value is not None:
-            raise ValueError("value is set but operator is 'Exists'; use operator: Equal")
+            raise FieldError("value", "value is set but operator is 'Exists'; use operator: Equal")
         if self.operator == "Equal" and self.value is None:
-            raise ValueError("operator 'Equal' needs a value")
+            raise FieldError("value", "operator 'Equal' needs a value")
         return self
 
 
@@ -82,8 +82,9 @@ class CoreDnsAutoscalingConfig(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> CoreDnsAutoscalingConfig:
         if self.min_replicas > self.max_replicas:
-            raise ValueError(
-                f"min_replicas ({self.min_replicas}) > max_replicas ({self.max_replicas})"
+            raise FieldError(
+                "min_replicas",
+                f"min_replicas ({self.min_replicas}) > max_replicas ({self.max_replicas})",
             )
         return self
 
@@ -124,23 +125,24 @@ class ExternalDnsConfig(StrictModel):
     @field_validator("hosted_zone_id")
     @classmethod
     def _zone_id(cls, value: str | None) -> str | None:
-        if value is not None and not HOSTED_ZONE_ID.match(value):
+        if value is not None and not HOSTED_ZONE_ID.fullmatch(value):
             raise ValueError("not a Route 53 hosted zone id; expected e.g. Z0123456789ABCDEFGHIJ")
         return value
 
     @field_validator("domain")
     @classmethod
     def _domain(cls, value: str | None) -> str | None:
-        if value is not None and not DOMAIN.match(value):
+        if value is not None and not (len(value) <= 253 and DOMAIN.fullmatch(value)):
             raise ValueError("not a lower-case DNS domain; expected e.g. shop.example.com")
         return value
 
     @model_validator(mode="after")
     def _complete(self) -> ExternalDnsConfig:
         if self.enabled and (self.hosted_zone_id is None or self.domain is None):
-            raise ValueError(
+            raise FieldError(
+                "hosted_zone_id" if self.hosted_zone_id is None else "domain",
                 "enabled external-dns needs hosted_zone_id and domain, so it can only "
-                "change that one zone"
+                "change that one zone",
             )
         return self
 

@@ -8,13 +8,21 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Cidr, PrincipalArn, RetentionDays, StrictModel, duplicates
+from .base import (
+    FieldError,
+    PrincipalArn,
+    PublicCidr,
+    RetentionDays,
+    StrictModel,
+    check_reason,
+    first_duplicate,
+)
 
 #: Kubernetes versions this release of eks_blueprint supports (aws_eks_v2 has them all, and
 #: EKS offers them in standard or extended support). Update with the add-on version table.
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35")
 
-CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 
 
 class EndpointConfig(StrictModel):
@@ -23,33 +31,67 @@ class EndpointConfig(StrictModel):
     access: Literal["private", "public_and_private"] = "private"
     """`private`: only from inside the VPC (default). `public_and_private`: also from
     `public_cidrs` on the internet; nodes still use the private endpoint."""
-    public_cidrs: list[Cidr] = Field(default_factory=list)
-    """Internet CIDRs allowed to reach the public endpoint. Required with public_and_private."""
+    public_cidrs: list[PublicCidr] = Field(default_factory=list)
+    """Internet CIDRs allowed to reach the public endpoint. Required with public_and_private.
+    Private, shared (100.64/10), loopback, link-local, multicast and reserved ranges are
+    refused: no request from the internet comes from them."""
     allow_open_public_endpoint: bool = False
     """Must be true to list 0.0.0.0/0 in public_cidrs: an explicit, reviewable choice."""
+    open_public_endpoint_reason: str | None = None
+    """Why the API server is open to the whole internet (at least 20 characters). Required
+    with allow_open_public_endpoint: true, refused otherwise; it becomes the reason of the
+    EksBestPractices-EKSBP6 acknowledgement on the cluster."""
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointConfig:
         if self.access == "private" and self.public_cidrs:
-            raise ValueError(
+            raise FieldError(
+                "public_cidrs",
                 "public_cidrs is set but access is 'private'; remove public_cidrs or set "
-                "access: public_and_private"
+                "access: public_and_private",
             )
         if self.access == "public_and_private" and not self.public_cidrs:
-            raise ValueError(
+            raise FieldError(
+                "public_cidrs",
                 "access 'public_and_private' needs public_cidrs, e.g. [203.0.113.0/24]; "
-                "0.0.0.0/0 also needs allow_open_public_endpoint: true"
+                "0.0.0.0/0 also needs allow_open_public_endpoint: true",
             )
-        dupes = duplicates(list(self.public_cidrs))
-        if dupes:
-            raise ValueError(f"public_cidrs lists {', '.join(dupes)} more than once")
-        open_cidrs = [c for c in self.public_cidrs if ipaddress.IPv4Network(c).prefixlen == 0]
-        if open_cidrs and not self.allow_open_public_endpoint:
-            raise ValueError(
-                "public_cidrs contains 0.0.0.0/0, which opens the API server to the whole "
-                "internet; list your own CIDRs, or set allow_open_public_endpoint: true to "
-                "make that choice explicit"
+        again = first_duplicate(self.public_cidrs)
+        if again is not None:
+            raise FieldError(
+                ["public_cidrs", again], f"{self.public_cidrs[again]} is listed more than once"
             )
+        open_at = [
+            i for i, c in enumerate(self.public_cidrs) if ipaddress.IPv4Network(c).prefixlen == 0
+        ]
+        if open_at and not self.allow_open_public_endpoint:
+            raise FieldError(
+                ["public_cidrs", open_at[0]],
+                "0.0.0.0/0 opens the API server to the whole internet; list your own CIDRs, "
+                "or set allow_open_public_endpoint: true with open_public_endpoint_reason to "
+                "make that choice explicit",
+            )
+        if self.allow_open_public_endpoint and not open_at:
+            raise FieldError(
+                "allow_open_public_endpoint",
+                "is true but public_cidrs has no 0.0.0.0/0; remove it (or set it to false)",
+            )
+        if self.allow_open_public_endpoint and self.open_public_endpoint_reason is None:
+            raise FieldError(
+                "open_public_endpoint_reason",
+                "allow_open_public_endpoint: true needs open_public_endpoint_reason: why the "
+                "API server must be reachable from the whole internet (at least 20 "
+                "characters; it is the acknowledgement a reviewer reads)",
+            )
+        if not self.allow_open_public_endpoint and self.open_public_endpoint_reason is not None:
+            raise FieldError(
+                "open_public_endpoint_reason",
+                "is set but allow_open_public_endpoint is not true; remove it",
+            )
+        try:
+            check_reason(self.open_public_endpoint_reason, "open_public_endpoint_reason")
+        except ValueError as exc:
+            raise FieldError("open_public_endpoint_reason", str(exc)) from None
         return self
 
 
@@ -83,7 +125,7 @@ class ClusterConfig(StrictModel):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, value: str) -> str:
-        if not CLUSTER_NAME.match(value):
+        if not CLUSTER_NAME.fullmatch(value):
             raise ValueError(
                 "EKS cluster names are 1-100 letters, digits, '-' or '_', starting with a "
                 "letter or digit"
@@ -102,14 +144,18 @@ class ClusterConfig(StrictModel):
 
     @model_validator(mode="after")
     def _distinct_principals(self) -> ClusterConfig:
-        both = sorted(set(self.admins) & set(self.viewers))
-        if both:
-            raise ValueError(
-                f"{', '.join(both)} is in both admins and viewers; an access entry is one "
-                "principal, so list it once"
-            )
+        for index, arn in enumerate(self.viewers):
+            if arn in self.admins:
+                raise FieldError(
+                    ["viewers", index],
+                    f"{arn} is in both admins and viewers; an access entry is one principal, "
+                    "so list it once",
+                )
         for field in ("admins", "viewers"):
-            dupes = duplicates(list(getattr(self, field)))
-            if dupes:
-                raise ValueError(f"{field} lists {', '.join(dupes)} more than once")
+            values = list(getattr(self, field))
+            again = first_duplicate(values)
+            if again is not None:
+                raise FieldError(
+                    [field, again], f"{values[again]} is listed more than once in {field}"
+                )
         return self

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .base import StrictModel, duplicates
+from .base import FieldError, LabelKey, LabelValue, StrictModel, first_duplicate
 
 #: AMI types the config accepts, as written in YAML, to the EKS AmiType they mean.
 AMI_TYPES: dict[str, str] = {
@@ -34,17 +34,14 @@ def _built_in_pools() -> list[AutoModePool]:
     return ["general-purpose", "system"]
 
 
-NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
 #: Karpenter/Kubernetes durations as Karpenter v1 accepts them, e.g. 30s, 1m, 720h, 1h30m.
-DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
-QUANTITY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
+DURATION = re.compile(r"(\d+h)?(\d+m)?(\d+s)?")
+QUANTITY = re.compile(r"\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?")
 #: al2023@latest | al2023@v20251112 | bottlerocket@latest | bottlerocket@v1.26.0
-AMI_ALIAS = re.compile(r"^(al2023@(latest|v\d{8})|bottlerocket@(latest|v\d+\.\d+\.\d+))$")
-SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
-LABEL_KEY = re.compile(
-    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
-)
+AMI_ALIAS = re.compile(r"(al2023@(latest|v\d{8})|bottlerocket@(latest|v\d+\.\d+\.\d+))")
+SEMVER = re.compile(r"\d+\.\d+\.\d+")
 
 
 def instance_architecture(instance_type: str) -> Literal["arm64", "x86_64"]:
@@ -63,19 +60,19 @@ def instance_architecture(instance_type: str) -> Literal["arm64", "x86_64"]:
 
 
 def _check_name(value: str) -> str:
-    if not NAME.match(value):
+    if not NAME.fullmatch(value):
         raise ValueError("names are 1-63 lower-case letters, digits or '-', e.g. system")
     return value
 
 
 def _check_namespace(value: str) -> str:
-    if not NAME.match(value):
+    if not NAME.fullmatch(value):
         raise ValueError("not a Kubernetes namespace name (1-63 lower-case letters, digits, '-')")
     return value
 
 
 def _check_quantity(value: str) -> str:
-    if not QUANTITY.match(value):
+    if not (len(value) <= 64 and QUANTITY.fullmatch(value)):
         raise ValueError("not a Kubernetes quantity; write it like 1, 500m or 1Gi")
     return value
 
@@ -93,13 +90,6 @@ def ami_architecture(ami_type: str) -> Literal["arm64", "x86_64"]:
     return "arm64" if ami_type.endswith("arm64") else "x86_64"
 
 
-def _check_label_keys(labels: dict[str, str]) -> dict[str, str]:
-    bad = [k for k in labels if not LABEL_KEY.match(k)]
-    if bad:
-        raise ValueError(f"{bad} are not valid Kubernetes label keys (prefix/name, e.g. team)")
-    return labels
-
-
 #: Label domains the NodePool CRD refuses in `labels` (Karpenter v1 validation rules).
 RESTRICTED_DOMAINS = ("kubernetes.io", "k8s.io", "karpenter.sh", "karpenter.k8s.aws")
 
@@ -108,17 +98,17 @@ def _label_domain(key: str) -> str:
     return key.split("/", 1)[0] if "/" in key else ""
 
 
-#: Kubernetes labels for nodes, with keys checked.
-Labels = Annotated[dict[str, str], AfterValidator(_check_label_keys)]
+#: Kubernetes labels, keys and values checked as the API server does.
+Labels = dict[LabelKey, LabelValue]
 
 
 class TaintConfig(StrictModel):
     """A Kubernetes taint on nodes: only pods that tolerate it are scheduled there."""
 
-    key: str = Field(min_length=1, max_length=63)
-    """Taint key, e.g. CriticalAddonsOnly."""
-    value: str | None = Field(default=None, max_length=63)
-    """Taint value. Default: none."""
+    key: LabelKey
+    """Taint key, e.g. CriticalAddonsOnly or example.com/dedicated (a label key)."""
+    value: LabelValue | None = None
+    """Taint value, a label value (at most 63 characters). Default: none."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
     """What the taint does to pods that do not tolerate it."""
 
@@ -137,8 +127,9 @@ class SizeConfig(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> SizeConfig:
         if not self.min <= self.desired <= self.max:
-            raise ValueError(
-                f"desired ({self.desired}) must lie between min ({self.min}) and max ({self.max})"
+            raise FieldError(
+                "desired" if self.min <= self.max else "min",
+                f"desired ({self.desired}) must lie between min ({self.min}) and max ({self.max})",
             )
         return self
 
@@ -179,12 +170,12 @@ class NodeGroupConfig(StrictModel):
     @field_validator("instance_types")
     @classmethod
     def _valid_instance_types(cls, value: list[str]) -> list[str]:
-        bad = [t for t in value if not INSTANCE_TYPE.match(t)]
-        if bad:
-            raise ValueError(f"{bad} are not EC2 instance types; write them like m7g.large")
-        dupes = duplicates(value)
-        if dupes:
-            raise ValueError(f"lists {', '.join(dupes)} more than once")
+        for index, instance_type in enumerate(value):
+            if not (len(instance_type) <= 64 and INSTANCE_TYPE.fullmatch(instance_type)):
+                raise FieldError([index], "not an EC2 instance type; write it like m7g.large")
+        again = first_duplicate(value)
+        if again is not None:
+            raise FieldError([again], f"{value[again]} is listed more than once")
         return value
 
     @field_validator("ami_type")
@@ -203,24 +194,27 @@ class NodeGroupConfig(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> NodeGroupConfig:
         if self.capacity_type == "spot" and len(self.instance_types) < 2:
-            raise ValueError(
+            raise FieldError(
+                "instance_types",
                 "capacity_type spot needs at least 2 instance_types, so that one Spot pool "
-                "running dry does not leave the group without capacity"
+                "running dry does not leave the group without capacity",
             )
         arch = ami_architecture(self.ami_type)
         wrong = [t for t in self.instance_types if instance_architecture(t) != arch]
         if wrong:
-            raise ValueError(
-                f"ami_type {self.ami_type} is {arch} but instance_types {wrong} are not; "
-                "Graviton types (m7g, c7gn, t4g, ...) need an arm64 AMI, others an x86_64 AMI"
+            raise FieldError(
+                ["instance_types", self.instance_types.index(wrong[0])],
+                f"ami_type {self.ami_type} is {arch} but {', '.join(wrong)} are not; "
+                "Graviton types (m7g, c7gn, t4g, ...) need an arm64 AMI, others an x86_64 AMI",
             )
         if self.imds_hop_limit == 2 and not (self.imds_hop_limit_reason or "").strip():
-            raise ValueError(
+            raise FieldError(
+                "imds_hop_limit_reason",
                 "imds_hop_limit 2 lets pods reach the node role's credentials; give "
-                "imds_hop_limit_reason, or keep the default 1"
+                "imds_hop_limit_reason, or keep the default 1",
             )
         if self.imds_hop_limit == 1 and self.imds_hop_limit_reason is not None:
-            raise ValueError("imds_hop_limit_reason is set but imds_hop_limit is 1; remove it")
+            raise FieldError("imds_hop_limit_reason", "is set but imds_hop_limit is 1; remove it")
         return self
 
 
@@ -250,7 +244,7 @@ class DisruptionConfig(StrictModel):
     @field_validator("consolidate_after", "expire_after")
     @classmethod
     def _duration(cls, value: str) -> str:
-        if value != "Never" and (not value or not DURATION.match(value)):
+        if value != "Never" and (not value or not DURATION.fullmatch(value)):
             raise ValueError("not a duration; write it like 30s, 5m, 720h or Never")
         return value
 
@@ -287,23 +281,25 @@ class NodePoolConfig(StrictModel):
     @field_validator("instance_categories")
     @classmethod
     def _valid_categories(cls, value: list[str]) -> list[str]:
-        bad = [c for c in value if not re.fullmatch(r"[a-z]{1,3}", c)]
-        if bad:
-            raise ValueError(f"{bad} are not instance categories; use letters like c, m, r")
+        for index, category in enumerate(value):
+            if not re.fullmatch(r"[a-z]{1,3}", category):
+                raise FieldError([index], "not an instance category; use letters like c, m, r")
         return value
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> NodePoolConfig:
         for field in ("capacity_types", "architectures", "instance_categories", "zones"):
-            dupes = duplicates(list(getattr(self, field)))
-            if dupes:
-                raise ValueError(f"{field} lists {', '.join(map(str, dupes))} more than once")
+            values = list(getattr(self, field))
+            again = first_duplicate(values)
+            if again is not None:
+                raise FieldError([field, again], f"{values[again]} is listed more than once")
         restricted = [k for k in self.labels if _label_domain(k).endswith(RESTRICTED_DOMAINS)]
         if restricted:
-            raise ValueError(
-                f"labels {restricted} use a domain Karpenter reserves "
+            raise FieldError(
+                ["labels", restricted[0]],
+                f"the label key uses a domain Karpenter reserves "
                 f"({', '.join(RESTRICTED_DOMAINS)}); the NodePool would be refused when "
-                "applied: use your own prefix, e.g. example.com/team"
+                "applied: use your own prefix, e.g. example.com/team",
             )
         return self
 
@@ -322,7 +318,7 @@ class NodeClassConfig(StrictModel):
     @field_validator("ami_alias")
     @classmethod
     def _valid_alias(cls, value: str) -> str:
-        if not AMI_ALIAS.match(value):
+        if not AMI_ALIAS.fullmatch(value):
             raise ValueError(
                 "expected al2023@v<YYYYMMDD>, bottlerocket@v<x.y.z> or <family>@latest, "
                 "e.g. al2023@v20251112"
@@ -361,7 +357,7 @@ class KarpenterConfig(StrictModel):
     @field_validator("version")
     @classmethod
     def _v1(cls, value: str) -> str:
-        if not SEMVER.match(value):
+        if not (len(value) <= 32 and SEMVER.fullmatch(value)):
             raise ValueError('expected a chart version like "1.8.1", quoted')
         if int(value.split(".")[0]) < 1:
             raise ValueError("Karpenter before 1.0 uses v1beta1 APIs; use 1.x, e.g. 1.8.1")
@@ -370,27 +366,29 @@ class KarpenterConfig(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> KarpenterConfig:
         if self.controller_on == "node_group" and self.controller_node_group is None:
-            raise ValueError(
+            raise FieldError(
+                "controller_node_group",
                 "controller_on node_group needs controller_node_group: the name of a group "
-                "in compute.node_groups"
+                "in compute.node_groups",
             )
         if self.controller_on == "fargate" and self.controller_node_group is not None:
-            raise ValueError(
-                "controller_node_group is set but controller_on is fargate; remove one"
+            raise FieldError(
+                "controller_node_group",
+                "controller_node_group is set but controller_on is fargate; remove one",
             )
         for field, names in (
             ("node_classes", [c.name for c in self.node_classes]),
             ("node_pools", [p.name for p in self.node_pools]),
         ):
-            dupes = duplicates(names)
-            if dupes:
-                raise ValueError(f"{field} name {', '.join(dupes)} is used more than once")
+            again = first_duplicate(names)
+            if again is not None:
+                raise FieldError([field, again, "name"], f"{names[again]} is used more than once")
         classes = {c.name for c in self.node_classes}
-        for pool in self.node_pools:
+        for index, pool in enumerate(self.node_pools):
             if pool.node_class not in classes:
-                raise ValueError(
-                    f"node pool {pool.name} uses node_class {pool.node_class!r}, which is "
-                    f"not in node_classes ({', '.join(sorted(classes))})"
+                raise FieldError(
+                    ["node_pools", index, "node_class"],
+                    f"{pool.node_class!r} is not in node_classes ({', '.join(sorted(classes))})",
                 )
         return self
 
@@ -400,7 +398,7 @@ class FargateSelectorConfig(StrictModel):
 
     namespace: Namespace
     """Namespace of the pods."""
-    labels: dict[str, str] = Field(default_factory=dict, max_length=5)
+    labels: Labels = Field(default_factory=dict, max_length=5)
     """Labels the pods must all carry. Default: none (the whole namespace)."""
 
 
@@ -425,15 +423,17 @@ class FargateConfig(StrictModel):
 
     @model_validator(mode="after")
     def _unique(self) -> FargateConfig:
-        dupes = duplicates([p.name for p in self.profiles])
-        if dupes:
-            raise ValueError(f"profiles name {', '.join(dupes)} is used more than once")
-        reserved = {"coredns", "karpenter"} & {p.name for p in self.profiles}
-        if reserved:
-            raise ValueError(
-                f"profile name {', '.join(sorted(reserved))} is reserved for the built-in "
-                "profiles (fargate.coredns / fargate.karpenter_controller)"
-            )
+        names = [p.name for p in self.profiles]
+        again = first_duplicate(names)
+        if again is not None:
+            raise FieldError(["profiles", again, "name"], f"{names[again]} is used more than once")
+        for index, name in enumerate(names):
+            if name in ("coredns", "karpenter"):
+                raise FieldError(
+                    ["profiles", index, "name"],
+                    f"{name} is reserved for the built-in profiles (fargate.coredns / "
+                    "fargate.karpenter_controller)",
+                )
         return self
 
 
@@ -446,9 +446,9 @@ class AutoModeConfig(StrictModel):
     @field_validator("node_pools")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
-        dupes = duplicates(value)
-        if dupes:
-            raise ValueError(f"lists {', '.join(dupes)} more than once")
+        again = first_duplicate(value)
+        if again is not None:
+            raise FieldError([again], f"{value[again]} is listed more than once")
         return value
 
 
@@ -467,32 +467,39 @@ class ComputeConfig(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> ComputeConfig:
-        dupes = duplicates([g.name for g in self.node_groups])
-        if dupes:
-            raise ValueError(f"node_groups name {', '.join(dupes)} is used more than once")
+        names = [g.name for g in self.node_groups]
+        again = first_duplicate(names)
+        if again is not None:
+            raise FieldError(
+                ["node_groups", again, "name"], f"{names[again]} is used more than once"
+            )
         karpenter, fargate = self.karpenter, self.fargate
         if karpenter is not None and self.auto_mode is not None:
-            raise ValueError(
+            raise FieldError(
+                "auto_mode",
                 "auto_mode and karpenter are both set: Auto Mode runs its own Karpenter, and "
-                "two autoscalers would fight over the same pending pods; remove one"
+                "two autoscalers would fight over the same pending pods; remove one",
             )
         on_fargate = fargate is not None and fargate.karpenter_controller
         if karpenter is not None and karpenter.controller_on == "node_group":
             names = [g.name for g in self.node_groups]
             if karpenter.controller_node_group not in names:
-                raise ValueError(
-                    f"karpenter.controller_node_group {karpenter.controller_node_group!r} is "
-                    f"not in node_groups ({', '.join(names) or 'none'}); Karpenter cannot "
-                    "run on the nodes it launches itself"
+                raise FieldError(
+                    "karpenter.controller_node_group",
+                    f"{karpenter.controller_node_group!r} is not in node_groups "
+                    f"({', '.join(names) or 'none'}); Karpenter cannot run on the nodes it "
+                    "launches itself",
                 )
         if karpenter is not None and karpenter.controller_on == "fargate" and not on_fargate:
-            raise ValueError(
+            raise FieldError(
+                "fargate.karpenter_controller",
                 "karpenter.controller_on is fargate but fargate.karpenter_controller is not "
-                "true; set it, so a Fargate profile exists for the controller"
+                "true; set it, so a Fargate profile exists for the controller",
             )
         if on_fargate and (karpenter is None or karpenter.controller_on != "fargate"):
-            raise ValueError(
+            raise FieldError(
+                "fargate.karpenter_controller",
                 "fargate.karpenter_controller is true but karpenter.controller_on is not "
-                "fargate; set karpenter.controller_on: fargate or remove it"
+                "fargate; set karpenter.controller_on: fargate or remove it",
             )
         return self

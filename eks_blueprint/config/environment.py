@@ -8,14 +8,26 @@ from pydantic import Field, field_validator, model_validator
 
 from ..addons.versions import resolve_addon_version
 from .addons import AddonsConfig
-from .base import StrictModel
+from .base import FieldError, StrictModel, TagKey, TagValue, check_region
+from .capacity import check_node_group_capacity
 from .cluster import ClusterConfig
 from .compute import ComputeConfig
-from .identity import AccessConfig, WorkloadIdentityConfig, check_access, check_workload_identities
+from .identity import (
+    AccessConfig,
+    WorkloadIdentityConfig,
+    check_access,
+    check_group_bindings,
+    check_workload_identities,
+)
 from .network import ENDPOINTS_NODES_NEED, NetworkConfig
 from .security import SecurityConfig
 from .tenancy import TenantConfig, check_tenants
-from .workloads import DEMO_NAMESPACE, WorkloadsConfig, is_mutable_reference
+from .workloads import (
+    DEMO_NAMESPACE,
+    WorkloadsConfig,
+    check_demo_platforms,
+    is_mutable_reference,
+)
 
 #: Tag keys the environment cannot set: AWS's own, and those EKS and Karpenter manage.
 MANAGED_TAG_PREFIXES = ("aws:", "kubernetes.io/cluster")
@@ -23,34 +35,44 @@ MANAGED_TAG_KEYS = frozenset(
     {"eks:eks-cluster-name", "karpenter.sh/nodepool", "karpenter.sh/nodeclaim",
      "karpenter.k8s.aws/ec2nodeclass"}
 )
-ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+ENV_NAME = re.compile(r"[a-z][a-z0-9-]{0,19}")
+ACCOUNT_ID = re.compile(r"\d{12}")
+#: Tags this project sets on every resource itself; `extra` cannot set them again.
+FIXED_TAG_KEYS = frozenset({"project", "owner", "cost-center", "environment"})
+#: At most 50 tags per resource, less the 4 fixed ones and up to 8 that EKS, Karpenter and
+#: CloudFormation add (Name, eks:cluster-name, kubernetes.io/cluster/<name>, ...).
+MAX_EXTRA_TAGS = 38
 
 
 class TagsConfig(StrictModel):
     """Tags applied to every resource of the environment (plus `environment: <name>`)."""
 
-    project: str = Field(min_length=1, max_length=256)
-    """Tag `project`."""
-    owner: str = Field(min_length=1, max_length=256)
+    project: TagValue = Field(min_length=1)
+    """Tag `project`: up to 256 letters, digits, spaces and `_ . : / = + - @`."""
+    owner: TagValue = Field(min_length=1)
     """Tag `owner`: the team to call."""
-    cost_center: str = Field(min_length=1, max_length=256)
+    cost_center: TagValue = Field(min_length=1)
     """Tag `cost-center`, for cost allocation."""
-    extra: dict[str, str] = Field(default_factory=dict)
-    """Further tags, key to value. Default: none."""
+    extra: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=MAX_EXTRA_TAGS)
+    """Further tags, key (1-128 characters, not `aws:...`) to value (up to 256), at most 38.
+    Default: none."""
 
     @field_validator("extra")
     @classmethod
     def _not_managed(cls, value: dict[str, str]) -> dict[str, str]:
-        managed = [
-            k for k in value if k.startswith(MANAGED_TAG_PREFIXES) or k in MANAGED_TAG_KEYS
-        ]
-        if managed:
-            raise ValueError(
-                f"tag keys {managed} are set by AWS, EKS or Karpenter (Karpenter's EC2NodeClass "
-                "refuses them, and aws: is reserved); choose other keys"
-            )
+        for key in value:
+            if key.lower().startswith(MANAGED_TAG_PREFIXES) or key in MANAGED_TAG_KEYS:
+                raise FieldError(
+                    [key],
+                    "this tag key is set by AWS, EKS or Karpenter (Karpenter's EC2NodeClass "
+                    "refuses it, and aws: is reserved); choose another key",
+                )
+            if key in FIXED_TAG_KEYS:
+                raise FieldError(
+                    [key],
+                    f"every resource already gets the tag {key} from this file (name, "
+                    "tags.project, tags.owner, tags.cost_center); remove it from extra",
+                )
         return value
 
 
@@ -105,7 +127,7 @@ class EnvironmentConfig(StrictModel):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, value: str) -> str:
-        if not ENV_NAME.match(value):
+        if not ENV_NAME.fullmatch(value):
             raise ValueError(
                 "environment names are 1-20 lower-case letters, digits or '-', starting "
                 "with a letter (they prefix stack names)"
@@ -115,16 +137,14 @@ class EnvironmentConfig(StrictModel):
     @field_validator("account")
     @classmethod
     def _valid_account(cls, value: str) -> str:
-        if not ACCOUNT_ID.match(value):
+        if not ACCOUNT_ID.fullmatch(value):
             raise ValueError('an AWS account id is exactly 12 digits, quoted: "111122223333"')
         return value
 
     @field_validator("region")
     @classmethod
     def _valid_region(cls, value: str) -> str:
-        if not REGION.match(value):
-            raise ValueError("not an AWS region name; expected e.g. eu-west-1")
-        return value
+        return check_region(value)
 
     @property
     def is_production(self) -> bool:
@@ -136,34 +156,72 @@ class EnvironmentConfig(StrictModel):
     def _cross_field_rules(self) -> EnvironmentConfig:
         azs = self.availability_zones
         if len(set(azs)) != 3:
-            raise ValueError(f"availability_zones must be 3 distinct zones, got {azs}")
+            raise FieldError(
+                "availability_zones", f"must be 3 distinct zones, got {', '.join(azs)}"
+            )
         foreign = [az for az in azs if not re.fullmatch(re.escape(self.region) + r"[a-z]", az)]
         if foreign:
-            raise ValueError(
-                f"availability_zones {foreign} are not zones of region {self.region}; "
-                f"use names like {self.region}a"
+            raise FieldError(
+                f"availability_zones[{azs.index(foreign[0])}]",
+                f"{', '.join(foreign)} are not zones of region {self.region}; "
+                f"use names like {self.region}a",
             )
         if self.cluster.endpoint.access == "private":
             missing = [e for e in ENDPOINTS_NODES_NEED if e not in self.network.interface_endpoints]
             if missing:
-                raise ValueError(
+                raise FieldError(
+                    "network.interface_endpoints",
                     "cluster.endpoint.access is 'private' but network.interface_endpoints "
                     f"lacks {', '.join(missing)}, which nodes need to pull images, get "
-                    "credentials and ship logs; add them to network.interface_endpoints"
+                    "credentials and ship logs; add them to network.interface_endpoints",
                 )
         check_workload_identities(list(self.workload_identities))
         check_access(list(self.access), list(self.cluster.admins), list(self.cluster.viewers))
         guardduty = self.security.guardduty
         if guardduty.agent == "addon" and "guardduty-data" not in self.network.interface_endpoints:
-            raise ValueError(
+            raise FieldError(
+                "network.interface_endpoints",
                 "security.guardduty.agent is 'addon', so GuardDuty does not create its VPC "
-                "endpoint; add guardduty-data to network.interface_endpoints"
+                "endpoint; add guardduty-data to network.interface_endpoints",
             )
         self._check_addons_and_workloads()
         self._compute_rules()
         self._check_spot_role()
+        # Node groups hosting Karpenter or (tainted) CoreDNS hold their pods with a node away.
+        check_node_group_capacity(self.compute, self.addons, self.security)
         self._check_tenants()
+        # After the tenants: RoleBindings of access groups go into tenant namespaces.
+        check_group_bindings(list(self.access), [t.name for t in self.tenants])
+        self._check_production_choices()
         return self
+
+    def _check_production_choices(self) -> None:
+        """Production states every choice whose default is the weaker one, so deleting a
+        line cannot quietly weaken prod (e.g. guardduty.mode create -> existing)."""
+        if not self.is_production:
+            return
+        security = self.security
+        if "mode" not in security.guardduty.model_fields_set:
+            raise FieldError(
+                "security.guardduty.mode",
+                f"production ({self.name}) must state this choice: the default, existing, "
+                "creates no detector and trusts that the organisation runs one; write "
+                "security.guardduty.mode: create, existing or off",
+            )
+        if "enhanced_scanning" not in security.model_fields_set:
+            raise FieldError(
+                "security.enhanced_scanning",
+                f"production ({self.name}) must state this choice: without it ECR only does "
+                "basic scan-on-push; write enhanced_scanning: {frequency: CONTINUOUS_SCAN}, "
+                "or enhanced_scanning: null to keep basic scanning on purpose",
+            )
+        for index, tenant in enumerate(self.tenants):
+            if "egress" not in tenant.model_fields_set:
+                raise FieldError(
+                    f"tenants[{index}].egress",
+                    f"production ({self.name}) must state this choice: the default, open, lets "
+                    "the tenant's pods connect anywhere; write egress: open or restricted",
+                )
 
     def _check_tenants(self) -> None:
         check_tenants(list(self.tenants))
@@ -172,9 +230,22 @@ class EnvironmentConfig(StrictModel):
             taken[self.compute.karpenter.namespace] = "compute.karpenter.namespace"
         for index, tenant in enumerate(self.tenants):
             if tenant.name in taken:
-                raise ValueError(
-                    f"tenants[{index}].name {tenant.name!r} is the namespace of "
-                    f"{taken[tenant.name]}; choose another name"
+                raise FieldError(
+                    f"tenants[{index}].name",
+                    f"{tenant.name!r} is the namespace of {taken[tenant.name]}; choose "
+                    "another name",
+                )
+            if "internal" in tenant.ingress_from and (
+                self.network.internal_load_balancer_subnet_mask is None
+            ):
+                raise FieldError(
+                    f"tenants[{index}].ingress_from",
+                    f"tenants[{index}].ingress_from lists 'internal' but "
+                    "network.internal_load_balancer_subnet_mask is not set, so internal load "
+                    "balancers share the private subnets with every pod and cannot be admitted "
+                    "by CIDR without admitting all pods; set "
+                    "network.internal_load_balancer_subnet_mask (e.g. 27) for a subnet tier of "
+                    "their own, or remove 'internal'",
                 )
 
     def _check_addons_and_workloads(self) -> None:
@@ -183,36 +254,52 @@ class EnvironmentConfig(StrictModel):
                 resolve_addon_version(self.cluster.version, addon, version)
             except ValueError as exc:
                 k8s = self.cluster.version
-                raise ValueError(f"{path} (cluster.version {k8s}): {exc}") from None
+                raise FieldError(path, f"with cluster.version {k8s}: {exc}") from None
         demo = self.workloads.demo
         if demo.enabled and not self.addons.load_balancer_controller.enabled:
-            raise ValueError(
+            raise FieldError(
+                "workloads.demo.enabled",
                 "workloads.demo.enabled needs addons.load_balancer_controller.enabled: its "
-                "Ingress is served by an ALB that the controller creates"
+                "Ingress is served by an ALB that the controller creates",
             )
+        if demo.enabled:
+            check_demo_platforms(demo, self.compute)
+        if demo.certificate_arn is not None:
+            _, _, _, region, account, _ = demo.certificate_arn.split(":", 5)
+            if (region, account) != (self.region, self.account):
+                raise FieldError(
+                    "workloads.demo.certificate_arn",
+                    f"the certificate is in account {account}, region {region}; an ALB uses "
+                    f"only ACM certificates of its own account and region ({self.account}, "
+                    f"{self.region}): request or import it there",
+                )
         # Production runs only images that cannot change under it.
         if demo.enabled and self.is_production and is_mutable_reference(demo.image):
-            raise ValueError(
-                f"workloads.demo.image {demo.image!r} is ':latest' or untagged, which prod "
-                "refuses; pin a version tag or a digest (@sha256:...)"
+            raise FieldError(
+                "workloads.demo.image",
+                f"{demo.image!r} is ':latest' or untagged, which prod refuses; pin a version "
+                "tag or a digest (@sha256:...)",
             )
 
     @property
-    def uses_spot(self) -> bool:
-        """Whether any capacity of the environment is Spot (node groups or Karpenter pools)."""
+    def karpenter_uses_spot(self) -> bool:
+        """Whether Karpenter may launch Spot instances. (Spot node groups launch through EC2
+        Auto Scaling, whose own service-linked role may create the Spot role on first use;
+        Karpenter calls CreateFleet itself and may not.)"""
         karpenter = self.compute.karpenter
-        return any(g.capacity_type == "spot" for g in self.compute.node_groups) or (
-            karpenter is not None
-            and any("spot" in pool.capacity_types for pool in karpenter.node_pools)
+        return karpenter is not None and any(
+            "spot" in pool.capacity_types for pool in karpenter.node_pools
         )
 
     def _check_spot_role(self) -> None:
-        if self.uses_spot and self.security.spot_service_linked_role is None:
-            raise ValueError(
-                "compute uses Spot capacity, which needs the EC2 Spot service-linked role "
-                "(AWSServiceRoleForEC2Spot) that a fresh account lacks; set "
+        if self.karpenter_uses_spot and self.security.spot_service_linked_role is None:
+            raise FieldError(
+                "security.spot_service_linked_role",
+                "compute.karpenter has Spot node pools, which need the EC2 Spot service-linked "
+                "role (AWSServiceRoleForEC2Spot) that a fresh account lacks and Karpenter may "
+                "not create; set "
                 "security.spot_service_linked_role: create (this environment creates it, once "
-                "per account) or existing (the account has it; eks-blueprint-preflight checks)"
+                "per account) or existing (the account has it; eks-blueprint-preflight checks)",
             )
 
     def _compute_rules(self) -> None:
@@ -220,10 +307,11 @@ class EnvironmentConfig(StrictModel):
         add-ons that must agree with it."""
         fargate_dns = self.compute.fargate is not None and self.compute.fargate.coredns
         if fargate_dns != (self.addons.coredns.compute_type == "fargate"):
-            raise ValueError(
+            raise FieldError(
+                "addons.coredns.compute_type",
                 "compute.fargate.coredns and addons.coredns.compute_type disagree: CoreDNS "
                 "on Fargate needs both compute.fargate.coredns: true (its profile) and "
-                "addons.coredns.compute_type: fargate (so its pods are scheduled there)"
+                "addons.coredns.compute_type: fargate (so its pods are scheduled there)",
             )
         karpenter = self.compute.karpenter
         if karpenter is None:
@@ -231,17 +319,18 @@ class EnvironmentConfig(StrictModel):
         for i, pool in enumerate(karpenter.node_pools):
             foreign = [z for z in pool.zones if z not in self.availability_zones]
             if foreign:
-                raise ValueError(
-                    f"compute.karpenter.node_pools[{i}].zones {foreign} are not in "
-                    f"availability_zones {self.availability_zones}"
+                raise FieldError(
+                    f"compute.karpenter.node_pools[{i}].zones",
+                    f"{', '.join(foreign)} are not in availability_zones "
+                    f"({', '.join(self.availability_zones)}); list zones from there",
                 )
         # The file that deploys prod must pin AMIs, whatever else it says, so that a new AMI
         # reaches prod only through a reviewed deploy.
         if self.is_production:
             for i, node_class in enumerate(karpenter.node_classes):
                 if node_class.ami_alias.endswith("@latest"):
-                    raise ValueError(
-                        f"compute.karpenter.node_classes[{i}].ami_alias is "
+                    raise FieldError(
+                        f"compute.karpenter.node_classes[{i}].ami_alias",
                         f"{node_class.ami_alias!r} in environment {self.name}: production "
-                        "pins its AMI (e.g. al2023@v20251112) so new AMIs arrive by review"
+                        "pins its AMI (e.g. al2023@v20251112) so new AMIs arrive by review",
                     )

@@ -8,14 +8,24 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import PrincipalArn, StrictModel, duplicates
+from .base import (
+    FieldError,
+    KubernetesGroup,
+    PrincipalArn,
+    StrictModel,
+    check_reason,
+    clip,
+    first_duplicate,
+    short,
+)
 
 #: `service:Action`, optionally with `*` inside the action name (`s3:Get*`).
-ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
-#: Any ARN, or `*`; ARNs may carry `*` wildcards in their resource part.
-RESOURCE_ARN = re.compile(r"^(\*|arn:aws(-cn|-us-gov)?:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+)$")
+ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9*]+")
+#: Any ARN of the commercial partition, or `*`; ARNs may carry `*` wildcards in their
+#: resource part.
+RESOURCE_ARN = re.compile(r"\*|arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:[^\s]+")
 MANAGED_POLICY_ARN = re.compile(
-    r"^arn:aws(-cn|-us-gov)?:iam::(aws|\d{12}):policy/[\w+=,.@/-]{1,512}$"
+    r"arn:aws:iam::(aws|\d{12}):policy(/[\x21-\x7e]+)?/[A-Za-z0-9_+=,.@-]{1,128}"
 )
 #: IAM condition operators accepted in workload policy statements.
 CONDITION_OPERATOR = re.compile(
@@ -24,10 +34,10 @@ CONDITION_OPERATOR = re.compile(
     r"Numeric(Not)?Equals|Numeric(LessThan|GreaterThan)(Equals)?|"
     r"Date(Not)?Equals|Date(LessThan|GreaterThan)(Equals)?|"
     r"Bool|BinaryEquals|(Not)?IpAddress|Arn(Not)?(Equals|Like)"
-    r")(IfExists)?$|^Null$"
+    r")(IfExists)?|Null"
 )
-K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-AWS_MANAGED_POLICY = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::aws:policy/")
+K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+AWS_MANAGED_POLICY = re.compile(r"arn:aws:iam::aws:policy/")
 
 #: Short names of the EKS access policies, and the policy each stands for.
 ACCESS_POLICIES: dict[str, str] = {
@@ -104,58 +114,72 @@ class WorkloadIdentityConfig(StrictModel):
 
     @model_validator(mode="after")
     def _rules(self) -> WorkloadIdentityConfig:
-        who = f"({self.label})"
+        who = f"({clip(self.label)})"
         for field in ("namespace", "service_account"):
             value = getattr(self, field)
-            if not K8S_NAME.match(value):
-                raise ValueError(
-                    f"{who} {field} {value!r} is not a Kubernetes name: 1-63 lower-case "
-                    "letters, digits or '-', starting and ending with a letter or digit"
+            if not K8S_NAME.fullmatch(value):
+                raise FieldError(
+                    field,
+                    f"{short(value)} is not a Kubernetes name: 1-63 lower-case letters, "
+                    "digits or '-', starting and ending with a letter or digit",
                 )
         if not self.managed_policy_arns and not self.policy_statements:
-            raise ValueError(
-                f"{who} gives the role no permissions; add managed_policy_arns or policy_statements"
+            raise FieldError(
+                "policy_statements",
+                f"{who} gives the role no permissions; add managed_policy_arns or "
+                "policy_statements",
             )
-        for arn in self.managed_policy_arns:
-            if not MANAGED_POLICY_ARN.match(arn):
-                raise ValueError(
-                    f"{who} managed_policy_arns: {arn!r} is not a managed policy ARN; "
-                    "expected arn:aws:iam::aws:policy/<name> or "
-                    "arn:aws:iam::<12-digit account>:policy/<name>"
+        for i, arn in enumerate(self.managed_policy_arns):
+            if not (len(arn) <= 2048 and MANAGED_POLICY_ARN.fullmatch(arn)):
+                raise FieldError(
+                    ["managed_policy_arns", i],
+                    "not a managed policy ARN of the commercial partition; expected "
+                    "arn:aws:iam::aws:policy/<name> or arn:aws:iam::<12-digit account>:"
+                    "policy/<name> (name up to 128 characters)",
                 )
         for index, statement in enumerate(self.policy_statements):
-            where = f"{who} policy_statements[{index}]"
-            for action in statement.actions:
+            where: list[str | int] = ["policy_statements", index]
+            for j, action in enumerate(statement.actions):
                 if action == "*":
-                    raise ValueError(
-                        f"{where}.actions: '*' grants every AWS action; list the actions "
-                        "the workload calls, e.g. s3:GetObject"
+                    raise FieldError(
+                        [*where, "actions", j],
+                        "'*' grants every AWS action; list the actions the workload calls, "
+                        "e.g. s3:GetObject",
                     )
-                if not ACTION.match(action):
-                    raise ValueError(
-                        f"{where}.actions: {action!r} is not of the form service:Action, "
-                        "e.g. s3:GetObject"
+                if not (len(action) <= 256 and ACTION.fullmatch(action)):
+                    raise FieldError(
+                        [*where, "actions", j],
+                        "not of the form service:Action, e.g. s3:GetObject",
                     )
-            for resource in statement.resources:
-                if not RESOURCE_ARN.match(resource):
-                    raise ValueError(
-                        f"{where}.resources: {resource!r} is not an ARN "
-                        "(arn:aws:<service>:<region>:<account>:<resource>) or '*'"
+            for j, resource in enumerate(statement.resources):
+                if not (len(resource) <= 2048 and RESOURCE_ARN.fullmatch(resource)):
+                    raise FieldError(
+                        [*where, "resources", j],
+                        "not an ARN of the commercial partition "
+                        "(arn:aws:<service>:<region>:<account>:<resource>) or '*'",
                     )
             for operator in statement.conditions:
-                if not CONDITION_OPERATOR.match(operator):
-                    raise ValueError(
-                        f"{where}.conditions: {operator!r} is not an IAM condition operator "
-                        "such as StringEquals or ArnLike"
+                if not CONDITION_OPERATOR.fullmatch(operator):
+                    raise FieldError(
+                        [*where, "conditions", operator],
+                        "not an IAM condition operator such as StringEquals or ArnLike",
                     )
         broad = self.needs_exception()
         if broad and not (self.exception_reason and len(self.exception_reason.strip()) >= 20):
-            raise ValueError(
+            raise FieldError(
+                "exception_reason",
                 f"{who} uses {', '.join(broad)}; narrow it, or explain why in "
-                "exception_reason (at least 20 characters: it is the reason a reviewer reads)"
+                "exception_reason (at least 20 characters: it is the reason a reviewer reads)",
             )
         if self.exception_reason is not None and not broad:
-            raise ValueError(f"{who} has exception_reason but nothing that needs one; remove it")
+            raise FieldError(
+                "exception_reason",
+                f"{who} has exception_reason but nothing that needs one; remove it",
+            )
+        try:
+            check_reason(self.exception_reason, "exception_reason")
+        except ValueError as exc:
+            raise FieldError("exception_reason", str(exc)) from None
         return self
 
 
@@ -166,65 +190,133 @@ class AccessConfig(StrictModel):
     """IAM role or user ARN."""
     policy: Literal["cluster_admin", "admin", "edit", "view"] | None = None
     """EKS access policy: cluster_admin (AmazonEKSClusterAdminPolicy), admin, edit, view.
-    Default: none (then `kubernetes_groups` gives the access, through your RBAC)."""
+    Default: none (then `kubernetes_groups` with `group_role` give the access, through RBAC)."""
     namespaces: list[str] = Field(default_factory=list)
-    """Limit the policy to these namespaces. Default: empty, i.e. cluster-wide.
-    Not allowed with cluster_admin, which EKS only associates cluster-wide."""
-    kubernetes_groups: list[str] = Field(default_factory=list)
-    """Kubernetes groups the principal is in, for your own RoleBindings. Default: none.
-    Names starting with `system:` are refused (EKS reserves them)."""
+    """Limit the policy, and the RoleBindings of `group_role`, to these namespaces. Default:
+    empty, i.e. cluster-wide. Not allowed with cluster_admin, which EKS only associates
+    cluster-wide. With group_role view/edit/admin they must be tenant namespaces of this
+    file, so they exist before the bindings."""
+    kubernetes_groups: list[KubernetesGroup] = Field(default_factory=list)
+    """Kubernetes groups the principal is in; they grant nothing until an RBAC binding names
+    them, so `group_role` is required with them. Default: none. Names starting with
+    `system:` are refused (EKS reserves them)."""
+    group_role: Literal["view", "edit", "admin", "external"] | None = None
+    """Who binds `kubernetes_groups`: `view`, `edit` or `admin` bind every group to the
+    built-in ClusterRole of that name, by a RoleBinding in each of `namespaces` or, without
+    namespaces, a ClusterRoleBinding (view only: cluster-wide edit/admin belong in `policy`);
+    `external`: your own RBAC binds them, nothing is created. Required with
+    kubernetes_groups, refused without. Default: none."""
+
+    @property
+    def binds_groups(self) -> bool:
+        """True when the platform creates RBAC bindings for this entry's groups."""
+        return self.group_role in ("view", "edit", "admin") and bool(self.kubernetes_groups)
 
     @model_validator(mode="after")
     def _rules(self) -> AccessConfig:
-        who = f"({self.principal})"
+        who = f"({clip(self.principal)})"
         if self.policy is None and not self.kubernetes_groups:
-            raise ValueError(
+            raise FieldError(
+                "policy",
                 f"{who} gives no access; set policy (cluster_admin, admin, edit, view) "
-                "or kubernetes_groups"
+                "or kubernetes_groups",
             )
-        if self.namespaces and self.policy is None:
-            raise ValueError(f"{who} namespaces scope a policy; set policy or remove namespaces")
+        if self.kubernetes_groups and self.group_role is None:
+            raise FieldError(
+                "group_role",
+                f"{who} kubernetes_groups {self.kubernetes_groups} are bound to nothing, so they "
+                "grant nothing; set group_role: view, edit or admin (RoleBindings to that "
+                "built-in ClusterRole in each of namespaces; without namespaces, view only, a "
+                "ClusterRoleBinding), or external (your own RBAC binds them)",
+            )
+        if self.group_role is not None and not self.kubernetes_groups:
+            raise FieldError(
+                "group_role",
+                f"{who} group_role {self.group_role} is set but kubernetes_groups is empty; "
+                "add the groups to bind, or remove group_role",
+            )
+        if self.group_role in ("edit", "admin") and not self.namespaces:
+            raise FieldError(
+                "group_role",
+                f"{who} group_role {self.group_role} without namespaces would be a "
+                f"ClusterRoleBinding to {self.group_role} on every namespace; cluster-wide "
+                f"{self.group_role} belongs in an EKS access policy (policy: "
+                f"{self.group_role}), so list namespaces or use group_role view",
+            )
+        if self.namespaces and self.policy is None and not self.binds_groups:
+            raise FieldError(
+                "namespaces",
+                f"{who} namespaces scope a policy or the RoleBindings of group_role; set "
+                "policy, or group_role view/edit/admin, or remove namespaces",
+            )
         if self.namespaces and self.policy in CLUSTER_SCOPE_ONLY:
-            raise ValueError(
+            raise FieldError(
+                "namespaces",
                 f"{who} policy cluster_admin (AmazonEKSClusterAdminPolicy) is cluster-scope "
-                "only; remove namespaces or use policy admin"
+                "only; remove namespaces or use policy admin",
             )
-        for namespace in self.namespaces:
-            if not K8S_NAME.match(namespace):
-                raise ValueError(f"{who} namespaces: {namespace!r} is not a Kubernetes name")
+        for i, namespace in enumerate(self.namespaces):
+            if not K8S_NAME.fullmatch(namespace):
+                raise FieldError(["namespaces", i], "not a Kubernetes namespace name")
         for field in ("namespaces", "kubernetes_groups"):
-            dupes = duplicates(list(getattr(self, field)))
-            if dupes:
-                raise ValueError(f"{who} {field} lists {', '.join(dupes)} more than once")
-        reserved = [g for g in self.kubernetes_groups if g.startswith("system:")]
-        if reserved:
-            raise ValueError(
-                f"{who} kubernetes_groups {reserved} start with 'system:', which EKS "
-                "reserves; use access policies for system-level access"
-            )
+            values = list(getattr(self, field))
+            again = first_duplicate(values)
+            if again is not None:
+                raise FieldError([field, again], f"{values[again]} is listed more than once")
+        for i, group in enumerate(self.kubernetes_groups):
+            if group.startswith("system:"):
+                raise FieldError(
+                    ["kubernetes_groups", i],
+                    "starts with 'system:', which EKS reserves; use access policies for "
+                    "system-level access",
+                )
         return self
 
 
 def check_workload_identities(entries: list[WorkloadIdentityConfig]) -> None:
     """Refuse two roles for one service account: the pod could only assume one of them."""
     labels = [e.label for e in entries]
-    for label in duplicates(labels):
-        indexes = [str(i) for i, value in enumerate(labels) if value == label]
-        raise ValueError(
-            f"workload_identities[{', '.join(indexes)}] ({label}): the same service "
-            "account is listed more than once; merge the entries"
+    again = first_duplicate(labels)
+    if again is not None:
+        raise FieldError(
+            ["workload_identities", again],
+            f"the service account {labels[again]} is also in workload_identities"
+            f"[{labels.index(labels[again])}]; merge the entries",
         )
+
+
+def check_group_bindings(entries: list[AccessConfig], tenants: list[str]) -> None:
+    """RoleBindings go into namespaces that exist before them: the file's tenant namespaces
+    (the bindings are applied after them)."""
+    for index, entry in enumerate(entries):
+        if not entry.binds_groups:
+            continue
+        missing = [n for n in entry.namespaces if n not in tenants]
+        if missing:
+            raise FieldError(
+                ["access", index, "namespaces", entry.namespaces.index(missing[0])],
+                f"access[{index}] ({entry.principal}) namespaces {missing} are not tenant "
+                f"namespaces of this file (tenants: {', '.join(tenants) or 'none'}), so "
+                f"nothing creates them before the RoleBindings of group_role "
+                f"{entry.group_role}; add a tenant of that name, or remove the namespace",
+            )
 
 
 def check_access(entries: list[AccessConfig], admins: list[str], viewers: list[str]) -> None:
     """Refuse a principal listed twice: EKS allows one access entry per principal."""
     principals = [e.principal for e in entries]
-    for arn in duplicates(principals):
-        raise ValueError(f"access lists {arn} more than once; merge the entries")
+    again = first_duplicate(principals)
+    if again is not None:
+        raise FieldError(
+            ["access", again, "principal"],
+            f"{principals[again]} is also in access[{principals.index(principals[again])}]; "
+            "EKS allows one access entry per principal: merge the entries",
+        )
     for index, arn in enumerate(principals):
         for field, listed in (("cluster.admins", admins), ("cluster.viewers", viewers)):
             if arn in listed:
-                raise ValueError(
-                    f"access[{index}] ({arn}) is also in {field}; an access entry is one "
-                    f"principal, so list it in one place"
+                raise FieldError(
+                    ["access", index, "principal"],
+                    f"{arn} is also in {field}; an access entry is one principal, so list it "
+                    "in one place",
                 )

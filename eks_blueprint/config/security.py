@@ -7,12 +7,15 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import PrincipalArn, StrictModel, duplicates
+from .base import FieldError, PrincipalArn, StrictModel, first_duplicate
 
 #: ECR repository names: lower-case path components separated by '/'.
-REPOSITORY_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
-#: ECR scanning filters: repository name patterns with `*` wildcards.
-SCAN_FILTER = re.compile(r"^[a-z0-9*]+(?:[._/*-][a-z0-9*]+)*\*?$")
+REPOSITORY_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+#: ECR scanning filters: repository name patterns with `*` wildcards. (`*` is not also a
+#: separator: that made the pattern backtrack exponentially on `a*****...!`.)
+SCAN_FILTER = re.compile(r"[a-z0-9*]+(?:[._/-][a-z0-9*]+)*")
+#: An EKS add-on version, e.g. v1.10.0-eksbuild.2.
+ADDON_VERSION = re.compile(r"v\d+\.\d+\.\d+-eksbuild\.\d+")
 
 
 class GuardDutyConfig(StrictModel):
@@ -39,9 +42,13 @@ class GuardDutyConfig(StrictModel):
     @model_validator(mode="after")
     def _rules(self) -> GuardDutyConfig:
         if self.agent_version is not None and self.agent != "addon":
-            raise ValueError("agent_version only applies with agent: addon; remove it")
+            raise FieldError("agent_version", "only applies with agent: addon; remove it")
+        if self.agent_version is not None and not ADDON_VERSION.fullmatch(self.agent_version):
+            raise FieldError(
+                "agent_version", "not an add-on version; expected e.g. v1.10.0-eksbuild.2"
+            )
         if self.mode == "off" and self.agent == "addon":
-            raise ValueError("agent: addon needs GuardDuty; set mode create or existing")
+            raise FieldError("agent", "agent: addon needs GuardDuty; set mode create or existing")
         return self
 
 
@@ -62,15 +69,17 @@ class RegistryConfig(StrictModel):
 
     @model_validator(mode="after")
     def _rules(self) -> RegistryConfig:
-        if not REPOSITORY_NAME.match(self.name) or not 2 <= len(self.name) <= 256:
-            raise ValueError(
-                f"({self.name}) is not an ECR repository name: 2-256 lower-case letters, "
-                "digits and . _ - separated by '/'"
+        if not 2 <= len(self.name) <= 256 or not REPOSITORY_NAME.fullmatch(self.name):
+            raise FieldError(
+                "name",
+                "not an ECR repository name: 2-256 lower-case letters, digits and . _ - "
+                "separated by '/', e.g. shop/api",
             )
         for field in ("pull_principals", "push_principals"):
-            dupes = duplicates(list(getattr(self, field)))
-            if dupes:
-                raise ValueError(f"({self.name}) {field} lists {', '.join(dupes)} more than once")
+            values = list(getattr(self, field))
+            again = first_duplicate(values)
+            if again is not None:
+                raise FieldError([field, again], f"{values[again]} is listed more than once")
         return self
 
 
@@ -85,9 +94,13 @@ class EnhancedScanningConfig(StrictModel):
 
     @model_validator(mode="after")
     def _rules(self) -> EnhancedScanningConfig:
-        bad = [f for f in self.filters if not SCAN_FILTER.match(f)]
-        if bad:
-            raise ValueError(f"filters {bad} are not repository name patterns like shop/*")
+        for index, pattern in enumerate(self.filters):
+            if not (len(pattern) <= 256 and SCAN_FILTER.fullmatch(pattern)):
+                raise FieldError(
+                    ["filters", index],
+                    "not a repository name pattern: up to 256 lower-case letters, digits, "
+                    "* and . _ - / , like shop/*",
+                )
         return self
 
 
@@ -105,12 +118,16 @@ class SecurityConfig(StrictModel):
     """The EC2 Spot service-linked role (AWSServiceRoleForEC2Spot), which Spot capacity needs
     and a fresh account lacks. `create`: this environment's security stack creates it (once
     per account: IAM is global; it is retained on delete). `existing`: the account already
-    has it (`eks-blueprint-preflight` checks). Required when any node group or Karpenter
-    node pool uses Spot. Default: none."""
+    has it (`eks-blueprint-preflight` checks). Required when a Karpenter node pool uses Spot
+    (Karpenter may not create it; Spot node groups launch through EC2 Auto Scaling, whose
+    service-linked role creates it on first use). Default: none."""
 
     @model_validator(mode="after")
     def _rules(self) -> SecurityConfig:
-        dupes = duplicates([r.name for r in self.registries])
-        if dupes:
-            raise ValueError(f"registries lists {', '.join(dupes)} more than once")
+        names = [r.name for r in self.registries]
+        again = first_duplicate(names)
+        if again is not None:
+            raise FieldError(
+                ["registries", again, "name"], f"repository {names[again]} is listed more than once"
+            )
         return self

@@ -8,14 +8,13 @@ its pods may do in AWS in `workload_identities:`.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import StrictModel, duplicates
+from .base import Cidr, FieldError, StrictModel, first_duplicate
 from .compute import Namespace, Quantity
 
 #: Namespaces the cluster or this project already owns; a tenant cannot take them.
@@ -39,6 +38,13 @@ def quantity_value(quantity: str) -> Decimal:
     if suffix == "m":
         return number / 1000
     return number * _SUFFIXES.get(suffix or "", 1)
+
+
+LoadBalancerScheme = Literal["internet-facing", "internal"]
+
+
+def _internet_facing() -> list[LoadBalancerScheme]:
+    return ["internet-facing"]
 
 
 class TenantQuotaConfig(StrictModel):
@@ -76,9 +82,10 @@ class ContainerDefaultsConfig(StrictModel):
         for kind in ("cpu", "memory"):
             request, limit = getattr(self, f"{kind}_request"), getattr(self, f"{kind}_limit")
             if quantity_value(request) > quantity_value(limit):
-                raise ValueError(
+                raise FieldError(
+                    f"{kind}_request",
                     f"{kind}_request {request} is more than {kind}_limit {limit}; a request "
-                    "must not exceed its limit"
+                    "must not exceed its limit",
                 )
         return self
 
@@ -98,10 +105,15 @@ class TenantConfig(StrictModel):
     egress: Literal["open", "restricted"] = "open"
     """`open`: pods may connect anywhere. `restricted`: only DNS, their own namespace and
     `egress_cidrs`. Ingress is always default-deny, except from the same namespace and from
-    the public subnets (internet-facing load balancers with IP targets). Default: open."""
-    egress_cidrs: list[str] = Field(default_factory=list)
+    the load balancers of `ingress_from`. Default: open."""
+    egress_cidrs: list[Cidr] = Field(default_factory=list)
     """With `egress: restricted`: further destinations, e.g. 0.0.0.0/0 or an endpoint
     subnet. Default: none."""
+    ingress_from: list[LoadBalancerScheme] = Field(default_factory=_internet_facing)
+    """Load balancers (IP targets) whose traffic and health checks reach the pods:
+    `internet-facing` admits the public subnets' CIDRs, `internal` the internal load
+    balancer tier's (needs network.internal_load_balancer_subnet_mask). Never the private
+    subnets: every pod has an address there. Default: [internet-facing]; [] admits none."""
 
     @field_validator("name")
     @classmethod
@@ -112,35 +124,38 @@ class TenantConfig(StrictModel):
             )
         return value
 
-    @field_validator("egress_cidrs")
-    @classmethod
-    def _valid_cidrs(cls, value: list[str]) -> list[str]:
-        for cidr in value:
-            try:
-                ipaddress.IPv4Network(cidr, strict=True)
-            except ValueError as exc:
-                raise ValueError(f"{cidr!r} is not an IPv4 CIDR like 10.0.0.0/16 ({exc})") from None
-        return value
-
     @model_validator(mode="after")
     def _consistent(self) -> TenantConfig:
+        again = first_duplicate(self.ingress_from)
+        if again is not None:
+            raise FieldError(
+                ["ingress_from", again], f"{self.ingress_from[again]} is listed more than once"
+            )
+        again = first_duplicate(self.egress_cidrs)
+        if again is not None:
+            raise FieldError(
+                ["egress_cidrs", again], f"{self.egress_cidrs[again]} is listed more than once"
+            )
         if self.egress_cidrs and self.egress == "open":
-            raise ValueError(
-                "egress_cidrs only apply with egress: restricted (open egress allows everything)"
+            raise FieldError(
+                "egress_cidrs",
+                "egress_cidrs only apply with egress: restricted (open egress allows everything)",
             )
         defaults = self.container_defaults
         for kind, total in (("cpu", self.quota.cpu), ("memory", self.quota.memory)):
             limit = getattr(defaults, f"{kind}_limit")
             if quantity_value(limit) > quantity_value(total):
-                raise ValueError(
-                    f"container_defaults.{kind}_limit {limit} is more than quota.{kind} "
-                    f"{total}: not even one default container would fit"
+                raise FieldError(
+                    f"container_defaults.{kind}_limit",
+                    f"{limit} is more than quota.{kind} {total}: not even one default "
+                    "container would fit",
                 )
         return self
 
 
 def check_tenants(tenants: list[TenantConfig]) -> None:
     """Rules across tenants: each namespace once."""
-    repeated = duplicates([t.name for t in tenants])
-    if repeated:
-        raise ValueError(f"tenants: {', '.join(repeated)} listed more than once")
+    names = [t.name for t in tenants]
+    again = first_duplicate(names)
+    if again is not None:
+        raise FieldError(["tenants", again, "name"], f"{names[again]} is listed more than once")

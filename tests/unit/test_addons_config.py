@@ -15,7 +15,7 @@ PROD_LIKE = {"name": "prod"}
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
-        (mutate(addons__vpc_cni={"version": "v9.9.9-eksbuild.1"}), "addons.vpc_cni.version (cluster.version 1.34)"),
+        (mutate(addons__vpc_cni={"version": "v9.9.9-eksbuild.1"}), "addons.vpc_cni.version: with cluster.version 1.34"),
         (mutate(addons__coredns={"version": "v1.11.4-eksbuild.2"}), "coredns v1.11.4-eksbuild.2 is not listed for Kubernetes 1.34"),
         (mutate(addons__coredns={"autoscaling": {"enabled": True, "min_replicas": 5, "max_replicas": 2}}), "min_replicas (5) > max_replicas (2)"),
         # The coredns add-on schema sets minimum 2 on both: EKS would refuse the add-on.
@@ -36,8 +36,8 @@ def test_invalid_addons_and_workloads_are_refused(tmp_path: Path, data: dict[str
 
 def test_prod_accepts_a_pinned_tag_or_digest(tmp_path: Path) -> None:
     from eks_blueprint.config import load_config
-    from tests.unit.test_config import write
+    from tests.unit.test_config import as_production, write
 
     for image in ("repo/app:1.2.3", "repo/app@sha256:" + "a" * 64):
-        data = mutate(name="prod", workloads__demo={"enabled": True, "image": image})
+        data = as_production(mutate(workloads__demo={"enabled": True, "image": image}))
         assert load_config(write(tmp_path, data)).workloads.demo.image == image

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 import pytest
 
 from stacks.app_builder import PROJECT_DIR
@@ -129,6 +130,37 @@ def test_invalid_config_exits_with_readable_problems_and_writes_nothing(tmp_path
     assert not (tmp_path / "out").exists()
 
 
+def test_yaml_tricks_exit_with_one_line_each(tmp_path: Path) -> None:
+    # GIVEN a file with a key YAML reads as a date, a repeated key and a self-alias
+    bad = tmp_path / "bad.yaml"
+    dev = (PROJECT_DIR / "config" / "dev.yaml").read_text()
+    bad.write_text(dev + "2024-01-01: x\nname: again\nx: &c [*c]\n")
+    # WHEN app.py runs on it THEN one line per problem, naming the file and line, exit 1
+    result = run_app(tmp_path, f"config={bad}")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    found = [line.strip() for line in result.stderr.splitlines()[1:]]
+    assert len(found) == 3 and all(line.startswith(f"{bad}: line ") for line in found), found
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "context", ['{"env": 3}', '{"config": ["a"]}', "{not json", '{"env": "../x"}']
+)
+def test_odd_context_values_are_reported(tmp_path: Path, context: str) -> None:
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": context}
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_environment_is_reported(tmp_path: Path) -> None:
     result = run_app(tmp_path, "env=qa")
     assert result.returncode == 1
@@ -156,3 +188,143 @@ def test_cli_context_is_read_without_an_app(tmp_path: Path) -> None:
     environ = {"CONTEXT_OVERFLOW_LOCATION_ENV": str(overflow), "CDK_CONTEXT_JSON": '{"x": 2}'}
     assert cli_context(environ) == {"env": "prod", "x": 2}
     assert cli_context({}) == {}
+
+
+def run_patched_app(tmp_path: Path, patch: str, config: Path) -> subprocess.CompletedProcess[str]:
+    """Run app.py as the CLI does, with stacks.app_builder.build_app replaced by `patch`
+    (Python source defining `build_app(configs, **kwargs)`), to provoke failures that no
+    valid config can."""
+    script = "\n".join(
+        [
+            "import runpy, sys",
+            "import stacks.app_builder as builder",
+            "original = builder.build_app",
+            patch,
+            "builder.build_app = build_app",
+            "sys.argv = ['app.py']",
+            "runpy.run_path('app.py', run_name='__main__')",
+        ]
+    )
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(tmp_path / "out"),
+        "CDK_CONTEXT_JSON": json.dumps({"config": str(config)}),
+    }
+    env.pop("PYTEST_CURRENT_TEST", None)  # CDK would switch to its in-memory mode
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+# An app whose only stack holds an SQS queue without DLQ or TLS policy: AwsSolutions refuses it.
+FAILING_GATE = """
+def build_app(configs, **kwargs):
+    from aws_cdk import Stack, aws_sqs
+    app = original([], **kwargs)
+    aws_sqs.Queue(Stack(app, "Tripwire"), "Queue")
+    return app
+"""
+
+
+def test_failed_compliance_gate_prints_findings_and_keeps_only_the_report(
+    tmp_path: Path,
+) -> None:
+    # GIVEN an app with a resource the AwsSolutions pack refuses, and an output directory
+    # that already holds a file from elsewhere
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "unrelated.txt").write_text("kept")
+    # WHEN app.py synthesises it
+    result = run_patched_app(tmp_path, FAILING_GATE, PROJECT_DIR / "config" / "dev.yaml")
+    # THEN exit 1, one line per finding (rule, construct path, message), no traceback
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "jsii" not in result.stderr, result.stderr
+    assert "Compliance gates failed" in result.stderr
+    assert "AwsSolutions-SQS4 (error) at Tripwire/Queue/Resource: " in result.stderr
+    # AND only the validation report is left next to what was there before
+    left = sorted(p.name for p in (tmp_path / "out").rglob("*"))
+    assert left == ["unrelated.txt", "validation-report.json"], left
+    assert f"Full report: {tmp_path / 'out' / 'validation-report.json'}" in result.stderr
+
+
+def test_unexpected_failure_mid_synth_is_one_line_and_leaves_no_assembly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an app whose synthesis writes stage Env (stack One), then fails resolving stack Two
+    import app as app_py
+    import stacks.app_builder
+
+    @jsii.implements(cdk.IStringProducer)
+    class Boom:
+        def produce(self, context: cdk.IResolveContext) -> str:
+            raise ValueError("resolver exploded")
+
+    def build_app(configs: Any, **kwargs: Any) -> cdk.App:
+        app = cdk.App(outdir=kwargs["outdir"], context=kwargs["context"])
+        cdk.CfnWaitConditionHandle(cdk.Stack(cdk.Stage(app, "Env"), "One"), "Handle")
+        cdk.CfnOutput(cdk.Stack(app, "Two"), "Out", value=cdk.Lazy.string(Boom()))
+        return app
+
+    removed: list[Path] = []
+
+    def remove_written(*args: Any, **kwargs: Any) -> list[Path]:
+        removed.extend(app_py_remove_written(*args, **kwargs))
+        return removed
+
+    app_py_remove_written = app_py.remove_written
+    monkeypatch.setattr(app_py, "remove_written", remove_written)
+    monkeypatch.setattr(stacks.app_builder, "build_app", build_app)
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "out"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "manifest.json").write_text("{}")  # an earlier run's, unchanged
+    # WHEN app.py synthesises it
+    code = app_py.synthesise([], {})
+    # THEN exit 1 with one line asking to report it, no traceback
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Synthesis failed unexpectedly" in lines[0], err
+    assert "report this" in lines[0], err
+    # AND what this run wrote (stack One's template, ...) is gone; the earlier file stays
+    assert "EnvOne35590E7D.template.json" in [p.name for p in removed], removed
+    left = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*"))
+    assert left == ["manifest.json"], left
+
+
+def _report(conclusion: str, *violations: dict[str, Any]) -> str:
+    return json.dumps(
+        {"pluginReports": [{"pluginName": "P", "conclusion": conclusion, "violations": violations}]}
+    )
+
+
+def test_only_a_report_written_by_this_run_counts(tmp_path: Path) -> None:
+    import app as app_py
+    from stacks.synth_report import snapshot
+
+    # GIVEN a failed report left by an earlier run
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "validation-report.json").write_text(_report("failure"))
+    before = snapshot(out)
+    # WHEN this run writes nothing THEN it did not fail a gate
+    assert app_py._gate_report(out, before) is None
+    # WHEN this run writes a failed report (CDK's "process" mode does not raise) THEN it did
+    violation = {
+        "ruleName": "EksBestPractices-EKSBP6",
+        "description": "Open endpoint.\n  a/B: PublicAccessCidrs includes 0.0.0.0/0\n  a/C: other",
+        "severity": "error",
+        "violatingConstructs": [{"constructPath": "a/B"}],
+    }
+    (out / "validation-report.json").write_text(_report("failure", violation))
+    report = app_py._gate_report(out, before)
+    assert report is not None
+    from stacks.synth_report import findings
+
+    assert [f.line() for f in findings(report)] == [
+        "EksBestPractices-EKSBP6 (error) at a/B: Open endpoint: PublicAccessCidrs includes "
+        "0.0.0.0/0"
+    ]
