@@ -2,16 +2,28 @@
 
 `ControlPlane.grant_access` covers the `cluster.admins` / `cluster.viewers` shorthand (one
 cluster-wide policy each). `ClusterAccess` adds the general form: an access policy scoped to
-the cluster or to namespaces, and Kubernetes groups for your own RBAC bindings. aws_eks_v2's
-AccessEntry has no `kubernetesGroups`, so this uses the L1 AWS::EKS::AccessEntry.
+the cluster or to namespaces, and Kubernetes groups. aws_eks_v2's AccessEntry has no
+`kubernetesGroups`, so this uses the L1 AWS::EKS::AccessEntry.
+
+A Kubernetes group in an access entry grants nothing by itself: only an RBAC binding that
+names the group does. So each grant with groups says who binds them (`group_role`):
+`view`, `edit` or `admin` make ClusterAccess bind every group of the grant to the built-in
+ClusterRole of that name, with a RoleBinding in each of the grant's namespaces or, for
+`view` only, one ClusterRoleBinding (cluster-wide `edit`/`admin` belong in an EKS access
+policy, where they are visible in the EKS API and to `verify`); `external` records that
+your own RBAC binds them. All bindings are one KubernetesManifest (`GroupBindings`),
+applied by the cluster's kubectl provider; the namespaces must exist first (the app makes
+the manifest depend on the tenant namespaces).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from aws_cdk import Aws
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
@@ -28,6 +40,22 @@ KNOWN_POLICIES: frozenset[str] = frozenset(
     }
 )
 
+#: Who binds a grant's Kubernetes groups: a built-in ClusterRole bound here, or your RBAC.
+GroupRole = Literal["view", "edit", "admin", "external"]
+#: The built-in (user-facing) ClusterRoles ClusterAccess binds groups to.
+BOUND_ROLES: tuple[str, ...] = ("view", "edit", "admin")
+#: ClusterRoles ClusterAccess may bind cluster-wide: read-only only.
+CLUSTER_WIDE_ROLES: frozenset[str] = frozenset({"view"})
+#: Labels on every binding ClusterAccess creates.
+BINDING_LABELS = {"app.kubernetes.io/managed-by": "eks-blueprint"}
+#: RBAC object names: a DNS-subdomain-like name.
+_RBAC_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
+
+def binding_name(role: str) -> str:
+    """The name of the RoleBinding (per namespace) or ClusterRoleBinding for a role."""
+    return f"eks-blueprint-access-{role}"
+
 
 @dataclass(frozen=True, kw_only=True)
 class AccessGrant:
@@ -40,7 +68,12 @@ class AccessGrant:
     namespaces: Sequence[str] = ()
     """Namespaces the policy is limited to. Default: empty = cluster scope."""
     kubernetes_groups: Sequence[str] = ()
-    """Kubernetes groups of the principal, for RoleBindings. Default: none."""
+    """Kubernetes groups of the principal. Default: none."""
+    group_role: GroupRole | None = None
+    """What the groups may do: `view`, `edit` or `admin` bind each group to that built-in
+    ClusterRole, by a RoleBinding in each of `namespaces` or, with no namespaces, a
+    ClusterRoleBinding (`view` only); `external`: your own RBAC binds them, nothing is
+    created. Default: none, which is the same as `external`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,15 +88,19 @@ class ClusterAccessProps:
 
 class ClusterAccess(Construct):
     """One AWS::EKS::AccessEntry per grant; ids come from the principal ARN, so adding or
-    removing a principal never replaces another's entry."""
+    removing a principal never replaces another's entry. Plus, when any grant has a
+    `group_role` of view, edit or admin, one KubernetesManifest `GroupBindings` with the
+    RoleBindings and ClusterRoleBinding for its groups (see the module docstring): without
+    them the groups of an access entry grant nothing."""
 
     def __init__(self, scope: Construct, id: str, *, props: ClusterAccessProps) -> None:
         super().__init__(scope, id)
         self.entries: dict[str, eks.CfnAccessEntry] = {}
         for index, grant in enumerate(props.grants):
-            where = f"grants[{index}] ({grant.principal_arn})"
+            where = f"ClusterAccess: ClusterAccessProps.grants[{index}] ({grant.principal_arn})"
             if grant.policy_name is None and not grant.kubernetes_groups:
                 raise ValueError(f"{where}: set policy_name or kubernetes_groups")
+            _check_group_role(where, grant)
             if grant.policy_name is not None and grant.policy_name not in KNOWN_POLICIES:
                 raise ValueError(
                     f"{where}: policy_name {grant.policy_name!r} is not one of "
@@ -89,10 +126,116 @@ class ClusterAccess(Construct):
                 )
             self.entries[grant.principal_arn] = eks.CfnAccessEntry(
                 self,
-                principal_id(grant.principal_arn),
+                principal_id(grant.principal_arn, Stack.of(self).account),
                 cluster_name=props.cluster.cluster_name,
                 principal_arn=grant.principal_arn,
                 type="STANDARD",
                 access_policies=policies or None,
                 kubernetes_groups=list(grant.kubernetes_groups) or None,
             )
+        bindings = group_bindings(props.grants)
+        #: The RoleBindings and ClusterRoleBinding of the grants' groups; None when no grant
+        #: binds any. Make it depend on whatever creates the namespaces.
+        self.group_bindings: eks.KubernetesManifest | None = None
+        if bindings:
+            if props.cluster.kubectl_provider is None:
+                raise ValueError(
+                    "ClusterAccess: ClusterAccessProps.grants bind Kubernetes groups "
+                    "(group_role view, edit or admin), which applies RBAC manifests: give the "
+                    "cluster a kubectl provider (ControlPlaneProps.kubectl_layer)"
+                )
+            self.group_bindings = eks.KubernetesManifest(
+                self,
+                "GroupBindings",
+                cluster=props.cluster,
+                manifest=bindings,
+                # Removing a binding from the config deletes it from the cluster.
+                prune=True,
+                overwrite=True,
+            )
+
+
+def _check_group_role(where: str, grant: AccessGrant) -> None:
+    role = grant.group_role
+    if role is None:
+        return
+    if role not in (*BOUND_ROLES, "external"):
+        raise ValueError(
+            f"{where}: group_role {role!r} is not one of view, edit, admin, external"
+        )
+    if not grant.kubernetes_groups:
+        raise ValueError(
+            f"{where}: group_role {role!r} is set but kubernetes_groups is empty; add the "
+            "groups or remove group_role"
+        )
+    if role == "external":
+        return
+    if not grant.namespaces and role not in CLUSTER_WIDE_ROLES:
+        raise ValueError(
+            f"{where}: group_role {role!r} without namespaces would be a ClusterRoleBinding "
+            f"to {role} on every namespace; give namespaces, or grant it cluster-wide as an "
+            f"EKS access policy (policy_name AmazonEKS{role.capitalize()}Policy)"
+        )
+    bad = [g for g in grant.kubernetes_groups if g.startswith("system:") or not g.strip()]
+    if bad:
+        raise ValueError(f"{where}: kubernetes_groups {bad} cannot be bound (system: is reserved)")
+    for namespace in grant.namespaces:
+        if not _RBAC_NAME.match(namespace):
+            raise ValueError(f"{where}: namespaces: {namespace!r} is not a namespace name")
+
+
+def _subjects(groups: Sequence[str]) -> list[dict[str, str]]:
+    return [
+        {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group}
+        for group in sorted(set(groups))
+    ]
+
+
+def _role_ref(role: str) -> dict[str, str]:
+    return {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}
+
+
+def group_bindings(grants: Sequence[AccessGrant]) -> list[dict[str, Any]]:
+    """The RBAC objects that bind the grants' groups (a pure function, for tests).
+
+    One RoleBinding `eks-blueprint-access-<role>` per namespace and role, with every group
+    bound to that role there, and one ClusterRoleBinding `eks-blueprint-access-view` for
+    cluster-wide view; in a stable order (namespaces, then roles, sorted), so adding a grant
+    changes only the objects it touches.
+    """
+    namespaced: dict[tuple[str, str], list[str]] = {}
+    cluster_wide: dict[str, list[str]] = {}
+    for grant in grants:
+        role = grant.group_role
+        if role is None or role not in BOUND_ROLES or not grant.kubernetes_groups:
+            continue
+        if grant.namespaces:
+            for namespace in grant.namespaces:
+                namespaced.setdefault((namespace, role), []).extend(grant.kubernetes_groups)
+        else:
+            cluster_wide.setdefault(role, []).extend(grant.kubernetes_groups)
+    docs: list[dict[str, Any]] = [
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {
+                "name": binding_name(role),
+                "namespace": namespace,
+                "labels": dict(BINDING_LABELS),
+            },
+            "roleRef": _role_ref(role),
+            "subjects": _subjects(groups),
+        }
+        for (namespace, role), groups in sorted(namespaced.items())
+    ]
+    docs += [
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": binding_name(role), "labels": dict(BINDING_LABELS)},
+            "roleRef": _role_ref(role),
+            "subjects": _subjects(groups),
+        }
+        for role, groups in sorted(cluster_wide.items())
+    ]
+    return docs

@@ -1,4 +1,18 @@
-"""Network: the VPC an EKS cluster lives in, over exactly three availability zones."""
+"""Network: the VPC an EKS cluster lives in, over exactly three availability zones.
+
+Subnet groups, in this order (the order fixes their CIDRs: CDK allocates each group after
+the previous one, so a group is only ever appended, never inserted):
+
+* `Public`: internet-facing load balancers and NAT gateways (tag `kubernetes.io/role/elb`);
+* `Private`: nodes and pods. The VPC CNI gives every pod an address from these subnets;
+* `Isolated` (optional): no route to the internet;
+* `InternalLoadBalancer` (optional): internal load balancers only, no route to the
+  internet (they reach their targets over the VPC's local route). When it exists, it carries
+  `kubernetes.io/role/internal-elb` instead of the private subnets, so the AWS Load Balancer
+  Controller puts internal ALBs and NLBs there. Why a tier of their own: a NetworkPolicy can
+  admit load balancers only by source CIDR, and the private subnets' CIDRs would also admit
+  every pod of every tenant; a dedicated tier's CIDRs admit the load balancers alone.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +53,19 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
 PUBLIC_ELB_TAG = ("kubernetes.io/role/elb", "1")
 INTERNAL_ELB_TAG = ("kubernetes.io/role/internal-elb", "1")
 
+#: Subnet group names of a created VPC (the `aws-cdk:subnet-name` tag; part of logical ids).
+PUBLIC_GROUP = "Public"
+PRIVATE_GROUP = "Private"
+ISOLATED_GROUP = "Isolated"
+INTERNAL_LOAD_BALANCER_GROUP = "InternalLoadBalancer"
+
+#: The longest prefix a load balancer subnet may have: an ALB needs a /27 or larger subnet
+#: with at least 8 free addresses (Elastic Load Balancing's subnet requirements).
+MAX_LOAD_BALANCER_SUBNET_MASK = 27
+#: Priority of removing the internal-elb tag from the private subnets: above the default
+#: (100) that aws_eks_v2's Cluster adds it with, wherever in the app the cluster is.
+INTERNAL_ELB_TAG_PRIORITY = 1000
+
 
 def availability_zones_context_key(account: str, region: str) -> str:
     """The context key CDK looks up for `Stack.availability_zones` of a stack in `account`
@@ -63,6 +90,15 @@ class VpcProps:
     """Private subnets hold nodes and pods (VPC CNI gives pods VPC IPs). Default: /19."""
     isolated_subnet_mask: int | None = None
     """Isolated subnets (no internet route), e.g. for control-plane ENIs. Default: none."""
+    internal_load_balancer_subnet_mask: int | None = None
+    """A subnet tier for internal load balancers only (no internet route), 16..27 (an ALB
+    needs at least a /27). When set, it carries `kubernetes.io/role/internal-elb` instead of
+    the private subnets, so internal load balancers get addresses that no pod has, and a
+    NetworkPolicy can admit them by CIDR without admitting every pod. Every internal load
+    balancer of the cluster shares it, and the controller skips a subnet with fewer than 8
+    free addresses, so prefer /26 or larger. Without a route out, an internal ALB cannot
+    reach an OIDC/Cognito identity provider for listener authentication. Default: none
+    (internal load balancers go to the private subnets, among the pods)."""
     nat_gateways: Literal["single", "per_az"] = "per_az"
     """One NAT gateway per AZ (default), or a single one to save cost outside production."""
     flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
@@ -76,14 +112,30 @@ class VpcProps:
     """What happens to the flow log group and its key when the stack is deleted."""
 
 
+def _select(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> list[ec2.ISubnet]:
+    """`vpc.select_subnets` with a SubnetSelection (Python takes its fields as keywords)."""
+    return vpc.select_subnets(
+        availability_zones=selection.availability_zones,
+        one_per_az=selection.one_per_az,
+        subnet_filters=selection.subnet_filters,
+        subnet_group_name=selection.subnet_group_name,
+        subnet_type=selection.subnet_type,
+        subnets=selection.subnets,
+    ).subnets
+
+
 class Network(Construct):
     """A VPC for EKS: created from `vpc_props`, or an existing one passed as `existing_vpc`.
 
     A created VPC spans exactly three AZs with public subnets (load balancers only),
-    private subnets (nodes and pods) and optional isolated subnets; it carries the subnet
-    tags load balancers are discovered by, flow logs to a KMS-encrypted log group, an S3
-    gateway endpoint and the interface endpoints asked for. An existing VPC is used as it
-    is: its owner is responsible for those settings.
+    private subnets (nodes and pods), optional isolated subnets and an optional tier for
+    internal load balancers (see the module docstring); it carries the subnet tags load
+    balancers are discovered by, flow logs to a KMS-encrypted log group, an S3 gateway
+    endpoint and the interface endpoints asked for. An existing VPC is used as it is: its
+    owner is responsible for those settings.
+
+    With both optional groups there are two PRIVATE_ISOLATED groups, so select them by
+    name (`isolated_subnets`, `internal_load_balancer_subnets`), never by subnet type.
     """
 
     def __init__(
@@ -102,6 +154,11 @@ class Network(Construct):
             )
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         self.flow_log_group: logs.ILogGroup | None = None
+        self.isolated_subnets: ec2.SubnetSelection | None = None
+        """The `Isolated` group of a created VPC, by name; None without one."""
+        self.internal_load_balancer_subnets: ec2.SubnetSelection | None = None
+        """The `InternalLoadBalancer` group of a created VPC, by name; None without one
+        (and for an existing VPC)."""
         if existing_vpc is not None:
             self.vpc: ec2.IVpc = existing_vpc
         else:
@@ -109,6 +166,13 @@ class Network(Construct):
             self.vpc = self._create(vpc_props)
         self.node_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         """Where nodes, pods and the cluster's ENIs go: the private subnets."""
+
+    def subnet_cidrs(self, selection: ec2.SubnetSelection | None) -> list[str]:
+        """The IPv4 CIDRs of the selected subnets, in AZ order; [] for None. For a created
+        VPC they are literal strings (CDK plans subnets at synth)."""
+        if selection is None:
+            return []
+        return [s.ipv4_cidr_block for s in _select(self.vpc, selection)]
 
     def _create(self, props: VpcProps) -> ec2.Vpc:
         if len(props.availability_zones) != 3 or len(set(props.availability_zones)) != 3:
@@ -122,26 +186,49 @@ class Network(Construct):
                 f"Network: unknown interface_endpoints {unknown}; "
                 f"known: {', '.join(INTERFACE_ENDPOINTS)}"
             )
+        lb_mask = props.internal_load_balancer_subnet_mask
+        if lb_mask is not None and not 16 <= lb_mask <= MAX_LOAD_BALANCER_SUBNET_MASK:
+            raise ValueError(
+                f"Network: VpcProps.internal_load_balancer_subnet_mask must be 16.."
+                f"{MAX_LOAD_BALANCER_SUBNET_MASK} (an ALB needs a /27 or larger subnet with "
+                f"8 free addresses), got {lb_mask}"
+            )
         subnets = [
             ec2.SubnetConfiguration(
-                name="Public",
+                name=PUBLIC_GROUP,
                 subnet_type=ec2.SubnetType.PUBLIC,
                 cidr_mask=props.public_subnet_mask,
                 map_public_ip_on_launch=False,
             ),
             ec2.SubnetConfiguration(
-                name="Private",
+                name=PRIVATE_GROUP,
                 subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
                 cidr_mask=props.private_subnet_mask,
             ),
         ]
+        # Optional groups are appended after the others: CDK allocates CIDRs in this order,
+        # so adding one never moves an existing subnet (which would replace it).
         if props.isolated_subnet_mask is not None:
             subnets.append(
                 ec2.SubnetConfiguration(
-                    name="Isolated",
+                    name=ISOLATED_GROUP,
                     subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
                     cidr_mask=props.isolated_subnet_mask,
                 )
+            )
+            self.isolated_subnets = ec2.SubnetSelection(subnet_group_name=ISOLATED_GROUP)
+        if lb_mask is not None:
+            # Isolated is enough: load balancers reach their targets over the local route,
+            # and internal ones take no traffic from the internet.
+            subnets.append(
+                ec2.SubnetConfiguration(
+                    name=INTERNAL_LOAD_BALANCER_GROUP,
+                    subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+                    cidr_mask=lb_mask,
+                )
+            )
+            self.internal_load_balancer_subnets = ec2.SubnetSelection(
+                subnet_group_name=INTERNAL_LOAD_BALANCER_GROUP
             )
         vpc = ec2.Vpc(
             self,
@@ -156,8 +243,17 @@ class Network(Construct):
         )
         for subnet in vpc.public_subnets:
             Tags.of(subnet).add(*PUBLIC_ELB_TAG)
-        for subnet in vpc.private_subnets:
-            Tags.of(subnet).add(*INTERNAL_ELB_TAG)
+        if self.internal_load_balancer_subnets is None:
+            for subnet in vpc.private_subnets:
+                Tags.of(subnet).add(*INTERNAL_ELB_TAG)
+        else:
+            for subnet in _select(vpc, self.internal_load_balancer_subnets):
+                Tags.of(subnet).add(*INTERNAL_ELB_TAG)
+            for subnet in vpc.private_subnets:
+                # aws_eks_v2's Cluster tags every private subnet of its VPC with this key
+                # (priority 100); a removal of higher priority keeps internal load balancers
+                # out of the subnets the pods live in.
+                Tags.of(subnet).remove(INTERNAL_ELB_TAG[0], priority=INTERNAL_ELB_TAG_PRIORITY)
 
         key = new_key(
             self,
@@ -180,7 +276,17 @@ class Network(Construct):
         )
         self.flow_log_key = key
 
-        vpc.add_gateway_endpoint("S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3)
+        # CDK's default (every subnet) in CDK's order, less the load balancer tier: nothing
+        # there reads S3, and its route tables stay untouched.
+        s3_subnets = [
+            ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+        ]
+        if self.isolated_subnets is not None:
+            s3_subnets.append(self.isolated_subnets)
+        vpc.add_gateway_endpoint(
+            "S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=s3_subnets
+        )
         for name in props.interface_endpoints:
             endpoint_id = "".join(part.capitalize() for part in name.replace("-", ".").split("."))
             endpoint = vpc.add_interface_endpoint(

@@ -10,8 +10,14 @@ cluster's kubectl provider):
   memory makes Kubernetes refuse the pod);
 * NetworkPolicies, enforced by the VPC CNI's network policy agent (on in the add-ons):
   default deny for ingress and egress; allow within the namespace; allow DNS to CoreDNS;
-  allow ingress from the VPC CIDR, where load balancers with IP targets connect from; and
+  allow ingress from the load balancers of the schemes in the tenant's `ingress_from`; and
   either all egress (`open`) or only to the listed CIDRs (`restricted`).
+
+Load balancers with IP targets connect to pods from their own subnets' addresses, so they
+are admitted by those subnets' CIDRs: `internet-facing` ones from the public subnets,
+`internal` ones from a subnet tier of their own (Network's `internal_load_balancer_subnet_mask`).
+Never the VPC CIDR or the private subnets: the VPC CNI gives every pod an address there, so
+admitting them would admit every pod of every tenant and undo default-deny.
 
 The manifests come from `tenant_manifests`, a pure function, so tests validate them without
 synth. Removing a tenant deletes its namespace and everything in it: the review report lists
@@ -20,16 +26,22 @@ a removed Namespace under the stateful resources at risk.
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from aws_cdk import Token
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 #: The label that marks a tenant namespace, with the tenant's name.
 TENANT_LABEL = "eks-blueprint/tenant"
+
+#: A load balancer scheme, as in the AWS Load Balancer Controller's annotations.
+LoadBalancerScheme = Literal["internet-facing", "internal"]
+LOAD_BALANCER_SCHEMES: tuple[LoadBalancerScheme, ...] = ("internet-facing", "internal")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +76,10 @@ class TenantSpec:
     """`open`: any egress; `restricted`: DNS, the namespace and `egress_cidrs` only."""
     egress_cidrs: Sequence[str] = ()
     """Further egress destinations with `restricted`."""
+    ingress_from: Sequence[LoadBalancerScheme] = ("internet-facing",)
+    """Load balancers whose traffic (and health checks) reach the pods, by scheme: each
+    admits that scheme's CIDRs from `TenantNamespacesProps.load_balancer_cidrs`. Default:
+    internet-facing only; empty: no load balancer reaches the tenant."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,8 +88,11 @@ class TenantNamespacesProps:
 
     cluster: eks.ICluster
     """The cluster; it needs a kubectl provider."""
-    load_balancer_cidrs: Sequence[str]
-    """Where internet-facing load balancers connect from: the public subnets' CIDRs."""
+    load_balancer_cidrs: Mapping[LoadBalancerScheme, Sequence[str]]
+    """Where load balancers of each scheme connect from: `internet-facing` -> the public
+    subnets' CIDRs, `internal` -> the CIDRs of a subnet tier for internal load balancers
+    only (never the subnets pods live in). A scheme a tenant's `ingress_from` names must
+    have at least one CIDR here."""
     tenants: Sequence[TenantSpec]
     """The tenants; at least one, names unique."""
 
@@ -93,6 +112,7 @@ class TenantNamespaces(Construct):
                 "TenantNamespaces applies manifests: give the cluster a kubectl provider "
                 "(ControlPlaneProps.kubectl_layer)"
             )
+        _check_load_balancer_cidrs(props)
         #: Tenant name -> its manifest (construct id from the name, so ids stay stable).
         self.manifests: dict[str, eks.KubernetesManifest] = {
             tenant.name: eks.KubernetesManifest(
@@ -106,6 +126,39 @@ class TenantNamespaces(Construct):
             )
             for tenant in props.tenants
         }
+
+
+def _check_load_balancer_cidrs(props: TenantNamespacesProps) -> None:
+    where = "TenantNamespaces: TenantNamespacesProps.load_balancer_cidrs"
+    for scheme, cidrs in props.load_balancer_cidrs.items():
+        if scheme not in LOAD_BALANCER_SCHEMES:
+            raise ValueError(
+                f"{where}: unknown scheme {scheme!r}; use {' or '.join(LOAD_BALANCER_SCHEMES)}"
+            )
+        for cidr in cidrs:
+            if Token.is_unresolved(cidr):
+                continue  # resolved by CloudFormation
+            try:
+                ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{where}[{scheme!r}]: {cidr!r} is not an IPv4 CIDR ({exc})"
+                ) from None
+    for tenant in props.tenants:
+        for scheme in tenant.ingress_from:
+            if scheme not in LOAD_BALANCER_SCHEMES:
+                raise ValueError(
+                    f"TenantNamespaces: tenant {tenant.name!r}: TenantSpec.ingress_from has "
+                    f"unknown scheme {scheme!r}; use {' or '.join(LOAD_BALANCER_SCHEMES)}"
+                )
+            if not props.load_balancer_cidrs.get(scheme):
+                raise ValueError(
+                    f"TenantNamespaces: tenant {tenant.name!r}: TenantSpec.ingress_from admits "
+                    f"{scheme} load balancers, but {where} has no CIDRs for {scheme!r}; pass "
+                    "the subnets those load balancers use"
+                    + (" (a tier of their own: Network's internal_load_balancer_subnet_mask)"
+                       if scheme == "internal" else " (the public subnets)")
+                )
 
 
 def _pascal(name: str) -> str:
@@ -122,9 +175,14 @@ def _policy(name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def tenant_manifests(
-    tenant: TenantSpec, load_balancer_cidrs: Sequence[str]
+    tenant: TenantSpec, load_balancer_cidrs: Mapping[LoadBalancerScheme, Sequence[str]]
 ) -> list[dict[str, Any]]:
-    """Namespace, ResourceQuota, LimitRange and NetworkPolicies of one tenant, in apply order."""
+    """Namespace, ResourceQuota, LimitRange and NetworkPolicies of one tenant, in apply order.
+
+    `allow-from-load-balancers` admits the CIDRs of every scheme in `tenant.ingress_from`
+    (internet-facing first); without any, the policy is left out, because an ingress rule
+    with an empty `from` would admit every source.
+    """
     ns = tenant.name
     level = tenant.pod_security
     labels = {
@@ -161,15 +219,24 @@ def tenant_manifests(
             },
         ),
         _policy("allow-dns", ns, {"policyTypes": ["Egress"], "egress": [dns]}),
-        _policy(
-            "allow-from-load-balancers",
-            ns,
-            {
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"ipBlock": {"cidr": c}} for c in load_balancer_cidrs]}],
-            },
-        ),
     ]
+    admitted = [
+        cidr
+        for scheme in LOAD_BALANCER_SCHEMES
+        if scheme in tenant.ingress_from
+        for cidr in load_balancer_cidrs.get(scheme, ())
+    ]
+    if admitted:
+        policies.append(
+            _policy(
+                "allow-from-load-balancers",
+                ns,
+                {
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"from": [{"ipBlock": {"cidr": c}} for c in admitted]}],
+                },
+            )
+        )
     if tenant.egress == "open" or tenant.egress_cidrs:
         policies.append(
             _policy("allow-egress", ns, {"policyTypes": ["Egress"], "egress": [egress_rule]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 
+from eks_blueprint import Network
 from eks_blueprint.addons.addons import AddonsProps
 from eks_blueprint.addons.versions import AddonName
 from eks_blueprint.config import EnvironmentConfig
@@ -58,17 +59,26 @@ def demo_props(config: EnvironmentConfig, cluster: eks.ICluster) -> DemoWorkload
         target_cpu_utilization=demo.target_cpu_utilization,
         scheme=demo.scheme,
         certificate_arn=demo.certificate_arn,
+        platforms=tuple(demo.platforms),
+        # An internal ALB without a list accepts the VPC's own clients only.
+        inbound_cidrs=tuple(demo.inbound_cidrs)
+        or ((config.network.cidr,) if demo.scheme == "internal" else ()),
+        allow_open_ingress=demo.allow_open_ingress,
     )
 
 
 def tenants_props(
-    config: EnvironmentConfig, cluster: eks.ICluster, vpc: ec2.IVpc
+    config: EnvironmentConfig, cluster: eks.ICluster, network: Network
 ) -> TenantNamespacesProps:
     """The tenant namespaces of an environment (its `tenants:` section)."""
     return TenantNamespacesProps(
         cluster=cluster,
         # Literal CIDRs: CDK plans the subnets at synth, so no cross-stack reference.
-        load_balancer_cidrs=[subnet.ipv4_cidr_block for subnet in vpc.public_subnets],
+        # Internal load balancers: their own tier only (the private subnets hold every pod).
+        load_balancer_cidrs={
+            "internet-facing": [s.ipv4_cidr_block for s in network.vpc.public_subnets],
+            "internal": network.subnet_cidrs(network.internal_load_balancer_subnets),
+        },
         tenants=[
             TenantSpec(
                 name=t.name,
@@ -89,6 +99,7 @@ def tenants_props(
                 },
                 egress=t.egress,
                 egress_cidrs=tuple(t.egress_cidrs),
+                ingress_from=tuple(t.ingress_from),
             )
             for t in config.tenants
         ],

@@ -45,6 +45,7 @@ class ClusterStack(Stack):
             or config.workloads.demo.enabled
             or bool(config.tenants)
             or compute_needs_kubectl(config)
+            or any(entry.binds_groups for entry in config.access)  # RBAC bindings
         )
         if needs_kubectl:  # charts and manifests are applied by the kubectl provider
             props = dataclasses.replace(
@@ -74,8 +75,11 @@ class ClusterStack(Stack):
         self.tenants: TenantNamespaces | None = None
         if config.tenants:
             self.tenants = TenantNamespaces(
-                self, "Tenants", props=tenants_props(config, icluster, network.vpc)
+                self, "Tenants", props=tenants_props(config, icluster, network)
             )
+        # The RoleBindings of access groups go into tenant namespaces: apply them after.
+        if config.access and self.access.group_bindings is not None and self.tenants:
+            self.access.group_bindings.node.add_dependency(self.tenants)
         self.workload_roles = add_workload_identities(
             Construct(self, "WorkloadIdentities"), config, icluster
         )

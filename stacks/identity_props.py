@@ -32,6 +32,7 @@ def access_props(config: EnvironmentConfig, cluster: eks.ICluster) -> ClusterAcc
                 policy_name=ACCESS_POLICIES[entry.policy] if entry.policy else None,
                 namespaces=tuple(entry.namespaces),
                 kubernetes_groups=tuple(entry.kubernetes_groups),
+                group_role=entry.group_role,
             )
             for entry in config.access
         ),

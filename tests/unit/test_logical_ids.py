@@ -52,17 +52,29 @@ OPTIONAL: dict[str, dict[str, str]] = {
         "NetworkVpcIsolatedSubnet1Subnet0400477E": "AWS::EC2::Subnet",
         "NetworkVpcIsolatedSubnet2SubnetF65B365A": "AWS::EC2::Subnet",
         "NetworkVpcIsolatedSubnet3Subnet8C12D961": "AWS::EC2::Subnet",
+        "NetworkVpcInternalLoadBalancerSubnet1Subnet6E6CE58F": "AWS::EC2::Subnet",
+        "NetworkVpcInternalLoadBalancerSubnet2SubnetD375FAA9": "AWS::EC2::Subnet",
+        "NetworkVpcInternalLoadBalancerSubnet3Subnet276CB01D": "AWS::EC2::Subnet",
     },
+}
+
+#: network.internal_load_balancer_subnet_mask (staging, prod): appended after the other groups.
+INTERNAL_LB_SUBNETS = {
+    "NetworkVpcInternalLoadBalancerSubnet1Subnet6E6CE58F",
+    "NetworkVpcInternalLoadBalancerSubnet2SubnetD375FAA9",
+    "NetworkVpcInternalLoadBalancerSubnet3Subnet276CB01D",
 }
 
 EXPECTED_OPTIONAL: dict[str, set[str]] = {
     "dev": {"NodeGroupsSystemB3D9563D"},
-    "staging": {"FargateBatchF9189470", "FargateCoredns74240D43", "FargateKarpenterC3551B42"},
+    "staging": {"FargateBatchF9189470", "FargateCoredns74240D43", "FargateKarpenterC3551B42",
+                *INTERNAL_LB_SUBNETS},
     "prod": {
         "NodeGroupsSystemB3D9563D",
         "NetworkVpcIsolatedSubnet1Subnet0400477E",
         "NetworkVpcIsolatedSubnet2SubnetF65B365A",
         "NetworkVpcIsolatedSubnet3Subnet8C12D961",
+        *INTERNAL_LB_SUBNETS,
     },
 }
 
