@@ -1,9 +1,11 @@
 """Account preconditions that a stack can create: the EC2 Spot service-linked role.
 
-Spot capacity (a managed node group with capacity type SPOT, or Karpenter launching Spot
-instances) needs `AWSServiceRoleForEC2Spot` in the account. EC2 creates it on first use only
-when the caller may call iam:CreateServiceLinkedRole, which neither EKS's node group role nor
-this project's Karpenter policy grants, so in a fresh account the launches fail with
+Spot instances need `AWSServiceRoleForEC2Spot` in the account. EC2 creates it on first use
+only when the caller may call iam:CreateServiceLinkedRole for spot.amazonaws.com. A Spot
+managed node group launches through EC2 Auto Scaling, whose own service-linked role may
+(AutoScalingServiceRolePolicy); Karpenter calls CreateFleet with its controller role, which
+this project's least-privilege policy (like Karpenter's reference policy) does not let
+create roles, so in a fresh account its Spot launches fail with
 ServiceLinkedRoleCreationNotPermitted (Karpenter troubleshooting guide). The role is one per
 account (IAM is global): exactly one stack in the account creates it, every other
 environment declares that it exists, and `eks-blueprint-preflight` checks which case holds

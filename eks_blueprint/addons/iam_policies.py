@@ -250,8 +250,6 @@ def load_balancer_controller_policies(
             actions=[
                 "elasticloadbalancing:SetWebAcl",
                 "elasticloadbalancing:ModifyListener",
-                # Listener ARNs: listeners carry no cluster tag, so no tag condition here.
-                "elasticloadbalancing:ModifyListenerAttributes",
                 "elasticloadbalancing:AddListenerCertificates",
                 "elasticloadbalancing:RemoveListenerCertificates",
                 "elasticloadbalancing:ModifyRule",
@@ -264,6 +262,14 @@ def load_balancer_controller_policies(
                 f"{elb}:listener-rule/net/*/*/*",
                 f"{elb}:listener-rule/app/*/*/*",
             ],
+        ),
+        # The controller (v2.14: ListenerRulesTagging on by default) tags its listeners with
+        # the cluster tag, and upstream conditions this action on it.
+        iam.PolicyStatement(
+            sid="ModifyOwnListenerAttributes",
+            actions=["elasticloadbalancing:ModifyListenerAttributes"],
+            resources=[f"{elb}:listener/net/*/*/*", f"{elb}:listener/app/*/*/*"],
+            conditions=ours_existing,
         ),
     ]
     groups = dict(

@@ -34,6 +34,7 @@ from ..addons.pod_identity import ensure_pod_identity_agent
 from ..compliance import acknowledge, acknowledge_wildcard_resources
 from ..identity import oidc_provider_for, trust_only_service_account
 from .managed_node_groups import ControllerPlacement, block_devices, new_node_role
+from .max_pods import FEWER_ENI_FAMILIES, SIZES_BELOW_MAX_PODS, SMALL_NODE_MAX_PODS
 
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter"
 CRD_CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter-crd"
@@ -136,6 +137,12 @@ class KarpenterProps:
     """Memory request and limit of each controller pod. Default: 1Gi."""
     instance_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the instances and volumes Karpenter launches. Default: none."""
+    prefix_delegation: bool = True
+    """Whether the cluster's VPC CNI assigns /28 prefixes (the Addons construct's default).
+    Then every EC2NodeClass sets the kubelet's maxPods to 110 and every NodePool keeps to
+    instances that can hold 110 pods with prefixes (Nitro; not the nano to medium sizes;
+    not g4ad); without it Karpenter counts ENI-based pods and prefixes add no density.
+    Default: true."""
 
 
 @jsii.implements(events.IRuleTarget)
@@ -287,7 +294,7 @@ class Karpenter(Construct):
             f"aws:RequestTag/kubernetes.io/cluster/{name}": "owned",
             "aws:RequestTag/eks:eks-cluster-name": name,
         }
-        launched = [
+        tagged_on_create = [
             ec2(r)
             for r in (
                 "fleet/*",
@@ -296,10 +303,11 @@ class Karpenter(Construct):
                 "network-interface/*",
                 "launch-template/*",
                 "spot-instances-request/*",
-                # Karpenter launches into On-Demand Capacity Reservations a NodePool selects.
-                "capacity-reservation/*",
             )
         ]
+        # Karpenter launches into the On-Demand Capacity Reservations a NodePool selects;
+        # as in the reference policy, it does not tag them.
+        launched = [*tagged_on_create, ec2("capacity-reservation/*")]
         instance_profiles = f"arn:{partition}:iam::{account}:instance-profile/*"
         profile_owned = {**owned, "aws:ResourceTag/topology.kubernetes.io/region": region}
         stmt = iam.PolicyStatement
@@ -336,7 +344,7 @@ class Karpenter(Construct):
             stmt(
                 sid="AllowScopedResourceCreationTagging",
                 actions=["ec2:CreateTags"],
-                resources=launched,
+                resources=tagged_on_create,
                 conditions={
                     "StringEquals": {
                         **request_owned,
@@ -407,7 +415,13 @@ class Karpenter(Construct):
                 sid="AllowPassingInstanceRole",
                 actions=["iam:PassRole"],
                 resources=[self.node_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+                # Both service names, as in Karpenter's reference policy: CDK treats ec2 as a
+                # global principal, and the China partition may report either.
+                conditions={
+                    "StringEquals": {
+                        "iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]
+                    }
+                },
             ),
             stmt(
                 sid="AllowScopedInstanceProfileCreationActions",
@@ -593,6 +607,11 @@ class Karpenter(Construct):
                 "amiSelectorTerms": [{"alias": spec.ami_alias}],
                 "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": name}}],
                 "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": name}}],
+                **(
+                    {"kubelet": {"maxPods": SMALL_NODE_MAX_PODS}}
+                    if self.props.prefix_delegation
+                    else {}
+                ),
                 "metadataOptions": {
                     "httpEndpoint": "enabled",
                     "httpProtocolIPv6": "disabled",
@@ -615,8 +634,7 @@ class Karpenter(Construct):
             },
         }
 
-    @staticmethod
-    def node_pool_manifest(spec: NodePoolSpec) -> dict[str, Any]:
+    def node_pool_manifest(self, spec: NodePoolSpec) -> dict[str, Any]:
         requirements: list[dict[str, Any]] = [
             {"key": "kubernetes.io/arch", "operator": "In", "values": list(spec.architectures)},
             {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
@@ -636,6 +654,26 @@ class Karpenter(Construct):
                 "values": [str(spec.min_instance_generation - 1)],
             },
         ]
+        if self.props.prefix_delegation:
+            # The EC2NodeClass promises 110 pods: only instances with the addresses for them
+            # (prefixes exist on Nitro only; small sizes and g4ad have too few ENIs).
+            requirements += [
+                {
+                    "key": "karpenter.k8s.aws/instance-hypervisor",
+                    "operator": "In",
+                    "values": ["nitro"],
+                },
+                {
+                    "key": "karpenter.k8s.aws/instance-size",
+                    "operator": "NotIn",
+                    "values": list(SIZES_BELOW_MAX_PODS),
+                },
+                {
+                    "key": "karpenter.k8s.aws/instance-family",
+                    "operator": "NotIn",
+                    "values": sorted(FEWER_ENI_FAMILIES),
+                },
+            ]
         if spec.zones:
             requirements.append(
                 {"key": "topology.kubernetes.io/zone", "operator": "In", "values": list(spec.zones)}

@@ -23,13 +23,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from aws_cdk import CfnTag
+from aws_cdk import CfnTag, Fn
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
 from ..compliance import acknowledge
+from .max_pods import LARGE_NODE_MAX_PODS, max_pods_user_data
 
 #: AWS managed policies of the node role. AmazonEKS_CNI_Policy is deliberately absent: the
 #: VPC CNI gets its own role (add-ons), so pods on the node cannot use ENI permissions.
@@ -123,6 +124,11 @@ class NodeGroupSpec:
     """EKS node auto repair. Default: on."""
     imds_hop_limit: int = 1
     """IMDSv2 hop limit. Default: 1, so pods cannot reach the node's credentials."""
+    max_pods: int | None = None
+    """The kubelet's max pods (1-250; EKS caps managed nodes at 250), written into the
+    launch template's user data. Default: none, and EKS computes it: with the vpc-cni add-on's
+    prefix delegation on before the group is created (Addons' ordering), the prefix-aware
+    value (110 below 30 vCPUs, 250 above, for the group's smallest type)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,11 +179,18 @@ class ManagedNodeGroups(Construct):
         self.nodegroups: dict[str, eks.Nodegroup] = {}
         self.launch_templates: dict[str, ec2.CfnLaunchTemplate] = {}
         self._specs: dict[str, NodeGroupSpec] = {}
+        self.max_pods: dict[str, int | None] = {}
+        """Each group's kubelet max pods as set in its launch template (None: EKS's value)."""
         for spec in props.groups:
             if spec.imds_hop_limit not in (1, 2):
                 raise ValueError(
                     f"NodeGroupSpec.imds_hop_limit of {spec.name} must be 1 or 2, "
                     f"got {spec.imds_hop_limit}"
+                )
+            if spec.max_pods is not None and not 1 <= spec.max_pods <= LARGE_NODE_MAX_PODS:
+                raise ValueError(
+                    f"NodeGroupSpec.max_pods of {spec.name} must be 1-{LARGE_NODE_MAX_PODS} "
+                    f"(EKS's limit for managed nodes), got {spec.max_pods}"
                 )
             if spec.name in self._specs:
                 raise ValueError(f"NodeGroupSpec.name {spec.name!r} is used twice")
@@ -193,10 +206,19 @@ class ManagedNodeGroups(Construct):
             CfnTag(key=k, value=v)
             for k, v in {**props.instance_tags, "Name": f"{spec.name}-node"}.items()
         ]
+        max_pods = spec.max_pods
+        self.max_pods[spec.name] = max_pods
         template = ec2.CfnLaunchTemplate(
             self,
             f"{suffix}LaunchTemplate",
             launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+                # Merged by EKS with its own bootstrap (the AMI is EKS's, not custom); only
+                # for an explicit max_pods, as EKS computes the prefix-aware value itself.
+                user_data=(
+                    Fn.base64(max_pods_user_data(family, max_pods))
+                    if max_pods is not None
+                    else None
+                ),
                 metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(
                     http_endpoint="enabled",
                     http_tokens="required",

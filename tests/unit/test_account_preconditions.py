@@ -41,14 +41,15 @@ def test_spot_capacity_without_a_declared_spot_role_is_refused(tmp_path: Path) -
     (problem,) = caught.value.problems
     assert problem.startswith(str(path))
     assert "security.spot_service_linked_role" in problem and "create" in problem
+    assert "compute.karpenter" in problem
 
 
-def test_a_spot_node_group_alone_also_needs_the_role(tmp_path: Path) -> None:
+def test_a_spot_node_group_alone_needs_no_declared_role(tmp_path: Path) -> None:
+    # EC2 Auto Scaling's service-linked role creates the Spot role on first use.
     data = _without_spot_role()
     data["compute"]["karpenter"]["node_pools"][0]["capacity_types"] = ["on-demand"]
     data["compute"]["node_groups"][0]["capacity_type"] = "spot"
-    with pytest.raises(ConfigError, match="spot_service_linked_role"):
-        load_config(_write(tmp_path, data))
+    assert load_config(_write(tmp_path, data)).security.spot_service_linked_role is None
 
 
 def test_on_demand_only_needs_no_spot_role(tmp_path: Path) -> None:

@@ -116,12 +116,14 @@ def test_load_balancer_controller_values(synth: Any) -> None:
     policy = json.dumps(resources_of(template, "AWS::IAM::ManagedPolicy"))
     assert '"aws:RequestTag/elbv2.k8s.aws/cluster": {"Ref": "ControlPlaneCluster' in policy  # this cluster's name
     assert '"aws:ResourceTag/elbv2.k8s.aws/cluster": {"Ref": "ControlPlaneCluster' in policy
-    # ModifyListenerAttributes acts on listener ARNs, which carry no cluster tag.
     lbc = [p for p in resources_of(template, "AWS::IAM::ManagedPolicy").values()
            if "Load Balancer Controller" in p["Properties"].get("Description", "")]
     statements = {s.get("Sid"): s for p in lbc for s in p["Properties"]["PolicyDocument"]["Statement"]}
-    assert "elasticloadbalancing:ModifyListenerAttributes" in statements["ListenerSettings"]["Action"]
-    assert "Condition" not in statements["ListenerSettings"]
+    # ModifyListenerAttributes needs the listener to carry this cluster's tag (as upstream).
+    own = statements["ModifyOwnListenerAttributes"]
+    assert own["Action"] == "elasticloadbalancing:ModifyListenerAttributes"
+    assert "aws:ResourceTag/elbv2.k8s.aws/cluster" in json.dumps(own["Condition"])
+    assert "elasticloadbalancing:ModifyListenerAttributes" not in statements["ListenerSettings"]["Action"]
     # Its Service webhook fails closed: the chart waits for the add-ons that create Services.
     addons = {k for k, v in resources_of(template, "AWS::EKS::Addon").items()
               if v["Properties"]["AddonName"] in ("coredns", "metrics-server", "amazon-cloudwatch-observability")}

@@ -96,7 +96,7 @@ def test_node_groups_use_private_subnets_of_three_azs_and_a_launch_template(
     synth: SynthResult, env: str
 ) -> None:
     props = only(cluster(synth, env), "AWS::EKS::Nodegroup")["Properties"]
-    outputs = [s["Fn::GetStackOutput"]["OutputName"] for s in props["Subnets"]]
+    outputs = [s["Fn::ImportValue"] for s in props["Subnets"]]
     assert len(outputs) == 3 and all("PrivateSubnet" in o for o in outputs)
     # The launch template sets the volume, so DiskSize must be absent; SSH goes through SSM.
     assert "DiskSize" not in props and "RemoteAccess" not in props
@@ -111,7 +111,7 @@ def test_prod_system_group_is_on_demand_tainted_and_three_wide(synth: SynthResul
     props = only(cluster(synth, "prod"), "AWS::EKS::Nodegroup")["Properties"]
     assert props["CapacityType"] == "ON_DEMAND"
     assert props["AmiType"] == "BOTTLEROCKET_ARM_64"
-    assert props["InstanceTypes"] == ["m7g.large"]
+    assert props["InstanceTypes"] == ["m7g.xlarge"]  # sized by the capacity rule
     assert props["ScalingConfig"] == {"MinSize": 3, "DesiredSize": 3, "MaxSize": 6}
     assert props["Taints"] == [
         {"Key": "CriticalAddonsOnly", "Value": "true", "Effect": "NO_SCHEDULE"}
@@ -231,7 +231,7 @@ def test_controller_policy_is_scoped_to_the_cluster(synth: SynthResult) -> None:
         "aws:RequestTag/eks:eks-cluster-name": "shop-prod",
     }
     assert statements["AllowPassingInstanceRole"]["Condition"] == {
-        "StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}
+        "StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}
     }
     assert (
         "aws:RequestedRegion" in statements["AllowRegionalReadActions"]["Condition"]["StringEquals"]
@@ -316,7 +316,8 @@ def test_chart_is_pinned_from_the_oci_registry_with_required_values(
     assert values["settings"]["interruptionQueue"].endswith(".QueueName>")
     assert values["replicas"] == 2
     resources = values["controller"]["resources"]
-    assert resources["requests"] == resources["limits"] == {"cpu": "1", "memory": "1Gi"}
+    expected = {"cpu": "500m", "memory": "768Mi"} if env == "dev" else {"cpu": "1", "memory": "1Gi"}
+    assert resources["requests"] == resources["limits"] == expected  # dev: config/dev.yaml
 
 
 def test_chart_installs_after_its_host(synth: SynthResult) -> None:
@@ -447,7 +448,7 @@ def test_staging_fargate_profiles(synth: SynthResult) -> None:
         ("kube-system", (("k8s-app", "kube-dns"),)),
     ]
     for profile in profiles.values():
-        outputs = [s["Fn::GetStackOutput"]["OutputName"] for s in profile["Properties"]["Subnets"]]
+        outputs = [s["Fn::ImportValue"] for s in profile["Properties"]["Subnets"]]
         assert len(outputs) == 3 and all("PrivateSubnet" in o for o in outputs)
 
 
@@ -470,7 +471,7 @@ def test_prod_kubectl_handler_runs_in_private_subnets(synth: SynthResult) -> Non
     assert functions
     for function in functions.values():
         subnets = function["Properties"]["VpcConfig"]["SubnetIds"]
-        assert all("PrivateSubnet" in s["Fn::GetStackOutput"]["OutputName"] for s in subnets)
+        assert all("PrivateSubnet" in s["Fn::ImportValue"] for s in subnets)
 
 
 @pytest.mark.parametrize(("env", "count"), [("dev", 1), ("prod", 1), ("staging", 1)])
@@ -539,6 +540,7 @@ def extra() -> dict[str, dict[str, Any]]:
                     min_size=0, desired_size=1, max_size=5,
                     disk_size_gib=30,
                     imds_hop_limit=2,
+                    max_pods=58,
                     node_auto_repair=False,
                 )
             ],
@@ -576,6 +578,9 @@ def test_al2023_spot_variant(extra: dict[str, dict[str, Any]]) -> None:
     assert [(m["DeviceName"], m["Ebs"]["VolumeSize"]) for m in data["BlockDeviceMappings"]] == [
         ("/dev/xvda", 30)
     ]
+    # An explicit max_pods goes into nodeadm's NodeConfig in the user data EKS merges.
+    user_data = data["UserData"]["Fn::Base64"]
+    assert "kind: NodeConfig" in user_data and "maxPods: 58" in user_data
 
 
 @pytest.mark.parametrize(
@@ -585,6 +590,10 @@ def test_al2023_spot_variant(extra: dict[str, dict[str, Any]]) -> None:
         (
             [NodeGroupSpec(name="a", instance_types=("m7g.large",), ami_type=eks.NodegroupAmiType.AL2023_ARM_64_STANDARD, min_size=1, desired_size=1, max_size=1, imds_hop_limit=3)],
             "imds_hop_limit of a must be 1 or 2",
+        ),
+        (
+            [NodeGroupSpec(name="b", instance_types=("m7g.large",), ami_type=eks.NodegroupAmiType.AL2023_ARM_64_STANDARD, min_size=1, desired_size=1, max_size=1, max_pods=737)],
+            "max_pods of b must be 1-250",
         ),
     ],
 )  # fmt: skip

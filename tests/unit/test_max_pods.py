@@ -1,0 +1,99 @@
+"""Prefix delegation adds pod density only when nodes are told their max pods. EKS computes
+the prefix-aware value for managed node groups itself (the vpc-cni add-on is configured
+before them), so their launch templates set it only when asked; EC2NodeClasses set
+`kubelet.maxPods` and NodePools keep to instances that can hold it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from eks_blueprint.compute.max_pods import (
+    group_max_pods,
+    max_pods_user_data,
+    max_pods_with_prefixes,
+)
+from tests.conftest import SynthResult, resources_of
+from tests.unit.test_addons import manifests
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "expected"),
+    [
+        ("m7g.large", 110),  # 2 vCPUs
+        ("c6i.4xlarge", 110),  # 16
+        ("m5.8xlarge", 250),  # 32: the 250 cap from 30 vCPUs
+        ("r7g.16xlarge", 250),
+        ("t4g.medium", 110),  # 3 ENIs x 6 addresses
+        ("t3.small", 110),
+        ("m6g.medium", None),  # 2 ENIs x 4 addresses: 98 with prefixes, not 110
+        ("t3a.small", None),  # 2 ENIs, unlike t3.small
+        ("t3.micro", None),
+        ("m7i.metal-24xl", None),
+        ("m4.large", None),  # Xen: no prefixes at all
+        ("c4.8xlarge", None),
+        ("g4ad.xlarge", None),  # Nitro, but 2 ENIs x 4 addresses
+        ("hpc7a.12xlarge", None),  # 24 vCPUs: hpc sizes do not follow the pattern
+    ],
+)
+def test_max_pods_per_instance_type(instance_type: str, expected: int | None) -> None:
+    assert max_pods_with_prefixes(instance_type) == expected
+
+
+def test_a_group_takes_its_smallest_type_and_unknown_types_keep_the_default() -> None:
+    assert group_max_pods(["m5.8xlarge", "m5.large"]) == 110
+    assert group_max_pods(["m5.8xlarge", "m5.16xlarge"]) == 250
+    assert group_max_pods(["m5.large", "m6g.medium"]) is None
+
+
+def test_user_data_forms() -> None:
+    toml = max_pods_user_data("bottlerocket", 110)
+    assert toml == "[settings.kubernetes]\nmax-pods = 110\n"
+    mime = max_pods_user_data("al2023", 250)
+    assert mime.startswith("MIME-Version: 1.0\nContent-Type: multipart/mixed;")
+    assert "Content-Type: application/node.eks.aws" in mime
+    assert "kind: NodeConfig" in mime and "      maxPods: 250\n" in mime
+    assert mime.rstrip().endswith("--")
+
+
+def _user_data(template: dict[str, Any]) -> list[str]:
+    """Each launch template's user data, as CloudFormation will base64-encode it."""
+    return [
+        lt["Properties"]["LaunchTemplateData"]["UserData"]["Fn::Base64"]
+        for lt in resources_of(template, "AWS::EC2::LaunchTemplate").values()
+        if "UserData" in lt["Properties"]["LaunchTemplateData"]
+    ]
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_node_groups_leave_max_pods_to_eks_after_the_cni(synth: SynthResult, env: str) -> None:
+    # EKS computes the prefix-aware max pods for a managed node group whose AMI is its own,
+    # if vpc-cni (with prefix delegation) exists first: the group must depend on it.
+    template = synth.template(env, "cluster")
+    assert _user_data(template) == []
+    cni = next(k for k, v in resources_of(template, "AWS::EKS::Addon").items()
+               if v["Properties"]["AddonName"] == "vpc-cni")
+    for group in resources_of(template, "AWS::EKS::Nodegroup").values():
+        assert cni in group["DependsOn"]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_node_classes_set_max_pods_and_pools_leave_out_small_sizes(
+    synth: SynthResult, env: str
+) -> None:
+    docs = manifests(synth.template(env, "cluster"))
+    classes = [d for d in docs if d["kind"] == "EC2NodeClass"]
+    pools = [d for d in docs if d["kind"] == "NodePool"]
+    assert classes and pools
+    assert all(c["spec"]["kubelet"] == {"maxPods": 110} for c in classes)
+    for pool in pools:
+        requirements = pool["spec"]["template"]["spec"]["requirements"]
+        by_key = {r["key"]: r for r in requirements}
+        assert by_key["karpenter.k8s.aws/instance-size"] == {
+            "key": "karpenter.k8s.aws/instance-size", "operator": "NotIn",
+            "values": ["nano", "micro", "small", "medium"]}, json.dumps(pool)
+        assert by_key["karpenter.k8s.aws/instance-hypervisor"]["values"] == ["nitro"]
+        assert by_key["karpenter.k8s.aws/instance-family"] == {
+            "key": "karpenter.k8s.aws/instance-family", "operator": "NotIn", "values": ["g4ad"]}
