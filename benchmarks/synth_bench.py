@@ -1,12 +1,14 @@
 """Measure synth: each environment, all in one process, and the floor (an empty CDK app).
 
-    .venv/bin/python benchmarks/synth_bench.py [--runs N] [--json FILE]
+    .venv/bin/python benchmarks/synth_bench.py [--runs N] [--json FILE] [--cli]
 
 Each case runs N times as a fresh process, exactly as the CDK CLI runs app.py (context in
 CDK_CONTEXT_JSON, output in CDK_OUTDIR). Prints medians of wall time and of peak RSS (the
 sum over the process tree: python + the jsii Node.js runtime), the ratio to the floor
 measured in the same run, and per stack the resources, template bytes and Lambda-backed
-custom resources of the last synth.
+custom resources of the last synth. With --cli it also times the pinned CDK CLI
+(`bin/cdk synth --quiet --no-lookups -c env=<name>`) per environment: the CLI's own start-up
+plus one run of the app (a context lookup would make it run the app twice).
 """
 
 from __future__ import annotations
@@ -53,9 +55,15 @@ def _tree_rss_kib(root_pid: int) -> int:
 def run_case(args: list[str], context: dict[str, str], outdir: Path) -> tuple[float, int]:
     """Run one synth; return (seconds, peak RSS in MiB of the whole process tree)."""
     env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
+    if args[0] == "bin/cdk":  # the CLI runs the app itself, with cdk.json's context
+        command = [str(ROOT / "bin" / "cdk"), *args[1:], "--output", str(outdir)]
+        for key, value in context.items():
+            command += ["-c", f"{key}={value}"]
+    else:
+        command = [sys.executable, *args]
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, *args],
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -114,6 +122,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per case (default 5)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--cli", action="store_true", help="also time `bin/cdk synth` per env")
     options = parser.parse_args()
 
     cases: list[tuple[str, list[str], dict[str, str]]] = [
@@ -122,6 +131,12 @@ def main() -> int:
     ]
     cases += [(f"env {name}", ["app.py"], {"env": name}) for name in ENVS]
     cases.append((f"all {len(ENVS)} envs, one process", ["app.py"], {}))
+    if options.cli:
+        cases += [
+            (f"CLI synth env {name}", ["bin/cdk", "synth", "--quiet", "--no-lookups"],
+             {"env": name})
+            for name in ENVS
+        ]
 
     seconds: dict[str, list[float]] = {}
     rss_mib: dict[str, list[int]] = {}

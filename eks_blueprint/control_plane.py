@@ -6,12 +6,13 @@ aws_eks_v2 renders a native AWS::EKS::Cluster, so CloudFormation manages the clu
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -41,12 +42,27 @@ ALL_LOG_TYPES: tuple[eks.ClusterLoggingTypes, ...] = (
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 
 
-def principal_id(arn: str) -> str:
-    """A stable construct id for an IAM principal ARN: its type and name, alphanumeric."""
-    resource = arn.split(":", 5)[-1]  # role/path/Name or user/Name
-    kind, _, name = resource.partition("/")
-    cleaned = "".join(ch for ch in name.rsplit("/", 1)[-1] if ch.isalnum())
-    return f"{kind.capitalize()}{cleaned}"
+def principal_id(arn: str, home_account: str | None = None) -> str:
+    """A stable construct id for an IAM principal ARN, the same whatever else is listed: its
+    type and name, alphanumeric (`RolePlatformAdmin`).
+
+    Two principals must never share an id, or the construct tree refuses the second. IAM
+    names are unique per account, so the id adds the principal's account when it is not
+    `home_account` (the same role name in two accounts), and a short hash of the name when
+    the name has characters an id cannot hold (`Dev-Ops` and `DevOps` are two roles).
+    """
+    parts = arn.split(":", 5)  # arn, partition, iam, "", account, role/path/Name
+    kind, _, name = parts[-1].partition("/")
+    name = name.rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in name if ch.isascii() and ch.isalnum())
+    principal = f"{kind.capitalize()}{cleaned}"
+    if cleaned != name:
+        principal += hashlib.sha256(name.encode()).hexdigest()[:6].upper()
+    account = parts[4] if len(parts) == 6 else ""
+    if home_account is not None and not Token.is_unresolved(home_account) and \
+            account != home_account:
+        principal += f"In{account}"
+    return principal
 
 
 VIEW_POLICY = "AmazonEKSViewPolicy"
@@ -93,6 +109,10 @@ class ControlPlaneProps:
     auto_mode: AutoModeProps | None = None
     """EKS Auto Mode (EKS-managed nodes and node add-ons). Default: off; the compute
     constructs add capacity instead."""
+    open_endpoint_reason: str | None = None
+    """Why the public endpoint may be reached from 0.0.0.0/0: the EKS pack's finding
+    (EksBestPractices-EKSBP6) is acknowledged with this reason, so the choice is visible in
+    the validation report and the review. Default: none, and an open endpoint fails synth."""
 
 
 def kubectl_layer_for(scope: Construct, version: str) -> lambda_.ILayerVersion:
@@ -219,6 +239,13 @@ class ControlPlane(Construct):
                 "Deletion protection is switched off on purpose by this cluster's "
                 "configuration (deletion_protection: false) so the environment can be torn down.",
             )
+        if props.open_endpoint_reason is not None:
+            acknowledge(
+                cfn_cluster,
+                "EksBestPractices::EksBestPractices-EKSBP6",
+                f"The public API endpoint is open to the internet on purpose: "
+                f"{props.open_endpoint_reason}",
+            )
         cfn_cluster.upgrade_policy = eks.CfnCluster.UpgradePolicyProperty(
             support_type=props.upgrade_support_type
         )
@@ -240,7 +267,7 @@ class ControlPlane(Construct):
         entries for one principal).
         """
         self.cluster.grant_access(
-            principal_id(principal_arn),
+            principal_id(principal_arn, Stack.of(self).account),
             principal_arn,
             [
                 eks.AccessPolicy.from_access_policy_name(

@@ -59,6 +59,7 @@ def vpc_props(config: EnvironmentConfig) -> VpcProps:
         public_subnet_mask=net.public_subnet_mask,
         private_subnet_mask=net.private_subnet_mask,
         isolated_subnet_mask=net.isolated_subnet_mask,
+        internal_load_balancer_subnet_mask=net.internal_load_balancer_subnet_mask,
         nat_gateways=net.nat_gateways,
         flow_log_retention=retention(net.flow_logs.retention_days),
         flow_log_traffic=ec2.FlowLogTrafficType[net.flow_logs.traffic_type],
@@ -94,4 +95,5 @@ def control_plane_props(config: EnvironmentConfig, vpc: ec2.IVpc) -> ControlPlan
         upgrade_support_type="EXTENDED" if cluster.upgrade_policy == "extended" else "STANDARD",
         admin_principal_arns=tuple(cluster.admins),
         viewer_principal_arns=tuple(cluster.viewers),
+        open_endpoint_reason=cluster.endpoint.open_public_endpoint_reason,
     )

@@ -70,4 +70,4 @@ class EnvironmentStage(Stage):
             # Spot launches need the service-linked role before any node group or
             # Karpenter asks for Spot capacity.
             if self.security_stack.spot_role is not None:
-                self.cluster_stack.add_dependency(self.security_stack)
+                self.cluster_stack.add_stack_dependency(self.security_stack)

@@ -109,7 +109,7 @@ def test_public_endpoint_restricted_to_listed_cidrs(
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_control_plane_in_private_subnets(synth: SynthResult, env: str) -> None:
     subnet_ids = cluster_of(synth, env)["Properties"]["ResourcesVpcConfig"]["SubnetIds"]
-    outputs = [s["Fn::GetStackOutput"]["OutputName"] for s in subnet_ids]
+    outputs = [s["Fn::ImportValue"] for s in subnet_ids]
     assert len(outputs) == 3 and all("PrivateSubnet" in o for o in outputs)
 
 
@@ -182,12 +182,29 @@ def test_no_aws_auth_config_map_anywhere(synth: SynthResult) -> None:
     ("arn", "expected"),
     [
         ("arn:aws:iam::111111111111:role/PlatformAdmin", "RolePlatformAdmin"),
-        ("arn:aws:iam::111111111111:role/team/path/Dev-Ops_1", "RoleDevOps1"),
-        ("arn:aws:iam::111111111111:user/alice.smith", "Useralicesmith"),
+        ("arn:aws:iam::111111111111:role/team/path/DevOps1", "RoleDevOps1"),
+        ("arn:aws:iam::111111111111:role/team/path/Dev-Ops_1", "RoleDevOps13CBD03"),
+        ("arn:aws:iam::111111111111:user/alice.smith", "Useralicesmith634258"),
+        ("arn:aws:iam::222222222222:role/Developer", "RoleDeveloperIn222222222222"),
     ],
 )
 def test_access_entry_ids_come_from_the_principal(arn: str, expected: str) -> None:
-    assert principal_id(arn) == expected
+    assert principal_id(arn, "111111111111") == expected
+
+
+def test_principals_that_clean_to_one_name_get_distinct_ids() -> None:
+    # GIVEN the same role name in two accounts, and two names differing in punctuation
+    arns = [
+        "arn:aws:iam::111111111111:role/Developer",
+        "arn:aws:iam::222222222222:role/Developer",
+        "arn:aws:iam::111111111111:role/DevOps",
+        "arn:aws:iam::111111111111:role/Dev-Ops",
+        "arn:aws:iam::111111111111:role/Dev.Ops",
+    ]
+    ids = [principal_id(arn, "111111111111") for arn in arns]
+    # THEN every id differs, and the plain home-account names keep their short ids
+    assert len(set(ids)) == len(ids)
+    assert ids[0] == "RoleDeveloper" and ids[2] == "RoleDevOps"
 
 
 def test_cluster_role_has_only_the_eks_cluster_policy(synth: SynthResult) -> None:

@@ -117,7 +117,7 @@ def _policies(template: dict[str, Any], description: str) -> list[dict[str, Any]
              "TagNewSecurityGroup", "RetagOwnSecurityGroup", "SecurityGroupRules",
              "DeleteOwnSecurityGroup", "CreateLoadBalancer", "ListenersAndRules",
              "RetagOwnLoadBalancer", "TagListeners", "TagOnCreate", "ModifyOwnLoadBalancer",
-             "Targets", "ListenerSettings"},
+             "Targets", "ListenerSettings", "ModifyOwnListenerAttributes"},
         ),
         (
             "Karpenter v1 controller",
@@ -163,3 +163,80 @@ def test_karpenter_may_launch_into_capacity_reservations(synth: SynthResult) -> 
     }
     resources = json.dumps(statements["AllowScopedEC2InstanceActionsWithTags"]["Resource"])
     assert ":capacity-reservation/*" in resources
+    # ... but, as in the reference policy, does not tag them.
+    tagging = json.dumps(statements["AllowScopedResourceCreationTagging"]["Resource"])
+    assert ":capacity-reservation/*" not in tagging
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_cluster_holds_the_network_by_strong_references(synth: SynthResult, env: str) -> None:
+    # Exports imported by the cluster stack: CloudFormation refuses to delete the network
+    # stack, or to change or remove a subnet or VPC output, while the cluster imports it.
+    exports = {
+        o["Export"]["Name"]
+        for o in synth.template(env, "network").get("Outputs", {}).values()
+        if "Export" in o
+    }
+    cluster = json.dumps(synth.template(env, "cluster"))
+    assert "Fn::GetStackOutput" not in cluster
+    imported = {e for e in exports if f'"Fn::ImportValue": "{e}"' in cluster}
+    assert any("PrivateSubnet" in e for e in imported) and any("Vpc" in e for e in imported)
+    assert imported == exports  # nothing exported that nobody holds on to
+
+
+OPEN_REASON = "a throwaway sandbox reached from changing home networks, torn down nightly"
+
+
+@pytest.fixture(scope="module")
+def variant_report(configs: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """dev with two documented edge cases, synthesised with every gate: an open public
+    endpoint opted into with a reason, and an admin whose role name is a viewer's in another
+    account (they once collided as construct ids)."""
+    from stacks.app_builder import build_app
+
+    dev = configs["dev"]
+    endpoint = dev.cluster.endpoint.model_copy(
+        update={"public_cidrs": ["0.0.0.0/0"], "allow_open_public_endpoint": True,
+                "open_public_endpoint_reason": OPEN_REASON}
+    )
+    cluster = dev.cluster.model_copy(update={
+        "endpoint": endpoint,
+        "admins": ["arn:aws:iam::111111111111:role/Developer"],
+        "viewers": ["arn:aws:iam::222222222222:role/Developer"],
+    })
+    variant = dev.model_copy(update={"cluster": cluster})
+    outdir = tmp_path_factory.mktemp("variant")
+    build_app([variant], outdir=str(outdir)).synth()  # raises if a gate fails
+    report: dict[str, Any] = json.loads((outdir / "validation-report.json").read_text())
+    report["templates"] = {
+        p.name: json.loads(p.read_text()) for p in outdir.glob("assembly-dev/*.template.json")
+    }
+    return report
+
+
+def test_an_opted_in_open_endpoint_reaches_the_pack_as_an_acknowledgement(
+    variant_report: dict[str, Any],
+) -> None:
+    reasons = [
+        s["reason"]
+        for plugin in variant_report["pluginReports"]
+        for s in plugin.get("suppressedViolations", [])
+        if s["acknowledgedId"] == "EksBestPractices::EksBestPractices-EKSBP6"
+    ]
+    assert reasons and all(OPEN_REASON in r for r in reasons)
+
+
+def test_one_role_name_in_two_accounts_gets_two_access_entries(
+    variant_report: dict[str, Any],
+) -> None:
+    cluster = next(t for n, t in variant_report["templates"].items() if "Cluster" in n)
+    principals = sorted(
+        r["Properties"]["PrincipalArn"]
+        for r in cluster["Resources"].values()
+        if r["Type"] == "AWS::EKS::AccessEntry" and isinstance(r["Properties"]["PrincipalArn"], str)
+        and r["Properties"]["PrincipalArn"].endswith("role/Developer")
+    )
+    assert principals == [
+        "arn:aws:iam::111111111111:role/Developer",
+        "arn:aws:iam::222222222222:role/Developer",
+    ]
