@@ -51,7 +51,9 @@ _SNAPSHOT = _same(("v8.3.0-eksbuild.1", "v8.2.0-eksbuild.1"), _ALL)
 _KUBE_PROXY = {
     "1.32": ("v1.32.6-eksbuild.12", "v1.32.3-eksbuild.7"),
     "1.33": ("v1.33.3-eksbuild.10", "v1.33.0-eksbuild.2"),
-    "1.34": ("v1.34.0-eksbuild.5", "v1.34.0-eksbuild.2"),
+    # v1.34.1-eksbuild.2: the EKS user guide's kube-proxy add-on table for 1.34. (v1.34.0-eksbuild.5
+    # was a self-managed image tag there, not an add-on version.)
+    "1.34": ("v1.34.1-eksbuild.2",),
     "1.35": ("v1.35.0-eksbuild.2",),
 }
 _COREDNS = {

@@ -234,7 +234,7 @@ DAEMONSETS: dict[str, tuple[PodRequests, ...]] = {
 #: GuardDuty picks its agent's version itself (security.guardduty.agent_version is optional).
 DAEMONSETS_READ_AT: dict[str, str] = {
     "vpc-cni": "v1.20.4-eksbuild.2",
-    "kube-proxy": "v1.34.0-eksbuild.5",
+    "kube-proxy": "v1.34.1-eksbuild.2",
     "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
     "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
     "amazon-cloudwatch-observability": "v4.4.0-eksbuild.1",

@@ -448,7 +448,7 @@ def test_an_account_that_can_take_the_environment_passes(
         ({"bootstrap_ssm": 5}, "CDK bootstrap version"),
         ({"bootstrap_ssm": None}, "CDK bootstrap version"),
         ({"bootstrap_ssm": None, "bootstrap_stack": 5}, "CDK bootstrap version"),
-        ({"withdrawn": ("v1.34.0-eksbuild.5",)}, "add-on kube-proxy version"),
+        ({"withdrawn": ADDON_VERSIONS[K8S]["kube-proxy"][:1]}, "add-on kube-proxy version"),
         ({"withdrawn": ADDON_VERSIONS[K8S]["coredns"]}, "add-on coredns version"),
         ({"spot_role": True}, f"service-linked role {SPOT_ROLE}"),
         ({"detector": False}, "GuardDuty detector"),
@@ -789,7 +789,7 @@ def test_cli_end_to_end_on_a_world_built_from_the_file(
         assert "none in the region (mode create)" in out
         assert "3 (one per NAT gateway (per_az))" in out
     # the same account, with the kube-proxy pin withdrawn by EKS: exit 1, that row fails
-    withdrawn = stub_session(World(cfg, withdrawn=("v1.34.0-eksbuild.5",)))
+    withdrawn = stub_session(World(cfg, withdrawn=ADDON_VERSIONS[K8S]["kube-proxy"][:1]))
     assert main([*args, "--json"], session=withdrawn) == 1
     rows = {r["check"]: r for r in json.loads(capsys.readouterr().out)["results"]}
     assert [c for c, r in rows.items() if r["status"] == "FAIL"] == ["add-on kube-proxy version"]

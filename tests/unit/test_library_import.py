@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -10,6 +12,7 @@ import aws_cdk.aws_eks_v2 as eks
 import pytest
 
 import eks_blueprint
+from eks_blueprint.network import availability_zones_context_key
 from eks_blueprint.compute.managed_node_groups import (
     ManagedNodeGroups,
     ManagedNodeGroupsProps,
@@ -20,8 +23,11 @@ from tests.conftest import TEST_ENV, resources_of
 
 @pytest.fixture(scope="module")
 def byo_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    # GIVEN another team's app with its own stack and its own existing VPC
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("library")))
+    # GIVEN another team's app with its own stack and its own existing VPC, answering the
+    # availability-zone lookup up front as the README shows
+    zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    key = availability_zones_context_key(str(TEST_ENV.account), str(TEST_ENV.region))
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("library")), context={key: zones})
     stack = cdk.Stack(app, "TeamPlatform", env=TEST_ENV)
     their_vpc = ec2.Vpc(
         stack,
@@ -58,7 +64,10 @@ def byo_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             ],
         ),
     )
-    template: dict[str, Any] = app.synth().get_stack_by_name("TeamPlatform").template
+    assembly = app.synth()
+    # no context lookup left: `cdk synth --no-lookups` works and the CLI runs the app once
+    assert not json.loads((Path(assembly.directory) / "manifest.json").read_text()).get("missing")
+    template: dict[str, Any] = assembly.get_stack_by_name("TeamPlatform").template
     return template
 
 
