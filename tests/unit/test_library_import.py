@@ -12,12 +12,12 @@ import aws_cdk.aws_eks_v2 as eks
 import pytest
 
 import eks_blueprint
-from eks_blueprint.network import availability_zones_context_key
 from eks_blueprint.compute.managed_node_groups import (
     ManagedNodeGroups,
     ManagedNodeGroupsProps,
     NodeGroupSpec,
 )
+from eks_blueprint.network import availability_zones_context_key
 from tests.conftest import TEST_ENV, resources_of
 
 
