@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .identity import ServiceAccountRole as ServiceAccountRole
     from .identity import ServiceAccountRoleProps as ServiceAccountRoleProps
     from .network import Network as Network
-    from .network import VpcProps as VpcProps
+    from .network import NetworkProps as NetworkProps
     from .registry import Registry as Registry
     from .registry import RegistryProps as RegistryProps
     from .registry import RepositorySpec as RepositorySpec
@@ -37,7 +37,7 @@ _EXPORTS: dict[str, str] = {
     "ControlPlane": "control_plane",
     "ControlPlaneProps": "control_plane",
     "Network": "network",
-    "VpcProps": "network",
+    "NetworkProps": "network",
     "kubectl_layer_for": "control_plane",
     "AccessGrant": "access",
     "ClusterAccess": "access",
@@ -76,7 +76,7 @@ __all__ = [
     "TenantSpec",
     "ThreatDetection",
     "ThreatDetectionProps",
-    "VpcProps",
+    "NetworkProps",
     "kubectl_layer_for",
 ]
 

@@ -77,7 +77,7 @@ def availability_zones_context_key(account: str, region: str) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class VpcProps:
+class NetworkProps:
     """How Network creates a VPC. Every field has a production-safe default."""
 
     availability_zones: Sequence[str]
@@ -125,7 +125,7 @@ def _select(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> list[ec2.ISubnet]:
 
 
 class Network(Construct):
-    """A VPC for EKS: created from `vpc_props`, or an existing one passed as `existing_vpc`.
+    """A VPC for EKS: created from `props`, or an existing one passed as `existing_vpc`.
 
     A created VPC spans exactly three AZs with public subnets (load balancers only),
     private subnets (nodes and pods), optional isolated subnets and an optional tier for
@@ -143,14 +143,14 @@ class Network(Construct):
         scope: Construct,
         id: str,
         *,
-        vpc_props: VpcProps | None = None,
+        props: NetworkProps | None = None,
         existing_vpc: ec2.IVpc | None = None,
     ) -> None:
         super().__init__(scope, id)
-        if (vpc_props is None) == (existing_vpc is None):
+        if (props is None) == (existing_vpc is None):
             raise ValueError(
                 "Network: pass exactly one of existing_vpc (bring your own VPC) or "
-                "vpc_props (create one), not both and not neither"
+                "props (create one), not both and not neither"
             )
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         self.flow_log_group: logs.ILogGroup | None = None
@@ -162,8 +162,8 @@ class Network(Construct):
         if existing_vpc is not None:
             self.vpc: ec2.IVpc = existing_vpc
         else:
-            assert vpc_props is not None
-            self.vpc = self._create(vpc_props)
+            assert props is not None
+            self.vpc = self._create(props)
         self.node_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         """Where nodes, pods and the cluster's ENIs go: the private subnets."""
 
@@ -174,7 +174,7 @@ class Network(Construct):
             return []
         return [s.ipv4_cidr_block for s in _select(self.vpc, selection)]
 
-    def _create(self, props: VpcProps) -> ec2.Vpc:
+    def _create(self, props: NetworkProps) -> ec2.Vpc:
         if len(props.availability_zones) != 3 or len(set(props.availability_zones)) != 3:
             raise ValueError(
                 f"Network: availability_zones must be 3 distinct AZs, got "
@@ -189,7 +189,7 @@ class Network(Construct):
         lb_mask = props.internal_load_balancer_subnet_mask
         if lb_mask is not None and not 16 <= lb_mask <= MAX_LOAD_BALANCER_SUBNET_MASK:
             raise ValueError(
-                f"Network: VpcProps.internal_load_balancer_subnet_mask must be 16.."
+                f"Network: NetworkProps.internal_load_balancer_subnet_mask must be 16.."
                 f"{MAX_LOAD_BALANCER_SUBNET_MASK} (an ALB needs a /27 or larger subnet with "
                 f"8 free addresses), got {lb_mask}"
             )

@@ -21,7 +21,7 @@ class NetworkStack(Stack):
         self, scope: Construct, id: str, *, config: EnvironmentConfig, **kwargs: Any
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.network = Network(self, "Network", vpc_props=vpc_props(config))
+        self.network = Network(self, "Network", props=vpc_props(config))
         # Karpenter finds the subnets for its nodes by this tag (EC2NodeClass selector).
         discovery = karpenter_discovery_tag(config)
         if discovery is not None:

@@ -7,7 +7,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_logs as logs
 
-from eks_blueprint import ControlPlaneProps, VpcProps
+from eks_blueprint import ControlPlaneProps, NetworkProps
 from eks_blueprint.config import EnvironmentConfig
 
 _RETENTION: dict[int, logs.RetentionDays] = {
@@ -50,10 +50,10 @@ def removal_policy(config: EnvironmentConfig) -> RemovalPolicy:
     )
 
 
-def vpc_props(config: EnvironmentConfig) -> VpcProps:
+def vpc_props(config: EnvironmentConfig) -> NetworkProps:
     """Network settings of an environment."""
     net = config.network
-    return VpcProps(
+    return NetworkProps(
         availability_zones=tuple(config.availability_zones),
         cidr=net.cidr,
         public_subnet_mask=net.public_subnet_mask,

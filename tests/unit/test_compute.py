@@ -12,7 +12,7 @@ from aws_cdk import App, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 
-from eks_blueprint import Network, VpcProps
+from eks_blueprint import Network, NetworkProps
 from eks_blueprint.compute.auto_mode import validate_node_pools
 from eks_blueprint.compute.fargate import FargateProfiles, FargateProfilesProps
 from eks_blueprint.compute.karpenter import Karpenter, KarpenterProps, NodeClassSpec, NodePoolSpec
@@ -521,7 +521,7 @@ def extra() -> dict[str, dict[str, Any]]:
     variants = Stack(app, "Variants", env={"account": "111111111111", "region": "eu-west-1"})
     azs = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
     vpc = Network(
-        variants, "Network", vpc_props=VpcProps(availability_zones=azs, nat_gateways="single")
+        variants, "Network", props=NetworkProps(availability_zones=azs, nat_gateways="single")
     ).vpc
     imported = eks.Cluster.from_cluster_attributes(
         variants, "Cluster", cluster_name="variants", vpc=vpc

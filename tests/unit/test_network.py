@@ -12,7 +12,7 @@ import aws_cdk.aws_eks_v2 as eks
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from eks_blueprint import Network, VpcProps
+from eks_blueprint import Network, NetworkProps
 from eks_blueprint.network import INTERNAL_LOAD_BALANCER_GROUP
 from tests.conftest import ENVIRONMENTS, TEST_ENV, SynthResult, resources_of
 from tests.unit.test_config import mutate, problems
@@ -274,7 +274,7 @@ def tiered() -> tuple[Network, dict[str, Any]]:
     aws_eks_v2 cluster on it in another stack (which tags the private subnets itself)."""
     app = cdk.App()
     stack = cdk.Stack(app, "Net", env=TEST_ENV)
-    network = Network(stack, "Network", vpc_props=VpcProps(
+    network = Network(stack, "Network", props=NetworkProps(
         availability_zones=AZS, cidr="10.0.0.0/16", isolated_subnet_mask=28,
         internal_load_balancer_subnet_mask=27, nat_gateways="single"))
     eks.Cluster(
@@ -311,7 +311,7 @@ def test_internal_elb_tag_only_on_the_tier(tiered: tuple[Network, dict[str, Any]
 
 def test_network_without_the_tier_keeps_internal_load_balancers_in_the_private_subnets() -> None:
     stack = cdk.Stack(cdk.App(), "Plain", env=TEST_ENV)
-    network = Network(stack, "Network", vpc_props=VpcProps(availability_zones=AZS))
+    network = Network(stack, "Network", props=NetworkProps(availability_zones=AZS))
     assert network.internal_load_balancer_subnets is None
     template = Template.from_stack(stack)
     private = template.find_resources("AWS::EC2::Subnet", {"Properties": {"Tags": Match.array_with([
@@ -324,27 +324,27 @@ def test_network_without_the_tier_keeps_internal_load_balancers_in_the_private_s
 def test_network_needs_exactly_one_vpc_source() -> None:
     stack = cdk.Stack(cdk.App(), "NetworkValidation", env=TEST_ENV)
     vpc = ec2.Vpc(stack, "Byo", availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"])
-    props = VpcProps(availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"])
+    props = NetworkProps(availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"])
     with pytest.raises(ValueError, match="exactly one of existing_vpc"):
-        Network(stack, "Both", vpc_props=props, existing_vpc=vpc)
+        Network(stack, "Both", props=props, existing_vpc=vpc)
     with pytest.raises(ValueError, match="exactly one of existing_vpc"):
         Network(stack, "Neither")
     with pytest.raises(ValueError, match="3 distinct AZs"):
         Network(
-            stack, "TwoAzs", vpc_props=VpcProps(availability_zones=["eu-west-1a", "eu-west-1b"])
+            stack, "TwoAzs", props=NetworkProps(availability_zones=["eu-west-1a", "eu-west-1b"])
         )
     with pytest.raises(ValueError, match="unknown interface_endpoints"):
         Network(
             stack,
             "BadEndpoint",
-            vpc_props=VpcProps(
+            props=NetworkProps(
                 availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"],
                 interface_endpoints=["nope"],
             ),
         )
     for mask in (15, 28):
         with pytest.raises(
-            ValueError, match=r"Network: VpcProps.internal_load_balancer_subnet_mask must be 16..27"
+            ValueError, match=r"Network: NetworkProps.internal_load_balancer_subnet_mask must be 16..27"
         ):
-            Network(stack, f"Lb{mask}", vpc_props=VpcProps(
+            Network(stack, f"Lb{mask}", props=NetworkProps(
                 availability_zones=AZS, internal_load_balancer_subnet_mask=mask))
