@@ -10,7 +10,7 @@ export PATH := $(NODE_BIN):$(PATH)
 CDK := bin/cdk
 ENV ?=
 
-.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite review clean schema package
+.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite review clean schema package docs
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -30,7 +30,8 @@ synth: setup
 	$(CDK) synth --quiet --no-lookups $(if $(ENV),-c env=$(ENV)) > /dev/null
 	@echo "Synthesised into cdk.out/: $$(ls -d cdk.out/assembly-* | sed 's|cdk.out/assembly-||' | tr '\n' ' ')"
 
-## The tests: unit, snapshot, compliance (cdk-nag, cfn-lint), lint and types.
+## The tests: unit, snapshot, compliance (cdk-nag, cfn-lint), docs (strict site build and the
+## library guide's examples), lint and types.
 test: setup
 	$(BIN)/ruff check eks_blueprint stacks tests app.py benchmarks scripts
 	$(BIN)/mypy eks_blueprint stacks app.py benchmarks scripts
@@ -52,8 +53,15 @@ bench-scaling: setup
 bench-suite: setup
 	$(BIN)/python benchmarks/suite_bench.py
 
+## Remove everything the targets generate (build/ and the egg-info would double every grep).
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist site *.egg-info
+
+## The documentation site, offline and strict (a warning fails it), into site/. The test
+## suite builds it too (tests/docs/test_site.py), so `make test` catches a broken page.
+docs: $(VENV)/.installed
+	$(BIN)/python -m mkdocs build --strict --site-dir site
+	@echo "Built the documentation into site/ (open site/index.html)"
 
 schema:
 	$(BIN)/python -m eks_blueprint.config.schema > config/schema.json

@@ -1,7 +1,12 @@
 """eks_blueprint: reusable AWS CDK constructs for best-practice Amazon EKS platforms.
 
-The constructs are imported lazily, so that the command-line tools in this package
-(review, verify, nag) start without loading aws_cdk and its JavaScript runtime.
+Every construct, its props and its specs are importable from here (`from eks_blueprint
+import ControlPlane, NodeGroupSpec`); no name clashes with aws_cdk's. The constructs are
+imported lazily, so that the command-line tools in this package (nag, review, verify,
+preflight) start without loading aws_cdk and its JavaScript runtime.
+
+Stability: 0.x. Until 1.0 a minor release may change props and growth methods; each change
+is listed in CHANGELOG.md. Logical ids of resources only change with a note there.
 """
 
 from __future__ import annotations
@@ -9,36 +14,88 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.2.0"
+
 if TYPE_CHECKING:
     from .access import AccessGrant as AccessGrant
     from .access import ClusterAccess as ClusterAccess
     from .access import ClusterAccessProps as ClusterAccessProps
+    from .addons.addons import Addons as Addons
+    from .addons.addons import AddonsProps as AddonsProps
+    from .compute.auto_mode import AutoModeNodeRole as AutoModeNodeRole
+    from .compute.auto_mode import AutoModeProps as AutoModeProps
+    from .compute.fargate import FargateProfiles as FargateProfiles
+    from .compute.fargate import FargateProfileSpec as FargateProfileSpec
+    from .compute.fargate import FargateProfilesProps as FargateProfilesProps
+    from .compute.fargate import FargateSelectorSpec as FargateSelectorSpec
+    from .compute.karpenter import DisruptionBudget as DisruptionBudget
+    from .compute.karpenter import Karpenter as Karpenter
+    from .compute.karpenter import KarpenterProps as KarpenterProps
+    from .compute.karpenter import NodeClassSpec as NodeClassSpec
+    from .compute.karpenter import NodePoolDisruption as NodePoolDisruption
+    from .compute.karpenter import NodePoolLimits as NodePoolLimits
+    from .compute.karpenter import NodePoolRequirements as NodePoolRequirements
+    from .compute.karpenter import NodePoolSpec as NodePoolSpec
+    from .compute.managed_node_groups import ControllerPlacement as ControllerPlacement
+    from .compute.managed_node_groups import ManagedNodeGroups as ManagedNodeGroups
+    from .compute.managed_node_groups import ManagedNodeGroupsProps as ManagedNodeGroupsProps
+    from .compute.managed_node_groups import NodeGroupSpec as NodeGroupSpec
+    from .compute.taints import Taint as Taint
     from .control_plane import ALL_LOG_TYPES as ALL_LOG_TYPES
     from .control_plane import ControlPlane as ControlPlane
     from .control_plane import ControlPlaneProps as ControlPlaneProps
-    from .control_plane import kubectl_layer_for as kubectl_layer_for
     from .identity import PodIdentityRole as PodIdentityRole
     from .identity import PodIdentityRoleProps as PodIdentityRoleProps
     from .identity import ServiceAccountRole as ServiceAccountRole
     from .identity import ServiceAccountRoleProps as ServiceAccountRoleProps
+    from .kubectl import kubectl_layer_for as kubectl_layer_for
     from .network import Network as Network
     from .network import NetworkProps as NetworkProps
+    from .network import availability_zones_context_key as availability_zones_context_key
+    from .registry import EnhancedScanning as EnhancedScanning
     from .registry import Registry as Registry
     from .registry import RegistryProps as RegistryProps
     from .registry import RepositorySpec as RepositorySpec
+    from .service_roles import SpotServiceLinkedRole as SpotServiceLinkedRole
     from .tenancy import TenantNamespaces as TenantNamespaces
     from .tenancy import TenantNamespacesProps as TenantNamespacesProps
     from .tenancy import TenantSpec as TenantSpec
     from .threat_detection import ThreatDetection as ThreatDetection
     from .threat_detection import ThreatDetectionProps as ThreatDetectionProps
+    from .validate_names import PropError as PropError
+    from .workloads.demo import DemoWorkload as DemoWorkload
+    from .workloads.demo import DemoWorkloadProps as DemoWorkloadProps
 
+#: Public name -> the module (below this package) that defines it.
 _EXPORTS: dict[str, str] = {
+    "Network": "network",
+    "NetworkProps": "network",
+    "availability_zones_context_key": "network",
     "ALL_LOG_TYPES": "control_plane",
     "ControlPlane": "control_plane",
     "ControlPlaneProps": "control_plane",
-    "Network": "network",
-    "NetworkProps": "network",
-    "kubectl_layer_for": "control_plane",
+    "kubectl_layer_for": "kubectl",
+    "ControllerPlacement": "compute.managed_node_groups",
+    "ManagedNodeGroups": "compute.managed_node_groups",
+    "ManagedNodeGroupsProps": "compute.managed_node_groups",
+    "NodeGroupSpec": "compute.managed_node_groups",
+    "Taint": "compute.taints",
+    "DisruptionBudget": "compute.karpenter",
+    "Karpenter": "compute.karpenter",
+    "KarpenterProps": "compute.karpenter",
+    "NodeClassSpec": "compute.karpenter",
+    "NodePoolDisruption": "compute.karpenter",
+    "NodePoolLimits": "compute.karpenter",
+    "NodePoolRequirements": "compute.karpenter",
+    "NodePoolSpec": "compute.karpenter",
+    "FargateProfileSpec": "compute.fargate",
+    "FargateProfiles": "compute.fargate",
+    "FargateProfilesProps": "compute.fargate",
+    "FargateSelectorSpec": "compute.fargate",
+    "AutoModeNodeRole": "compute.auto_mode",
+    "AutoModeProps": "compute.auto_mode",
+    "Addons": "addons.addons",
+    "AddonsProps": "addons.addons",
     "AccessGrant": "access",
     "ClusterAccess": "access",
     "ClusterAccessProps": "access",
@@ -46,6 +103,7 @@ _EXPORTS: dict[str, str] = {
     "PodIdentityRoleProps": "identity",
     "ServiceAccountRole": "identity",
     "ServiceAccountRoleProps": "identity",
+    "EnhancedScanning": "registry",
     "Registry": "registry",
     "RegistryProps": "registry",
     "RepositorySpec": "registry",
@@ -54,29 +112,61 @@ _EXPORTS: dict[str, str] = {
     "TenantSpec": "tenancy",
     "ThreatDetection": "threat_detection",
     "ThreatDetectionProps": "threat_detection",
+    "PropError": "validate_names",
+    "SpotServiceLinkedRole": "service_roles",
+    "DemoWorkload": "workloads.demo",
+    "DemoWorkloadProps": "workloads.demo",
 }
 
 __all__ = [
     "ALL_LOG_TYPES",
     "AccessGrant",
+    "Addons",
+    "AddonsProps",
+    "AutoModeNodeRole",
+    "AutoModeProps",
     "ClusterAccess",
     "ClusterAccessProps",
     "ControlPlane",
     "ControlPlaneProps",
+    "ControllerPlacement",
+    "DemoWorkload",
+    "DemoWorkloadProps",
+    "DisruptionBudget",
+    "EnhancedScanning",
+    "FargateProfileSpec",
+    "FargateProfiles",
+    "FargateProfilesProps",
+    "FargateSelectorSpec",
+    "Karpenter",
+    "KarpenterProps",
+    "ManagedNodeGroups",
+    "ManagedNodeGroupsProps",
     "Network",
+    "NetworkProps",
+    "NodeClassSpec",
+    "NodeGroupSpec",
+    "NodePoolDisruption",
+    "NodePoolLimits",
+    "NodePoolRequirements",
+    "NodePoolSpec",
     "PodIdentityRole",
     "PodIdentityRoleProps",
+    "PropError",
     "Registry",
     "RegistryProps",
     "RepositorySpec",
     "ServiceAccountRole",
     "ServiceAccountRoleProps",
+    "SpotServiceLinkedRole",
+    "Taint",
     "TenantNamespaces",
     "TenantNamespacesProps",
     "TenantSpec",
     "ThreatDetection",
     "ThreatDetectionProps",
-    "NetworkProps",
+    "__version__",
+    "availability_zones_context_key",
     "kubectl_layer_for",
 ]
 
@@ -86,3 +176,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'eks_blueprint' has no attribute {name!r}")
     return getattr(importlib.import_module(f".{module}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

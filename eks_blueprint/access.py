@@ -18,38 +18,41 @@ the manifest depend on the tenant namespaces).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .control_plane import principal_id
+from .validate_names import (
+    ACCESS_POLICIES,
+    PropError,
+    check_choice,
+    check_kubernetes_group,
+    check_kubernetes_name,
+    check_principal_arn,
+    check_prop,
+    check_unique,
+)
 
 #: EKS access policies that EKS only associates with cluster scope.
 CLUSTER_SCOPE_ONLY_POLICIES: frozenset[str] = frozenset({"AmazonEKSClusterAdminPolicy"})
-KNOWN_POLICIES: frozenset[str] = frozenset(
-    {
-        "AmazonEKSClusterAdminPolicy",
-        "AmazonEKSAdminPolicy",
-        "AmazonEKSEditPolicy",
-        "AmazonEKSViewPolicy",
-    }
-)
+#: The EKS access policies a grant may name.
+KNOWN_POLICIES: frozenset[str] = frozenset(ACCESS_POLICIES.values())
 
 #: Who binds a grant's Kubernetes groups: a built-in ClusterRole bound here, or your RBAC.
 GroupRole = Literal["view", "edit", "admin", "external"]
 #: The built-in (user-facing) ClusterRoles ClusterAccess binds groups to.
 BOUND_ROLES: tuple[str, ...] = ("view", "edit", "admin")
+#: Every value `AccessGrant.group_role` takes.
+GROUP_ROLES: tuple[str, ...] = (*BOUND_ROLES, "external")
 #: ClusterRoles ClusterAccess may bind cluster-wide: read-only only.
 CLUSTER_WIDE_ROLES: frozenset[str] = frozenset({"view"})
 #: Labels on every binding ClusterAccess creates.
 BINDING_LABELS = {"app.kubernetes.io/managed-by": "eks-blueprint"}
-#: RBAC object names: a DNS-subdomain-like name.
-_RBAC_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
 
 def binding_name(role: str) -> str:
@@ -62,13 +65,20 @@ class AccessGrant:
     """One IAM principal's access to the cluster."""
 
     principal_arn: str
-    """IAM role or user ARN."""
+    """IAM role or user ARN of the commercial partition, as text (not a token: the access
+    entry's construct id comes from it), e.g. arn:aws:iam::123456789012:role/Team. Each
+    principal once per ClusterAccess (EKS allows one access entry per principal)."""
     policy_name: str | None = None
-    """EKS access policy, e.g. AmazonEKSEditPolicy. Default: none (groups only)."""
+    """EKS access policy: AmazonEKSClusterAdminPolicy, AmazonEKSAdminPolicy,
+    AmazonEKSEditPolicy or AmazonEKSViewPolicy. Default: none (then kubernetes_groups give
+    the access)."""
     namespaces: Sequence[str] = ()
-    """Namespaces the policy is limited to. Default: empty = cluster scope."""
+    """Namespaces (Kubernetes names, each once) the policy and the RoleBindings of
+    `group_role` are limited to; not with AmazonEKSClusterAdminPolicy, which is cluster-scope
+    only. Default: empty = cluster scope."""
     kubernetes_groups: Sequence[str] = ()
-    """Kubernetes groups of the principal. Default: none."""
+    """Kubernetes groups of the principal (printable, each once, not `system:`). Default:
+    none."""
     group_role: GroupRole | None = None
     """What the groups may do: `view`, `edit` or `admin` bind each group to that built-in
     ClusterRole, by a RoleBinding in each of `namespaces` or, with no namespaces, a
@@ -95,21 +105,9 @@ class ClusterAccess(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: ClusterAccessProps) -> None:
         super().__init__(scope, id)
+        check_grants(self.node.path, props.grants)
         self.entries: dict[str, eks.CfnAccessEntry] = {}
-        for index, grant in enumerate(props.grants):
-            where = f"ClusterAccess: ClusterAccessProps.grants[{index}] ({grant.principal_arn})"
-            if grant.policy_name is None and not grant.kubernetes_groups:
-                raise ValueError(f"{where}: set policy_name or kubernetes_groups")
-            _check_group_role(where, grant)
-            if grant.policy_name is not None and grant.policy_name not in KNOWN_POLICIES:
-                raise ValueError(
-                    f"{where}: policy_name {grant.policy_name!r} is not one of "
-                    + ", ".join(sorted(KNOWN_POLICIES))
-                )
-            if grant.namespaces and grant.policy_name in CLUSTER_SCOPE_ONLY_POLICIES:
-                raise ValueError(f"{where}: namespaces: {grant.policy_name} is cluster-scope only")
-            if grant.principal_arn in self.entries:
-                raise ValueError(f"{where}: principal_arn is granted twice")
+        for grant in props.grants:
             policies = []
             if grant.policy_name is not None:
                 policies.append(
@@ -139,10 +137,14 @@ class ClusterAccess(Construct):
         self.group_bindings: eks.KubernetesManifest | None = None
         if bindings:
             if props.cluster.kubectl_provider is None:
-                raise ValueError(
-                    "ClusterAccess: ClusterAccessProps.grants bind Kubernetes groups "
-                    "(group_role view, edit or admin), which applies RBAC manifests: give the "
-                    "cluster a kubectl provider (ControlPlaneProps.kubectl_layer)"
+                raise PropError(
+                    self.node.path,
+                    "ClusterAccessProps.cluster",
+                    props.cluster.node.path,
+                    "the grants bind Kubernetes groups (group_role view, edit or admin), which "
+                    "applies RBAC manifests, but this cluster has no kubectl provider; use a "
+                    "cluster with one (ControlPlaneProps(kubectl_provider=True), the default) "
+                    "or set group_role external and bind the groups yourself",
                 )
             self.group_bindings = eks.KubernetesManifest(
                 self,
@@ -155,33 +157,94 @@ class ClusterAccess(Construct):
             )
 
 
-def _check_group_role(where: str, grant: AccessGrant) -> None:
+def check_grants(path: str, grants: Sequence[AccessGrant]) -> None:
+    """Refuse grants EKS or RBAC would refuse or ignore, as the `access:` config does; each
+    error names the construct at `path`, the grant's field and the bad value."""
+    principals: list[str] = []
+    for index, grant in enumerate(grants):
+        at = f"ClusterAccessProps.grants[{index}]"
+        _check_grant(path, at, grant)
+        if grant.principal_arn in principals:
+            raise PropError(
+                path,
+                f"{at}.principal_arn",
+                grant.principal_arn,
+                f"also granted by grants[{principals.index(grant.principal_arn)}]; EKS allows "
+                "one access entry per principal: merge the grants",
+            )
+        principals.append(grant.principal_arn)
+
+
+def _check_grant(path: str, at: str, grant: AccessGrant) -> None:
+    if Token.is_unresolved(grant.principal_arn):
+        raise PropError(
+            path,
+            f"{at}.principal_arn",
+            grant.principal_arn,
+            "a deploy-time value; ClusterAccess needs the ARN as text (the access entry's "
+            "construct id comes from its name), e.g. arn:aws:iam::123456789012:role/Team",
+        )
+    check_prop(path, f"{at}.principal_arn", grant.principal_arn, check_principal_arn)
+    if grant.policy_name is None and not grant.kubernetes_groups:
+        raise PropError(
+            path,
+            f"{at}.policy_name",
+            None,
+            "the grant gives no access; set policy_name (e.g. AmazonEKSViewPolicy) or "
+            "kubernetes_groups with a group_role",
+        )
+    if grant.policy_name is not None:
+        check_prop(
+            path, f"{at}.policy_name", grant.policy_name, check_choice, sorted(KNOWN_POLICIES)
+        )
+    for i, namespace in enumerate(grant.namespaces):
+        check_prop(path, f"{at}.namespaces[{i}]", namespace, check_kubernetes_name)
+    check_prop(path, f"{at}.namespaces", list(grant.namespaces), check_unique)
+    if grant.namespaces and grant.policy_name in CLUSTER_SCOPE_ONLY_POLICIES:
+        raise PropError(
+            path,
+            f"{at}.namespaces",
+            list(grant.namespaces),
+            f"{grant.policy_name} is cluster-scope only; remove namespaces or use "
+            "AmazonEKSAdminPolicy",
+        )
+    for i, group in enumerate(grant.kubernetes_groups):
+        check_prop(path, f"{at}.kubernetes_groups[{i}]", group, check_kubernetes_group)
+    check_prop(path, f"{at}.kubernetes_groups", list(grant.kubernetes_groups), check_unique)
+    _check_group_role(path, at, grant)
+
+
+def _check_group_role(path: str, at: str, grant: AccessGrant) -> None:
     role = grant.group_role
+    binds = role in BOUND_ROLES and bool(grant.kubernetes_groups)
+    if grant.namespaces and grant.policy_name is None and not binds:
+        raise PropError(
+            path,
+            f"{at}.namespaces",
+            list(grant.namespaces),
+            "namespaces scope a policy_name or the RoleBindings of group_role; set "
+            "policy_name, or group_role view/edit/admin, or remove namespaces",
+        )
     if role is None:
         return
-    if role not in (*BOUND_ROLES, "external"):
-        raise ValueError(
-            f"{where}: group_role {role!r} is not one of view, edit, admin, external"
-        )
+    check_prop(path, f"{at}.group_role", role, check_choice, GROUP_ROLES)
     if not grant.kubernetes_groups:
-        raise ValueError(
-            f"{where}: group_role {role!r} is set but kubernetes_groups is empty; add the "
-            "groups or remove group_role"
+        raise PropError(
+            path,
+            f"{at}.group_role",
+            role,
+            "group_role is set but kubernetes_groups is empty; add the groups to bind or "
+            "remove group_role",
         )
-    if role == "external":
-        return
-    if not grant.namespaces and role not in CLUSTER_WIDE_ROLES:
-        raise ValueError(
-            f"{where}: group_role {role!r} without namespaces would be a ClusterRoleBinding "
-            f"to {role} on every namespace; give namespaces, or grant it cluster-wide as an "
-            f"EKS access policy (policy_name AmazonEKS{role.capitalize()}Policy)"
+    if not grant.namespaces and role in BOUND_ROLES and role not in CLUSTER_WIDE_ROLES:
+        raise PropError(
+            path,
+            f"{at}.group_role",
+            role,
+            f"without namespaces this would be a ClusterRoleBinding to {role} on every "
+            "namespace; give namespaces, or grant it cluster-wide as an EKS access policy "
+            f"(policy_name AmazonEKS{role.capitalize()}Policy)",
         )
-    bad = [g for g in grant.kubernetes_groups if g.startswith("system:") or not g.strip()]
-    if bad:
-        raise ValueError(f"{where}: kubernetes_groups {bad} cannot be bound (system: is reserved)")
-    for namespace in grant.namespaces:
-        if not _RBAC_NAME.match(namespace):
-            raise ValueError(f"{where}: namespaces: {namespace!r} is not a namespace name")
 
 
 def _subjects(groups: Sequence[str]) -> list[dict[str, str]]:

@@ -14,6 +14,10 @@ with exit code 2. Credentials that are valid but may not make one call (AccessDe
 ACCESS_DENIED_ERRORS) are not a credential error: the check that needed the call fails with
 a row naming the missing permission (`missing permission servicequotas:GetServiceQuota`), or
 uses its documented fallback and says so, and the other checks still run.
+
+boto3 is an optional dependency (the `tools` extra): this module imports it only when a
+command opens a session, so `import eks_blueprint.verify` works without it, and a command run
+without it stops with exit code 2 and one line naming `pip install 'eks-blueprint[tools]'`.
 """
 
 from __future__ import annotations
@@ -25,18 +29,32 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TypeVar, cast
-
-import boto3
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    NoRegionError,
-    ProfileNotFound,
-)
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, cast
 
 from .config import ConfigError, EnvironmentConfig, load_config
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.exceptions import BotoCoreError as BotoCoreError
+    from botocore.exceptions import ClientError as ClientError
+    from botocore.exceptions import NoCredentialsError as NoCredentialsError
+    from botocore.exceptions import NoRegionError as NoRegionError
+    from botocore.exceptions import ProfileNotFound as ProfileNotFound
+else:
+    try:
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            NoCredentialsError,
+            NoRegionError,
+            ProfileNotFound,
+        )
+    except ImportError:  # no tools extra: run_command stops before any AWS call
+
+        class ClientError(Exception):
+            """Stands in for botocore's exceptions, which nothing raises without botocore."""
+
+        BotoCoreError = NoCredentialsError = NoRegionError = ProfileNotFound = ClientError
 
 EXIT_PASS = 0
 EXIT_FAIL = 1
@@ -59,6 +77,8 @@ AUTH_ERRORS = frozenset(
 #: UnauthorizedOperation). They stay ClientError: the check that made the call fails, naming
 #: the permission (missing_permission), and the run goes on.
 ACCESS_DENIED_ERRORS = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+#: What installs boto3, which the commands need and the constructs do not.
+TOOLS_INSTALL = "pip install 'eks-blueprint[tools]'"
 #: The key under which clients made by naming_actions note the IAM action a refused call
 #: needed, in the error of the response (botocore's ClientError.response).
 ACTION_KEY = "IamAction"
@@ -82,6 +102,38 @@ class CredentialError(Exception):
     """The AWS credentials or region cannot be used; the message is one line."""
 
 
+class ToolsMissing(ImportError):
+    """boto3 is not installed: the eks-blueprint[tools] extra is missing."""
+
+
+def require_boto3() -> None:
+    """Raise ToolsMissing, naming the install command, when boto3 cannot be imported."""
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        raise ToolsMissing(
+            f"boto3 is not installed; the AWS checks need the tools extra: {TOOLS_INSTALL}"
+        ) from None
+
+
+def new_session(profile: str | None, region: str | None) -> boto3.Session:
+    """A boto3 session, importing boto3 only now (ToolsMissing when it is not installed)."""
+    require_boto3()
+    import boto3
+
+    return boto3.Session(profile_name=profile, region_name=region)
+
+
+def row(check: str, expected: Any, actual: Any, ok: bool) -> CheckResult:
+    """A PASS or FAIL row; expected and actual become cells (see `text`)."""
+    return CheckResult(check, text(expected), text(actual), _ok(ok))
+
+
+def skip_row(check: str, why: str) -> CheckResult:
+    """A SKIP row: nothing to compare, which is never reported as a PASS."""
+    return CheckResult(check, "-", why, "SKIP")
+
+
 @dataclass
 class Run:
     """The rows of one run, in report order."""
@@ -89,11 +141,11 @@ class Run:
     results: list[CheckResult] = field(default_factory=list)
 
     def add(self, check: str, expected: Any, actual: Any, ok: bool) -> None:
-        self.results.append(CheckResult(check, text(expected), text(actual), _ok(ok)))
+        self.results.append(row(check, expected, actual, ok))
 
     def skip(self, check: str, why: str) -> None:
         """A SKIP row: nothing to compare, which is never reported as a PASS."""
-        self.results.append(CheckResult(check, "-", why, "SKIP"))
+        self.results.append(skip_row(check, why))
 
 
 def _ok(ok: bool) -> Status:
@@ -245,7 +297,7 @@ def new_parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 #: Runs the checks of one command for an environment whose account is already confirmed:
 #: (config, session, caller identity) -> rows.
-Checks = Callable[[EnvironmentConfig, boto3.Session, Mapping[str, Any]], list[CheckResult]]
+Checks = Callable[[EnvironmentConfig, "boto3.Session", Mapping[str, Any]], list[CheckResult]]
 
 
 def run_command(
@@ -253,6 +305,12 @@ def run_command(
 ) -> int:
     """Load the file, open the session, confirm the account, run `checks`, print the
     report; return the exit code. `session` is for tests (default: a new one)."""
+    if session is None:
+        try:
+            require_boto3()
+        except ToolsMissing as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     path = args.config or args.config_dir / f"{args.env}.yaml"
     try:
         cfg = load_config(path)
@@ -262,9 +320,7 @@ def run_command(
             print(f"  {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        session = session or boto3.Session(
-            profile_name=args.profile, region_name=args.region or cfg.region
-        )
+        session = session or new_session(args.profile, args.region or cfg.region)
         if not session.region_name:
             raise NoRegionError()
         identity = account_matches(session, cfg)

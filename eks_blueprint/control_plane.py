@@ -7,10 +7,10 @@ aws_eks_v2 renders a native AWS::EKS::Cluster, so CloudFormation manages the clu
 from __future__ import annotations
 
 import hashlib
-import importlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
@@ -21,6 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .baseline import CONTROL_PLANE_LOG_TYPES
 from .compliance import acknowledge
 from .compute.auto_mode import (
     AutoModeNodeRole,
@@ -29,15 +30,38 @@ from .compute.auto_mode import (
     validate_node_pools,
 )
 from .encryption import allow_cloudwatch_logs, new_key
+from .kubectl import acknowledge_kubectl_provider, kubectl_layer_for
+from .validate_names import PropError, check_principal_arn, check_prop
+from .wiring import addons_of
 
-#: All five control-plane log types: api, audit, authenticator, controllerManager, scheduler.
-ALL_LOG_TYPES: tuple[eks.ClusterLoggingTypes, ...] = (
-    eks.ClusterLoggingTypes.API,
-    eks.ClusterLoggingTypes.AUDIT,
-    eks.ClusterLoggingTypes.AUTHENTICATOR,
-    eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
-    eks.ClusterLoggingTypes.SCHEDULER,
+if TYPE_CHECKING:
+    from .addons.addons import Addons
+    from .compute.fargate import FargateProfiles, FargateProfileSpec
+    from .compute.karpenter import Karpenter
+    from .compute.managed_node_groups import ManagedNodeGroups, NodeGroupSpec
+    from .identity import PodIdentityRole, ServiceAccountRole
+
+__all__ = [
+    "ALL_LOG_TYPES",
+    "CLUSTER_ADMIN_POLICY",
+    "VIEW_POLICY",
+    "ControlPlane",
+    "ControlPlaneProps",
+    "kubectl_layer_for",
+    "principal_id",
+]
+
+#: All five control-plane log types (eks_blueprint.baseline.CONTROL_PLANE_LOG_TYPES), as
+#: aws_eks_v2's enum members.
+ALL_LOG_TYPES: tuple[eks.ClusterLoggingTypes, ...] = tuple(
+    # "controllerManager" -> CONTROLLER_MANAGER
+    eks.ClusterLoggingTypes[re.sub(r"(?<!^)([A-Z])", r"_\1", name).upper()]
+    for name in CONTROL_PLANE_LOG_TYPES
 )
+
+#: EKS cluster names: 1-100 characters, a letter or digit first, then letters, digits,
+#: hyphens and underscores (CreateCluster's `name` pattern).
+CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 
@@ -73,11 +97,13 @@ class ControlPlaneProps:
     """The settings of ControlPlane. Defaults are the secure choice."""
 
     cluster_name: str
-    """The EKS cluster name; changing it replaces the cluster."""
-    version: eks.KubernetesVersion
-    """Kubernetes version, e.g. eks.KubernetesVersion.V1_34."""
+    """The EKS cluster name; changing it replaces the cluster. Literal (IAM conditions and
+    Karpenter's discovery tags contain it)."""
+    version: str | eks.KubernetesVersion
+    """Kubernetes version: `"1.34"` or `eks.KubernetesVersion.V1_34`. It selects the add-on
+    pins and the kubectl layer, so it must be one this package supports."""
     vpc: ec2.IVpc
-    """The VPC of the cluster."""
+    """The VPC of the cluster (e.g. `Network(...).vpc`)."""
     vpc_subnets: Sequence[ec2.SubnetSelection] = field(
         default_factory=lambda: (
             ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
@@ -101,11 +127,24 @@ class ControlPlaneProps:
     """IAM principals given AmazonEKSClusterAdminPolicy through access entries."""
     viewer_principal_arns: Sequence[str] = ()
     """IAM principals given AmazonEKSViewPolicy, cluster-wide, through access entries."""
+    kubectl_provider: bool = True
+    """Whether the cluster gets aws_eks_v2's kubectl provider: two Lambda functions that
+    apply Helm charts and manifests through CloudFormation (Karpenter, the Load Balancer
+    Controller, tenants, RBAC bindings need it). Its layer matches `version` (one layer per
+    stack, `KubectlLayer`) and its cdk-nag findings are acknowledged here. aws_eks_v2 builds
+    the provider in the Cluster's constructor and cannot add it later, so this is decided up
+    front. Default: on. False: no Lambda at all, and anything that needs kubectl refuses to
+    build with the fix."""
     kubectl_layer: lambda_.ILayerVersion | None = None
-    """A kubectl Lambda layer matching `version` (e.g. KubectlV34Layer). Only needed to apply
-    Kubernetes manifests or Helm charts through CloudFormation: it adds the kubectl provider
-    (Lambda functions). Default: none, so the stack has no Lambda at all. Use
-    `kubectl_layer_for(version)` to get the matching layer."""
+    """A kubectl layer to use instead of the package's one for `version`. Default: the
+    layer of the `eks-blueprint[kubectl-vNN]` extra (`kubectl_layer_for`)."""
+    core_addons: bool = True
+    """Whether the first capacity added through this construct (`add_node_group`,
+    `add_fargate_profile`, `add_karpenter`) brings what nodes need to become Ready: vpc-cni
+    with its own role (the node role has no CNI permissions), kube-proxy, CoreDNS and the
+    Pod Identity agent, as construct `CoreAddons`. Not when `add_addons` (or an `Addons`
+    construct for this cluster) came first, and never with Auto Mode, whose nodes run their
+    own. Default: on. Turn it off only when something else installs them."""
     auto_mode: AutoModeProps | None = None
     """EKS Auto Mode (EKS-managed nodes and node add-ons). Default: off; the compute
     constructs add capacity instead."""
@@ -113,26 +152,6 @@ class ControlPlaneProps:
     """Why the public endpoint may be reached from 0.0.0.0/0: the EKS pack's finding
     (EksBestPractices-EKSBP6) is acknowledged with this reason, so the choice is visible in
     the validation report and the review. Default: none, and an open endpoint fails synth."""
-
-
-def kubectl_layer_for(scope: Construct, version: str) -> lambda_.ILayerVersion:
-    """The kubectl layer for Kubernetes `version` ("1.34"), from its PyPI package.
-
-    aws_eks_v2 does not check that the layer matches the cluster (PITFALLS.md), so this
-    is the one place that maps versions to layers. Imported lazily: each layer package is
-    large and only the one in use is loaded.
-    """
-    digits = version.replace(".", "")
-    supported = ("132", "133", "134", "135")
-    if digits not in supported:
-        raise ValueError(
-            f"no kubectl layer for Kubernetes {version}; supported: "
-            + ", ".join(f"{v[0]}.{v[1:]}" for v in supported)
-        )
-    module = importlib.import_module(f"aws_cdk.lambda_layer_kubectl_v{digits[1:]}")
-    layer_class = getattr(module, f"KubectlV{digits[1:]}Layer")
-    layer: lambda_.ILayerVersion = layer_class(scope, "KubectlLayer")
-    return layer
 
 
 class ControlPlane(Construct):
@@ -143,6 +162,18 @@ class ControlPlane(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: ControlPlaneProps) -> None:
         super().__init__(scope, id)
+        self.props = props
+        self.kubernetes_version = self._validate(props)
+        """The Kubernetes version as `"1.34"`."""
+        self.node_groups: ManagedNodeGroups | None = None
+        """The container of the groups `add_node_group` created (construct `NodeGroups`)."""
+        self.fargate: FargateProfiles | None = None
+        """The container of the profiles `add_fargate_profile` created (`Fargate`)."""
+        self.karpenter: Karpenter | None = None
+        """What `add_karpenter` created (`Karpenter`)."""
+        kubectl_layer = props.kubectl_layer
+        if props.kubectl_provider and kubectl_layer is None:
+            kubectl_layer = self._stack_kubectl_layer()
         self.log_key = new_key(
             self,
             "LogKey",
@@ -178,7 +209,7 @@ class ControlPlane(Construct):
             self,
             "Cluster",
             cluster_name=props.cluster_name,
-            version=props.version,
+            version=eks.KubernetesVersion.of(self.kubernetes_version),
             vpc=props.vpc,
             vpc_subnets=list(props.vpc_subnets),
             endpoint_access=props.endpoint_access,
@@ -205,11 +236,13 @@ class ControlPlane(Construct):
             # config (access never revoked) and orphan the kubectl provider. Only the cluster
             # itself (below), its keys and its log group are retained.
             kubectl_provider_options=(
-                eks.KubectlProviderOptions(kubectl_layer=props.kubectl_layer)
-                if props.kubectl_layer is not None
+                eks.KubectlProviderOptions(kubectl_layer=kubectl_layer)
+                if props.kubectl_provider and kubectl_layer is not None
                 else None
             ),
         )
+        if self.cluster.kubectl_provider is not None:
+            acknowledge_kubectl_provider(self.cluster.kubectl_provider)
         self.cluster.node.add_dependency(self.log_group)
         if props.auto_mode is not None:
             acknowledge_auto_mode_cluster_role(self.cluster.role)
@@ -258,7 +291,241 @@ class ControlPlane(Construct):
         for arn in props.viewer_principal_arns:
             self.grant_access(arn, VIEW_POLICY)
 
-    def grant_access(self, principal_arn: str, policy_name: str) -> None:
+    # -- validation -------------------------------------------------------------------------
+
+    def _fail(self, prop: str, value: object, fix: str) -> ValueError:
+        return PropError(self.node.path, f"ControlPlaneProps.{prop}", value, fix)
+
+    def _validate(self, props: ControlPlaneProps) -> str:
+        """Check the props before any jsii call; returns the version as "1.34"."""
+        from .addons.versions import SUPPORTED_KUBERNETES_VERSIONS
+
+        version = (
+            props.version if isinstance(props.version, str) else props.version.version
+        )
+        if version not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise self._fail(
+                "version",
+                version,
+                "use one of " + ", ".join(SUPPORTED_KUBERNETES_VERSIONS)
+                + " (the versions with add-on pins and a kubectl layer)",
+            )
+        if Token.is_unresolved(props.cluster_name):
+            raise self._fail(
+                "cluster_name", props.cluster_name,
+                "give a literal name: IAM conditions and discovery tags contain it",
+            )
+        if not CLUSTER_NAME.fullmatch(props.cluster_name):
+            raise self._fail(
+                "cluster_name", props.cluster_name,
+                "1-100 letters, digits, hyphens or underscores, starting with a letter or digit",
+            )
+        for name in ("admin_principal_arns", "viewer_principal_arns"):
+            arns = getattr(props, name)
+            if isinstance(arns, str):
+                raise self._fail(name, arns, "give a list of ARNs, not one string")
+            for arn in arns:
+                self._check_principal(f"ControlPlaneProps.{name}", arn)
+        if props.open_endpoint_reason is not None and not props.open_endpoint_reason.strip():
+            raise self._fail(
+                "open_endpoint_reason", props.open_endpoint_reason,
+                "say why the endpoint is open to the internet, or leave it None",
+            )
+        if props.kubectl_layer is not None and not props.kubectl_provider:
+            raise self._fail(
+                "kubectl_layer", props.kubectl_layer,
+                "a layer is only used with kubectl_provider=True",
+            )
+        if props.auto_mode is not None and not props.core_addons:
+            pass  # Auto Mode nodes run their own networking and DNS; nothing to add.
+        return version
+
+    def _check_principal(self, prop: str, arn: str) -> None:
+        if not Token.is_unresolved(arn):
+            check_prop(self.node.path, prop, arn, check_principal_arn)
+
+    def _stack_kubectl_layer(self) -> lambda_.ILayerVersion:
+        """The stack's kubectl layer for this version: construct `KubectlLayer` of the stack
+        for the first version used in it, shared by every cluster of that version in the
+        stack; a second version gets its own (`KubectlLayerV1_35/KubectlLayer`)."""
+        stack = Stack.of(self)
+        layers: dict[str, lambda_.ILayerVersion] = getattr(stack, "_eks_blueprint_layers", {})
+        if self.kubernetes_version not in layers:
+            scope: Construct = stack
+            if layers:  # the stack has the first version's layer as `KubectlLayer`
+                scope = Construct(
+                    stack, f"KubectlLayerV{self.kubernetes_version.replace('.', '_')}"
+                )
+            layers[self.kubernetes_version] = kubectl_layer_for(scope, self.kubernetes_version)
+            setattr(stack, "_eks_blueprint_layers", layers)  # noqa: B010
+        return layers[self.kubernetes_version]
+
+    # -- growth methods -------------------------------------------------------------------
+
+    @property
+    def icluster(self) -> eks.ICluster:
+        """The cluster typed as `eks.ICluster`, for props that take one (aws_eks_v2's Python
+        stubs do not declare `Cluster` as an `ICluster`; it is one)."""
+        return cast(eks.ICluster, self.cluster)
+
+    def _require_kubectl(self, what: str) -> None:
+        if self.cluster.kubectl_provider is None:
+            raise ValueError(
+                f"{self.node.path}: {what} applies Kubernetes objects through the kubectl "
+                "provider, and this cluster has none (ControlPlaneProps.kubectl_provider="
+                "False). Fix: set kubectl_provider=True."
+            )
+
+    def _ensure_node_readiness(self) -> None:
+        """Add the node-readiness add-ons before the first capacity (ControlPlaneProps.
+        core_addons), unless the cluster has its add-ons already."""
+        if not self.props.core_addons or self.props.auto_mode is not None:
+            return
+        if addons_of(self.cluster) is not None:
+            return
+        from .addons.addons import Addons, AddonsProps
+
+        Addons(
+            self,
+            "CoreAddons",
+            props=AddonsProps.node_readiness(
+                cluster=self.icluster,
+                kubernetes_version=self.kubernetes_version,
+                vpc=self.props.vpc,
+            ),
+        )
+
+    def add_addons(self, id: str = "Addons", **settings: Any) -> Addons:
+        """Add the cluster's add-ons (`Addons`), configured with AddonsProps fields as
+        keywords (e.g. `load_balancer_controller=True`); the cluster, its version and VPC are
+        filled in. Call it before adding capacity: the node-readiness add-ons are then these,
+        not `CoreAddons`. Returns the Addons construct."""
+        from .addons.addons import Addons, AddonsProps
+
+        existing = addons_of(self.cluster)
+        if existing is not None:
+            raise ValueError(
+                f"{self.node.path}: add_addons: the cluster already has add-ons at "
+                f"{existing.node.path}. Call add_addons before add_node_group, "  # type: ignore[attr-defined]
+                "add_fargate_profile and add_karpenter, or set "
+                "ControlPlaneProps(core_addons=False) and add them yourself."
+            )
+        props = AddonsProps(
+            cluster=self.icluster,
+            kubernetes_version=self.kubernetes_version,
+            vpc=self.props.vpc,
+            **settings,
+        )
+        return Addons(self, id, props=props)
+
+    def add_node_group(self, spec: NodeGroupSpec) -> eks.Nodegroup:
+        """Add a managed node group (hardened launch template, private subnets; see
+        `ManagedNodeGroups`). The groups share one node role, in construct `NodeGroups`.
+        Returns the node group."""
+        from .compute.managed_node_groups import ManagedNodeGroups, ManagedNodeGroupsProps
+
+        self._ensure_node_readiness()
+        if self.node_groups is None:
+            self.node_groups = ManagedNodeGroups(
+                self, "NodeGroups", props=ManagedNodeGroupsProps(cluster=self.icluster, groups=())
+            )
+        return self.node_groups.add_group(spec)
+
+    def add_fargate_profile(self, spec: FargateProfileSpec) -> eks.FargateProfile:
+        """Add a Fargate profile (private subnets, a pod execution role scoped to this
+        cluster's profiles). Returns the profile."""
+        from .compute.fargate import FargateProfiles, FargateProfilesProps
+
+        self._ensure_node_readiness()
+        if self.fargate is None:
+            self.fargate = FargateProfiles(
+                self,
+                "Fargate",
+                props=FargateProfilesProps(
+                    cluster=self.cluster, cluster_name=self.props.cluster_name, vpc=self.props.vpc
+                ),
+            )
+        return self.fargate.add_profile(spec)
+
+    def add_karpenter(self, **settings: Any) -> Karpenter:
+        """Add Karpenter (controller, IAM, interruption queue, NodePools, EC2NodeClasses),
+        configured with KarpenterProps fields as keywords; the cluster, its name and version
+        are filled in. The controller runs on the first node group added (tolerating its
+        taints) unless `placement=` says otherwise (`self.node_groups.placement_for(name)`,
+        or a Fargate profile's `karpenter_placement()`). Returns the Karpenter construct;
+        add NodePools with `add_node_pool`."""
+        from .compute.karpenter import Karpenter, KarpenterProps
+
+        if self.karpenter is not None:
+            raise ValueError(f"{self.node.path}: add_karpenter: the cluster has Karpenter already")
+        self._require_kubectl("Karpenter")
+        if "placement" not in settings:
+            if self.node_groups is None or not self.node_groups.nodegroups:
+                raise ValueError(
+                    f"{self.node.path}: add_karpenter: the controller needs somewhere to run "
+                    "before Karpenter launches nodes. Add a node group first "
+                    "(add_node_group), or pass placement= (e.g. a Fargate profile's "
+                    "karpenter_placement())."
+                )
+            first = next(iter(self.node_groups.nodegroups))
+            settings["placement"] = self.node_groups.placement_for(first)
+        self._ensure_node_readiness()
+        self.karpenter = Karpenter(
+            self,
+            "Karpenter",
+            props=KarpenterProps(
+                cluster=self.icluster,
+                cluster_name=self.props.cluster_name,
+                kubernetes_version=self.kubernetes_version,
+                **settings,
+            ),
+        )
+        return self.karpenter
+
+    def add_service_account_role(
+        self, namespace: str, service_account: str, **settings: Any
+    ) -> ServiceAccountRole:
+        """An IRSA role for `namespace/service_account` (trust on exactly that service
+        account through the cluster's OIDC provider), with ServiceAccountRoleProps fields
+        as keywords (`managed_policies=`, `statements=`...). Returns the role construct."""
+        from .identity import ServiceAccountRole, ServiceAccountRoleProps, workload_id
+
+        return ServiceAccountRole(
+            self,
+            f"Irsa{workload_id(namespace, service_account)}",
+            props=ServiceAccountRoleProps(
+                cluster=self.icluster,
+                namespace=namespace,
+                service_account=service_account,
+                **settings,
+            ),
+        )
+
+    def add_pod_identity_role(
+        self, namespace: str, service_account: str, **settings: Any
+    ) -> PodIdentityRole:
+        """A Pod Identity role and association for `namespace/service_account`, with
+        PodIdentityRoleProps fields as keywords. Returns the role construct."""
+        from .identity import PodIdentityRole, PodIdentityRoleProps, workload_id
+
+        return PodIdentityRole(
+            self,
+            f"PodIdentity{workload_id(namespace, service_account)}",
+            props=PodIdentityRoleProps(
+                cluster=self.icluster,
+                namespace=namespace,
+                service_account=service_account,
+                kubernetes_version=self.kubernetes_version,
+                **settings,
+            ),
+        )
+
+    def grant_cluster_admin(self, principal_arn: str) -> eks.AccessEntry:
+        """Give an IAM role or user AmazonEKSClusterAdminPolicy, cluster-wide, through an
+        access entry. Returns the access entry."""
+        return self.grant_access(principal_arn, CLUSTER_ADMIN_POLICY)
+
+    def grant_access(self, principal_arn: str, policy_name: str) -> eks.AccessEntry:
         """Give an IAM principal a cluster-wide EKS access policy through an access entry.
 
         The construct id comes from the principal's ARN, not its position in a list, so
@@ -266,8 +533,16 @@ class ControlPlane(Construct):
         would create the new entry before deleting the old one, and EKS refuses two
         entries for one principal).
         """
+        self._check_principal("grant_access principal_arn", principal_arn)
+        if not re.fullmatch(r"AmazonEKS[A-Za-z0-9]+Policy", policy_name):
+            raise PropError(
+                self.node.path, "grant_access policy_name", policy_name,
+                "give an EKS access policy name, e.g. AmazonEKSClusterAdminPolicy or "
+                "AmazonEKSViewPolicy",
+            )
+        id = principal_id(principal_arn, Stack.of(self).account)
         self.cluster.grant_access(
-            principal_id(principal_arn, Stack.of(self).account),
+            id,
             principal_arn,
             [
                 eks.AccessPolicy.from_access_policy_name(
@@ -275,3 +550,6 @@ class ControlPlane(Construct):
                 )
             ],
         )
+        entry = self.cluster.node.find_child(id)
+        assert isinstance(entry, eks.AccessEntry)
+        return entry

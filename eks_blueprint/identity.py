@@ -23,14 +23,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Fn
+from aws_cdk import Fn, Token
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .addons.pod_identity import ensure_pod_identity_agent
 from .compliance import acknowledge
+from .ids import pascal_id
 from .scoping import attach_to_cluster, once
+from .validate_names import (
+    PropError,
+    check_action,
+    check_addon_version,
+    check_kubernetes_name,
+    check_policy_name,
+    check_prop,
+    check_reason,
+    check_resource_arn,
+)
 
 #: Construct id of the native OIDC provider on a cluster (one per cluster).
 OIDC_PROVIDER_ID = "OidcProviderNative"
@@ -117,9 +128,10 @@ class ServiceAccountRoleProps(WorkloadRoleProps):
 class PodIdentityRoleProps(WorkloadRoleProps):
     """Settings of an EKS Pod Identity role."""
 
-    kubernetes_version: str
+    kubernetes_version: str | None = None
     """The cluster's Kubernetes version ("1.34"): picks the pinned agent version from
-    eks_blueprint/addons/versions.py if this role is the first to need the agent."""
+    eks_blueprint/addons/versions.py if this role is the first to need the agent. Default:
+    the version of the cluster's AWS::EKS::Cluster; required for an imported cluster."""
     agent_version: str | None = None
     """eks-pod-identity-agent version, if this role creates the add-on; must be listed in
     the add-on version table. Default: the table's pin for `kubernetes_version`."""
@@ -137,16 +149,9 @@ def _broad_parts(statements: Sequence[iam.PolicyStatement]) -> list[str]:
 
 
 def _attach_permissions(scope: Construct, role: iam.Role, props: WorkloadRoleProps) -> None:
-    """Attach managed policies and one customer-managed policy; acknowledge with the reason."""
-    if not props.managed_policies and not props.statements:
-        raise ValueError("managed_policies or statements: the role would have no permissions")
+    """Attach managed policies and one customer-managed policy; acknowledge with the reason
+    (`check_workload_role` has checked that there is one exactly when needed)."""
     broad = _broad_parts(props.statements)
-    needs_reason = bool(broad or props.aws_managed_policy_names)
-    if needs_reason and not props.exception_reason:
-        raise ValueError(
-            "exception_reason is required: the role uses "
-            + ", ".join([*broad, *props.aws_managed_policy_names])
-        )
     for policy in props.managed_policies:
         role.add_managed_policy(policy)
     if props.statements:
@@ -178,6 +183,55 @@ def _attach_permissions(scope: Construct, role: iam.Role, props: WorkloadRolePro
         )
 
 
+def check_workload_role(path: str, props: WorkloadRoleProps) -> None:
+    """Refuse what the `workload_identities:` config refuses, naming the construct at `path`:
+    a bad service account, a role without permissions, a bare `*` action, a resource that is
+    not an ARN, and a wildcard or AWS-managed policy without a reason (or a reason without
+    one). Deploy-time values (tokens) are left to CloudFormation."""
+    kind = type(props).__name__
+    for field in ("namespace", "service_account"):
+        value = getattr(props, field)
+        if not Token.is_unresolved(value):
+            check_prop(path, f"{kind}.{field}", value, check_kubernetes_name)
+    if not props.managed_policies and not props.statements:
+        raise PropError(
+            path,
+            f"{kind}.statements",
+            (),
+            "managed_policies or statements: the role would have no permissions; give it "
+            "statements or managed_policies",
+        )
+    for index, statement in enumerate(props.statements):
+        for action in statement.actions:
+            if not Token.is_unresolved(action):
+                check_prop(path, f"{kind}.statements[{index}].actions", action, check_action)
+        for resource in statement.resources:
+            if not Token.is_unresolved(resource):
+                check_prop(
+                    path, f"{kind}.statements[{index}].resources", resource, check_resource_arn
+                )
+    for index, name in enumerate(props.aws_managed_policy_names):
+        check_prop(path, f"{kind}.aws_managed_policy_names[{index}]", name, check_policy_name)
+    broad = [*_broad_parts(props.statements), *props.aws_managed_policy_names]
+    if broad and props.exception_reason is None:
+        raise PropError(
+            path,
+            f"{kind}.exception_reason",
+            None,
+            "exception_reason is required: the role uses " + ", ".join(broad) + "; narrow "
+            "it, or say why (at least 20 characters: the reason a reviewer reads)",
+        )
+    if props.exception_reason is not None:
+        if not broad:
+            raise PropError(
+                path,
+                f"{kind}.exception_reason",
+                props.exception_reason,
+                "nothing needs a reason (no wildcard, no AWS-managed policy); remove it",
+            )
+        check_prop(path, f"{kind}.exception_reason", props.exception_reason, check_reason)
+
+
 class ServiceAccountRole(Construct):
     """An IRSA role that exactly one service account can assume.
 
@@ -188,12 +242,28 @@ class ServiceAccountRole(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: ServiceAccountRoleProps) -> None:
         super().__init__(scope, id)
+        check_workload_role(self.node.path, props)
+        if props.oidc_provider is None and not isinstance(props.cluster, Construct):
+            raise PropError(
+                self.node.path,
+                "ServiceAccountRoleProps.oidc_provider",
+                None,
+                "required when cluster is an imported cluster (no OIDC issuer to read); pass "
+                "iam.OpenIdConnectProvider.from_open_id_connect_provider_arn(...)",
+            )
+        if props.create_service_account and props.cluster.kubectl_provider is None:
+            raise PropError(
+                self.node.path,
+                "ServiceAccountRoleProps.create_service_account",
+                True,
+                "create_service_account needs a cluster with a kubectl provider "
+                "(ControlPlaneProps(kubectl_provider=True), the default); or leave it false "
+                "and apply service_account_manifest with your own tooling",
+            )
         if props.oidc_provider is not None:
             provider = props.oidc_provider
-        elif isinstance(props.cluster, Construct):
-            provider = oidc_provider_for(props.cluster)
         else:
-            raise ValueError("oidc_provider is required when cluster is an imported cluster")
+            provider = oidc_provider_for(props.cluster)
         self.role = iam.Role(
             self,
             "Role",
@@ -217,12 +287,6 @@ class ServiceAccountRole(Construct):
         }
         """The ServiceAccount, annotated with the role ARN (a token until deploy time)."""
         if props.create_service_account:
-            if props.cluster.kubectl_provider is None:
-                raise ValueError(
-                    "create_service_account needs a cluster with a kubectl provider "
-                    "(ControlPlaneProps.kubectl_layer); or apply service_account_manifest "
-                    "with your own tooling"
-                )
             props.cluster.add_manifest("ServiceAccount", self.service_account_manifest)
 
 
@@ -274,6 +338,15 @@ class PodIdentityRole(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: PodIdentityRoleProps) -> None:
         super().__init__(scope, id)
+        check_workload_role(self.node.path, props)
+        kubernetes_version = _kubernetes_version(self.node.path, props)
+        if props.agent_version is not None:
+            check_prop(
+                self.node.path,
+                "PodIdentityRoleProps.agent_version",
+                props.agent_version,
+                check_addon_version,
+            )
         self.role = iam.Role(
             self,
             "Role",
@@ -295,7 +368,7 @@ class PodIdentityRole(Construct):
         _attach_permissions(self, self.role, props)
         # Shared with the Addons construct: one add-on per cluster, whoever asks first.
         self.agent = ensure_pod_identity_agent(
-            props.cluster, props.kubernetes_version, props.agent_version
+            props.cluster, kubernetes_version, props.agent_version
         )
         self.association = eks.CfnPodIdentityAssociation(
             self,
@@ -308,7 +381,34 @@ class PodIdentityRole(Construct):
         self.association.node.add_dependency(self.agent)
 
 
+def _kubernetes_version(path: str, props: PodIdentityRoleProps) -> str:
+    """`props.kubernetes_version`, or the version of a cluster built in this app."""
+    if props.kubernetes_version is not None:
+        version = props.kubernetes_version
+    else:
+        resource = props.cluster.node.default_child
+        found = resource.version if isinstance(resource, eks.CfnCluster) else None
+        if not isinstance(found, str) or Token.is_unresolved(found):
+            raise PropError(
+                path,
+                "PodIdentityRoleProps.kubernetes_version",
+                None,
+                "required for an imported cluster (its version is unknown at synth); pass "
+                'the cluster\'s version, e.g. "1.34"',
+            )
+        version = found
+    if not re.fullmatch(r"1\.\d+", version):
+        raise PropError(
+            path,
+            "PodIdentityRoleProps.kubernetes_version",
+            version,
+            'not a Kubernetes minor version; write it like "1.34"',
+        )
+    return version
+
+
 def workload_id(namespace: str, service_account: str) -> str:
-    """A stable construct id from the service account: `payments`/`api` -> `PaymentsApi`."""
-    words = re.split(r"[^A-Za-z0-9]+", f"{namespace} {service_account}")
-    return "".join(w[:1].upper() + w[1:] for w in words if w)
+    """A stable construct id from the service account: `payments`/`api` -> `PaymentsApi`
+    (namespaces and service accounts are lower-case, so `pascal_id` keeps every id the
+    earlier helper made)."""
+    return pascal_id(f"{namespace}-{service_account}")

@@ -20,34 +20,42 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aws_cdk import RemovalPolicy, Tags
+from aws_cdk import RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .compliance import acknowledge
+from .config.base import _check_vpc_cidr as check_vpc_cidr
+from .config.network import (
+    INTERFACE_ENDPOINT_NAMES,
+    NAT_GATEWAY_CHOICES,
+    SUBNET_MASK_RANGE,
+    SubnetLayoutError,
+    check_availability_zones,
+    check_interface_endpoints,
+    check_load_balancer_mask,
+    check_mask,
+    check_subnet_layout,
+)
 from .encryption import allow_cloudwatch_logs, new_key
+from .ids import pascal_id
+from .validate_names import PropError, check_prop
 
-#: Interface endpoint short names (as in config) to the CDK service they create.
-INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
-    "ecr.api": ec2.InterfaceVpcEndpointAwsService.ECR,
-    "ecr.dkr": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
-    "sts": ec2.InterfaceVpcEndpointAwsService.STS,
-    "ec2": ec2.InterfaceVpcEndpointAwsService.EC2,
-    "logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-    "ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
-    "ssmmessages": ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
-    "ec2messages": ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
-    "sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
-    "elasticloadbalancing": ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING,
-    "autoscaling": ec2.InterfaceVpcEndpointAwsService.AUTOSCALING,
-    "eks": ec2.InterfaceVpcEndpointAwsService.EKS,
-    "eks-auth": ec2.InterfaceVpcEndpointAwsService.EKS_AUTH,
-    "kms": ec2.InterfaceVpcEndpointAwsService.KMS,
-    "guardduty-data": ec2.InterfaceVpcEndpointAwsService.GUARDDUTY_DATA,
-    "monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
-    "xray": ec2.InterfaceVpcEndpointAwsService.XRAY,
-}
+#: Every interface endpoint name Network accepts: the one list, in eks_blueprint.config.network.
+INTERFACE_ENDPOINTS: tuple[str, ...] = INTERFACE_ENDPOINT_NAMES
+
+
+def interface_endpoint_service(name: str) -> ec2.InterfaceVpcEndpointAwsService:
+    """The service of interface endpoint `name` (e.g. "ecr.api"), created from its name as
+    CDK defines each of these (`InterfaceVpcEndpointAwsService("ecr.api")` is `.ECR`)."""
+    if name not in INTERFACE_ENDPOINT_NAMES:
+        raise ValueError(
+            f"{name!r} is not a known interface endpoint; use one of "
+            f"{', '.join(INTERFACE_ENDPOINT_NAMES)}"
+        )
+    return ec2.InterfaceVpcEndpointAwsService(name)
+
 
 #: Subnet tags the AWS Load Balancer Controller uses to discover where load balancers go.
 PUBLIC_ELB_TAG = ("kubernetes.io/role/elb", "1")
@@ -59,9 +67,6 @@ PRIVATE_GROUP = "Private"
 ISOLATED_GROUP = "Isolated"
 INTERNAL_LOAD_BALANCER_GROUP = "InternalLoadBalancer"
 
-#: The longest prefix a load balancer subnet may have: an ALB needs a /27 or larger subnet
-#: with at least 8 free addresses (Elastic Load Balancing's subnet requirements).
-MAX_LOAD_BALANCER_SUBNET_MASK = 27
 #: Priority of removing the internal-elb tag from the private subnets: above the default
 #: (100) that aws_eks_v2's Cluster adds it with, wherever in the app the cluster is.
 INTERNAL_ELB_TAG_PRIORITY = 1000
@@ -81,15 +86,19 @@ class NetworkProps:
     """How Network creates a VPC. Every field has a production-safe default."""
 
     availability_zones: Sequence[str]
-    """Exactly three AZs, named explicitly so that synth needs no lookup."""
+    """Exactly three distinct AZs of the stack's region, named explicitly so that synth
+    needs no lookup."""
     cidr: str = "10.0.0.0/16"
-    """The VPC CIDR. Default: 10.0.0.0/16."""
+    """The VPC CIDR: /16 to /28, in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or
+    100.64.0.0/10, large enough for three subnets of each group. Default: 10.0.0.0/16."""
     public_subnet_mask: int = 24
-    """Public subnets hold load balancers and NAT gateways only. Default: /24."""
+    """Public subnets hold load balancers and NAT gateways only, 16..28. Default: /24."""
     private_subnet_mask: int = 19
-    """Private subnets hold nodes and pods (VPC CNI gives pods VPC IPs). Default: /19."""
+    """Private subnets hold nodes and pods (VPC CNI gives pods VPC IPs), 16..28.
+    Default: /19."""
     isolated_subnet_mask: int | None = None
-    """Isolated subnets (no internet route), e.g. for control-plane ENIs. Default: none."""
+    """Isolated subnets (no internet route), e.g. for control-plane ENIs, 16..28.
+    Default: none."""
     internal_load_balancer_subnet_mask: int | None = None
     """A subnet tier for internal load balancers only (no internet route), 16..27 (an ALB
     needs at least a /27). When set, it carries `kubernetes.io/role/internal-elb` instead of
@@ -100,16 +109,77 @@ class NetworkProps:
     reach an OIDC/Cognito identity provider for listener authentication. Default: none
     (internal load balancers go to the private subnets, among the pods)."""
     nat_gateways: Literal["single", "per_az"] = "per_az"
-    """One NAT gateway per AZ (default), or a single one to save cost outside production."""
+    """"per_az": one NAT gateway per AZ (default), so an AZ failure cannot cut egress;
+    "single": one, to save cost outside production."""
     flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
     """Retention of the flow log group. Default: one month."""
     flow_log_traffic: ec2.FlowLogTrafficType = ec2.FlowLogTrafficType.ALL
     """Which traffic flow logs record. Default: all."""
     interface_endpoints: Sequence[str] = field(default_factory=tuple)
-    """Interface endpoints by short name (keys of INTERFACE_ENDPOINTS). Default: none; the
-    S3 gateway endpoint is always created."""
+    """Interface endpoints by short name, e.g. ["ecr.api", "ecr.dkr", "sts"]: any of
+    INTERFACE_ENDPOINTS (eks_blueprint.config.network.InterfaceEndpointName), each once.
+    A cluster with a private-only API endpoint needs at least ecr.api, ecr.dkr, sts, ec2 and
+    logs. Default: none; the S3 gateway endpoint is always created."""
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
     """What happens to the flow log group and its key when the stack is deleted."""
+
+
+def _check_props(path: str, props: NetworkProps, region: str) -> None:
+    """Every NetworkProps check: a PropError naming `path`, the prop, the bad value and the
+    fix. `region` is the stack's (a token for an environment-agnostic stack: then the zones
+    need only share one region)."""
+    known_region = None if Token.is_unresolved(region) else region
+    check_prop(
+        path,
+        "NetworkProps.availability_zones",
+        props.availability_zones,
+        check_availability_zones,
+        known_region,
+    )
+    check_prop(path, "NetworkProps.cidr", props.cidr, _check_vpc_cidr)
+    masks: dict[str, int] = {}
+    for name in ("public_subnet_mask", "private_subnet_mask", "isolated_subnet_mask"):
+        value = getattr(props, name)
+        if value is not None or name != "isolated_subnet_mask":
+            masks[name] = check_prop(
+                path, f"NetworkProps.{name}", value, check_mask, *SUBNET_MASK_RANGE
+            )
+    if props.internal_load_balancer_subnet_mask is not None:
+        masks["internal_load_balancer_subnet_mask"] = check_prop(
+            path,
+            "NetworkProps.internal_load_balancer_subnet_mask",
+            props.internal_load_balancer_subnet_mask,
+            check_load_balancer_mask,
+        )
+    try:
+        check_subnet_layout(props.cidr, masks)
+    except SubnetLayoutError as exc:
+        raise PropError(
+            path, f"NetworkProps.{exc.field}", getattr(props, exc.field), str(exc)
+        ) from None
+    check_prop(
+        path,
+        "NetworkProps.interface_endpoints",
+        props.interface_endpoints,
+        check_interface_endpoints,
+    )
+    check_prop(path, "NetworkProps.nat_gateways", props.nat_gateways, _check_nat_gateways)
+
+
+def _check_vpc_cidr(value: str) -> str:
+    """The VPC CIDR rules of the config (`network.cidr`), for a value of any type."""
+    if not isinstance(value, str):
+        raise ValueError("not a CIDR string; write it like 10.0.0.0/16")
+    return check_vpc_cidr(value)
+
+
+def _check_nat_gateways(value: str) -> str:
+    if value not in NAT_GATEWAY_CHOICES:
+        raise ValueError(
+            "not a NAT strategy; use 'per_az' (one per AZ, production) or 'single' "
+            "(cheaper; one AZ's failure then cuts egress)"
+        )
+    return value
 
 
 def _select(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> list[ec2.ISubnet]:
@@ -149,9 +219,11 @@ class Network(Construct):
         super().__init__(scope, id)
         if (props is None) == (existing_vpc is None):
             raise ValueError(
-                "Network: pass exactly one of existing_vpc (bring your own VPC) or "
-                "props (create one), not both and not neither"
+                f"{self.node.path}: pass exactly one of existing_vpc (bring your own VPC) or "
+                "props=NetworkProps(...) (create one), not both and not neither"
             )
+        if props is not None:
+            _check_props(self.node.path, props, Stack.of(self).region)
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         self.flow_log_group: logs.ILogGroup | None = None
         self.isolated_subnets: ec2.SubnetSelection | None = None
@@ -175,24 +247,7 @@ class Network(Construct):
         return [s.ipv4_cidr_block for s in _select(self.vpc, selection)]
 
     def _create(self, props: NetworkProps) -> ec2.Vpc:
-        if len(props.availability_zones) != 3 or len(set(props.availability_zones)) != 3:
-            raise ValueError(
-                f"Network: availability_zones must be 3 distinct AZs, got "
-                f"{list(props.availability_zones)}"
-            )
-        unknown = [e for e in props.interface_endpoints if e not in INTERFACE_ENDPOINTS]
-        if unknown:
-            raise ValueError(
-                f"Network: unknown interface_endpoints {unknown}; "
-                f"known: {', '.join(INTERFACE_ENDPOINTS)}"
-            )
         lb_mask = props.internal_load_balancer_subnet_mask
-        if lb_mask is not None and not 16 <= lb_mask <= MAX_LOAD_BALANCER_SUBNET_MASK:
-            raise ValueError(
-                f"Network: NetworkProps.internal_load_balancer_subnet_mask must be 16.."
-                f"{MAX_LOAD_BALANCER_SUBNET_MASK} (an ALB needs a /27 or larger subnet with "
-                f"8 free addresses), got {lb_mask}"
-            )
         subnets = [
             ec2.SubnetConfiguration(
                 name=PUBLIC_GROUP,
@@ -288,10 +343,9 @@ class Network(Construct):
             "S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=s3_subnets
         )
         for name in props.interface_endpoints:
-            endpoint_id = "".join(part.capitalize() for part in name.replace("-", ".").split("."))
             endpoint = vpc.add_interface_endpoint(
-                f"{endpoint_id}Endpoint",
-                service=INTERFACE_ENDPOINTS[name],
+                f"{pascal_id(name)}Endpoint",
+                service=interface_endpoint_service(name),
                 private_dns_enabled=True,
                 subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
                 open=False,

@@ -12,7 +12,6 @@ pulls use that grant through the ECR service, so pullers need no KMS permission.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +23,18 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .encryption import new_key
+from .ids import pascal_id
+from .validate_names import (
+    MAX_SCAN_FILTERS,
+    REPOSITORY_COUNTS,
+    SCAN_FREQUENCIES,
+    PropError,
+    check_choice,
+    check_prop,
+    check_range,
+    check_repository_name,
+    check_scan_filter,
+)
 
 PULL_ACTIONS: tuple[str, ...] = (
     "ecr:BatchCheckLayerAvailability",
@@ -44,11 +55,12 @@ class RepositorySpec:
     """One repository."""
 
     name: str
-    """Repository name, e.g. shop/api."""
+    """Repository name: 2-256 lower-case letters, digits and . _ - separated by '/', e.g.
+    shop/api; unique in the registry."""
     keep_images: int = 50
-    """Keep the newest N images (lifecycle rule). Default: 50."""
+    """Keep the newest N images (lifecycle rule), 1 to 10000. Default: 50."""
     untagged_expiry_days: int = 7
-    """Expire untagged images after this many days. Default: 7."""
+    """Expire untagged images after this many days, 1 to 3650. Default: 7."""
     pull_principals: Sequence[iam.IPrincipal] = ()
     """Principals allowed to pull by the repository policy (cross-account readers, and the
     cluster's node roles once wired). Default: none."""
@@ -63,7 +75,8 @@ class EnhancedScanning:
     frequency: Literal["CONTINUOUS_SCAN", "SCAN_ON_PUSH"] = "SCAN_ON_PUSH"
     """Scan frequency. Default: SCAN_ON_PUSH."""
     filters: Sequence[str] = ("*",)
-    """Repository name patterns with `*` wildcards. Default: all repositories."""
+    """Repository name patterns with `*` wildcards, 1 to 100 of them. Default: all
+    repositories."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,8 +94,49 @@ class RegistryProps:
 
 
 def repository_id(name: str) -> str:
-    """A stable construct id from a repository name: `shop/api` -> `ShopApi`."""
-    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name) if w)
+    """A stable construct id from a repository name: `shop/api` -> `ShopApi` (names are
+    lower-case, so `pascal_id` keeps every id the earlier helper made)."""
+    return pascal_id(name)
+
+
+def check_registry(path: str, props: RegistryProps) -> None:
+    """Refuse what ECR or the `security:` config refuses, naming the construct at `path`."""
+    if not props.repositories and props.enhanced_scanning is None:
+        raise PropError(
+            path,
+            "RegistryProps.repositories",
+            (),
+            "repositories or enhanced_scanning: the registry would be empty; list "
+            "repositories or set enhanced_scanning",
+        )
+    names: list[str] = []
+    for index, spec in enumerate(props.repositories):
+        at = f"RegistryProps.repositories[{index}]"
+        check_prop(path, f"{at}.name", spec.name, check_repository_name)
+        if spec.name in names:
+            raise PropError(
+                path,
+                f"{at}.name",
+                spec.name,
+                f"also the name of repositories[{names.index(spec.name)}]; names are unique",
+            )
+        names.append(spec.name)
+        for field, (low, high) in REPOSITORY_COUNTS.items():
+            check_prop(path, f"{at}.{field}", getattr(spec, field), check_range, low, high)
+    scanning = props.enhanced_scanning
+    if scanning is not None:
+        at = "RegistryProps.enhanced_scanning"
+        check_prop(path, f"{at}.frequency", scanning.frequency, check_choice, SCAN_FREQUENCIES)
+        filters = list(scanning.filters)
+        if not 1 <= len(filters) <= MAX_SCAN_FILTERS:
+            raise PropError(
+                path,
+                f"{at}.filters",
+                filters,
+                f"give 1 to {MAX_SCAN_FILTERS} patterns; ('*',) scans every repository",
+            )
+        for index, pattern in enumerate(filters):
+            check_prop(path, f"{at}.filters[{index}]", pattern, check_scan_filter)
 
 
 class Registry(Construct):
@@ -90,8 +144,7 @@ class Registry(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: RegistryProps) -> None:
         super().__init__(scope, id)
-        if not props.repositories and props.enhanced_scanning is None:
-            raise ValueError("repositories or enhanced_scanning: the registry would be empty")
+        check_registry(self.node.path, props)
         self.repositories: dict[str, ecr.Repository] = {}
         self.key: kms.IKey | None = None
         if props.repositories:
@@ -101,13 +154,7 @@ class Registry(Construct):
                 description="Encrypts the images of the platform's ECR repositories",
                 removal_policy=props.removal_policy,
             )
-        for index, spec in enumerate(props.repositories):
-            if spec.name in self.repositories:
-                raise ValueError(f"repositories[{index}]: name {spec.name!r} is listed twice")
-            if spec.keep_images < 1 or spec.untagged_expiry_days < 1:
-                raise ValueError(
-                    f"repositories[{index}]: keep_images and untagged_expiry_days must be >= 1"
-                )
+        for spec in props.repositories:
             self.repositories[spec.name] = self._repository(spec, props.removal_policy)
         if props.enhanced_scanning is not None:
             self.scanning = ecr.CfnRegistryScanningConfiguration(

@@ -26,8 +26,6 @@ a removed Namespace under the stateful resources at risk.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -36,12 +34,31 @@ from aws_cdk import Token
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from .ids import pascal_id
+from .validate_names import (
+    POD_SECURITY_LEVELS,
+    TENANT_COUNTS,
+    PropError,
+    check_choice,
+    check_cidr,
+    check_prop,
+    check_quantity,
+    check_range,
+    check_tenant_namespace,
+    check_unique,
+    quantity_value,
+)
+
 #: The label that marks a tenant namespace, with the tenant's name.
 TENANT_LABEL = "eks-blueprint/tenant"
 
 #: A load balancer scheme, as in the AWS Load Balancer Controller's annotations.
 LoadBalancerScheme = Literal["internet-facing", "internal"]
 LOAD_BALANCER_SCHEMES: tuple[LoadBalancerScheme, ...] = ("internet-facing", "internal")
+#: What a tenant's pods may reach: anything, or DNS, the namespace and `egress_cidrs` only.
+EGRESS_MODES: tuple[str, ...] = ("open", "restricted")
+#: The resources of a LimitRange default (requests and limits per container).
+CONTAINER_RESOURCES: tuple[str, ...] = ("cpu", "memory")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,33 +66,38 @@ class TenantSpec:
     """One tenant namespace."""
 
     name: str
-    """Namespace name."""
+    """Namespace name: a Kubernetes name (1-63 lower-case letters, digits, '-'), not one the
+    cluster or its add-ons use (default, kube-*, karpenter...); also its tenant label."""
     cpu: str
-    """Quota: CPU requests and limits of all pods together."""
+    """Quota: CPU requests and limits of all pods together, a Kubernetes quantity ("20")."""
     memory: str
-    """Quota: memory requests and limits of all pods together."""
+    """Quota: memory requests and limits of all pods together, a quantity ("64Gi")."""
     pods: int = 100
-    """Quota: pods."""
+    """Quota: pods, 1 to 10000. Default: 100."""
     storage: str = "100Gi"
-    """Quota: requested persistent storage."""
+    """Quota: requested persistent storage, a quantity. Default: 100Gi."""
     persistent_volume_claims: int = 20
-    """Quota: PersistentVolumeClaims."""
+    """Quota: PersistentVolumeClaims, 0 to 10000. Default: 20."""
     load_balancers: int = 2
-    """Quota: Services of type LoadBalancer."""
+    """Quota: Services of type LoadBalancer, 0 to 100. Default: 2."""
     pod_security: Literal["restricted", "baseline"] = "restricted"
-    """Pod Security Standard enforced, audited and warned on."""
+    """Pod Security Standard enforced, audited and warned on. Default: restricted."""
     default_requests: dict[str, str] = field(
         default_factory=lambda: {"cpu": "100m", "memory": "128Mi"}
     )
-    """LimitRange default requests per container."""
+    """LimitRange default requests per container (cpu, memory), each within its limit.
+    Default: 100m CPU, 128Mi memory."""
     default_limits: dict[str, str] = field(
         default_factory=lambda: {"cpu": "500m", "memory": "512Mi"}
     )
-    """LimitRange default limits per container."""
+    """LimitRange default limits per container (cpu, memory), each within the quota.
+    Default: 500m CPU, 512Mi memory."""
     egress: Literal["open", "restricted"] = "open"
-    """`open`: any egress; `restricted`: DNS, the namespace and `egress_cidrs` only."""
+    """`open`: any egress; `restricted`: DNS, the namespace and `egress_cidrs` only.
+    Default: open."""
     egress_cidrs: Sequence[str] = ()
-    """Further egress destinations with `restricted`."""
+    """Further egress destinations (IPv4 CIDRs, each once), only with `restricted`.
+    Default: none."""
     ingress_from: Sequence[LoadBalancerScheme] = ("internet-facing",)
     """Load balancers whose traffic (and health checks) reach the pods, by scheme: each
     admits that scheme's CIDRs from `TenantNamespacesProps.load_balancer_cidrs`. Default:
@@ -102,22 +124,21 @@ class TenantNamespaces(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: TenantNamespacesProps) -> None:
         super().__init__(scope, id)
-        if not props.tenants:
-            raise ValueError("TenantNamespaces needs at least one tenant")
-        names = [t.name for t in props.tenants]
-        if len(set(names)) != len(names):
-            raise ValueError(f"tenant names must be unique, got {names}")
+        check_tenants(self.node.path, props)
         if props.cluster.kubectl_provider is None:
-            raise ValueError(
-                "TenantNamespaces applies manifests: give the cluster a kubectl provider "
-                "(ControlPlaneProps.kubectl_layer)"
+            raise PropError(
+                self.node.path,
+                "TenantNamespacesProps.cluster",
+                props.cluster.node.path,
+                "TenantNamespaces applies manifests, but this cluster has no kubectl "
+                "provider; use a cluster with one (ControlPlaneProps(kubectl_provider=True), "
+                "the default)",
             )
-        _check_load_balancer_cidrs(props)
         #: Tenant name -> its manifest (construct id from the name, so ids stay stable).
         self.manifests: dict[str, eks.KubernetesManifest] = {
             tenant.name: eks.KubernetesManifest(
                 self,
-                _pascal(tenant.name),
+                pascal_id(tenant.name),
                 cluster=props.cluster,
                 manifest=tenant_manifests(tenant, props.load_balancer_cidrs),
                 # Removing a policy or the quota from the list removes it from the cluster.
@@ -128,41 +149,107 @@ class TenantNamespaces(Construct):
         }
 
 
-def _check_load_balancer_cidrs(props: TenantNamespacesProps) -> None:
-    where = "TenantNamespaces: TenantNamespacesProps.load_balancer_cidrs"
-    for scheme, cidrs in props.load_balancer_cidrs.items():
-        if scheme not in LOAD_BALANCER_SCHEMES:
-            raise ValueError(
-                f"{where}: unknown scheme {scheme!r}; use {' or '.join(LOAD_BALANCER_SCHEMES)}"
+def check_tenants(path: str, props: TenantNamespacesProps) -> None:
+    """Refuse what Kubernetes or the `tenants:` config refuses, naming the construct at
+    `path`, the tenant's field and the bad value."""
+    if not props.tenants:
+        raise PropError(
+            path,
+            "TenantNamespacesProps.tenants",
+            list(props.tenants),
+            "TenantNamespaces needs at least one tenant",
+        )
+    names: list[str] = []
+    for index, tenant in enumerate(props.tenants):
+        at = f"TenantNamespacesProps.tenants[{index}]"
+        _check_tenant(path, at, tenant)
+        if tenant.name in names:
+            raise PropError(
+                path,
+                f"{at}.name",
+                tenant.name,
+                f"also the name of tenants[{names.index(tenant.name)}]; tenant names must be "
+                "unique",
             )
+        names.append(tenant.name)
+    _check_load_balancer_cidrs(path, props)
+
+
+def _check_tenant(path: str, at: str, tenant: TenantSpec) -> None:
+    check_prop(path, f"{at}.name", tenant.name, check_tenant_namespace)
+    for name in ("cpu", "memory", "storage"):
+        check_prop(path, f"{at}.{name}", getattr(tenant, name), check_quantity)
+    for name, (low, high) in TENANT_COUNTS.items():
+        check_prop(path, f"{at}.{name}", getattr(tenant, name), check_range, low, high)
+    check_prop(path, f"{at}.pod_security", tenant.pod_security, check_choice, POD_SECURITY_LEVELS)
+    for kind in ("default_requests", "default_limits"):
+        values = dict(getattr(tenant, kind))
+        if sorted(values) != sorted(CONTAINER_RESOURCES):
+            raise PropError(
+                path,
+                f"{at}.{kind}",
+                values,
+                'give exactly cpu and memory, e.g. {"cpu": "100m", "memory": "128Mi"}',
+            )
+        for resource, quantity in values.items():
+            check_prop(path, f"{at}.{kind}[{resource!r}]", quantity, check_quantity)
+    for resource in CONTAINER_RESOURCES:
+        request = tenant.default_requests[resource]
+        limit = tenant.default_limits[resource]
+        if quantity_value(request) > quantity_value(limit):
+            raise PropError(
+                path,
+                f"{at}.default_requests[{resource!r}]",
+                request,
+                f"more than default_limits[{resource!r}] {limit}; a request must not exceed "
+                "its limit",
+            )
+        total = getattr(tenant, resource)
+        if quantity_value(limit) > quantity_value(total):
+            raise PropError(
+                path,
+                f"{at}.default_limits[{resource!r}]",
+                limit,
+                f"more than the quota {resource} {total}: not even one default container "
+                "would fit; raise the quota or lower the limit",
+            )
+    check_prop(path, f"{at}.egress", tenant.egress, check_choice, EGRESS_MODES)
+    for i, cidr in enumerate(tenant.egress_cidrs):
+        if not Token.is_unresolved(cidr):
+            check_prop(path, f"{at}.egress_cidrs[{i}]", cidr, check_cidr)
+    check_prop(path, f"{at}.egress_cidrs", list(tenant.egress_cidrs), check_unique)
+    if tenant.egress_cidrs and tenant.egress == "open":
+        raise PropError(
+            path,
+            f"{at}.egress_cidrs",
+            list(tenant.egress_cidrs),
+            "egress_cidrs only apply with egress='restricted' (open egress allows everything); "
+            "remove them or restrict egress",
+        )
+    for i, scheme in enumerate(tenant.ingress_from):
+        check_prop(path, f"{at}.ingress_from[{i}]", scheme, check_choice, LOAD_BALANCER_SCHEMES)
+    check_prop(path, f"{at}.ingress_from", list(tenant.ingress_from), check_unique)
+
+
+def _check_load_balancer_cidrs(path: str, props: TenantNamespacesProps) -> None:
+    where = "TenantNamespacesProps.load_balancer_cidrs"
+    for scheme, cidrs in props.load_balancer_cidrs.items():
+        check_prop(path, where, scheme, check_choice, LOAD_BALANCER_SCHEMES)
         for cidr in cidrs:
-            if Token.is_unresolved(cidr):
-                continue  # resolved by CloudFormation
-            try:
-                ipaddress.IPv4Network(cidr, strict=True)
-            except ValueError as exc:
-                raise ValueError(
-                    f"{where}[{scheme!r}]: {cidr!r} is not an IPv4 CIDR ({exc})"
-                ) from None
-    for tenant in props.tenants:
+            if not Token.is_unresolved(cidr):  # else resolved by CloudFormation
+                check_prop(path, f"{where}[{scheme!r}]", cidr, check_cidr)
+    for index, tenant in enumerate(props.tenants):
         for scheme in tenant.ingress_from:
-            if scheme not in LOAD_BALANCER_SCHEMES:
-                raise ValueError(
-                    f"TenantNamespaces: tenant {tenant.name!r}: TenantSpec.ingress_from has "
-                    f"unknown scheme {scheme!r}; use {' or '.join(LOAD_BALANCER_SCHEMES)}"
-                )
             if not props.load_balancer_cidrs.get(scheme):
-                raise ValueError(
-                    f"TenantNamespaces: tenant {tenant.name!r}: TenantSpec.ingress_from admits "
-                    f"{scheme} load balancers, but {where} has no CIDRs for {scheme!r}; pass "
-                    "the subnets those load balancers use"
+                raise PropError(
+                    path,
+                    f"TenantNamespacesProps.tenants[{index}].ingress_from",
+                    list(tenant.ingress_from),
+                    f"admits {scheme} load balancers, but {where} has no CIDRs for "
+                    f"{scheme!r}; pass the subnets those load balancers use"
                     + (" (a tier of their own: Network's internal_load_balancer_subnet_mask)"
-                       if scheme == "internal" else " (the public subnets)")
+                       if scheme == "internal" else " (the public subnets)"),
                 )
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part)
 
 
 def _policy(name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -16,9 +16,12 @@ from aws_cdk import aws_guardduty as guardduty
 from constructs import Construct
 
 from .scoping import attach_to_cluster, once
+from .validate_names import PUBLISHING_FREQUENCIES, check_addon_version, check_choice, check_prop
 
 #: Construct id of the aws-guardduty-agent add-on on a cluster.
 GUARDDUTY_AGENT_ID = "GuardDutyAgent"
+#: Who installs the runtime monitoring agent: GuardDuty itself, or the cluster's stack.
+RUNTIME_AGENTS: tuple[str, ...] = ("managed", "addon")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,17 +40,30 @@ class ThreatDetectionProps:
 
 
 class ThreatDetection(Construct):
-    """The account's GuardDuty detector with EKS audit-log and runtime monitoring."""
+    """The account's GuardDuty detector with EKS audit-log and runtime monitoring.
+
+    Every prop has a default, so `ThreatDetection(stack, "ThreatDetection")` (or with
+    `props=ThreatDetectionProps()`) is a complete detector in any CDK app."""
 
     def __init__(
         self, scope: Construct, id: str, *, props: ThreatDetectionProps | None = None
     ) -> None:
         super().__init__(scope, id)
         props = props or ThreatDetectionProps()
-        if props.runtime_agent not in ("managed", "addon"):
-            raise ValueError(
-                f"runtime_agent must be 'managed' or 'addon', got {props.runtime_agent!r}"
-            )
+        check_prop(
+            self.node.path,
+            "ThreatDetectionProps.finding_publishing_frequency",
+            props.finding_publishing_frequency,
+            check_choice,
+            PUBLISHING_FREQUENCIES,
+        )
+        check_prop(
+            self.node.path,
+            "ThreatDetectionProps.runtime_agent",
+            props.runtime_agent,
+            check_choice,
+            RUNTIME_AGENTS,
+        )
         agent_management = "ENABLED" if props.runtime_agent == "managed" else "DISABLED"
         # `Features` replaces the older `DataSources`; setting both is refused by the API.
         # RUNTIME_MONITORING supersedes EKS_RUNTIME_MONITORING (do not enable both).
@@ -77,6 +93,8 @@ def add_guardduty_agent(cluster: eks.ICluster, version: str | None = None) -> ek
     """The aws-guardduty-agent add-on on `cluster`, for runtime monitoring without
     GuardDuty-managed agents. Idempotent by construct id. `version` None lets EKS pick its
     default for the cluster's Kubernetes version."""
+    if version is not None:
+        check_prop(cluster.node.path, "add_guardduty_agent(version)", version, check_addon_version)
     return once(
         *attach_to_cluster(cluster, GUARDDUTY_AGENT_ID),
         lambda scope, id: eks.Addon(

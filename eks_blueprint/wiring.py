@@ -5,8 +5,9 @@ add-on with pods never waits on a cluster without capacity: `Addons` and every c
 that adds capacity (node groups, Fargate profiles, Karpenter) register here against their
 cluster, and the ordering between them is added whichever of them is created first.
 
-The registrations are kept on the cluster object itself (jsii returns the same Python object
-for a construct each time), so they live exactly as long as the construct tree.
+The registrations are kept on the root of the construct tree (the App), keyed by the
+cluster's unique address, so they live exactly as long as the tree; an imported cluster (a
+proxy of an object created in JavaScript) cannot hold Python attributes itself.
 """
 
 from __future__ import annotations
@@ -15,8 +16,18 @@ from typing import Protocol
 
 from constructs import IConstruct
 
-_ADDONS = "_eks_blueprint_addons"
-_CAPACITY = "_eks_blueprint_capacity"
+_REGISTRY = "_eks_blueprint_wiring"
+
+
+def _entry(cluster: object) -> dict[str, object]:
+    """The registrations of `cluster`, created empty on first use."""
+    node = cluster.node  # type: ignore[attr-defined]
+    root = node.root
+    registry: dict[str, dict[str, object]] | None = getattr(root, _REGISTRY, None)
+    if registry is None:
+        registry = {}
+        setattr(root, _REGISTRY, registry)
+    return registry.setdefault(node.addr, {"addons": None, "capacity": []})
 
 
 class OrdersCapacity(Protocol):
@@ -30,13 +41,13 @@ class OrdersCapacity(Protocol):
 
 def addons_of(cluster: object) -> OrdersCapacity | None:
     """The add-ons registered for `cluster`, or None."""
-    found: OrdersCapacity | None = getattr(cluster, _ADDONS, None)
-    return found
+    found = _entry(cluster)["addons"]
+    return found  # type: ignore[return-value]
 
 
 def capacity_of(cluster: object) -> list[IConstruct]:
     """Everything registered as capacity of `cluster`, in the order it was created."""
-    found: list[IConstruct] = getattr(cluster, _CAPACITY, [])
+    found: list[IConstruct] = _entry(cluster)["capacity"]  # type: ignore[assignment]
     return list(found)
 
 
@@ -53,7 +64,7 @@ def register_addons(cluster: object, addons: OrdersCapacity, *, path: str) -> No
             "capacity, so that ControlPlane does not add the node-readiness add-ons itself, "
             "or pass core_addons=False to ControlPlaneProps."
         )
-    setattr(cluster, _ADDONS, addons)
+    _entry(cluster)["addons"] = addons
     for hosts in capacity_of(cluster):
         addons.add_compute_dependency(hosts)
 
@@ -61,7 +72,7 @@ def register_addons(cluster: object, addons: OrdersCapacity, *, path: str) -> No
 def register_capacity(cluster: object, hosts: IConstruct) -> None:
     """Record `hosts` (a node group container, Fargate profiles, Karpenter) as capacity of
     `cluster`, ordered with the cluster's add-ons if they exist already."""
-    setattr(cluster, _CAPACITY, [*capacity_of(cluster), hosts])
+    _entry(cluster)["capacity"] = [*capacity_of(cluster), hosts]
     addons = addons_of(cluster)
     if addons is not None:
         addons.add_compute_dependency(hosts)

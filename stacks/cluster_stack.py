@@ -1,29 +1,54 @@
-"""ClusterStack: the EKS control plane, its compute and its add-ons."""
+"""ClusterStack: the EKS control plane, its compute and its add-ons.
+
+The props come from `stacks.translate`; this module only creates the constructs, in an
+order that keeps the shipped environments' construct ids and templates as they are.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from eks_blueprint import ControlPlane, Network, kubectl_layer_for
-from eks_blueprint.access import ClusterAccess
-from eks_blueprint.addons.addons import Addons
-from eks_blueprint.addons.kubectl_compliance import acknowledge_kubectl_provider
+from eks_blueprint import (
+    Addons,
+    ClusterAccess,
+    ControlPlane,
+    DemoWorkload,
+    FargateProfiles,
+    Karpenter,
+    ManagedNodeGroups,
+    Network,
+    PodIdentityRole,
+    ServiceAccountRole,
+    ServiceAccountRoleProps,
+    TenantNamespaces,
+)
 from eks_blueprint.config import EnvironmentConfig
-from eks_blueprint.identity import ServiceAccountRole, workload_id
-from eks_blueprint.tenancy import TenantNamespaces
+from eks_blueprint.identity import workload_id
 from eks_blueprint.threat_detection import add_guardduty_agent
-from eks_blueprint.workloads.demo import DemoWorkload
 
-from .addon_props import addons_props, demo_props, tenants_props
-from .compute_props import compose_compute, with_auto_mode
-from .compute_props import needs_kubectl as compute_needs_kubectl
-from .identity_props import access_props, add_workload_identities
-from .props import control_plane_props
+from .translate.addons import addons_props
+from .translate.cluster import control_plane_props
+from .translate.compute import (
+    fargate_props,
+    karpenter_placement,
+    karpenter_props,
+    node_groups_props,
+)
+from .translate.security import guardduty_agent
+from .translate.workloads import (
+    access_props,
+    aws_managed_policy_name,
+    demo_props,
+    load_balancer_cidrs,
+    tenants_props,
+    workload_role_props,
+)
 
 
 class ClusterStack(Stack):
@@ -39,54 +64,69 @@ class ClusterStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        props = with_auto_mode(control_plane_props(config, network.vpc), config)
-        needs_kubectl = (
-            config.addons.needs_kubectl
-            or config.workloads.demo.enabled
-            or bool(config.tenants)
-            or compute_needs_kubectl(config)
-            or any(entry.binds_groups for entry in config.access)  # RBAC bindings
+        self.control_plane = ControlPlane(
+            self, "ControlPlane", props=control_plane_props(config, network.vpc)
         )
-        if needs_kubectl:  # charts and manifests are applied by the kubectl provider
-            props = dataclasses.replace(
-                props, kubectl_layer=kubectl_layer_for(self, config.cluster.version)
-            )
-        self.control_plane = ControlPlane(self, "ControlPlane", props=props)
         cluster = self.control_plane.cluster
-        # aws_eks_v2's Python stubs do not declare Cluster as an ICluster; it is one.
-        icluster = cast(eks.ICluster, cluster)
-        if needs_kubectl:
-            acknowledge_kubectl_provider(cluster)
+        icluster = self.control_plane.icluster
         self.addons = Addons(self, "Addons", props=addons_props(config, icluster, network.vpc))
-        # After the add-ons, so Karpenter shares their Pod Identity agent.
-        self.compute = compose_compute(self, config, self.control_plane, network)
-        # Nodes wait for vpc-cni, kube-proxy and the Pod Identity agent; add-ons with pods
-        # wait for the nodes.
-        for hosts in self.compute.all():
-            self.addons.add_compute_dependency(hosts)
+        # After the add-ons, so Karpenter shares their Pod Identity agent. Node groups, then
+        # Fargate profiles, then Karpenter on one of them. Each registers as capacity of the
+        # cluster, and the library orders it with the add-ons (eks_blueprint.wiring): nodes
+        # wait for vpc-cni, kube-proxy and the Pod Identity agent; add-ons with pods wait
+        # for the nodes.
+        self.node_groups: ManagedNodeGroups | None = None
+        self.fargate: FargateProfiles | None = None
+        self.karpenter: Karpenter | None = None
+        if (groups := node_groups_props(config, icluster, network.node_subnets)) is not None:
+            self.node_groups = ManagedNodeGroups(self, "NodeGroups", props=groups)
+        fargate = fargate_props(config, cluster, network.vpc, network.node_subnets)
+        if fargate is not None:
+            self.fargate = FargateProfiles(self, "Fargate", props=fargate)
+        placement = karpenter_placement(config, self.node_groups, self.fargate)
+        if placement is not None:
+            self.karpenter = Karpenter(
+                self, "Karpenter", props=karpenter_props(config, icluster, placement)
+            )
         self.demo: DemoWorkload | None = None
-        if config.workloads.demo.enabled:
-            self.demo = DemoWorkload(self, "DemoWorkload", props=demo_props(config, icluster))
+        if (demo := demo_props(config, icluster)) is not None:
+            self.demo = DemoWorkload(self, "DemoWorkload", props=demo)
             # The Ingress and Service need the controller's webhooks running.
             if self.addons.load_balancer_controller is not None:
                 self.demo.node.add_dependency(self.addons.load_balancer_controller)
-        if config.access:
-            self.access = ClusterAccess(self, "Access", props=access_props(config, icluster))
+        self.access: ClusterAccess | None = None
+        if (access := access_props(config, icluster)) is not None:
+            self.access = ClusterAccess(self, "Access", props=access)
         self.tenants: TenantNamespaces | None = None
-        if config.tenants:
-            self.tenants = TenantNamespaces(
-                self, "Tenants", props=tenants_props(config, icluster, network)
-            )
+        tenants = tenants_props(config, icluster, load_balancer_cidrs(network))
+        if tenants is not None:
+            self.tenants = TenantNamespaces(self, "Tenants", props=tenants)
         # The RoleBindings of access groups go into tenant namespaces: apply them after.
-        if config.access and self.access.group_bindings is not None and self.tenants:
+        if self.access is not None and self.access.group_bindings is not None and self.tenants:
             self.access.group_bindings.node.add_dependency(self.tenants)
-        self.workload_roles = add_workload_identities(
-            Construct(self, "WorkloadIdentities"), config, icluster
-        )
-        guardduty = config.security.guardduty
-        if guardduty.mode != "off" and guardduty.agent == "addon":
-            add_guardduty_agent(icluster, guardduty.agent_version)
+        self.workload_roles = self._workload_identities(config, icluster)
+        agent = guardduty_agent(config)
+        if agent is not None:
+            add_guardduty_agent(icluster, agent.version)
         self._outputs(config)
+
+    def _workload_identities(
+        self, config: EnvironmentConfig, cluster: eks.ICluster
+    ) -> dict[str, ServiceAccountRole | PodIdentityRole]:
+        """One role per `workload_identities` entry, its id from namespace and service
+        account, under `WorkloadIdentities`."""
+        holder_scope = Construct(self, "WorkloadIdentities")
+        roles: dict[str, ServiceAccountRole | PodIdentityRole] = {}
+        for entry in config.workload_identities:
+            holder = Construct(holder_scope, workload_id(entry.namespace, entry.service_account))
+            managed = _managed_policies(holder, entry.managed_policy_arns)
+            props = workload_role_props(config, entry, cluster, managed)
+            roles[entry.label] = (
+                ServiceAccountRole(holder, "Irsa", props=props)
+                if isinstance(props, ServiceAccountRoleProps)
+                else PodIdentityRole(holder, "PodIdentity", props=props)
+            )
+        return roles
 
     def _outputs(self, config: EnvironmentConfig) -> None:
         """What operators and application teams need after `cdk deploy`: how to reach the
@@ -110,3 +150,17 @@ class ClusterStack(Stack):
                     description=f"Annotate ServiceAccount {entry.label} with "
                     "eks.amazonaws.com/role-arn set to this ARN",
                 )
+
+
+def _managed_policies(scope: Construct, arns: Sequence[str]) -> list[iam.IManagedPolicy]:
+    """The policy objects of `arns`, in order: AWS-managed by name, customer-managed imported
+    into `scope` (`Managed<index>`, which renders nothing)."""
+    policies: list[iam.IManagedPolicy] = []
+    for index, arn in enumerate(arns):
+        name = aws_managed_policy_name(arn)
+        policies.append(
+            iam.ManagedPolicy.from_aws_managed_policy_name(name)
+            if name is not None
+            else iam.ManagedPolicy.from_managed_policy_arn(scope, f"Managed{index}", arn)
+        )
+    return policies

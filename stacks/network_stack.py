@@ -10,8 +10,7 @@ from constructs import Construct
 from eks_blueprint import Network
 from eks_blueprint.config import EnvironmentConfig
 
-from .compute_props import karpenter_discovery_tag
-from .props import vpc_props
+from .translate.network import network_props, private_subnet_tags
 
 
 class NetworkStack(Stack):
@@ -21,9 +20,8 @@ class NetworkStack(Stack):
         self, scope: Construct, id: str, *, config: EnvironmentConfig, **kwargs: Any
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.network = Network(self, "Network", props=vpc_props(config))
-        # Karpenter finds the subnets for its nodes by this tag (EC2NodeClass selector).
-        discovery = karpenter_discovery_tag(config)
-        if discovery is not None:
+        self.network = Network(self, "Network", props=network_props(config))
+        # Karpenter finds the subnets for its nodes by tag (EC2NodeClass selector).
+        for key, value in private_subnet_tags(config).items():
             for subnet in self.network.vpc.private_subnets:
-                Tags.of(subnet).add(*discovery)
+                Tags.of(subnet).add(key, value)

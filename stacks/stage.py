@@ -5,12 +5,14 @@ from __future__ import annotations
 from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
+from eks_blueprint import availability_zones_context_key
 from eks_blueprint.config import EnvironmentConfig
-from eks_blueprint.network import availability_zones_context_key
 
 from .cluster_stack import ClusterStack
 from .network_stack import NetworkStack
-from .security_stack import AccountSecurityStack, has_account_security
+from .security_stack import AccountSecurityStack
+from .translate.lifecycle import environment_tags
+from .translate.security import has_account_security
 
 
 class EnvironmentStage(Stage):
@@ -32,11 +34,7 @@ class EnvironmentStage(Stage):
             list(config.availability_zones),
         )
         tags = Tags.of(self)
-        tags.add("project", config.tags.project)
-        tags.add("environment", config.name)
-        tags.add("owner", config.tags.owner)
-        tags.add("cost-center", config.tags.cost_center)
-        for key, value in config.tags.extra.items():
+        for key, value in environment_tags(config).items():
             tags.add(key, value)
 
         protect = config.lifecycle.termination_protection

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from aws_cdk import aws_eks_v2 as eks
 
-from ..compliance import acknowledge
-
 
 def acknowledge_kubectl_provider(cluster: eks.Cluster) -> None:
-    """Acknowledge the nag findings of `cluster`'s kubectl provider, if it has one."""
+    """Acknowledge the nag findings of `cluster`'s kubectl provider, if it has one.
+    ControlPlane does this itself; this is for a cluster built with aws_eks_v2 directly."""
     provider = cluster.kubectl_provider
-    if provider is None:
-        return
-    for rule, reason in KUBECTL_PROVIDER_FINDINGS.items():
-        acknowledge(provider, rule, reason)
+    if provider is not None:
+        from ..kubectl import acknowledge_kubectl_provider as acknowledge_provider
+
+        acknowledge_provider(provider)
 
 
 _AWS = "AwsSolutions::AwsSolutions-"
@@ -30,15 +29,17 @@ _GENERATED = (
 )
 
 #: Rule id -> reason, for every finding on the kubectl provider (both Lambda functions).
+#: `{handler}` and `{condition}` stand for logical ids that depend on the cluster's place in
+#: the construct tree (eks_blueprint.kubectl fills them in).
 KUBECTL_PROVIDER_FINDINGS: dict[str, str] = {
     f"{_AWS}{_MANAGED}service-role/AWSLambdaBasicExecutionRole]": f"Lambda logging policy of the provider functions, {_GENERATED}.",
     f"{_AWS}{_MANAGED}service-role/AWSLambdaVPCAccessExecutionRole]": f"ENI permissions for provider functions placed in the cluster VPC, {_GENERATED}.",
     f"{_AWS}{_MANAGED}AmazonEC2ContainerRegistryReadOnly]": f"Lets the kubectl handler pull Helm charts from ECR (OCI), {_GENERATED}.",
     f"{_AWS}IAM4[Policy::"
-    '{"Fn::If":["ControlPlaneClusterKubectlProviderHandlerHasEcrPublic6AA9E5D7",'
+    '{"Fn::If":["{condition}",'
     '{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/'
     'AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]': f"ECR Public read where the partition has it (charts from public.ecr.aws), {_GENERATED}.",
-    f"{_AWS}IAM5[Resource::<ControlPlaneClusterKubectlProviderHandler4C29DBB3.Arn>:*]": f"The framework function may invoke every version of the kubectl handler, {_GENERATED}.",
+    f"{_AWS}IAM5[Resource::<{{handler}}.Arn>:*]": f"The framework function may invoke every version of the kubectl handler, {_GENERATED}.",
     f"{_AWS}L1": f"The handler's runtime is pinned by aws-cdk-lib and moves with it, {_GENERATED}.",
     f"{_NIST}CloudWatchLogGroupEncrypted": f"Provider logs hold kubectl/helm output only (no secrets are applied), {_GENERATED}.",
     f"{_NIST}IAMNoInlinePolicy": f"Role policies of the provider functions, each used by one function, {_GENERATED}.",

@@ -14,10 +14,12 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ..scoping import once
+from .catalog import addon
 from .versions import resolve_addon_version
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
-AGENT_ID = "PodIdentityAgent"
+#: The agent's construct id, next to the cluster (part of its logical id).
+AGENT_ID = addon("pod_identity_agent").construct_id
 
 
 def pod_identity_role(

@@ -19,6 +19,42 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
+#: The Kubernetes versions this release of eks_blueprint supports, oldest first: THE list.
+#: aws_eks_v2 has them all and EKS offers them in standard or extended support. The config
+#: model (`cluster.version`), the add-on table below, `kubectl_layer_for` and the kubectl
+#: layer packages (pyproject.toml, requirements.txt; a test checks those copies) follow it.
+#: Supporting a new version: add it here, its add-on versions below, and its layer package.
+SUPPORTED_KUBERNETES_VERSIONS: Final[tuple[str, ...]] = ("1.32", "1.33", "1.34", "1.35")
+
+
+def check_kubernetes_version(version: str) -> str:
+    """`version` if supported, else ValueError naming the bad value and the supported ones."""
+    if version not in SUPPORTED_KUBERNETES_VERSIONS:
+        raise ValueError(
+            f"Kubernetes version {version!r} is not supported; use one of "
+            f'{", ".join(SUPPORTED_KUBERNETES_VERSIONS)} (a string, e.g. "1.34")'
+        )
+    return version
+
+
+def kubectl_layer_package(version: str) -> str:
+    """The PyPI package with the kubectl Lambda layer for `version`: `"1.34"` ->
+    `aws-cdk.lambda-layer-kubectl-v34` (ValueError for an unsupported version)."""
+    return f"aws-cdk.lambda-layer-kubectl-v{_minor(version)}"
+
+
+def kubectl_layer_module(version: str) -> tuple[str, str]:
+    """The module and class of that layer: `"1.34"` ->
+    `("aws_cdk.lambda_layer_kubectl_v34", "KubectlV34Layer")`."""
+    minor = _minor(version)
+    return f"aws_cdk.lambda_layer_kubectl_v{minor}", f"KubectlV{minor}Layer"
+
+
+def _minor(version: str) -> str:
+    """`"1.34"` -> `"34"`, for a supported version only."""
+    return check_kubernetes_version(version).split(".")[1]
+
+
 #: The EKS managed add-ons this project installs (AWS::EKS::Addon AddonName).
 AddonName = Literal[
     "vpc-cni",
@@ -41,7 +77,7 @@ def _same(versions: tuple[str, ...], k8s: tuple[str, ...]) -> dict[str, tuple[st
     return dict.fromkeys(k8s, versions)
 
 
-_ALL = ("1.32", "1.33", "1.34", "1.35")
+_ALL = SUPPORTED_KUBERNETES_VERSIONS
 _VPC_CNI = _same(("v1.20.4-eksbuild.2", "v1.20.1-eksbuild.3"), _ALL)
 _POD_IDENTITY = _same(("v1.3.8-eksbuild.2", "v1.3.7-eksbuild.2"), _ALL)
 _EBS_CSI = _same(("v1.48.0-eksbuild.2", "v1.46.0-eksbuild.1"), _ALL)
@@ -63,8 +99,8 @@ _COREDNS = {
     "1.35": ("v1.13.1-eksbuild.1",),
 }
 
-#: Kubernetes version -> add-on name -> versions (pinned first). Keys are the versions in
-#: eks_blueprint.config.cluster.SUPPORTED_KUBERNETES_VERSIONS; a test keeps them in step.
+#: Kubernetes version -> add-on name -> versions (pinned first), for every version in
+#: SUPPORTED_KUBERNETES_VERSIONS (the per-version tables above must name each of them).
 ADDON_VERSIONS: Final[dict[str, dict[AddonName, tuple[str, ...]]]] = {
     k8s: {
         "vpc-cni": _VPC_CNI[k8s],

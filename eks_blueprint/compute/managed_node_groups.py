@@ -21,16 +21,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal, cast
 
 from aws_cdk import CfnTag, Fn
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
-from constructs import Construct, IDependable
+from constructs import Construct
 
+from .. import validation as v
+from ..baseline import NODE_GROUP_LABEL
 from ..compliance import acknowledge
-from .max_pods import LARGE_NODE_MAX_PODS, max_pods_user_data
+from ..ids import pascal_id
+from . import defaults
+from ._synth_checks import SynthCheck, register_as_capacity
+from .max_pods import max_pods_user_data
+from .placement import ControllerPlacement
+from .taints import Taint
 
 #: AWS managed policies of the node role. AmazonEKS_CNI_Policy is deliberately absent: the
 #: VPC CNI gets its own role (add-ons), so pods on the node cannot use ENI permissions.
@@ -39,11 +46,6 @@ NODE_ROLE_POLICIES: tuple[str, ...] = (
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
 )
-
-#: Label every node of a group carries, value the group's name: a stable selector (the
-#: generated nodegroup name is a token, and selecting on it would hide the explicit
-#: dependency a controller's chart has on its group).
-NODE_GROUP_LABEL = "eks-blueprint/node-group"
 
 _NODE_POLICY_REASONS: dict[str, str] = {
     "AmazonEKSWorkerNodePolicy": "the AWS-managed policy EKS documents for node roles "
@@ -96,49 +98,91 @@ def block_devices(
 
 @dataclass(frozen=True, kw_only=True)
 class NodeGroupSpec:
-    """One managed node group. Fields marked "replaces" create a new group when changed."""
+    """One managed node group. Fields marked "replaces" create a new group when changed.
+
+    `NodeGroupSpec(name="system", instance_types=["m7g.large", "m6g.large"])` is a complete
+    group: AL2023 for the types' architecture, on-demand, 2 nodes (up to 4).
+    """
 
     name: str
-    """Construct id suffix and the `Name` tag; renaming replaces the group."""
+    """Construct id suffix, the `Name` tag and the value of the node label
+    `eks-blueprint/node-group`: 1-63 lower-case letters, digits or '-'; renaming replaces
+    the group."""
     instance_types: Sequence[str]
-    """EC2 instance types of one architecture (replaces)."""
-    ami_type: eks.NodegroupAmiType
-    """AL2023 or Bottlerocket AMI type (replaces)."""
+    """EC2 instance types, all of one architecture (replaces)."""
+    ami_type: eks.NodegroupAmiType | None = None
+    """AL2023 or Bottlerocket AMI type of the types' architecture (replaces). Default:
+    inferred, AL2023_ARM_64_STANDARD for Graviton types (m7g, c7gn, t4g: a `g` after the
+    generation digit), AL2023_X86_64_STANDARD otherwise."""
     capacity_type: eks.CapacityType = eks.CapacityType.ON_DEMAND
-    """On-demand (default) or Spot (replaces)."""
-    min_size: int
-    """Fewest nodes."""
-    desired_size: int
-    """Nodes at creation."""
-    max_size: int
-    """Most nodes."""
+    """On-demand (default) or Spot, which needs at least 2 instance types (replaces)."""
+    min_size: int = defaults.MIN_SIZE
+    """Fewest nodes. Default: 2."""
+    desired_size: int = defaults.DESIRED_SIZE
+    """Nodes at creation, between min and max. Default: 2."""
+    max_size: int = defaults.MAX_SIZE
+    """Most nodes, at least 1. Default: 4."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Kubernetes labels. Default: none."""
-    taints: Sequence[eks.TaintSpec] = ()
+    taints: Sequence[Taint] = ()
     """Kubernetes taints. Default: none."""
-    disk_size_gib: int = 50
-    """Root (AL2023) or data (Bottlerocket) volume size, set in the launch template."""
-    max_unavailable_percentage: int = 33
-    """Nodes replaced at once during updates. Default: 33 %."""
+    disk_size_gib: int = defaults.DISK_SIZE_GIB
+    """Root (AL2023) or data (Bottlerocket) volume size, 20-16384 GiB, set in the launch
+    template. Default: 50."""
+    max_unavailable_percentage: int = defaults.MAX_UNAVAILABLE_PERCENTAGE
+    """Nodes replaced at once during updates, 1-100 %. Default: 33 %."""
     node_auto_repair: bool = True
     """EKS node auto repair. Default: on."""
-    imds_hop_limit: int = 1
-    """IMDSv2 hop limit. Default: 1, so pods cannot reach the node's credentials."""
+    imds_hop_limit: int = defaults.IMDS_HOP_LIMIT
+    """IMDSv2 hop limit, 1 or 2. Default: 1, so pods cannot reach the node's credentials."""
     max_pods: int | None = None
     """The kubelet's max pods (1-250; EKS caps managed nodes at 250), written into the
     launch template's user data. Default: none, and EKS computes it: with the vpc-cni add-on's
     prefix delegation on before the group is created (Addons' ordering), the prefix-aware
     value (110 below 30 vCPUs, 250 above, for the group's smallest type)."""
 
+    def resolved_ami_type(self) -> eks.NodegroupAmiType:
+        """`ami_type`, or the AL2023 type of the instance types' architecture."""
+        if self.ami_type is not None:
+            return self.ami_type
+        if v.infer_architecture(self.instance_types) == "arm64":
+            return eks.NodegroupAmiType.AL2023_ARM_64_STANDARD
+        return eks.NodegroupAmiType.AL2023_X86_64_STANDARD
+
+
+def validate_node_group(spec: NodeGroupSpec, what: str) -> None:
+    """Every field of a node group spec (raises validation.Invalid, `what` naming it)."""
+    v.check_name(spec.name, f"{what}.name")
+    for instance_type in spec.instance_types:
+        v.check_instance_type(instance_type, f"{what}.instance_types")
+    v.check_unique(list(spec.instance_types), f"{what}.instance_types")
+    v.infer_architecture(spec.instance_types, f"{what}.instance_types")
+    if spec.ami_type is not None:
+        v.check_ami_type(spec.ami_type.value, f"{what}.ami_type")
+        v.check_ami_architecture(spec.instance_types, spec.ami_type.value, f"{what}.instance_types")
+    v.check_spot_instance_types(
+        spec.instance_types,
+        spec.capacity_type.value == eks.CapacityType.SPOT.value,
+        f"{what}.instance_types",
+    )
+    v.check_sizes(
+        spec.min_size, spec.desired_size, spec.max_size, f"{what}.min_size/desired_size/max_size"
+    )
+    v.check_disk_size(spec.disk_size_gib, f"{what}.disk_size_gib")
+    v.check_percentage(spec.max_unavailable_percentage, f"{what}.max_unavailable_percentage")
+    v.check_imds_hop_limit(spec.imds_hop_limit, f"{what}.imds_hop_limit")
+    if spec.max_pods is not None:
+        v.check_max_pods(spec.max_pods, f"{what}.max_pods")
+
 
 @dataclass(frozen=True, kw_only=True)
 class ManagedNodeGroupsProps:
     """The settings of ManagedNodeGroups."""
 
-    cluster: eks.ICluster
+    cluster: eks.ICluster | eks.Cluster
     """The cluster the groups join."""
-    groups: Sequence[NodeGroupSpec]
-    """The groups; at least one."""
+    groups: Sequence[NodeGroupSpec] = ()
+    """The groups; more with `add_group`. At least one by synth time."""
     subnets: ec2.SubnetSelection = field(
         default_factory=lambda: ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
     )
@@ -150,29 +194,23 @@ class ManagedNodeGroupsProps:
     launch template's TagSpecifications do). Default: only `Name`."""
 
 
-@dataclass(frozen=True)
-class ControllerPlacement:
-    """Where a controller's pods run: Helm values and what must exist before them."""
-
-    node_selector: Mapping[str, str]
-    """Pod nodeSelector. Empty for Fargate (the profile selects the pods)."""
-    tolerations: Sequence[Mapping[str, Any]]
-    """Pod tolerations of the host's taints."""
-    depends_on: Sequence[IDependable]
-    """Resources the chart must be installed after (the node group or Fargate profile)."""
-    on_fargate: bool = False
-    """Whether the pods run on Fargate (no Pod Identity agent there: use IRSA)."""
-
-
 class ManagedNodeGroups(Construct):
     """Managed node groups in private subnets, each with its own launch template: IMDSv2
     only (hop limit 1 by default), encrypted gp3 volumes, no SSH key and no RemoteAccess
-    (use SSM Session Manager), tags propagated to instances and volumes."""
+    (use SSM Session Manager), tags propagated to instances and volumes.
+
+    Add groups with `add_group`, also after construction; synth fails if there is none.
+    """
 
     def __init__(self, scope: Construct, id: str, *, props: ManagedNodeGroupsProps) -> None:
         super().__init__(scope, id)
-        if not props.groups:
-            raise ValueError("ManagedNodeGroupsProps.groups: give at least one node group")
+        self._props = props
+        try:
+            v.check_unique([g.name for g in props.groups], "ManagedNodeGroupsProps.groups name")
+            for index, spec in enumerate(props.groups):
+                validate_node_group(spec, f"ManagedNodeGroupsProps.groups[{index}]")
+        except v.Invalid as error:
+            raise self._fail(error) from None
         self.node_role: iam.IRole = props.node_role or new_node_role(
             self, "NodeRole", description="Nodes of the EKS managed node groups"
         )
@@ -182,29 +220,42 @@ class ManagedNodeGroups(Construct):
         self.max_pods: dict[str, int | None] = {}
         """Each group's kubelet max pods as set in its launch template (None: EKS's value)."""
         for spec in props.groups:
-            if spec.imds_hop_limit not in (1, 2):
-                raise ValueError(
-                    f"NodeGroupSpec.imds_hop_limit of {spec.name} must be 1 or 2, "
-                    f"got {spec.imds_hop_limit}"
-                )
-            if spec.max_pods is not None and not 1 <= spec.max_pods <= LARGE_NODE_MAX_PODS:
-                raise ValueError(
-                    f"NodeGroupSpec.max_pods of {spec.name} must be 1-{LARGE_NODE_MAX_PODS} "
-                    f"(EKS's limit for managed nodes), got {spec.max_pods}"
-                )
-            if spec.name in self._specs:
-                raise ValueError(f"NodeGroupSpec.name {spec.name!r} is used twice")
-            self._specs[spec.name] = spec
-            self._add(props, spec)
+            self._add(spec)
+        self.node.add_validation(SynthCheck(self._without_groups))
+        register_as_capacity(props.cluster, self)
 
-    def _add(self, props: ManagedNodeGroupsProps, spec: NodeGroupSpec) -> None:
-        suffix = "".join(part.capitalize() for part in spec.name.split("-"))
+    def _fail(self, error: v.Invalid) -> v.Invalid:
+        return v.Invalid(f"{self.node.path}: {error.what}", error.value, error.fix)
+
+    def _without_groups(self) -> str | None:
+        if self.nodegroups:
+            return None
+        return (
+            f"{self.node.path}: ManagedNodeGroups has no node group; give "
+            "ManagedNodeGroupsProps.groups or call add_group"
+        )
+
+    def add_group(self, spec: NodeGroupSpec) -> eks.Nodegroup:
+        """Add a node group (construct `<Name>` and its `<Name>LaunchTemplate`) and return it."""
+        try:
+            what = f"add_group(NodeGroupSpec {spec.name!r})"
+            validate_node_group(spec, what)
+            v.check_unique([*self._specs, spec.name], f"{what}.name")
+        except v.Invalid as error:
+            raise self._fail(error) from None
+        return self._add(spec)
+
+    def _add(self, spec: NodeGroupSpec) -> eks.Nodegroup:
+        props = self._props
+        self._specs[spec.name] = spec
+        suffix = pascal_id(spec.name)
+        ami_type = spec.resolved_ami_type()
         family: Literal["al2023", "bottlerocket"] = (
-            "bottlerocket" if spec.ami_type.value.startswith("BOTTLEROCKET") else "al2023"
+            "bottlerocket" if ami_type.value.startswith("BOTTLEROCKET") else "al2023"
         )
         tags = [
-            CfnTag(key=k, value=v)
-            for k, v in {**props.instance_tags, "Name": f"{spec.name}-node"}.items()
+            CfnTag(key=key, value=value)
+            for key, value in {**props.instance_tags, "Name": f"{spec.name}-node"}.items()
         ]
         max_pods = spec.max_pods
         self.max_pods[spec.name] = max_pods
@@ -245,17 +296,17 @@ class ManagedNodeGroups(Construct):
         nodegroup = eks.Nodegroup(
             self,
             suffix,
-            cluster=props.cluster,
+            cluster=cast(eks.ICluster, props.cluster),
             node_role=self.node_role,
             subnets=props.subnets,
             instance_types=[ec2.InstanceType(t) for t in spec.instance_types],
-            ami_type=spec.ami_type,
+            ami_type=ami_type,
             capacity_type=spec.capacity_type,
             min_size=spec.min_size,
             desired_size=spec.desired_size,
             max_size=spec.max_size,
             labels={**spec.labels, NODE_GROUP_LABEL: spec.name},
-            taints=list(spec.taints),
+            taints=[t.to_eks() for t in spec.taints],
             max_unavailable_percentage=spec.max_unavailable_percentage,
             enable_node_auto_repair=spec.node_auto_repair,
             # Respect PodDisruptionBudgets during updates: a blocked drain fails the update
@@ -268,38 +319,32 @@ class ManagedNodeGroups(Construct):
         )
         self.nodegroups[spec.name] = nodegroup
         self.launch_templates[spec.name] = template
+        return nodegroup
 
     def placement_for(self, name: str) -> ControllerPlacement:
-        """Pin a controller's pods to group `name`, tolerating the group's taints."""
+        """Pin a controller's pods to group `name` (by its `eks-blueprint/node-group`
+        label), tolerating the group's taints and installed after the group."""
         if name not in self.nodegroups:
             raise ValueError(
-                f"no node group {name!r}; groups: {', '.join(self.nodegroups) or 'none'}"
+                f"{self.node.path}: placement_for: no node group {name!r}; groups: "
+                f"{', '.join(self.nodegroups) or 'none'}"
             )
-        spec = self._specs[name]
-        tolerations = [
-            {
-                k: v
-                for k, v in {
-                    "key": t.key,
-                    "operator": "Equal" if t.value is not None else "Exists",
-                    "value": t.value,
-                    "effect": _EFFECT_NAMES[str(t.effect)],
-                }.items()
-                if v is not None
-            }
-            for t in spec.taints
-            if t.key is not None
-        ]
         return ControllerPlacement(
             node_selector={NODE_GROUP_LABEL: name},
-            tolerations=tolerations,
+            tolerations=tuple(self._specs[name].taints),
             depends_on=[self.nodegroups[name]],
         )
 
 
-#: eks.TaintEffect members (as str()) to the Kubernetes effect names pods tolerate.
-_EFFECT_NAMES: dict[str, str] = {
-    str(eks.TaintEffect.NO_SCHEDULE): "NoSchedule",
-    str(eks.TaintEffect.PREFER_NO_SCHEDULE): "PreferNoSchedule",
-    str(eks.TaintEffect.NO_EXECUTE): "NoExecute",
-}
+__all__ = [
+    "NODE_GROUP_LABEL",
+    "NODE_ROLE_POLICIES",
+    "ControllerPlacement",
+    "ManagedNodeGroups",
+    "ManagedNodeGroupsProps",
+    "NodeGroupSpec",
+    "acknowledge_node_role",
+    "block_devices",
+    "new_node_role",
+    "validate_node_group",
+]

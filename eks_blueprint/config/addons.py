@@ -1,22 +1,39 @@
 """The `addons:` section: EKS managed add-ons and Helm add-ons.
 
-Versions default to the pins in eks_blueprint/addons/versions.py for the cluster's
-Kubernetes version; an explicit `version` must be listed there for that Kubernetes version
-(checked in EnvironmentConfig, which knows cluster.version).
+Which add-ons exist, their EKS names, defaults and whether they need the kubectl provider
+come from the add-on table, eks_blueprint/addons/catalog.py; this model is its YAML face
+(tests/unit/test_addons_catalog.py checks that every add-on there has its field here, with
+the same default). Versions default to the pins in eks_blueprint/addons/versions.py for the
+cluster's Kubernetes version; an explicit `version` must be listed there for that Kubernetes
+version (checked in EnvironmentConfig, which knows cluster.version). The checks shared with
+`AddonsProps` live in eks_blueprint/addons/validate.py.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..addons.catalog import CATALOG
+from ..addons.validate import check_coredns_autoscaling, check_domain, check_hosted_zone_id
 from ..addons.versions import AddonName
 from .base import FieldError, LabelKey, LabelValue, StrictModel
 
-HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
-DOMAIN = re.compile(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+__all__ = [
+    "MANAGED_ADDON_FIELDS",
+    "AddonsConfig",
+    "CertManagerConfig",
+    "CoreDnsAutoscalingConfig",
+    "CoreDnsConfig",
+    "ExternalDnsConfig",
+    "LoadBalancerControllerConfig",
+    "ManagedAddonConfig",
+    "OffByDefaultAddonConfig",
+    "OptionalAddonConfig",
+    "Toleration",
+    "VpcCniConfig",
+]
 
 
 class ManagedAddonConfig(StrictModel):
@@ -81,11 +98,10 @@ class CoreDnsAutoscalingConfig(StrictModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> CoreDnsAutoscalingConfig:
-        if self.min_replicas > self.max_replicas:
-            raise FieldError(
-                "min_replicas",
-                f"min_replicas ({self.min_replicas}) > max_replicas ({self.max_replicas})",
-            )
+        try:
+            check_coredns_autoscaling(self.min_replicas, self.max_replicas)
+        except ValueError as exc:
+            raise FieldError("min_replicas", str(exc)) from None
         return self
 
 
@@ -125,16 +141,12 @@ class ExternalDnsConfig(StrictModel):
     @field_validator("hosted_zone_id")
     @classmethod
     def _zone_id(cls, value: str | None) -> str | None:
-        if value is not None and not HOSTED_ZONE_ID.fullmatch(value):
-            raise ValueError("not a Route 53 hosted zone id; expected e.g. Z0123456789ABCDEFGHIJ")
-        return value
+        return None if value is None else check_hosted_zone_id(value)
 
     @field_validator("domain")
     @classmethod
     def _domain(cls, value: str | None) -> str | None:
-        if value is not None and not (len(value) <= 253 and DOMAIN.fullmatch(value)):
-            raise ValueError("not a lower-case DNS domain; expected e.g. shop.example.com")
-        return value
+        return None if value is None else check_domain(value)
 
     @model_validator(mode="after")
     def _complete(self) -> ExternalDnsConfig:
@@ -154,16 +166,12 @@ class CertManagerConfig(StrictModel):
     """Install cert-manager and its CRDs. Default: off."""
 
 
-#: Field of AddonsConfig -> the EKS managed add-on (AWS::EKS::Addon AddonName) it configures.
+#: Field of AddonsConfig -> the EKS managed add-on (AWS::EKS::Addon AddonName) it
+#: configures, from the add-on table.
 MANAGED_ADDON_FIELDS: dict[str, AddonName] = {
-    "vpc_cni": "vpc-cni",
-    "kube_proxy": "kube-proxy",
-    "pod_identity_agent": "eks-pod-identity-agent",
-    "coredns": "coredns",
-    "ebs_csi_driver": "aws-ebs-csi-driver",
-    "metrics_server": "metrics-server",
-    "cloudwatch_observability": "amazon-cloudwatch-observability",
-    "snapshot_controller": "snapshot-controller",
+    spec.field: spec.name  # type: ignore[misc]
+    for spec in CATALOG
+    if spec.kind == "managed"
 }
 
 
@@ -202,25 +210,26 @@ class AddonsConfig(StrictModel):
                 out[f"addons.{field}.version"] = (addon, version)
         return out
 
+    def enabled(self, field: str) -> bool:
+        """Whether the add-on of config field `field` is installed: always for the ones
+        the catalog marks as always installed, else its `enabled`."""
+        section = getattr(self, field)
+        return bool(getattr(section, "enabled", True))
+
     def installed(self) -> dict[AddonName, str | None]:
         """The EKS managed add-ons this section installs -> explicit version (None: the pin).
 
         The four the cluster cannot run without are always installed; the others only when
         enabled. The Addons construct and `eks-blueprint-verify` both read this.
         """
-        out: dict[AddonName, str | None] = {}
-        for field, addon in MANAGED_ADDON_FIELDS.items():
-            section = getattr(self, field)
-            if getattr(section, "enabled", True):
-                out[addon] = section.version
-        return out
+        return {
+            addon: getattr(self, field).version
+            for field, addon in MANAGED_ADDON_FIELDS.items()
+            if self.enabled(field)
+        }
 
     @property
     def needs_kubectl(self) -> bool:
-        """True when a chart or manifest is applied, which needs the kubectl provider."""
-        return (
-            self.ebs_csi_driver.enabled
-            or self.load_balancer_controller.enabled
-            or self.external_dns.enabled
-            or self.cert_manager.enabled
-        )
+        """True when a chart or manifest is applied, which needs the kubectl provider (the
+        add-ons the catalog marks `needs_kubectl`, when enabled)."""
+        return any(self.enabled(spec.field) for spec in CATALOG if spec.needs_kubectl)

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..addons.versions import SUPPORTED_KUBERNETES_VERSIONS, check_kubernetes_version
 from .base import (
     FieldError,
     PrincipalArn,
@@ -18,9 +19,7 @@ from .base import (
     first_duplicate,
 )
 
-#: Kubernetes versions this release of eks_blueprint supports (aws_eks_v2 has them all, and
-#: EKS offers them in standard or extended support). Update with the add-on version table.
-SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35")
+__all__ = ["SUPPORTED_KUBERNETES_VERSIONS", "ClusterConfig", "EndpointConfig", "LoggingConfig"]
 
 CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 
@@ -135,12 +134,8 @@ class ClusterConfig(StrictModel):
     @field_validator("version")
     @classmethod
     def _supported_version(cls, value: str) -> str:
-        if value not in SUPPORTED_KUBERNETES_VERSIONS:
-            raise ValueError(
-                f"Kubernetes version {value!r} is not supported; use one of "
-                f"{', '.join(SUPPORTED_KUBERNETES_VERSIONS)} (quoted)"
-            )
-        return value
+        # The one list: eks_blueprint.addons.versions.SUPPORTED_KUBERNETES_VERSIONS.
+        return check_kubernetes_version(value)
 
     @model_validator(mode="after")
     def _distinct_principals(self) -> ClusterConfig:

@@ -1,4 +1,9 @@
-"""The `compute:` section: managed node groups, Karpenter, Fargate profiles and EKS Auto Mode."""
+"""The `compute:` section: managed node groups, Karpenter, Fargate profiles and EKS Auto Mode.
+
+The defaults come from `eks_blueprint.compute.defaults` and the rules from
+`eks_blueprint.validation`, which the compute constructs use too: a YAML file and a library
+user get the same defaults and the same checks.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,17 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from .. import validation as v
+from ..compute import defaults
+from ..validation import (
+    AMI_ALIAS,
+    DURATION,
+    INSTANCE_TYPE,
+    NAME,
+    QUANTITY,
+    RESTRICTED_DOMAINS,
+    instance_architecture,
+)
 from .base import FieldError, LabelKey, LabelValue, StrictModel, first_duplicate
 
 #: AMI types the config accepts, as written in YAML, to the EKS AmiType they mean.
@@ -22,46 +38,43 @@ Architecture = Literal["amd64", "arm64"]
 AutoModePool = Literal["general-purpose", "system"]
 
 
-def _on_demand() -> list[CapacityType]:
-    return ["on-demand"]
+def _capacity_types() -> list[CapacityType]:
+    return list(defaults.CAPACITY_TYPES)  # type: ignore[arg-type]
 
 
-def _both_architectures() -> list[Architecture]:
-    return ["amd64", "arm64"]
+def _architectures() -> list[Architecture]:
+    return list(defaults.ARCHITECTURES)  # type: ignore[arg-type]
 
 
 def _built_in_pools() -> list[AutoModePool]:
     return ["general-purpose", "system"]
 
 
-NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
-#: Karpenter/Kubernetes durations as Karpenter v1 accepts them, e.g. 30s, 1m, 720h, 1h30m.
-DURATION = re.compile(r"(\d+h)?(\d+m)?(\d+s)?")
-QUANTITY = re.compile(r"\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?")
-#: al2023@latest | al2023@v20251112 | bottlerocket@latest | bottlerocket@v1.26.0
-AMI_ALIAS = re.compile(r"(al2023@(latest|v\d{8})|bottlerocket@(latest|v\d+\.\d+\.\d+))")
 SEMVER = re.compile(r"\d+\.\d+\.\d+")
 
+__all__ = [
+    "AMI_ALIAS",
+    "AMI_TYPES",
+    "DURATION",
+    "INSTANCE_TYPE",
+    "NAME",
+    "QUANTITY",
+    "RESTRICTED_DOMAINS",
+    "instance_architecture",
+]
 
-def instance_architecture(instance_type: str) -> Literal["arm64", "x86_64"]:
-    """The CPU architecture of an EC2 instance type, from its family name.
 
-    Graviton (arm64) families carry a "g" among the attribute letters after the generation
-    digit: m7g, c6gn, r8g, t4g, x2gd, im4gn, g5g. A "g" before the digit is a GPU family
-    (g5, g4ad: x86_64). a1 is the first-generation Graviton and has no "g".
-    """
-    family = instance_type.split(".", 1)[0]
-    if family == "a1":
-        return "arm64"
-    match = re.search(r"\d+([a-z-]*)", family)
-    attributes = match.group(1) if match else ""
-    return "arm64" if "g" in attributes else "x86_64"
+def _detail(check: object, *args: object) -> None:
+    """Run a validation check, re-raised as a plain ValueError with only its fix: the
+    loader reports the field's file path and the value given."""
+    try:
+        check(*args)  # type: ignore[operator]
+    except v.Invalid as error:
+        raise ValueError(error.fix) from None
 
 
 def _check_name(value: str) -> str:
-    if not NAME.fullmatch(value):
-        raise ValueError("names are 1-63 lower-case letters, digits or '-', e.g. system")
+    _detail(v.check_name, value)
     return value
 
 
@@ -72,8 +85,12 @@ def _check_namespace(value: str) -> str:
 
 
 def _check_quantity(value: str) -> str:
-    if not (len(value) <= 64 and QUANTITY.fullmatch(value)):
-        raise ValueError("not a Kubernetes quantity; write it like 1, 500m or 1Gi")
+    _detail(v.check_quantity, value, "quantity")
+    return value
+
+
+def _check_memory(value: str) -> str:
+    _detail(v.check_memory, value)
     return value
 
 
@@ -83,19 +100,13 @@ ResourceName = Annotated[str, AfterValidator(_check_name)]
 Namespace = Annotated[str, AfterValidator(_check_namespace)]
 #: A Kubernetes resource quantity, e.g. 500m, 2, 1Gi.
 Quantity = Annotated[str, AfterValidator(_check_quantity)]
+#: A memory quantity, e.g. 400Gi.
+MemoryQuantity = Annotated[str, AfterValidator(_check_memory)]
 
 
 def ami_architecture(ami_type: str) -> Literal["arm64", "x86_64"]:
     """The architecture of a config AMI type (a key of AMI_TYPES)."""
     return "arm64" if ami_type.endswith("arm64") else "x86_64"
-
-
-#: Label domains the NodePool CRD refuses in `labels` (Karpenter v1 validation rules).
-RESTRICTED_DOMAINS = ("kubernetes.io", "k8s.io", "karpenter.sh", "karpenter.k8s.aws")
-
-
-def _label_domain(key: str) -> str:
-    return key.split("/", 1)[0] if "/" in key else ""
 
 
 #: Kubernetes labels, keys and values checked as the API server does.
@@ -116,13 +127,13 @@ class TaintConfig(StrictModel):
 class SizeConfig(StrictModel):
     """Node counts of a managed node group."""
 
-    min: int = Field(ge=0, le=1000)
-    """Fewest nodes."""
-    desired: int = Field(ge=0, le=1000)
+    min: int = Field(default=defaults.MIN_SIZE, ge=0, le=1000)
+    """Fewest nodes. Default: 2."""
+    desired: int = Field(default=defaults.DESIRED_SIZE, ge=0, le=1000)
     """Nodes at creation. Later changes by an autoscaler are not reset by a deploy only
-    if you leave this unchanged."""
-    max: int = Field(ge=1, le=1000)
-    """Most nodes."""
+    if you leave this unchanged. Default: 2."""
+    max: int = Field(default=defaults.MAX_SIZE, ge=1, le=1000)
+    """Most nodes. Default: 4."""
 
     @model_validator(mode="after")
     def _ordered(self) -> SizeConfig:
@@ -144,20 +155,23 @@ class NodeGroupConfig(StrictModel):
     """EC2 instance types, all of one architecture, e.g. [m7g.large]. Changing them
     replaces the group."""
     ami_type: str = "al2023_x86_64"
-    """al2023_x86_64 (default), al2023_arm64, bottlerocket_x86_64 or bottlerocket_arm64.
-    Changing it replaces the group."""
+    """al2023_x86_64, al2023_arm64, bottlerocket_x86_64 or bottlerocket_arm64. Default:
+    inferred from instance_types, as the library does: al2023_arm64 for Graviton types
+    (m7g, c7gn, t4g), al2023_x86_64 otherwise. Changing it replaces the group."""
     capacity_type: Literal["on_demand", "spot"] = "on_demand"
     """on_demand (default) or spot (needs at least 2 instance types). Changing it replaces
     the group."""
-    size: SizeConfig
-    """min, desired and max node count."""
+    size: SizeConfig = SizeConfig()
+    """min, desired and max node count. Default: 2, 2 and 4."""
     labels: Labels = Field(default_factory=dict)
     """Kubernetes labels on the nodes. Default: none."""
     taints: list[TaintConfig] = Field(default_factory=list)
     """Kubernetes taints on the nodes. Default: none."""
-    disk_size_gib: int = Field(default=50, ge=20, le=16384)
+    disk_size_gib: int = Field(default=defaults.DISK_SIZE_GIB, ge=v.MIN_DISK_GIB, le=v.MAX_DISK_GIB)
     """Size of the encrypted gp3 root (AL2023) or data (Bottlerocket) volume. Default: 50."""
-    max_unavailable_percentage: int = Field(default=33, ge=1, le=100)
+    max_unavailable_percentage: int = Field(
+        default=defaults.MAX_UNAVAILABLE_PERCENTAGE, ge=1, le=100
+    )
     """Share of nodes replaced at once during an update. Default: 33 %."""
     node_auto_repair: bool = True
     """EKS replaces nodes that report unhealthy. Default: on."""
@@ -166,6 +180,17 @@ class NodeGroupConfig(StrictModel):
     credentials; 2 needs imds_hop_limit_reason."""
     imds_hop_limit_reason: str | None = None
     """Why this group needs hop limit 2 (shown in review). Required with imds_hop_limit: 2."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_ami_type(cls, data: object) -> object:
+        """Without ami_type, the AL2023 type of the instance types' architecture."""
+        if isinstance(data, dict) and "ami_type" not in data:
+            types = data.get("instance_types")
+            if isinstance(types, list) and types and all(isinstance(t, str) for t in types):
+                arch = instance_architecture(types[0])
+                return {**data, "ami_type": "al2023_arm64" if arch == "arm64" else "al2023_x86_64"}
+        return data
 
     @field_validator("instance_types")
     @classmethod
@@ -193,20 +218,17 @@ class NodeGroupConfig(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> NodeGroupConfig:
-        if self.capacity_type == "spot" and len(self.instance_types) < 2:
+        try:
+            v.check_spot_instance_types(self.instance_types, self.capacity_type == "spot")
+        except v.Invalid as error:
+            raise FieldError("instance_types", error.fix) from None
+        try:
+            v.check_ami_architecture(self.instance_types, AMI_TYPES[self.ami_type])
+        except v.Invalid as error:
+            wrong = error.value[0]
             raise FieldError(
-                "instance_types",
-                "capacity_type spot needs at least 2 instance_types, so that one Spot pool "
-                "running dry does not leave the group without capacity",
-            )
-        arch = ami_architecture(self.ami_type)
-        wrong = [t for t in self.instance_types if instance_architecture(t) != arch]
-        if wrong:
-            raise FieldError(
-                ["instance_types", self.instance_types.index(wrong[0])],
-                f"ami_type {self.ami_type} is {arch} but {', '.join(wrong)} are not; "
-                "Graviton types (m7g, c7gn, t4g, ...) need an arm64 AMI, others an x86_64 AMI",
-            )
+                ["instance_types", self.instance_types.index(wrong)], error.fix
+            ) from None
         if self.imds_hop_limit == 2 and not (self.imds_hop_limit_reason or "").strip():
             raise FieldError(
                 "imds_hop_limit_reason",
@@ -221,61 +243,85 @@ class NodeGroupConfig(StrictModel):
 class LimitsConfig(StrictModel):
     """The most a NodePool may provision in total: a cost ceiling."""
 
-    cpu: int = Field(ge=1, le=100000)
-    """Total vCPUs of the pool's nodes."""
-    memory: Quantity
-    """Total memory of the pool's nodes, a Kubernetes quantity, e.g. 400Gi."""
+    cpu: int = Field(default=defaults.CPU_LIMIT, ge=1, le=100000)
+    """Total vCPUs of the pool's nodes. Default: 100."""
+    memory: MemoryQuantity = defaults.MEMORY_LIMIT
+    """Total memory of the pool's nodes, a Kubernetes quantity, e.g. 400Gi. Default: 400Gi."""
+
+
+class DisruptionBudgetConfig(StrictModel):
+    """How many of a pool's nodes Karpenter may disrupt at once, optionally on a schedule."""
+
+    nodes: str = "10%"
+    """A node count ("2") or a share ("10%"). Default: 10%."""
+    schedule: str | None = None
+    """Cron schedule (UTC) when the budget applies; needs duration. Default: always."""
+    duration: str | None = None
+    """How long the budget applies after each schedule start, e.g. 8h. Default: always."""
+    reasons: list[Literal["Underutilized", "Empty", "Drifted"]] | None = None
+    """Disruption reasons the budget limits. Default: all."""
+
+    @model_validator(mode="after")
+    def _valid(self) -> DisruptionBudgetConfig:
+        try:
+            v.check_budget(self.nodes, self.schedule, self.duration, self.reasons, "budget")
+        except v.Invalid as error:
+            raise FieldError(error.what.removeprefix("budget."), error.fix) from None
+        return self
 
 
 class DisruptionConfig(StrictModel):
     """When Karpenter may remove or replace the pool's nodes."""
 
     consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"] = (
-        "WhenEmptyOrUnderutilized"
+        defaults.CONSOLIDATION_POLICY  # type: ignore[assignment]
     )
     """Remove only empty nodes, or also repack under-used ones.
     Default: WhenEmptyOrUnderutilized."""
-    consolidate_after: str = "1m"
+    consolidate_after: str = defaults.CONSOLIDATE_AFTER
     """How long a node must be consolidatable before Karpenter acts. Default: 1m."""
-    expire_after: str = "720h"
+    expire_after: str = defaults.EXPIRE_AFTER
     """Nodes older than this are replaced, so they pick up new AMIs. Default: 720h (30 days);
     `Never` turns it off."""
+    budgets: list[DisruptionBudgetConfig] = Field(default_factory=list)
+    """Disruption budgets. Default: none, so Karpenter's own (10% of the nodes)."""
 
     @field_validator("consolidate_after", "expire_after")
     @classmethod
     def _duration(cls, value: str) -> str:
-        if value != "Never" and (not value or not DURATION.fullmatch(value)):
-            raise ValueError("not a duration; write it like 30s, 5m, 720h or Never")
+        _detail(v.check_duration, value, "duration")
         return value
 
 
 class NodePoolConfig(StrictModel):
     """A Karpenter NodePool (karpenter.sh/v1): which nodes Karpenter may launch."""
 
-    name: ResourceName
-    """NodePool name."""
-    node_class: ResourceName = "default"
+    name: ResourceName = defaults.NODE_POOL
+    """NodePool name. Default: default."""
+    node_class: ResourceName = defaults.NODE_CLASS
     """Name of the EC2NodeClass (in node_classes) the nodes use. Default: default."""
-    capacity_types: list[CapacityType] = Field(default_factory=_on_demand, min_length=1)
+    capacity_types: list[CapacityType] = Field(default_factory=_capacity_types, min_length=1)
     """karpenter.sh/capacity-type values. Default: [on-demand]."""
-    architectures: list[Architecture] = Field(default_factory=_both_architectures, min_length=1)
+    architectures: list[Architecture] = Field(default_factory=_architectures, min_length=1)
     """kubernetes.io/arch values. Default: both."""
-    instance_categories: list[str] = Field(default_factory=lambda: ["c", "m", "r"], min_length=1)
+    instance_categories: list[str] = Field(
+        default_factory=lambda: list(defaults.INSTANCE_CATEGORIES), min_length=1
+    )
     """karpenter.k8s.aws/instance-category values. Default: [c, m, r]."""
-    min_instance_generation: int = Field(default=5, ge=1, le=20)
+    min_instance_generation: int = Field(default=defaults.MIN_INSTANCE_GENERATION, ge=1, le=20)
     """Only instance generations newer than this minus one (Gt min-1). Default: 5."""
     zones: list[str] = Field(default_factory=list)
     """topology.kubernetes.io/zone values, a subset of availability_zones. Default: all."""
-    limits: LimitsConfig
-    """Total cpu and memory the pool may provision. Required: a pool without limits can
-    spend without bound."""
+    limits: LimitsConfig = LimitsConfig()
+    """Total cpu and memory the pool may provision (a pool without limits could spend
+    without bound). Default: 100 vCPUs and 400Gi."""
     disruption: DisruptionConfig = DisruptionConfig()
     """Consolidation and expiry. Default: WhenEmptyOrUnderutilized after 1m, expire 720h."""
     labels: Labels = Field(default_factory=dict)
     """Labels on the nodes. Default: none."""
     taints: list[TaintConfig] = Field(default_factory=list)
     """Taints on the nodes. Default: none."""
-    weight: int | None = Field(default=None, ge=1, le=100)
+    weight: int | None = Field(default=None, ge=1, le=v.MAX_WEIGHT)
     """Priority among pools that fit (higher first). Default: none."""
 
     @field_validator("instance_categories")
@@ -293,54 +339,50 @@ class NodePoolConfig(StrictModel):
             again = first_duplicate(values)
             if again is not None:
                 raise FieldError([field, again], f"{values[again]} is listed more than once")
-        restricted = [k for k in self.labels if _label_domain(k).endswith(RESTRICTED_DOMAINS)]
-        if restricted:
-            raise FieldError(
-                ["labels", restricted[0]],
-                f"the label key uses a domain Karpenter reserves "
-                f"({', '.join(RESTRICTED_DOMAINS)}); the NodePool would be refused when "
-                "applied: use your own prefix, e.g. example.com/team",
-            )
+        try:
+            v.check_node_labels(self.labels)
+        except v.Invalid as error:
+            raise FieldError(["labels", error.value], error.fix) from None
         return self
 
 
 class NodeClassConfig(StrictModel):
     """A Karpenter EC2NodeClass (karpenter.k8s.aws/v1): how Karpenter's nodes are built."""
 
-    name: ResourceName = "default"
+    name: ResourceName = defaults.NODE_CLASS
     """EC2NodeClass name. Default: default."""
-    ami_alias: str
+    ami_alias: str = defaults.AMI_ALIAS
     """AMI family and version, e.g. al2023@v20251112 or bottlerocket@v1.26.0. `@latest`
-    follows new AMIs without a deploy and is refused in the prod environment."""
-    volume_size_gib: int = Field(default=50, ge=20, le=16384)
+    follows new AMIs without a deploy and is refused in the prod environment. Default: a
+    pinned AL2023 release (al2023@v20251112)."""
+    volume_size_gib: int = Field(
+        default=defaults.DISK_SIZE_GIB, ge=v.MIN_DISK_GIB, le=v.MAX_DISK_GIB
+    )
     """Size of the encrypted gp3 root (AL2023) or data (Bottlerocket) volume. Default: 50."""
 
     @field_validator("ami_alias")
     @classmethod
     def _valid_alias(cls, value: str) -> str:
-        if not AMI_ALIAS.fullmatch(value):
-            raise ValueError(
-                "expected al2023@v<YYYYMMDD>, bottlerocket@v<x.y.z> or <family>@latest, "
-                "e.g. al2023@v20251112"
-            )
+        _detail(v.check_ami_alias, value)
         return value
 
 
 class ControllerResourcesConfig(StrictModel):
     """Requests (= limits) of each Karpenter controller pod."""
 
-    cpu: Quantity = "1"
+    cpu: Quantity = defaults.KARPENTER_CPU
     """CPU request and limit. Default: 1."""
-    memory: Quantity = "1Gi"
+    memory: Quantity = defaults.KARPENTER_MEMORY
     """Memory request and limit. Default: 1Gi."""
 
 
 class KarpenterConfig(StrictModel):
     """Self-managed Karpenter (v1): controller, interruption queue, NodePools, EC2NodeClasses."""
 
-    version: str
-    """Helm chart version of oci://public.ecr.aws/karpenter/karpenter, quoted, e.g. "1.8.1"."""
-    namespace: Namespace = "kube-system"
+    version: str = defaults.KARPENTER_VERSION
+    """Helm chart version of oci://public.ecr.aws/karpenter/karpenter, quoted, e.g. "1.8.1".
+    Default: 1.8.1."""
+    namespace: Namespace = defaults.KARPENTER_NAMESPACE
     """Namespace of the controller. Default: kube-system."""
     controller_on: Literal["node_group", "fargate"]
     """Where the controller runs: on the managed node group `controller_node_group`, or on a
@@ -349,10 +391,14 @@ class KarpenterConfig(StrictModel):
     """The node group for controller_on: node_group."""
     controller_resources: ControllerResourcesConfig = ControllerResourcesConfig()
     """Controller pod requests/limits. Default: 1 CPU, 1Gi."""
-    node_classes: list[NodeClassConfig] = Field(min_length=1)
-    """EC2NodeClasses."""
-    node_pools: list[NodePoolConfig] = Field(min_length=1)
-    """NodePools."""
+    node_classes: list[NodeClassConfig] = Field(
+        default_factory=lambda: [NodeClassConfig()], min_length=1
+    )
+    """EC2NodeClasses. Default: one class `default`."""
+    node_pools: list[NodePoolConfig] = Field(
+        default_factory=lambda: [NodePoolConfig()], min_length=1
+    )
+    """NodePools. Default: one pool `default` on the class `default`."""
 
     @field_validator("version")
     @classmethod
@@ -383,13 +429,12 @@ class KarpenterConfig(StrictModel):
             again = first_duplicate(names)
             if again is not None:
                 raise FieldError([field, again, "name"], f"{names[again]} is used more than once")
-        classes = {c.name for c in self.node_classes}
+        classes = [c.name for c in self.node_classes]
         for index, pool in enumerate(self.node_pools):
-            if pool.node_class not in classes:
-                raise FieldError(
-                    ["node_pools", index, "node_class"],
-                    f"{pool.node_class!r} is not in node_classes ({', '.join(sorted(classes))})",
-                )
+            try:
+                v.check_node_class_ref(pool.node_class, classes)
+            except v.Invalid as error:
+                raise FieldError(["node_pools", index, "node_class"], error.fix) from None
         return self
 
 

@@ -3,49 +3,32 @@ and who in AWS may do what in the cluster."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..validate_names import ACCESS_POLICIES as ACCESS_POLICIES
+from ..validate_names import AWS_MANAGED_POLICY as AWS_MANAGED_POLICY
+from ..validate_names import (
+    check_action,
+    check_condition_operator,
+    check_kubernetes_group,
+    check_kubernetes_name,
+    check_managed_policy_arn,
+    check_reason,
+    check_resource_arn,
+)
 from .base import (
     FieldError,
     KubernetesGroup,
     PrincipalArn,
     StrictModel,
-    check_reason,
     clip,
     first_duplicate,
     short,
 )
 
-#: `service:Action`, optionally with `*` inside the action name (`s3:Get*`).
-ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9*]+")
-#: Any ARN of the commercial partition, or `*`; ARNs may carry `*` wildcards in their
-#: resource part.
-RESOURCE_ARN = re.compile(r"\*|arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:[^\s]+")
-MANAGED_POLICY_ARN = re.compile(
-    r"arn:aws:iam::(aws|\d{12}):policy(/[\x21-\x7e]+)?/[A-Za-z0-9_+=,.@-]{1,128}"
-)
-#: IAM condition operators accepted in workload policy statements.
-CONDITION_OPERATOR = re.compile(
-    r"^(ForAnyValue:|ForAllValues:)?("
-    r"String(Not)?Equals(IgnoreCase)?|String(Not)?Like|"
-    r"Numeric(Not)?Equals|Numeric(LessThan|GreaterThan)(Equals)?|"
-    r"Date(Not)?Equals|Date(LessThan|GreaterThan)(Equals)?|"
-    r"Bool|BinaryEquals|(Not)?IpAddress|Arn(Not)?(Equals|Like)"
-    r")(IfExists)?|Null"
-)
-K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-AWS_MANAGED_POLICY = re.compile(r"arn:aws:iam::aws:policy/")
-
-#: Short names of the EKS access policies, and the policy each stands for.
-ACCESS_POLICIES: dict[str, str] = {
-    "cluster_admin": "AmazonEKSClusterAdminPolicy",
-    "admin": "AmazonEKSAdminPolicy",
-    "edit": "AmazonEKSEditPolicy",
-    "view": "AmazonEKSViewPolicy",
-}
 #: Access policies EKS only associates cluster-wide.
 CLUSTER_SCOPE_ONLY: frozenset[str] = frozenset({"cluster_admin"})
 
@@ -117,12 +100,10 @@ class WorkloadIdentityConfig(StrictModel):
         who = f"({clip(self.label)})"
         for field in ("namespace", "service_account"):
             value = getattr(self, field)
-            if not K8S_NAME.fullmatch(value):
-                raise FieldError(
-                    field,
-                    f"{short(value)} is not a Kubernetes name: 1-63 lower-case letters, "
-                    "digits or '-', starting and ending with a letter or digit",
-                )
+            try:
+                check_kubernetes_name(value)
+            except ValueError as exc:
+                raise FieldError(field, f"{short(value)} is {exc}") from None
         if not self.managed_policy_arns and not self.policy_statements:
             raise FieldError(
                 "policy_statements",
@@ -130,40 +111,15 @@ class WorkloadIdentityConfig(StrictModel):
                 "policy_statements",
             )
         for i, arn in enumerate(self.managed_policy_arns):
-            if not (len(arn) <= 2048 and MANAGED_POLICY_ARN.fullmatch(arn)):
-                raise FieldError(
-                    ["managed_policy_arns", i],
-                    "not a managed policy ARN of the commercial partition; expected "
-                    "arn:aws:iam::aws:policy/<name> or arn:aws:iam::<12-digit account>:"
-                    "policy/<name> (name up to 128 characters)",
-                )
+            _at(["managed_policy_arns", i], check_managed_policy_arn, arn)
         for index, statement in enumerate(self.policy_statements):
             where: list[str | int] = ["policy_statements", index]
             for j, action in enumerate(statement.actions):
-                if action == "*":
-                    raise FieldError(
-                        [*where, "actions", j],
-                        "'*' grants every AWS action; list the actions the workload calls, "
-                        "e.g. s3:GetObject",
-                    )
-                if not (len(action) <= 256 and ACTION.fullmatch(action)):
-                    raise FieldError(
-                        [*where, "actions", j],
-                        "not of the form service:Action, e.g. s3:GetObject",
-                    )
+                _at([*where, "actions", j], check_action, action)
             for j, resource in enumerate(statement.resources):
-                if not (len(resource) <= 2048 and RESOURCE_ARN.fullmatch(resource)):
-                    raise FieldError(
-                        [*where, "resources", j],
-                        "not an ARN of the commercial partition "
-                        "(arn:aws:<service>:<region>:<account>:<resource>) or '*'",
-                    )
+                _at([*where, "resources", j], check_resource_arn, resource)
             for operator in statement.conditions:
-                if not CONDITION_OPERATOR.fullmatch(operator):
-                    raise FieldError(
-                        [*where, "conditions", operator],
-                        "not an IAM condition operator such as StringEquals or ArnLike",
-                    )
+                _at([*where, "conditions", operator], check_condition_operator, operator)
         broad = self.needs_exception()
         if broad and not (self.exception_reason and len(self.exception_reason.strip()) >= 20):
             raise FieldError(
@@ -176,10 +132,11 @@ class WorkloadIdentityConfig(StrictModel):
                 "exception_reason",
                 f"{who} has exception_reason but nothing that needs one; remove it",
             )
-        try:
-            check_reason(self.exception_reason, "exception_reason")
-        except ValueError as exc:
-            raise FieldError("exception_reason", str(exc)) from None
+        if self.exception_reason is not None:
+            try:
+                check_reason(self.exception_reason)
+            except ValueError as exc:
+                raise FieldError("exception_reason", f"exception_reason {exc}") from None
         return self
 
 
@@ -256,21 +213,26 @@ class AccessConfig(StrictModel):
                 "only; remove namespaces or use policy admin",
             )
         for i, namespace in enumerate(self.namespaces):
-            if not K8S_NAME.fullmatch(namespace):
-                raise FieldError(["namespaces", i], "not a Kubernetes namespace name")
+            try:
+                check_kubernetes_name(namespace)
+            except ValueError:
+                raise FieldError(["namespaces", i], "not a Kubernetes namespace name") from None
         for field in ("namespaces", "kubernetes_groups"):
             values = list(getattr(self, field))
             again = first_duplicate(values)
             if again is not None:
                 raise FieldError([field, again], f"{values[again]} is listed more than once")
         for i, group in enumerate(self.kubernetes_groups):
-            if group.startswith("system:"):
-                raise FieldError(
-                    ["kubernetes_groups", i],
-                    "starts with 'system:', which EKS reserves; use access policies for "
-                    "system-level access",
-                )
+            _at(["kubernetes_groups", i], check_kubernetes_group, group)
         return self
+
+
+def _at(field: list[str | int], check: Callable[[str], object], value: str) -> None:
+    """Run a shared check on one value; report its problem at `field`."""
+    try:
+        check(value)
+    except ValueError as exc:
+        raise FieldError(field, str(exc)) from None
 
 
 def check_workload_identities(entries: list[WorkloadIdentityConfig]) -> None:

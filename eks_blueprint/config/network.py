@@ -1,15 +1,26 @@
-"""The `network:` section: the VPC the cluster lives in."""
+"""The `network:` section: the VPC the cluster lives in.
+
+It also holds the pure checks of a VPC layout that `NetworkProps` shares (the `Network`
+construct prefixes its path and the props field; this model keeps the file and field path),
+and THE list of interface endpoint names: `InterfaceEndpointName`. The construct creates
+each endpoint from its name (`ec2.InterfaceVpcEndpointAwsService(name)`, which is how CDK
+defines each of these services), so no second list exists.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+import re
+from collections.abc import Mapping, Sequence
+from typing import Final, Literal, get_args
 
 from pydantic import Field, model_validator
 
 from .base import FieldError, RetentionDays, StrictModel, VpcCidr, first_duplicate
 
-#: Interface endpoints the config may list, by their AWS service short name.
+#: Interface endpoints the config and NetworkProps may list, by their AWS service short name
+#: (the last part of com.amazonaws.<region>.<name>). Adding one: add its name here; check
+#: that CDK's InterfaceVpcEndpointAwsService defines it with that name and no other prefix.
 InterfaceEndpointName = Literal[
     "ecr.api",
     "ecr.dkr",
@@ -29,11 +40,124 @@ InterfaceEndpointName = Literal[
     "monitoring",
     "xray",
 ]
+INTERFACE_ENDPOINT_NAMES: Final[tuple[str, ...]] = get_args(InterfaceEndpointName)
 
 #: What nodes in a cluster with a private-only API endpoint cannot work without: pulling
 #: images (ECR api + dkr, S3 gateway is always added), IRSA token exchange (STS), the VPC
 #: CNI's ENI calls (EC2) and shipping logs (CloudWatch Logs).
-ENDPOINTS_NODES_NEED: tuple[str, ...] = ("ecr.api", "ecr.dkr", "sts", "ec2", "logs")
+ENDPOINTS_NODES_NEED: tuple[InterfaceEndpointName, ...] = (
+    "ecr.api",
+    "ecr.dkr",
+    "sts",
+    "ec2",
+    "logs",
+)
+
+#: Subnet prefix lengths AWS allows (a subnet is /16 to /28).
+SUBNET_MASK_RANGE = (16, 28)
+#: The longest prefix a load balancer subnet may have: an ALB needs a /27 or larger subnet
+#: with at least 8 free addresses (Elastic Load Balancing's subnet requirements).
+MAX_LOAD_BALANCER_SUBNET_MASK = 27
+#: NAT gateway strategies.
+NAT_GATEWAY_CHOICES: tuple[str, ...] = ("single", "per_az")
+#: An availability zone name: its region and one letter (Local and Wavelength Zones excluded).
+AVAILABILITY_ZONE = re.compile(r"(?P<region>[a-z]{2,4}(-[a-z]+)+-\d{1,2})[a-z]")
+
+
+class SubnetLayoutError(ValueError):
+    """A subnet group that does not fit: `field` is the setting at fault (a mask field, or
+    `cidr` when the groups together need more addresses than the VPC has)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        super().__init__(problem)
+
+
+def check_availability_zones(zones: Sequence[str], region: str | None = None) -> tuple[str, ...]:
+    """Exactly three distinct availability zones of one region (`region`, when known)."""
+    listed = [zones] if isinstance(zones, str) else list(zones)
+    if len(listed) != 3 or len(set(listed)) != 3:
+        raise ValueError(
+            "not 3 distinct AZs; name exactly three zones of the stack's region, e.g. "
+            "['eu-west-1a', 'eu-west-1b', 'eu-west-1c']"
+        )
+    regions = []
+    for zone in listed:
+        match = AVAILABILITY_ZONE.fullmatch(zone) if isinstance(zone, str) else None
+        if match is None:
+            raise ValueError(
+                f"{zone!r} is not an availability zone name; use names like eu-west-1a (a "
+                "region and a letter)"
+            )
+        regions.append(match["region"])
+    expected = region or regions[0]
+    foreign = [z for z, r in zip(listed, regions, strict=True) if r != expected]
+    if foreign:
+        raise ValueError(
+            f"{', '.join(foreign)} are not zones of region {expected}; use zones like "
+            f"{expected}a, all in the stack's region"
+        )
+    return tuple(listed)
+
+
+def check_mask(value: object, low: int = 16, high: int = 28) -> int:
+    """A subnet prefix length from `low` to `high` (AWS allows /16 to /28)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"not a subnet prefix length from {low} to {high}")
+    return value
+
+
+def check_load_balancer_mask(value: object) -> int:
+    """The internal load balancer tier's prefix length: 16 to 27."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 27:
+        raise ValueError(
+            f"/{value} is too small for a load balancer: an ALB needs a /27 or larger subnet "
+            "with 8 free addresses; use 27 or less"
+        )
+    return check_mask(value, SUBNET_MASK_RANGE[0], MAX_LOAD_BALANCER_SUBNET_MASK)
+
+
+def check_subnet_layout(cidr: str, masks: Mapping[str, int]) -> None:
+    """Subnet groups (field -> prefix length, in CDK's allocation order) of 3 subnets each
+    fit in the VPC `cidr`: each smaller than the VPC, all of them together inside it.
+    Raises SubnetLayoutError naming the field at fault."""
+    vpc = ipaddress.IPv4Network(cidr)
+    for field, mask in masks.items():
+        if mask <= vpc.prefixlen:
+            raise SubnetLayoutError(
+                field,
+                f"/{mask} is not smaller than the VPC cidr {cidr}; use a prefix length above "
+                f"{vpc.prefixlen}",
+            )
+    # CDK allocates the groups in this order, 3 subnets each, every subnet starting at a
+    # multiple of its own size; the gaps that alignment leaves count too.
+    needed = 0
+    for mask in masks.values():
+        size = 2 ** (32 - mask)
+        needed = -(-needed // size) * size + 3 * size
+    if needed > vpc.num_addresses:
+        raise SubnetLayoutError(
+            "cidr",
+            f"3 AZs x ({', '.join(f'/{m}' for m in masks.values())}) need {needed} "
+            f"addresses but cidr {cidr} has {vpc.num_addresses}; use a larger cidr or "
+            "smaller subnets",
+        )
+
+
+def check_interface_endpoints(names: Sequence[str]) -> Sequence[str]:
+    """Known interface endpoint names (INTERFACE_ENDPOINT_NAMES), each listed once."""
+    if isinstance(names, str):
+        raise ValueError("a string, not a list; pass a list of names, e.g. ['sts']")
+    for endpoint in names:
+        if endpoint not in INTERFACE_ENDPOINT_NAMES:
+            raise ValueError(
+                f"{endpoint!r} is not a known interface endpoint; use names from "
+                f"{', '.join(INTERFACE_ENDPOINT_NAMES)}"
+            )
+    again = first_duplicate(list(names))
+    if again is not None:
+        raise ValueError(f"{names[again]} is listed more than once; list each once")
+    return names
 
 
 class FlowLogsConfig(StrictModel):
@@ -75,7 +199,6 @@ class NetworkConfig(StrictModel):
 
     @model_validator(mode="after")
     def _subnets_fit(self) -> NetworkConfig:
-        vpc = ipaddress.IPv4Network(self.cidr)
         masks = {
             "public_subnet_mask": self.public_subnet_mask,
             "private_subnet_mask": self.private_subnet_mask,
@@ -84,33 +207,15 @@ class NetworkConfig(StrictModel):
             masks["isolated_subnet_mask"] = self.isolated_subnet_mask
         lb_mask = self.internal_load_balancer_subnet_mask
         if lb_mask is not None:
-            if lb_mask > 27:
-                raise FieldError(
-                    "internal_load_balancer_subnet_mask",
-                    f"/{lb_mask} is too small for a load balancer: an ALB needs a /27 or "
-                    "larger subnet with 8 free addresses; use 27 or less",
-                )
+            try:
+                check_load_balancer_mask(lb_mask)
+            except ValueError as exc:
+                raise FieldError("internal_load_balancer_subnet_mask", str(exc)) from None
             masks["internal_load_balancer_subnet_mask"] = lb_mask
-        for field, mask in masks.items():
-            if mask <= vpc.prefixlen:
-                raise FieldError(
-                    field,
-                    f"/{mask} is not smaller than the VPC cidr {self.cidr}; "
-                    f"use a prefix length above {vpc.prefixlen}",
-                )
-        # CDK allocates the groups in this order, 3 subnets each, every subnet starting at a
-        # multiple of its own size; the gaps that alignment leaves count too.
-        needed = 0
-        for mask in masks.values():
-            size = 2 ** (32 - mask)
-            needed = -(-needed // size) * size + 3 * size
-        if needed > vpc.num_addresses:
-            raise FieldError(
-                "cidr",
-                f"3 AZs x ({', '.join(f'/{m}' for m in masks.values())}) need {needed} "
-                f"addresses but cidr {self.cidr} has {vpc.num_addresses}; "
-                "use a larger cidr or smaller subnets",
-            )
+        try:
+            check_subnet_layout(self.cidr, masks)
+        except SubnetLayoutError as exc:
+            raise FieldError(exc.field, str(exc)) from None
         again = first_duplicate(self.interface_endpoints)
         if again is not None:
             raise FieldError(

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..validate_names import (
+    MAX_SCAN_FILTERS,
+    REPOSITORY_COUNTS,
+    check_addon_version,
+    check_repository_name,
+    check_scan_filter,
+)
 from .base import FieldError, PrincipalArn, StrictModel, first_duplicate
-
-#: ECR repository names: lower-case path components separated by '/'.
-REPOSITORY_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
-#: ECR scanning filters: repository name patterns with `*` wildcards. (`*` is not also a
-#: separator: that made the pattern backtrack exponentially on `a*****...!`.)
-SCAN_FILTER = re.compile(r"[a-z0-9*]+(?:[._/-][a-z0-9*]+)*")
-#: An EKS add-on version, e.g. v1.10.0-eksbuild.2.
-ADDON_VERSION = re.compile(r"v\d+\.\d+\.\d+-eksbuild\.\d+")
 
 
 class GuardDutyConfig(StrictModel):
@@ -43,10 +41,11 @@ class GuardDutyConfig(StrictModel):
     def _rules(self) -> GuardDutyConfig:
         if self.agent_version is not None and self.agent != "addon":
             raise FieldError("agent_version", "only applies with agent: addon; remove it")
-        if self.agent_version is not None and not ADDON_VERSION.fullmatch(self.agent_version):
-            raise FieldError(
-                "agent_version", "not an add-on version; expected e.g. v1.10.0-eksbuild.2"
-            )
+        if self.agent_version is not None:
+            try:
+                check_addon_version(self.agent_version)
+            except ValueError as exc:
+                raise FieldError("agent_version", str(exc)) from None
         if self.mode == "off" and self.agent == "addon":
             raise FieldError("agent", "agent: addon needs GuardDuty; set mode create or existing")
         return self
@@ -57,9 +56,17 @@ class RegistryConfig(StrictModel):
 
     name: str
     """Repository name, e.g. shop/api."""
-    keep_images: int = Field(default=50, ge=1, le=10000)
+    keep_images: int = Field(
+        default=50,
+        ge=REPOSITORY_COUNTS["keep_images"][0],
+        le=REPOSITORY_COUNTS["keep_images"][1],
+    )
     """Keep the newest N images. Default: 50."""
-    untagged_expiry_days: int = Field(default=7, ge=1, le=3650)
+    untagged_expiry_days: int = Field(
+        default=7,
+        ge=REPOSITORY_COUNTS["untagged_expiry_days"][0],
+        le=REPOSITORY_COUNTS["untagged_expiry_days"][1],
+    )
     """Expire untagged images after this many days. Default: 7."""
     pull_principals: list[PrincipalArn] = Field(default_factory=list)
     """Further IAM roles or users (e.g. in other accounts) allowed to pull. Default: none;
@@ -69,12 +76,10 @@ class RegistryConfig(StrictModel):
 
     @model_validator(mode="after")
     def _rules(self) -> RegistryConfig:
-        if not 2 <= len(self.name) <= 256 or not REPOSITORY_NAME.fullmatch(self.name):
-            raise FieldError(
-                "name",
-                "not an ECR repository name: 2-256 lower-case letters, digits and . _ - "
-                "separated by '/', e.g. shop/api",
-            )
+        try:
+            check_repository_name(self.name)
+        except ValueError as exc:
+            raise FieldError("name", str(exc)) from None
         for field in ("pull_principals", "push_principals"):
             values = list(getattr(self, field))
             again = first_duplicate(values)
@@ -89,18 +94,18 @@ class EnhancedScanningConfig(StrictModel):
     frequency: Literal["CONTINUOUS_SCAN", "SCAN_ON_PUSH"] = "SCAN_ON_PUSH"
     """CONTINUOUS_SCAN re-scans when new CVEs appear; SCAN_ON_PUSH scans once. Default:
     SCAN_ON_PUSH."""
-    filters: list[str] = Field(default_factory=lambda: ["*"], min_length=1, max_length=100)
+    filters: list[str] = Field(
+        default_factory=lambda: ["*"], min_length=1, max_length=MAX_SCAN_FILTERS
+    )
     """Repository name patterns (`*` wildcards). Default: every repository."""
 
     @model_validator(mode="after")
     def _rules(self) -> EnhancedScanningConfig:
         for index, pattern in enumerate(self.filters):
-            if not (len(pattern) <= 256 and SCAN_FILTER.fullmatch(pattern)):
-                raise FieldError(
-                    ["filters", index],
-                    "not a repository name pattern: up to 256 lower-case letters, digits, "
-                    "* and . _ - / , like shop/*",
-                )
+            try:
+                check_scan_filter(pattern)
+            except ValueError as exc:
+                raise FieldError(["filters", index], str(exc)) from None
         return self
 
 

@@ -8,37 +8,15 @@ its pods may do in AWS in `workload_identities:`.
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..validate_names import RESERVED_NAMESPACES as RESERVED_NAMESPACES
+from ..validate_names import TENANT_COUNTS, check_tenant_namespace
+from ..validate_names import quantity_value as quantity_value
 from .base import Cidr, FieldError, StrictModel, first_duplicate
 from .compute import Namespace, Quantity
-
-#: Namespaces the cluster or this project already owns; a tenant cannot take them.
-RESERVED_NAMESPACES = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch",
-     "cert-manager", "external-dns", "karpenter"}
-)
-
-_SUFFIXES = {
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
-}
-
-
-def quantity_value(quantity: str) -> Decimal:
-    """A Kubernetes quantity as a number (`500m` -> 0.5, `1Gi` -> 1073741824), to compare."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?", quantity)
-    if match is None:
-        raise ValueError(f"not a Kubernetes quantity: {quantity!r}")
-    number, suffix = Decimal(match.group(1)), match.group(2)
-    if suffix == "m":
-        return number / 1000
-    return number * _SUFFIXES.get(suffix or "", 1)
-
 
 LoadBalancerScheme = Literal["internet-facing", "internal"]
 
@@ -54,13 +32,21 @@ class TenantQuotaConfig(StrictModel):
     """CPU requests and limits of all pods together, e.g. "20"."""
     memory: Quantity
     """Memory requests and limits of all pods together, e.g. 64Gi."""
-    pods: int = Field(default=100, ge=1, le=10000)
+    pods: int = Field(default=100, ge=TENANT_COUNTS["pods"][0], le=TENANT_COUNTS["pods"][1])
     """Pods. Default: 100."""
     storage: Quantity = "100Gi"
     """Requested persistent volume storage. Default: 100Gi."""
-    persistent_volume_claims: int = Field(default=20, ge=0, le=10000)
+    persistent_volume_claims: int = Field(
+        default=20,
+        ge=TENANT_COUNTS["persistent_volume_claims"][0],
+        le=TENANT_COUNTS["persistent_volume_claims"][1],
+    )
     """PersistentVolumeClaims. Default: 20."""
-    load_balancers: int = Field(default=2, ge=0, le=100)
+    load_balancers: int = Field(
+        default=2,
+        ge=TENANT_COUNTS["load_balancers"][0],
+        le=TENANT_COUNTS["load_balancers"][1],
+    )
     """Services of type LoadBalancer (each an NLB that costs money). Default: 2."""
 
 
@@ -118,11 +104,7 @@ class TenantConfig(StrictModel):
     @field_validator("name")
     @classmethod
     def _not_reserved(cls, value: str) -> str:
-        if value in RESERVED_NAMESPACES or value.startswith("kube-"):
-            raise ValueError(
-                f"namespace {value!r} belongs to the cluster or its add-ons; choose another"
-            )
-        return value
+        return check_tenant_namespace(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> TenantConfig:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..validate_names import DEMO_COUNTS, check_certificate_arn, check_image, is_open_cidr
 from .base import Cidr, FieldError, StrictModel, first_duplicate
 from .compute import ComputeConfig, ami_architecture
 
-CERTIFICATE_ARN = re.compile(
-    r"arn:aws:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9_-]{1,128}"
-)
-IMAGE = re.compile(
-    r"[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?"
-)
 TALK_IMAGE = "public.ecr.aws/y7c9e1d2/joozero-repo:latest"
 #: The namespace the demo workload creates.
 DEMO_NAMESPACE = "demo"
@@ -53,11 +46,19 @@ class DemoWorkloadConfig(StrictModel):
     """Deploy the demo. Default: off."""
     image: str = TALK_IMAGE
     """Container image. Default: the talk's public image (`:latest`, refused in prod)."""
-    replicas: int = Field(default=3, ge=1, le=100)
+    replicas: int = Field(
+        default=3, ge=DEMO_COUNTS["replicas"][0], le=DEMO_COUNTS["replicas"][1]
+    )
     """Replicas, and the HPA's minimum. Default: 3."""
-    max_replicas: int = Field(default=10, ge=1, le=1000)
+    max_replicas: int = Field(
+        default=10, ge=DEMO_COUNTS["max_replicas"][0], le=DEMO_COUNTS["max_replicas"][1]
+    )
     """The HPA's maximum. Default: 10."""
-    target_cpu_utilization: int = Field(default=70, ge=10, le=100)
+    target_cpu_utilization: int = Field(
+        default=70,
+        ge=DEMO_COUNTS["target_cpu_utilization"][0],
+        le=DEMO_COUNTS["target_cpu_utilization"][1],
+    )
     """The HPA's average CPU target, percent of requests. Default: 70."""
     scheme: Literal["internet-facing", "internal"] = "internal"
     """ALB scheme (alb.ingress.kubernetes.io/scheme). Default: internal."""
@@ -75,19 +76,12 @@ class DemoWorkloadConfig(StrictModel):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str) -> str:
-        if not (len(value) <= 1024 and IMAGE.fullmatch(value)):
-            raise ValueError("not an image reference; expected e.g. registry/repo:1.2.3")
-        return value
+        return check_image(value)
 
     @field_validator("certificate_arn")
     @classmethod
     def _certificate(cls, value: str | None) -> str | None:
-        if value is not None and not CERTIFICATE_ARN.fullmatch(value):
-            raise ValueError(
-                "not an ACM certificate ARN of the commercial partition; expected "
-                "arn:aws:acm:<region>:<account>:certificate/<id>"
-            )
-        return value
+        return None if value is None else check_certificate_arn(value)
 
     @model_validator(mode="after")
     def _replicas(self) -> DemoWorkloadConfig:
@@ -110,7 +104,7 @@ class DemoWorkloadConfig(StrictModel):
                 "scheme 'internet-facing' needs inbound_cidrs, the client ranges the ALB "
                 "accepts, e.g. [203.0.113.0/24]; 0.0.0.0/0 also needs allow_open_ingress: true",
             )
-        open_cidrs = [c for c in self.inbound_cidrs if ipaddress.IPv4Network(c).prefixlen == 0]
+        open_cidrs = [c for c in self.inbound_cidrs if is_open_cidr(c)]
         if open_cidrs and not self.allow_open_ingress:
             raise FieldError(
                 ["inbound_cidrs", self.inbound_cidrs.index(open_cidrs[0])],

@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ..template import ExportIndex, ResourceRef, TemplateView, Unresolved
 from .engine import (
     evaluate,
     evaluate_resource,
     evaluate_stack,
     findings_for,
+    rule_counts,
     rule_table,
     stack_findings,
 )
@@ -22,7 +24,6 @@ from .limits import deployability_rules
 from .model import Finding, Level, Rule, StackRule, Status, Verdict
 from .quotas import DEFAULT_QUOTAS, Quotas
 from .rules import RULES, RULES_BY_TYPE
-from .template import ExportIndex, ResourceRef, TemplateView, Unresolved
 
 if TYPE_CHECKING:
     from .pack import PACK_NAME, EksBestPracticesChecks
@@ -51,6 +52,7 @@ __all__ = [
     "evaluate_resource",
     "evaluate_stack",
     "findings_for",
+    "rule_counts",
     "rule_table",
     "stack_findings",
 ]

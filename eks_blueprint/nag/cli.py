@@ -1,9 +1,10 @@
 """``eks-blueprint-nag`` (``python -m eks_blueprint.nag``): EKS rules over synthesized templates.
 
-PATH is a cloud assembly directory (``cdk.out``: its ``manifest.json`` is followed to every
-stack, nested assemblies of stages included) or a CloudFormation template file (JSON, or YAML
-with short-form tags such as ``!Ref``). Templates of one assembly are checked together, so
-``Fn::ImportValue`` between its stacks is followed.
+PATH is a cloud assembly directory (``cdk.out``, read by
+:func:`eks_blueprint.template.load_assembly`: nested assemblies of stages included) or a
+CloudFormation template file (JSON, or YAML with short-form tags such as ``!Ref``).
+Templates of one assembly are checked together, so ``Fn::ImportValue`` between its stacks
+is followed.
 
 Both rule families run: best practice (``EKSBP*``) and deployability (``EKSDEP*``). Findings
 about a whole stack (template size, resource count...) name the stack without a resource.
@@ -23,10 +24,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..template import (
+    AssemblyError,
+    ExportIndex,
+    TemplateView,
+    load_assembly,
+    load_view,
+    views_of,
+)
 from .engine import evaluate
 from .model import Finding, Level
 from .quotas import DEFAULT_QUOTAS, Quotas
-from .template import ExportIndex, TemplateView, load_view
 
 PROG = "eks-blueprint-nag"
 
@@ -61,39 +69,6 @@ def _parse_template(path: Path) -> Mapping[str, Any]:
     return document
 
 
-def _assembly_templates(directory: Path, seen: set[Path]) -> list[tuple[str, Path]]:
-    """(stack display name, template path) for every stack of an assembly and nested ones."""
-    manifest_path = directory / "manifest.json"
-    if directory.resolve() in seen:
-        return []
-    seen.add(directory.resolve())
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise InputError(f"{directory}: not a cloud assembly (no manifest.json)") from error
-    except (OSError, ValueError) as error:
-        raise InputError(f"{manifest_path}: unreadable manifest: {error}") from error
-    artifacts = manifest.get("artifacts") if isinstance(manifest, Mapping) else None
-    if not isinstance(artifacts, Mapping):
-        raise InputError(f"{manifest_path}: not a cloud assembly manifest (no artifacts)")
-    found: list[tuple[str, Path]] = []
-    for artifact_id, artifact in artifacts.items():
-        if not isinstance(artifact, Mapping):
-            continue
-        properties = artifact.get("properties")
-        properties = properties if isinstance(properties, Mapping) else {}
-        if artifact.get("type") == "aws:cloudformation:stack":
-            template_file = properties.get("templateFile")
-            if isinstance(template_file, str):
-                name = artifact.get("displayName") or artifact_id
-                found.append((str(name), directory / template_file))
-        elif artifact.get("type") == "cdk:cloud-assembly":
-            nested = properties.get("directoryName")
-            if isinstance(nested, str):
-                found.extend(_assembly_templates(directory / nested, seen))
-    return found
-
-
 def load(path: str) -> list[TemplateView]:
     """Views of every template behind ``path``, sharing one export index.
 
@@ -103,13 +78,14 @@ def load(path: str) -> list[TemplateView]:
     target = Path(path)
     exports = ExportIndex()
     if target.is_dir():
-        entries = _assembly_templates(target, set())
-    elif target.exists():
-        entries = [(target.name, target)]
-    else:
+        try:
+            assembly = load_assembly(target)
+        except AssemblyError as error:
+            raise InputError(str(error)) from error
+        return views_of(assembly.top_level_stacks(), exports)
+    if not target.exists():
         raise InputError(f"{path}: no such file or directory")
-    return [load_view(template_path, _parse_template(template_path), name, exports)
-            for name, template_path in entries]
+    return [load_view(target, _parse_template(target), target.name, exports)]
 
 
 def _where(finding: Finding) -> str:

@@ -11,13 +11,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 
+from ..template import ResourceRef, TemplateView
 from .limits import deployability_rules
 from .model import STACK_TYPE, Finding, Rule, StackRule, Verdict
 from .quotas import DEFAULT_QUOTAS, Quotas
 from .rules import RULES
-from .template import ResourceRef, TemplateView
 
 AnyRule = Rule | StackRule
+
+
+def rule_counts() -> dict[str, int]:
+    """How many rules each family has, from the rule table itself: ``{"EKSBP": n,
+    "EKSDEP": m}``. Documentation that states a rule count derives it from here."""
+    return {"EKSBP": len(RULES), "EKSDEP": len(deployability_rules())}
 
 
 @functools.lru_cache(maxsize=8)

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .template import PLACEHOLDER, ResourceRef, TemplateView
+from ..template import PLACEHOLDER, ResourceRef, TemplateView
 
 #: One character of a deploy-time value whose content is unknown (Unicode private use, so it
 #: never collides with template text, and one character like the value it stands for).

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .template import ResourceRef, TemplateView
+from ..template import ResourceRef, TemplateView
 
 
 class Level(enum.StrEnum):

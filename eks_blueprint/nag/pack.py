@@ -35,10 +35,10 @@ import jsii
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
 
+from ..template import ExportIndex, TemplateView, load_view
 from .engine import AnyRule, evaluate_resource, evaluate_stack, rule_table
 from .model import Level, Rule, StackRule, Status, Verdict
 from .quotas import DEFAULT_QUOTAS, Quotas
-from .template import ExportIndex, TemplateView, load_view
 
 #: The pack name: rule ids are ``EksBestPractices-EKSBP<n>``.
 PACK_NAME = "EksBestPractices"

@@ -11,16 +11,16 @@ security-relevant changes, Kubernetes manifest and Helm changes, and cdk-nag sum
     python -m eks_blueprint.review BASE HEAD [--output FILE] [--fail-on-replace]
 """
 
-from .assembly import Assembly, AssemblyError, StackTemplate, load_assembly
+from ..template import Assembly, AssemblyError, StackTemplate, load_assembly
 from .cli import main
 from .diff import compare
 from .model import (
     STATEFUL_TYPES,
-    Finding,
     KubernetesChange,
     PropertyChange,
     Report,
     ResourceChange,
+    SecurityChange,
     StackDiff,
     StatefulRisk,
 )
@@ -30,11 +30,11 @@ __all__ = [
     "STATEFUL_TYPES",
     "Assembly",
     "AssemblyError",
-    "Finding",
     "KubernetesChange",
     "PropertyChange",
     "Report",
     "ResourceChange",
+    "SecurityChange",
     "StackDiff",
     "StackTemplate",
     "StatefulRisk",

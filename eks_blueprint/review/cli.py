@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from .assembly import AssemblyError, load_assembly
+from ..template import AssemblyError, load_assembly
 from .diff import compare
 from .render import render_markdown
 

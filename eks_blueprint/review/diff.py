@@ -13,23 +13,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .assembly import Assembly, StackTemplate
+from ..template import Assembly, StackTemplate, references
 from .kubernetes import kubernetes_changes
 from .model import (
     RETAIN_POLICIES,
     STATEFUL_TYPES,
-    Finding,
     PropertyChange,
     Replacement,
     Report,
     ResourceChange,
+    SecurityChange,
     StackDiff,
     StatefulRisk,
 )
 from .nag import nag_summary
 from .schemas import replacement_rules, schemas_available
 from .security import security_findings
-from .values import ABSENT, leaf_changes, mask_assets, references, render, values_at
+from .values import ABSENT, leaf_changes, mask_assets, render, values_at
 
 #: Resource attributes whose change is a change to the infrastructure (DependsOn and
 #: Metadata are not: they alter ordering and annotations only).
@@ -42,7 +42,7 @@ def compare(base: Assembly, head: Assembly) -> Report:
     """The review of `head` against `base`."""
     stacks: list[StackDiff] = []
     risks: list[StatefulRisk] = []
-    security: list[Finding] = []
+    security: list[SecurityChange] = []
     keys = sorted(set(base.stacks) | set(head.stacks))
     for key in keys:
         old, new = base.stacks.get(key), head.stacks.get(key)
@@ -365,10 +365,10 @@ def _risk(
 
 def _security(
     diff: StackDiff, old: StackTemplate | None, new: StackTemplate | None
-) -> list[Finding]:
+) -> list[SecurityChange]:
     old_res = old.resources if old else {}
     new_res = new.resources if new else {}
-    findings: list[Finding] = []
+    findings: list[SecurityChange] = []
     for change in diff.changes:
         if change.action == "remove":
             continue
@@ -376,7 +376,7 @@ def _security(
         after = new_res[change.logical_id]
         for message, flagged in security_findings(change.resource_type, before, after):
             findings.append(
-                Finding(
+                SecurityChange(
                     diff.stage, diff.name, change.logical_id, change.resource_type, message, flagged
                 )
             )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..template import intrinsic
 from .model import KubernetesChange
-from .values import ABSENT, intrinsic, leaf_changes, mask_assets, render, shorten
+from .values import ABSENT, leaf_changes, mask_assets, render, shorten
 
 MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
 HELM_TYPE = "Custom::AWSCDK-EKS-HelmChart"

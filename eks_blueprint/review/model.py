@@ -80,8 +80,9 @@ class StatefulRisk:
 
 
 @dataclass(frozen=True)
-class Finding:
-    """A security-relevant change."""
+class SecurityChange:
+    """A security-relevant change between BASE and HEAD (not a rule verdict: those are
+    :class:`eks_blueprint.nag.Finding`)."""
 
     stage: str
     stack: str
@@ -140,7 +141,7 @@ class Report:
     head: str
     stacks: list[StackDiff]
     risks: list[StatefulRisk]
-    security: list[Finding]
+    security: list[SecurityChange]
     nag_base: dict[tuple[str, str], NagCount] | None
     nag_head: dict[tuple[str, str], NagCount] | None
     schemas_available: bool = True

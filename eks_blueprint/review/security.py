@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..template import OPEN_CIDRS, ClusterFacts
 from .values import render, shorten
 
 Check = Callable[[dict[str, Any] | None, dict[str, Any]], list[tuple[str, bool]]]
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
-ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 _MAX_LISTED = 8
 
 
@@ -183,49 +182,45 @@ def _ingress(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple
     return [(f"new ingress from the internet: {_listed(new)}", True)] if new else []
 
 
-def _cluster_settings(props: dict[str, Any]) -> dict[str, Any]:
-    vpc = props.get("ResourcesVpcConfig") or {}
-    public = vpc.get("EndpointPublicAccess", True)  # the EKS API default is public
-    cidrs = _as_list(vpc.get("PublicAccessCidrs")) or (["0.0.0.0/0"] if public else [])
-    types = {
-        t.get("Type")
-        for t in _as_list(
-            ((props.get("Logging") or {}).get("ClusterLogging") or {}).get("EnabledTypes")
-        )
-        if isinstance(t, dict)
-    }
-    return {
+def _cluster_settings(props: dict[str, Any]) -> tuple[ClusterFacts, dict[str, Any]]:
+    """The cluster's facts (the predicates nag and verify apply too) and the settings the
+    review compares, values in their readable form. A deploy-time endpoint switch counts as
+    public: the review flags what it cannot rule out."""
+    facts = ClusterFacts.from_template(props, render)
+    public = facts.public_endpoint_on is not False
+    raw_cidrs = (props.get("ResourcesVpcConfig") or {}).get("PublicAccessCidrs")
+    cidrs = (
+        {render(raw_cidrs)}
+        if facts.is_computed("ResourcesVpcConfig.PublicAccessCidrs")
+        else set(facts.effective_public_cidrs())
+    )
+    return facts, {
         "public": public,
-        "private": vpc.get("EndpointPrivateAccess", False),
-        "cidrs": {render(c) for c in cidrs} if public else set(),
-        "log_types": types,
+        "private": facts.endpoint_private is True,
+        "cidrs": cidrs if public else set(),
+        "log_types": set(facts.log_types),
         "encryption": json.dumps(props.get("EncryptionConfig"), sort_keys=True)
         if props.get("EncryptionConfig")
         else None,
-        "auth_mode": (props.get("AccessConfig") or {}).get("AuthenticationMode", "CONFIG_MAP"),
-        "deletion_protection": props.get("DeletionProtection", False),
+        "auth_mode": facts.effective_authentication_mode() or "(computed)",
+        "deletion_protection": facts.deletion_protected() is not False,
     }
 
 
 def _cluster(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, bool]]:
-    new = _cluster_settings(_props(after))
+    facts, new = _cluster_settings(_props(after))
     out: list[tuple[str, bool]] = []
     if before is None:
         if new["public"]:
-            open_ = new["cidrs"] & set(OPEN_CIDRS)
-            out.append(
-                (
-                    f"public API endpoint open to {_listed(new['cidrs'])}",
-                    bool(open_),
-                )
-            )
-        missing = set(ALL_LOG_TYPES) - new["log_types"]
+            opened = bool(facts.public_endpoint_open())
+            out.append((f"public API endpoint open to {_listed(new['cidrs'])}", opened))
+        missing = facts.missing_log_types()
         if missing:
             out.append((f"control-plane log types off: {_listed(missing)}", True))
-        if new["encryption"] is None:
+        if facts.secrets_encrypted() is False:
             out.append(("Kubernetes secrets are not envelope-encrypted with KMS", True))
         return out
-    old = _cluster_settings(_props(before))
+    _, old = _cluster_settings(_props(before))
     if new["public"] and not old["public"]:
         out.append((f"public API endpoint turned ON, open to {_listed(new['cidrs'])}", True))
     elif old["public"] and not new["public"]:

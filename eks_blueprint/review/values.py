@@ -1,17 +1,25 @@
-"""Helpers over template values: asset-hash masking, readable rendering, leaf-level diffs."""
+"""Diff helpers over template values: asset-hash masking, leaf-level diffs, schema paths.
+
+Reading values (intrinsics, references, the readable form) is the shared template model's
+(:mod:`eks_blueprint.template`); this module only adds what comparing two templates needs.
+"""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
+
+from ..template import display, intrinsic
 
 #: CDK asset hashes (S3 object keys, ECR image tags, nested template URLs) are SHA-256 hex.
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 ASSET_PLACEHOLDER = "<asset-hash>"
 ABSENT = object()
 """Marks a value that does not exist on one side of a diff."""
+
+__all__ = ["ABSENT", "ASSET_HASH", "ASSET_PLACEHOLDER", "leaf_changes", "mask_assets", "render",
+           "shorten", "values_at"]
 
 
 def mask_assets(value: Any) -> Any:
@@ -25,49 +33,10 @@ def mask_assets(value: Any) -> Any:
     return value
 
 
-def intrinsic(value: Any) -> tuple[str, Any] | None:
-    """(function name, argument) if `value` is a CloudFormation intrinsic like {"Ref": x}."""
-    if isinstance(value, dict) and len(value) == 1:
-        (key, arg), *_ = value.items()
-        if key == "Ref" or key.startswith("Fn::") or key == "Condition":
-            return key, arg
-    return None
-
-
 def render(value: Any) -> str:
-    """A compact, readable form: Ref/GetAtt/Join as `${...}` text, the rest as JSON."""
-    if value is ABSENT:
-        return "(absent)"
-    if isinstance(value, str):
-        return value
-    return _render(value)
-
-
-def _render(value: Any) -> str:
-    found = intrinsic(value)
-    if found is not None:
-        name, arg = found
-        if name == "Ref":
-            return f"${{{arg}}}"
-        if name == "Fn::GetAtt":
-            target = ".".join(str(a) for a in arg) if isinstance(arg, list) else str(arg)
-            return f"${{{target}}}"
-        if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
-            sep, parts = arg
-            if isinstance(parts, list):
-                return str(sep).join(p if isinstance(p, str) else _render(p) for p in parts)
-        if name == "Fn::Sub" and isinstance(arg, str):
-            return arg
-        if name == "Fn::GetStackOutput" and isinstance(arg, dict):
-            return f"${{{arg.get('StackName')}.{arg.get('OutputName')}}}"
-        return f"{name}({_render(arg)})"
-    if isinstance(value, list):
-        return "[" + ", ".join(_render(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_render(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
+    """A compact, readable form (:func:`eks_blueprint.template.display`); ``(absent)`` for a
+    value that does not exist on one side of a diff."""
+    return "(absent)" if value is ABSENT else display(value)
 
 
 def shorten(text: str, limit: int = 80) -> str:
@@ -164,27 +133,3 @@ def values_at(value: Any, segments: tuple[str, ...]) -> list[Any]:
         return [ABSENT]
     # An intrinsic (e.g. Fn::If) stands where an object was expected: compare it whole.
     return [value]
-
-
-def references(value: Any) -> set[str]:
-    """Logical ids that `value` refers to through Ref, Fn::GetAtt or Fn::Sub."""
-    found: set[str] = set()
-    fn = intrinsic(value)
-    if fn is not None:
-        name, arg = fn
-        if name == "Ref" and isinstance(arg, str):
-            found.add(arg)
-        elif name == "Fn::GetAtt":
-            target = arg[0] if isinstance(arg, list) and arg else str(arg).split(".")[0]
-            found.add(str(target))
-        elif name == "Fn::Sub":
-            text = arg[0] if isinstance(arg, list) and arg else arg
-            if isinstance(text, str):
-                found.update(m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
-    if isinstance(value, dict):
-        for v in value.values():
-            found |= references(v)
-    elif isinstance(value, list):
-        for v in value:
-            found |= references(v)
-    return found

@@ -17,7 +17,6 @@ Two settings keep the demo from failing at deploy time:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,19 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from ..config.workloads import DEMO_NAMESPACE, DEMO_POD_LABELS
+from ..validate_names import (
+    DEMO_COUNTS,
+    PropError,
+    check_certificate_arn,
+    check_choice,
+    check_cidr,
+    check_image,
+    check_prop,
+    check_range,
+    check_tenant_namespace,
+    check_unique,
+    is_open_cidr,
+)
 
 APP = "demo-nodejs-backend"
 PORT = 3000
@@ -37,6 +49,8 @@ HEALTH_PATH = "/services/all"
 #: The node label the scheduler matches `platforms` against.
 ARCH_LABEL = "kubernetes.io/arch"
 PLATFORMS = ("amd64", "arm64")
+#: ALB schemes (alb.ingress.kubernetes.io/scheme).
+SCHEMES = ("internet-facing", "internal")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,13 +62,14 @@ class DemoWorkloadProps:
     image: str
     """Container image, e.g. public.ecr.aws/y7c9e1d2/joozero-repo:1.0."""
     namespace: str = DEMO_NAMESPACE
-    """Namespace, created with Pod Security Standard `restricted`. Default: demo."""
+    """Namespace, created with Pod Security Standard `restricted`; a Kubernetes name the
+    cluster and its add-ons don't use. Default: demo."""
     replicas: int = 3
-    """Replicas and HPA minimum. Default: 3."""
+    """Replicas and HPA minimum, 1 to 100 and at most max_replicas. Default: 3."""
     max_replicas: int = 10
-    """HPA maximum. Default: 10."""
+    """HPA maximum, 1 to 1000. Default: 10."""
     target_cpu_utilization: int = 70
-    """HPA CPU target in percent of requests. Default: 70."""
+    """HPA CPU target in percent of requests, 10 to 100. Default: 70."""
     scheme: Literal["internet-facing", "internal"] = "internal"
     """ALB scheme. Default: internal."""
     certificate_arn: str | None = None
@@ -67,7 +82,7 @@ class DemoWorkloadProps:
     internet-facing; for internal, pass the VPC CIDR (empty leaves the controller's default,
     0.0.0.0/0, reachable only from networks routed to the VPC). Default: none."""
     allow_open_ingress: bool = False
-    """Must be true to list 0.0.0.0/0 in inbound_cidrs. Default: false."""
+    """Must be true to list 0.0.0.0/0 in inbound_cidrs, and only then. Default: false."""
 
 
 class DemoWorkload(Construct):
@@ -75,12 +90,15 @@ class DemoWorkload(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: DemoWorkloadProps) -> None:
         super().__init__(scope, id)
-        if props.replicas < 1 or props.replicas > props.max_replicas:
-            raise ValueError(
-                f"replicas ({props.replicas}) must be between 1 and max_replicas "
-                f"({props.max_replicas})"
+        check_demo(self.node.path, props)
+        if props.cluster.kubectl_provider is None:
+            raise PropError(
+                self.node.path,
+                "DemoWorkloadProps.cluster",
+                props.cluster.node.path,
+                "the demo is applied as a manifest, but this cluster has no kubectl provider; "
+                "use a cluster with one (ControlPlaneProps(kubectl_provider=True), the default)",
             )
-        _check_platforms_and_cidrs(props)
         self.manifest = eks.KubernetesManifest(
             self,
             "Manifest",
@@ -91,35 +109,71 @@ class DemoWorkload(Construct):
         )
 
 
-def _check_platforms_and_cidrs(props: DemoWorkloadProps) -> None:
-    where = "DemoWorkload: DemoWorkloadProps"
-    platforms = list(props.platforms)
-    if not platforms or len(set(platforms)) != len(platforms):
-        raise ValueError(
-            f"{where}.platforms must list amd64 and/or arm64, each once; got {platforms}"
+def check_demo(path: str, props: DemoWorkloadProps) -> None:
+    """Refuse what the `workloads.demo` config refuses, naming the construct at `path`, the
+    prop and the bad value. Deploy-time values (tokens) are left to CloudFormation."""
+    at = "DemoWorkloadProps"
+    if not Token.is_unresolved(props.image):
+        check_prop(path, f"{at}.image", props.image, check_image)
+    check_prop(path, f"{at}.namespace", props.namespace, check_tenant_namespace)
+    for name, (low, high) in DEMO_COUNTS.items():
+        check_prop(path, f"{at}.{name}", getattr(props, name), check_range, low, high)
+    if props.replicas > props.max_replicas:
+        raise PropError(
+            path,
+            f"{at}.replicas",
+            props.replicas,
+            f"more than max_replicas ({props.max_replicas}); raise max_replicas or lower "
+            "replicas",
         )
-    unknown = [p for p in platforms if p not in PLATFORMS]
-    if unknown:
-        raise ValueError(f"{where}.platforms: {unknown} are not amd64 or arm64")
+    check_prop(path, f"{at}.scheme", props.scheme, check_choice, SCHEMES)
+    if props.certificate_arn is not None and not Token.is_unresolved(props.certificate_arn):
+        check_prop(path, f"{at}.certificate_arn", props.certificate_arn, check_certificate_arn)
+    platforms = list(props.platforms)
+    if not platforms:
+        raise PropError(
+            path, f"{at}.platforms", platforms, "must list amd64 and/or arm64, each once"
+        )
+    for index, platform in enumerate(platforms):
+        check_prop(path, f"{at}.platforms[{index}]", platform, check_choice, PLATFORMS)
+    check_prop(path, f"{at}.platforms", platforms, check_unique)
+    _check_inbound_cidrs(path, props)
+
+
+def _check_inbound_cidrs(path: str, props: DemoWorkloadProps) -> None:
+    at = "DemoWorkloadProps"
+    cidrs = list(props.inbound_cidrs)
     open_cidr = False
-    for cidr in props.inbound_cidrs:
+    unresolved = False
+    for index, cidr in enumerate(cidrs):
         if Token.is_unresolved(cidr):
+            unresolved = True
             continue
-        try:
-            open_cidr |= ipaddress.IPv4Network(cidr, strict=True).prefixlen == 0
-        except ValueError as exc:
-            raise ValueError(
-                f"{where}.inbound_cidrs: {cidr!r} is not an IPv4 CIDR ({exc})"
-            ) from None
-    if props.scheme == "internet-facing" and not props.inbound_cidrs:
-        raise ValueError(
-            f"{where}.inbound_cidrs is empty, so the internet-facing ALB would accept "
-            "0.0.0.0/0; list the client CIDRs (0.0.0.0/0 needs allow_open_ingress=True)"
+        check_prop(path, f"{at}.inbound_cidrs[{index}]", cidr, check_cidr)
+        open_cidr |= is_open_cidr(cidr)
+    check_prop(path, f"{at}.inbound_cidrs", cidrs, check_unique)
+    if props.scheme == "internet-facing" and not cidrs:
+        raise PropError(
+            path,
+            f"{at}.inbound_cidrs",
+            cidrs,
+            "empty, so the internet-facing ALB would accept 0.0.0.0/0; list the client "
+            "CIDRs (0.0.0.0/0 needs allow_open_ingress=True)",
         )
     if open_cidr and not props.allow_open_ingress:
-        raise ValueError(
-            f"{where}.inbound_cidrs has 0.0.0.0/0; set allow_open_ingress=True to open the "
-            "ALB to the whole internet on purpose"
+        raise PropError(
+            path,
+            f"{at}.inbound_cidrs",
+            cidrs,
+            "has 0.0.0.0/0; set allow_open_ingress=True to open the ALB to the whole "
+            "internet on purpose, or list your own CIDRs",
+        )
+    if props.allow_open_ingress and not open_cidr and not unresolved:
+        raise PropError(
+            path,
+            f"{at}.allow_open_ingress",
+            True,
+            "inbound_cidrs has no 0.0.0.0/0, so there is nothing to allow; remove it",
         )
 
 

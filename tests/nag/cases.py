@@ -199,6 +199,23 @@ def addon(name: str = "vpc-cni", version: str | None = "v1.20.0-eksbuild.1",
     return {"Type": "AWS::EKS::Addon", "Properties": props}
 
 
+def pod_identity_association(namespace: str, service_account: str) -> dict[str, Any]:
+    return {"Type": "AWS::EKS::PodIdentityAssociation",
+            "Properties": {"ClusterName": "demo", "Namespace": namespace,
+                           "ServiceAccount": service_account,
+                           "RoleArn": "arn:aws:iam::111111111111:role/cni"}}
+
+
+def access_entry(kind: str | None) -> dict[str, Any]:
+    """An access entry of ``kind`` (EC2_LINUX, EC2, FARGATE_LINUX; None: STANDARD) for
+    ``NodeRole``."""
+    props: dict[str, Any] = {"ClusterName": "demo",
+                             "PrincipalArn": {"Fn::GetAtt": ["NodeRole", "Arn"]}}
+    if kind is not None:
+        props["Type"] = kind
+    return {"Type": "AWS::EKS::AccessEntry", "Properties": props}
+
+
 def detector(**props: Any) -> dict[str, Any]:
     return {"Type": "AWS::GuardDuty::Detector", "Properties": {"Enable": True, **props}}
 
@@ -366,6 +383,40 @@ CASES: list[Case] = [
          "A"),
     Case("cni-node-role", "EKSBP19", FAIL, {"A": addon()}, "A"),
     Case("coredns-na", "EKSBP19", NA, {"A": addon("coredns")}, "A"),
+    # EKSBP25 nodes' path to CNI permissions
+    Case("cni-path-none", "EKSBP25", FAIL, node_stack(), "Ng"),
+    Case("cni-path-addon-without-role", "EKSBP25", FAIL, {**node_stack(), "A": addon()}, "Ng"),
+    Case("cni-path-irsa", "EKSBP25", OK,
+         {**node_stack(), "A": addon(ServiceAccountRoleArn="arn:aws:iam::111111111111:role/c")},
+         "Ng"),
+    Case("cni-path-addon-pod-identity", "EKSBP25", OK,
+         {**node_stack(), "A": addon(PodIdentityAssociations=[
+             {"ServiceAccount": "aws-node", "RoleArn": "arn:aws:iam::111111111111:role/c"}])},
+         "Ng"),
+    Case("cni-path-association", "EKSBP25", OK,
+         {**node_stack(), "Pia": pod_identity_association("kube-system", "aws-node")}, "Ng"),
+    Case("cni-path-association-other-sa", "EKSBP25", FAIL,
+         {**node_stack(), "Pia": pod_identity_association("kube-system", "coredns")}, "Ng"),
+    Case("cni-path-other-cluster", "EKSBP25", FAIL,
+         {**node_stack(), "A": addon(ClusterName="other",
+                                     ServiceAccountRoleArn="arn:aws:iam::111111111111:role/c")},
+         "Ng"),
+    Case("cni-path-node-role-policy", "EKSBP25", OK,
+         node_stack(node_role=role(NODE_TRUST, [_policy("AmazonEKSWorkerNodePolicy"),
+                                                _policy("AmazonEKS_CNI_Policy")])), "Ng"),
+    Case("cni-path-node-role-literal", "EKSBP25", UNRESOLVED,
+         node_stack(nodegroup(NodeRole="arn:aws:iam::111111111111:role/nodes")), "Ng"),
+    Case("cni-path-karpenter-entry", "EKSBP25", FAIL,
+         {"Entry": access_entry("EC2_LINUX"), "NodeRole": role(NODE_TRUST)}, "Entry"),
+    Case("cni-path-karpenter-entry-irsa", "EKSBP25", OK,
+         {"Entry": access_entry("EC2_LINUX"), "NodeRole": role(NODE_TRUST),
+          "A": addon(ServiceAccountRoleArn="arn:aws:iam::111111111111:role/cni")}, "Entry"),
+    Case("cni-path-auto-mode-entry", "EKSBP25", NA,
+         {"Entry": access_entry("EC2"), "NodeRole": role(NODE_TRUST)}, "Entry"),
+    Case("cni-path-fargate-entry", "EKSBP25", NA,
+         {"Entry": access_entry("FARGATE_LINUX"), "NodeRole": role(NODE_TRUST)}, "Entry"),
+    Case("cni-path-user-entry", "EKSBP25", NA,
+         {"Entry": access_entry(None), "NodeRole": role(NODE_TRUST)}, "Entry"),
     # EKSBP20 GuardDuty
     Case("gd-features", "EKSBP20", OK,
          {"D": detector(Features=[{"Name": "EKS_AUDIT_LOGS", "Status": "ENABLED"}])}, "D"),

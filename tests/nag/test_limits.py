@@ -14,7 +14,7 @@ from eks_blueprint.nag.engine import evaluate_resource, rule_table
 from eks_blueprint.nag.lengths import FILLER, UNKNOWN_LENGTH, Longest, known, policy_size, visible
 from eks_blueprint.nag.limits import deployability_rules
 from eks_blueprint.nag.model import STACK_TYPE
-from eks_blueprint.nag.template import ExportIndex
+from eks_blueprint.template import ExportIndex
 
 from .cases import cluster
 from .deploy_cases import (

@@ -6,7 +6,7 @@ import pytest
 
 from eks_blueprint.nag import RULES, Level, Rule, StackRule, Status, TemplateView, evaluate
 from eks_blueprint.nag.engine import evaluate_resource, evaluate_stack, rule_table
-from eks_blueprint.nag.template import ExportIndex
+from eks_blueprint.template import ExportIndex
 
 from .cases import CASES, Case, compliant_template, node_stack, nodegroup
 from .deploy_cases import DEPLOY_CASES, STACK_CASES, StackCase
@@ -92,3 +92,30 @@ def test_findings_name_what_is_missing() -> None:
                                   "controllerManager, scheduler")
     assert "PublicAccessCidrs not set" in messages["EKSBP6"]
     assert "defaults to true" in messages["EKSBP5"]
+
+
+def test_rule_counts_come_from_the_table() -> None:
+    from eks_blueprint.nag import rule_counts
+
+    counts = rule_counts()
+    assert counts == {"EKSBP": len(RULES), "EKSDEP": len(rule_table()) - len(RULES)}
+    assert counts["EKSBP"] >= 25
+
+
+def test_catalog_refuses_a_duplicate_or_foreign_id() -> None:
+    from eks_blueprint.nag.catalog import Catalog
+    from eks_blueprint.nag.model import Verdict
+
+    catalog = Catalog("EKSBP")
+
+    @catalog.rule("EKSBP1", Level.ERROR, "AWS::EKS::Cluster", "info", "Fix: x")
+    def first(res: object) -> Verdict:
+        return Verdict.ok()
+
+    with pytest.raises(ValueError, match="declared twice"):
+        @catalog.rule("EKSBP1", Level.ERROR, "AWS::EKS::Cluster", "info", "Fix: x")
+        def second(res: object) -> Verdict:
+            return Verdict.ok()
+    with pytest.raises(ValueError, match="does not belong"):
+        catalog.stack("EKSDEP1", "info", "Fix: x")(first)
+    assert len(catalog) == 1 and catalog.ids() == ["EKSBP1"]

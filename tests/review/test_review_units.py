@@ -342,3 +342,21 @@ def test_weakened_pod_security_is_flagged(tmp_path: Path) -> None:
     assert [f.message for f in report.security] == ["namespace `payments` enforces Pod Security `privileged`"]
     report, _ = run(tmp_path / "ok", {"M": manifest(namespace("baseline"))}, {"M": manifest(namespace("restricted"))})
     assert report.security == []
+
+
+def test_new_cluster_is_judged_by_the_shared_cluster_facts() -> None:
+    # GIVEN a new cluster with the endpoint left at EKS's default, two log types and a
+    # string "false" for deletion protection (CloudFormation accepts both spellings)
+    from eks_blueprint.review.security import security_findings
+
+    cluster = {"Type": "AWS::EKS::Cluster", "Properties": {
+        "ResourcesVpcConfig": {"SubnetIds": ["subnet-1"]},
+        "Logging": {"ClusterLogging": {"EnabledTypes": [{"Type": "api"}, {"Type": "audit"}]}},
+        "EncryptionConfig": [{"Resources": ["configmaps"], "Provider": {"KeyArn": "arn:k"}}],
+    }}
+    found = dict(security_findings("AWS::EKS::Cluster", None, cluster))
+    # THEN the public default is flagged, the missing types listed and secrets not encrypted
+    assert found["public API endpoint open to `0.0.0.0/0`"] is True
+    assert found["control-plane log types off: `authenticator`, `controllerManager`, "
+                 "`scheduler`"] is True
+    assert found["Kubernetes secrets are not envelope-encrypted with KMS"] is True

@@ -238,18 +238,18 @@ def _bad(grant: AccessGrant, kubectl: bool = True) -> str:
     ("grant", "kubectl", "fragment"),
     [
         (AccessGrant(principal_arn=TEAM, kubernetes_groups=("g",), group_role="edit"), True,
-         "ClusterAccess: ClusterAccessProps.grants[0] (arn:aws:iam::111111111111:role/Team): "
-         "group_role 'edit' without namespaces would be a ClusterRoleBinding"),
+         "Bad/Access: ClusterAccessProps.grants[0].group_role = 'edit': "
+         "without namespaces this would be a ClusterRoleBinding"),
         (AccessGrant(principal_arn=TEAM, kubernetes_groups=("g",), group_role="admin"), True,
          "policy_name AmazonEKSAdminPolicy"),
         (AccessGrant(principal_arn=TEAM, policy_name="AmazonEKSViewPolicy", group_role="view"), True,
-         "group_role 'view' is set but kubernetes_groups is empty"),
+         "group_role = 'view': group_role is set but kubernetes_groups is empty"),
         (AccessGrant(principal_arn=TEAM, kubernetes_groups=("g",), group_role="owner"),  # type: ignore[arg-type]
-         True, "group_role 'owner' is not one of view, edit, admin, external"),
+         True, "grants[0].group_role = 'owner': not one of view, edit, admin, external"),
         (AccessGrant(principal_arn=TEAM, kubernetes_groups=("g",), namespaces=("Bad_NS",),
-                     group_role="view"), True, "namespaces: 'Bad_NS' is not a namespace name"),
+                     group_role="view"), True, "grants[0].namespaces[0] = 'Bad_NS': not a Kubernetes name"),
         (AccessGrant(principal_arn=TEAM, kubernetes_groups=("g",), group_role="view"), False,
-         "ClusterAccess: ClusterAccessProps.grants bind Kubernetes groups"),
+         "Bad/Access: ClusterAccessProps.cluster = 'Bad/C': the grants bind Kubernetes groups"),
     ],
 )
 def test_construct_validation_names_the_construct_and_prop(

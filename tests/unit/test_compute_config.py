@@ -101,17 +101,41 @@ def test_automode_example_loads() -> None:
     assert config.compute.karpenter is None
 
 
+def test_omitted_karpenter_fields_take_the_library_defaults() -> None:
+    from eks_blueprint.compute import defaults
+    from eks_blueprint.compute.karpenter import NodeClassSpec, NodePoolSpec
+    from eks_blueprint.config.compute import KarpenterConfig, NodeGroupConfig
+
+    config = KarpenterConfig.model_validate({"controller_on": "fargate"})
+    [pool_config], [class_config] = config.node_pools, config.node_classes
+    spec, node_class = NodePoolSpec(), NodeClassSpec()
+    assert (pool_config.limits.cpu, pool_config.limits.memory) == (
+        spec.limits.cpu,
+        spec.limits.memory,
+    )
+    assert pool_config.disruption.expire_after == spec.disruption.expire_after
+    assert tuple(pool_config.capacity_types) == tuple(spec.requirements.capacity_types)
+    assert tuple(pool_config.architectures) == tuple(spec.requirements.architectures)
+    assert class_config.ami_alias == node_class.ami_alias == defaults.AMI_ALIAS
+    assert class_config.volume_size_gib == node_class.volume_size_gib == 50
+    assert config.version == defaults.KARPENTER_VERSION
+    group_config = NodeGroupConfig.model_validate({"name": "a", "instance_types": ["m7g.large"]})
+    assert (group_config.size.min, group_config.size.desired, group_config.size.max) == (2, 2, 4)
+    assert group_config.disk_size_gib == 50 and group_config.max_unavailable_percentage == 33
+    assert group_config.ami_type == "al2023_arm64"  # inferred, as NodeGroupSpec does
+
+
 @pytest.mark.parametrize(
     ("data", "field", "fragment"),
     [
         # node groups
         (with_compute(node_groups=[group(ami_type="al2_x86_64")]), "compute.node_groups[0].ami_type", "Amazon Linux 2 is deprecated"),
         (with_compute(node_groups=[group(ami_type="windows")]), "compute.node_groups[0].ami_type", "unknown AMI type"),
-        (with_compute(node_groups=[group(capacity_type="spot")]), "compute.node_groups[0].instance_types", "at least 2 instance_types"),
+        (with_compute(node_groups=[group(capacity_type="spot")]), "compute.node_groups[0].instance_types", "needs at least 2 instance types"),
         (with_compute(node_groups=[group(size={"min": 3, "desired": 2, "max": 4})]), "compute.node_groups[0].size.desired", "must lie between min"),
         (with_compute(node_groups=[group(size={"min": 1, "desired": 5, "max": 4})]), "compute.node_groups[0].size.desired", "must lie between min"),
-        (with_compute(node_groups=[group(instance_types=["m7i.large"])]), "compute.node_groups[0].instance_types[0]", "is arm64 but m7i.large are not"),
-        (with_compute(node_groups=[group(ami_type="bottlerocket_x86_64", instance_types=["c7g.large"])]), "compute.node_groups[0].instance_types[0]", "is x86_64 but c7g.large are not"),
+        (with_compute(node_groups=[group(instance_types=["m7i.large"])]), "compute.node_groups[0].instance_types[0]", "is arm64 but these types are not"),
+        (with_compute(node_groups=[group(ami_type="bottlerocket_x86_64", instance_types=["c7g.large"])]), "compute.node_groups[0].instance_types[0]", "is x86_64 but these types are not"),
         (with_compute(node_groups=[group(imds_hop_limit=2)]), "compute.node_groups[0].imds_hop_limit_reason", "give imds_hop_limit_reason"),
         (with_compute(node_groups=[group(imds_hop_limit=2, imds_hop_limit_reason="  ")]), "compute.node_groups[0].imds_hop_limit_reason", "give imds_hop_limit_reason"),
         (with_compute(node_groups=[group(imds_hop_limit_reason="x")]), "compute.node_groups[0].imds_hop_limit_reason", "imds_hop_limit is 1"),
@@ -148,20 +172,21 @@ def test_automode_example_loads() -> None:
         (with_compute(node_groups=[group()], karpenter=karpenter(version="0.37.0")), "compute.karpenter.version", "v1beta1"),
         (with_compute(node_groups=[group()], karpenter=karpenter(version="latest")), "compute.karpenter.version", "chart version like"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[])), "compute.karpenter.node_pools", "at least 1"),
-        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(node_class="gpu")])), "compute.karpenter.node_pools[0].node_class", "not in node_classes"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(node_class="gpu")])), "compute.karpenter.node_pools[0].node_class", "no such EC2NodeClass (known: default)"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(), pool()])), "compute.karpenter.node_pools[1].name", "spot is used more than once"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(labels={"node-role.kubernetes.io/x": "y"})])), "compute.karpenter.node_pools[0].labels['node-role.kubernetes.io/x']", "uses a domain Karpenter reserves"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(labels={"karpenter.sh/capacity-type": "spot"})])), "compute.karpenter.node_pools[0].labels['karpenter.sh/capacity-type']", "uses a domain Karpenter reserves"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_classes=[{"ami_alias": "al2@latest"}])), "compute.karpenter.node_classes[0].ami_alias", "expected al2023@v<YYYYMMDD>"),
-        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(limits={"cpu": 10})])), "compute.karpenter.node_pools[0].limits.memory", "required field is missing"),
-        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[{"name": "spot"}])), "compute.karpenter.node_pools[0].limits", "required field is missing"),
-        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(limits={"cpu": 10, "memory": "lots"})])), "compute.karpenter.node_pools[0].limits.memory", "not a Kubernetes quantity"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(limits={"cpu": 10, "memory": "lots"})])), "compute.karpenter.node_pools[0].limits.memory", "not a Kubernetes memory quantity"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(capacity_types=["spot", "spot"])])), "compute.karpenter.node_pools[0].capacity_types[1]", "spot is listed more than once"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(capacity_types=["reserved-ish"])])), "compute.karpenter.node_pools[0].capacity_types[0]", "Input should be"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"consolidation_policy": "Always"})])), "compute.karpenter.node_pools[0].disruption.consolidation_policy", "Input should be"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"expire_after": "30 days"})])), "compute.karpenter.node_pools[0].disruption.expire_after", "not a duration"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(instance_categories=["c5"])])), "compute.karpenter.node_pools[0].instance_categories[0]", "not an instance category"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(weight=0)])), "compute.karpenter.node_pools[0].weight", "greater than or equal to 1"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"budgets": [{"nodes": "lots"}]})])), "compute.karpenter.node_pools[0].disruption.budgets[0].nodes", "write a node count like 2"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"budgets": [{"schedule": "@daily"}]})])), "compute.karpenter.node_pools[0].disruption.budgets[0].schedule", "needs a duration"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"budgets": [{"reasons": ["Expired"]}]})])), "compute.karpenter.node_pools[0].disruption.budgets[0].reasons[0]", "Input should be"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(zones=["us-east-1a"])])), "compute.karpenter.node_pools[0].zones", "us-east-1a are not in availability_zones"),
         # prod pins its AMI
         (with_compute("prod", node_groups=[group()], karpenter=karpenter(node_classes=[{"ami_alias": "al2023@latest"}])), "compute.karpenter.node_classes[0].ami_alias", "'al2023@latest' in environment prod: production pins its AMI"),

@@ -220,13 +220,15 @@ def test_internal_without_cidrs_leaves_the_annotation_out() -> None:
     ("changes", "fragment"),
     [
         ({"scheme": "internet-facing", "inbound_cidrs": ()},
-         "DemoWorkload: DemoWorkloadProps.inbound_cidrs is empty, so the internet-facing ALB"),
+         "Bad/Demo: DemoWorkloadProps.inbound_cidrs = []: empty, so the internet-facing ALB"),
         ({"inbound_cidrs": ("0.0.0.0/0",)},
-         "DemoWorkload: DemoWorkloadProps.inbound_cidrs has 0.0.0.0/0; set allow_open_ingress=True"),
-        ({"inbound_cidrs": ("10.0.0.1/16",)}, "DemoWorkloadProps.inbound_cidrs: '10.0.0.1/16' is not"),
-        ({"platforms": ()}, "DemoWorkload: DemoWorkloadProps.platforms must list amd64 and/or arm64"),
-        ({"platforms": ("arm64", "arm64")}, "DemoWorkloadProps.platforms must list"),
-        ({"platforms": ("x86_64",)}, "DemoWorkloadProps.platforms: ['x86_64'] are not amd64 or arm64"),
+         "Bad/Demo: DemoWorkloadProps.inbound_cidrs = ['0.0.0.0/0']: has 0.0.0.0/0; set "
+         "allow_open_ingress=True"),
+        ({"inbound_cidrs": ("10.0.0.1/16",)}, "DemoWorkloadProps.inbound_cidrs[0] = '10.0.0.1/16': not a valid IPv4 CIDR"),
+        ({"platforms": ()}, "Bad/Demo: DemoWorkloadProps.platforms = []: must list amd64 and/or arm64"),
+        ({"platforms": ("arm64", "arm64")}, "DemoWorkloadProps.platforms = ['arm64', 'arm64']: arm64 "
+         "is listed more than once"),
+        ({"platforms": ("x86_64",)}, "DemoWorkloadProps.platforms[0] = 'x86_64': not one of amd64, arm64"),
     ],
 )
 def test_construct_refuses_bad_props(changes: dict[str, Any], fragment: str) -> None:

@@ -283,7 +283,7 @@ def variants() -> dict[str, Any]:
                 service_account="a",
                 statements=(
                     iam.PolicyStatement(
-                        actions=["sqs:SendMessage"], resources=["arn:aws:sqs:eu-west-1:1:q"]
+                        actions=["sqs:SendMessage"], resources=["arn:aws:sqs:eu-west-1:111111111111:q"]
                     ),
                 ),
                 create_service_account=True,
@@ -326,7 +326,11 @@ def variants() -> dict[str, Any]:
             "Access2",
             props=ClusterAccessProps(
                 cluster=bad_cluster,
-                grants=(AccessGrant(principal_arn="arn:aws:iam::1:role/X", policy_name="Root"),),
+                grants=(
+                    AccessGrant(
+                        principal_arn="arn:aws:iam::111111111111:role/X", policy_name="Root"
+                    ),
+                ),
             ),
         ),
     }
@@ -372,7 +376,7 @@ def test_pod_identity_agent_is_added_once_with_the_given_version(variants: dict[
         ("wildcard_without_reason", "exception_reason is required: the role uses Action::s3:*"),
         ("no_permissions", "managed_policies or statements"),
         ("admin_in_namespace", "AmazonEKSClusterAdminPolicy is cluster-scope only"),
-        ("unknown_policy", "policy_name 'Root' is not one of"),
+        ("unknown_policy", "policy_name = 'Root': not one of"),
     ],
 )
 def test_construct_validation_names_the_prop(

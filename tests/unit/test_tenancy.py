@@ -264,17 +264,19 @@ PUBLIC_ONLY: dict[LoadBalancerScheme, list[str]] = {"internet-facing": ["10.0.0.
     ("with_kubectl", "tenants", "cidrs", "fragment"),
     [
         (True, [], PUBLIC_ONLY, "at least one tenant"),
-        (True, [TenantSpec(name="a", cpu="1", memory="1Gi")] * 2, PUBLIC_ONLY, "unique"),
+        (True, [TenantSpec(name="a", cpu="1", memory="1Gi")] * 2, PUBLIC_ONLY,
+         r"S/T: TenantNamespacesProps.tenants\[1\].name = 'a': also the name of tenants\[0\]"),
         (False, [TenantSpec(name="a", cpu="1", memory="1Gi")], PUBLIC_ONLY, "kubectl provider"),
         (True, [TenantSpec(name="a", cpu="1", memory="1Gi", ingress_from=("internal",))], PUBLIC_ONLY,
-         r"tenant 'a': TenantSpec.ingress_from admits internal load balancers, but TenantNamespaces: "
-         r"TenantNamespacesProps.load_balancer_cidrs has no CIDRs for 'internal'"),
+         r"S/T: TenantNamespacesProps.tenants\[0\].ingress_from = \['internal'\]: admits internal "
+         r"load balancers, but TenantNamespacesProps.load_balancer_cidrs has no CIDRs for 'internal'"),
         (True, [TenantSpec(name="a", cpu="1", memory="1Gi")], {"internal": ["10.0.128.0/27"]},
          "has no CIDRs for 'internet-facing'"),
         (True, [TenantSpec(name="a", cpu="1", memory="1Gi")], {"internet-facing": ["10.0.0.1/24"]},
-         r"TenantNamespacesProps.load_balancer_cidrs\['internet-facing'\]: '10.0.0.1/24' is not an IPv4 CIDR"),
+         r"TenantNamespacesProps.load_balancer_cidrs\['internet-facing'\] = '10.0.0.1/24': not a "
+         r"valid IPv4 CIDR"),
         (True, [TenantSpec(name="a", cpu="1", memory="1Gi")], {"public": ["10.0.0.0/24"]},
-         "unknown scheme 'public'"),
+         "load_balancer_cidrs = 'public': not one of internet-facing, internal"),
     ],
 )
 def test_construct_refuses_bad_props(

@@ -1,0 +1,389 @@
+"""Pure checks of names and values, shared by the config models and the constructs.
+
+One function per rule, so the YAML and the props refuse the same input for the same reason:
+the config models call them and report the file and field (`config.base.FieldError`); the
+constructs call them through `check_prop`, which names the construct path, the prop and the
+bad value (`PropError`). Each check returns the value it accepts and raises `ValueError`
+with the problem and the fix, without saying where (the caller knows).
+
+cdk-free and pydantic-free on purpose: the config package and the command-line tools import
+it without loading aws_cdk. Deploy-time values (CDK tokens) are the constructs' business:
+they skip a check when the value is unresolved.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: An IAM role or user ARN of the commercial partition: `role/<path>/<name>`.
+IAM_PRINCIPAL_ARN = re.compile(
+    r"arn:aws:iam::\d{12}:(?P<kind>role|user)(?P<path>/(?:[\x21-\x7e]+/)?)(?P<name>[^/]+)"
+)
+#: IAM user, role and policy names (IAM's `\w` is ASCII only).
+IAM_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
+#: A customer- or AWS-managed IAM policy ARN of the commercial partition.
+MANAGED_POLICY_ARN = re.compile(
+    r"arn:aws:iam::(aws|\d{12}):policy(/[\x21-\x7e]+)?/[A-Za-z0-9_+=,.@-]{1,128}"
+)
+#: `service:Action`, optionally with `*` inside the action name (`s3:Get*`).
+IAM_ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9*]+")
+#: Any ARN of the commercial partition, or `*`; ARNs may carry `*` in their resource part.
+RESOURCE_ARN = re.compile(r"\*|arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:[^\s]+")
+#: IAM condition operators accepted in workload policy statements.
+CONDITION_OPERATOR = re.compile(
+    r"(ForAnyValue:|ForAllValues:)?("
+    r"String(Not)?Equals(IgnoreCase)?|String(Not)?Like|"
+    r"Numeric(Not)?Equals|Numeric(LessThan|GreaterThan)(Equals)?|"
+    r"Date(Not)?Equals|Date(LessThan|GreaterThan)(Equals)?|"
+    r"Bool|BinaryEquals|(Not)?IpAddress|Arn(Not)?(Equals|Like)"
+    r")(IfExists)?|Null"
+)
+#: The prefix of an AWS-managed policy's ARN (its name follows).
+AWS_MANAGED_POLICY = re.compile(r"arn:aws:iam::aws:policy/")
+#: A Kubernetes DNS-1123 label: namespaces, service accounts, most object names.
+K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+#: A Kubernetes resource quantity, e.g. 500m, 2, 1.5Gi.
+QUANTITY = re.compile(r"(?P<number>\d+(?:\.\d+)?)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?")
+_QUANTITY_FACTORS: dict[str, Decimal] = {
+    "": Decimal(1), "m": Decimal("0.001"),
+    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40), "Pi": Decimal(2**50), "Ei": Decimal(2**60),
+    "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9),
+    "T": Decimal(10**12), "P": Decimal(10**15), "E": Decimal(10**18),
+}  # fmt: skip
+#: ECR repository names: lower-case path components separated by '/'.
+REPOSITORY_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+#: ECR scanning filters: repository name patterns with `*` wildcards. (`*` is not also a
+#: separator: that made the pattern backtrack exponentially on `a*****...!`.)
+SCAN_FILTER = re.compile(r"[a-z0-9*]+(?:[._/-][a-z0-9*]+)*")
+#: A container image reference: repository, optional tag, optional digest.
+IMAGE = re.compile(
+    r"[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?"
+)
+#: An ACM certificate ARN of the commercial partition.
+CERTIFICATE_ARN = re.compile(
+    r"arn:aws:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9_-]{1,128}"
+)
+#: An EKS add-on version, e.g. v1.10.0-eksbuild.2.
+ADDON_VERSION = re.compile(r"v\d+\.\d+\.\d+-eksbuild\.\d+")
+
+#: Namespaces the cluster or this project already owns; a tenant cannot take them.
+RESERVED_NAMESPACES = frozenset(
+    {"default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch",
+     "cert-manager", "external-dns", "karpenter"}
+)  # fmt: skip
+#: Longest Kubernetes group name accepted in access entries (the longest Kubernetes name).
+MAX_GROUP_LENGTH = 253
+#: EKS access policies, by the short names the config uses.
+ACCESS_POLICIES: dict[str, str] = {
+    "cluster_admin": "AmazonEKSClusterAdminPolicy",
+    "admin": "AmazonEKSAdminPolicy",
+    "edit": "AmazonEKSEditPolicy",
+    "view": "AmazonEKSViewPolicy",
+}
+#: Pod Security Standard levels a tenant may have (`privileged` is never needed).
+POD_SECURITY_LEVELS: tuple[str, ...] = ("restricted", "baseline")
+#: Bounds (inclusive) of a tenant's ResourceQuota counts.
+TENANT_COUNTS: dict[str, tuple[int, int]] = {
+    "pods": (1, 10000),
+    "persistent_volume_claims": (0, 10000),
+    "load_balancers": (0, 100),
+}
+#: Bounds (inclusive) of an ECR repository's lifecycle settings.
+REPOSITORY_COUNTS: dict[str, tuple[int, int]] = {
+    "keep_images": (1, 10000),
+    "untagged_expiry_days": (1, 3650),
+}
+#: Most repository filters one enhanced-scanning rule takes.
+MAX_SCAN_FILTERS = 100
+#: Bounds (inclusive) of the demo workload's scaling settings.
+DEMO_COUNTS: dict[str, tuple[int, int]] = {
+    "replicas": (1, 100),
+    "max_replicas": (1, 1000),
+    "target_cpu_utilization": (10, 100),
+}
+#: How often GuardDuty publishes updated findings (AWS::GuardDuty::Detector).
+PUBLISHING_FREQUENCIES: tuple[str, ...] = ("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS")
+#: Amazon Inspector scan frequencies of ECR enhanced scanning.
+SCAN_FREQUENCIES: tuple[str, ...] = ("CONTINUOUS_SCAN", "SCAN_ON_PUSH")
+#: Minimum length of a reason a reviewer reads (cdk-nag acknowledgements).
+MIN_REASON = 20
+
+
+class PropError(ValueError):
+    """A construct's prop is bad: the message names the construct path, the prop, the bad
+    value and the fix, e.g. `Platform/Registry: RegistryProps.repositories[0].name = 'Shop':
+    not an ECR repository name: ...`."""
+
+    def __init__(self, path: str, prop: str, value: Any, problem: str) -> None:
+        self.path = path
+        self.prop = prop
+        self.value = value
+        self.problem = problem
+        super().__init__(f"{path}: {prop} = {shown(value)}: {problem}")
+
+
+def check_prop(path: str, prop: str, value: T, check: Callable[..., object], *args: Any) -> T:
+    """Run `check(value, *args)`; turn its ValueError into a PropError at `path` and `prop`."""
+    try:
+        check(value, *args)
+    except PropError:
+        raise
+    except ValueError as exc:
+        raise PropError(path, prop, value, str(exc)) from None
+    return value
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """`repr(value)`, cut to about `limit` characters: a huge bad value must not become a
+    huge error line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def first_duplicate(values: Iterable[Any]) -> int | None:
+    """The index of the first value that repeats an earlier one, or None."""
+    seen: set[Any] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            return index
+        seen.add(value)
+    return None
+
+
+def check_unique(values: Sequence[T]) -> Sequence[T]:
+    """Each value once: a repeated name is a mistake (two tenants, two repositories...)."""
+    again = first_duplicate(values)
+    if again is not None:
+        raise ValueError(f"{values[again]} is listed more than once; list each once")
+    return values
+
+
+def check_choice(value: T, choices: Sequence[T]) -> T:
+    """One of `choices` (what a `Literal` type says, checked at run time too)."""
+    if value not in choices:
+        raise ValueError(f"not one of {', '.join(str(c) for c in choices)}")
+    return value
+
+
+def check_range(value: int, low: int, high: int | None = None) -> int:
+    """An int from `low` to `high` (inclusive; no upper bound when None). Refuses bools."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    if value < low or (high is not None and value > high):
+        upper = f" to {high}" if high is not None else " or more"
+        raise ValueError(f"must be {low}{upper}")
+    return value
+
+
+def check_principal_arn(value: str) -> str:
+    """An IAM role or user ARN of the commercial partition (EKS access entries, ECR
+    repository policies)."""
+    if value.startswith("arn:") and not value.startswith("arn:aws:"):
+        raise ValueError(
+            "only the commercial partition is supported: IAM ARNs start with arn:aws:iam::"
+        )
+    match = IAM_PRINCIPAL_ARN.fullmatch(value)
+    if match is None:
+        raise ValueError(
+            "not an IAM role or user ARN; expected arn:aws:iam::<12-digit account>:role/<name>"
+            " or arn:aws:iam::<account>:user/<name>"
+        )
+    kind, path, name = match.group("kind", "path", "name")
+    if len(path) > 512:
+        raise ValueError(f"IAM paths are at most 512 characters; this one has {len(path)}")
+    if len(name) > 64:
+        raise ValueError(f"IAM {kind} names are at most 64 characters; this one has {len(name)}")
+    if not IAM_NAME.fullmatch(name):
+        raise ValueError(f"IAM {kind} names use only letters, digits and _+=,.@- characters")
+    return value
+
+
+def check_managed_policy_arn(value: str) -> str:
+    """A managed policy ARN (AWS- or customer-managed) of the commercial partition."""
+    if not (len(value) <= 2048 and MANAGED_POLICY_ARN.fullmatch(value)):
+        raise ValueError(
+            "not a managed policy ARN of the commercial partition; expected "
+            "arn:aws:iam::aws:policy/<name> or arn:aws:iam::<12-digit account>:"
+            "policy/<name> (name up to 128 characters)"
+        )
+    return value
+
+
+def check_policy_name(value: str) -> str:
+    """An IAM policy name (an AWS-managed policy's name, as in its ARN)."""
+    if not re.fullmatch(r"[A-Za-z0-9_+=,.@-]{1,128}", value):
+        raise ValueError(
+            "not an IAM policy name: 1-128 letters, digits and _+=,.@-, e.g. AmazonS3ReadOnlyAccess"
+        )
+    return value
+
+
+def check_action(value: str) -> str:
+    """An IAM action of a workload policy: `service:Action`; a bare `*` is refused."""
+    if value == "*":
+        raise ValueError(
+            "'*' grants every AWS action; list the actions the workload calls, e.g. s3:GetObject"
+        )
+    if not (len(value) <= 256 and IAM_ACTION.fullmatch(value)):
+        raise ValueError("not of the form service:Action, e.g. s3:GetObject")
+    return value
+
+
+def check_resource_arn(value: str) -> str:
+    """A resource of a workload policy: an ARN of the commercial partition, or `*`."""
+    if not (len(value) <= 2048 and RESOURCE_ARN.fullmatch(value)):
+        raise ValueError(
+            "not an ARN of the commercial partition "
+            "(arn:aws:<service>:<region>:<account>:<resource>) or '*'"
+        )
+    return value
+
+
+def check_condition_operator(value: str) -> str:
+    """An IAM condition operator, e.g. StringEquals, ForAnyValue:StringLike, ArnLikeIfExists."""
+    if not CONDITION_OPERATOR.fullmatch(value):
+        raise ValueError("not an IAM condition operator such as StringEquals or ArnLike")
+    return value
+
+
+def check_kubernetes_name(value: str) -> str:
+    """A Kubernetes DNS-1123 label (namespace, service account): 1-63 lower-case letters,
+    digits or '-', starting and ending with a letter or digit."""
+    if not K8S_NAME.fullmatch(value):
+        raise ValueError(
+            "not a Kubernetes name: 1-63 lower-case letters, digits or '-', starting and "
+            "ending with a letter or digit"
+        )
+    return value
+
+
+def check_tenant_namespace(value: str) -> str:
+    """A namespace a tenant may own: a Kubernetes name the cluster and add-ons don't use."""
+    check_kubernetes_name(value)
+    if value in RESERVED_NAMESPACES or value.startswith("kube-"):
+        raise ValueError(
+            f"namespace {value!r} belongs to the cluster or its add-ons; choose another"
+        )
+    return value
+
+
+def check_kubernetes_group(group: str) -> str:
+    """A Kubernetes group of an access entry that an RBAC binding can name: printable, no
+    surrounding spaces, at most 253 characters, not `system:` (EKS reserves those)."""
+    if not group.strip():
+        raise ValueError("a Kubernetes group name cannot be empty")
+    if len(group) > MAX_GROUP_LENGTH:
+        raise ValueError(f"Kubernetes group names here are at most {MAX_GROUP_LENGTH} characters")
+    odd = sorted({f"U+{ord(c):04X}" for c in group if c != " " and not c.isprintable()})
+    if odd:
+        raise ValueError(
+            f"contains the invisible or control characters {', '.join(odd)}; a group name "
+            "is printable text"
+        )
+    if group != group.strip():
+        raise ValueError("starts or ends with a space; RoleBindings would not match it")
+    if group.startswith("system:"):
+        raise ValueError(
+            "starts with 'system:', which EKS reserves; use access policies for system-level "
+            "access"
+        )
+    return group
+
+
+def check_quantity(value: str) -> str:
+    """A Kubernetes resource quantity: 1, 500m, 1.5Gi."""
+    if not (isinstance(value, str) and len(value) <= 64 and QUANTITY.fullmatch(value)):
+        raise ValueError("not a Kubernetes quantity; write it like 1, 500m or 1Gi")
+    return value
+
+
+def quantity_value(quantity: str) -> Decimal:
+    """A Kubernetes quantity as a number (`500m` -> 0.5, `1Gi` -> 1073741824), to compare."""
+    match = QUANTITY.fullmatch(quantity)
+    if match is None:
+        raise ValueError(f"not a Kubernetes quantity: {quantity!r}")
+    return Decimal(match.group("number")) * _QUANTITY_FACTORS[match.group("suffix") or ""]
+
+
+def check_cidr(value: str) -> str:
+    """An IPv4 CIDR written canonically (host bits zero, no spaces or leading zeros)."""
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(
+            f"not a valid IPv4 CIDR ({exc}); write it like 10.0.0.0/16, with the host bits zero"
+        ) from None
+    if str(network) != value:
+        raise ValueError(f"write the CIDR as {network} (no spaces, leading zeros or newlines)")
+    return value
+
+
+def is_open_cidr(value: str) -> bool:
+    """True for 0.0.0.0/0, the whole internet."""
+    return ipaddress.IPv4Network(value, strict=True).prefixlen == 0
+
+
+def check_repository_name(value: str) -> str:
+    """An ECR repository name: 2-256 lower-case path components separated by '/'."""
+    if not (2 <= len(value) <= 256 and REPOSITORY_NAME.fullmatch(value)):
+        raise ValueError(
+            "not an ECR repository name: 2-256 lower-case letters, digits and . _ - "
+            "separated by '/', e.g. shop/api"
+        )
+    return value
+
+
+def check_scan_filter(value: str) -> str:
+    """An ECR enhanced-scanning repository filter: a name pattern with `*` wildcards."""
+    if not (len(value) <= 256 and SCAN_FILTER.fullmatch(value)):
+        raise ValueError(
+            "not a repository name pattern: up to 256 lower-case letters, digits, "
+            "* and . _ - / , like shop/*"
+        )
+    return value
+
+
+def check_image(value: str) -> str:
+    """A container image reference, e.g. registry/repo:1.2.3 or repo@sha256:..."""
+    if not (len(value) <= 1024 and IMAGE.fullmatch(value)):
+        raise ValueError("not an image reference; expected e.g. registry/repo:1.2.3")
+    return value
+
+
+def check_certificate_arn(value: str) -> str:
+    """An ACM certificate ARN of the commercial partition."""
+    if not CERTIFICATE_ARN.fullmatch(value):
+        raise ValueError(
+            "not an ACM certificate ARN of the commercial partition; expected "
+            "arn:aws:acm:<region>:<account>:certificate/<id>"
+        )
+    return value
+
+
+def check_addon_version(value: str) -> str:
+    """An EKS add-on version, e.g. v1.10.0-eksbuild.2."""
+    if not ADDON_VERSION.fullmatch(value):
+        raise ValueError("not an add-on version; expected e.g. v1.10.0-eksbuild.2")
+    return value
+
+
+def check_reason(value: str, minimum: int = MIN_REASON) -> str:
+    """A free-text reason a reviewer reads: long enough to say something, and printable
+    (newlines and tabs allowed)."""
+    if len(value.strip()) < minimum:
+        raise ValueError(
+            f"needs at least {minimum} characters: it is the reason a reviewer reads"
+        )
+    odd = sorted(
+        {f"U+{ord(c):04X}" for c in value if c not in " \n\t" and not c.isprintable()}
+    )
+    if odd:
+        raise ValueError(f"contains control or invisible characters {', '.join(odd)}")
+    return value

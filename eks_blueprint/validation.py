@@ -1,0 +1,413 @@
+"""Pure validators of compute props, shared by the configuration models and the constructs.
+
+Each check raises `Invalid` (a ValueError) reading `<what>: <bad value>; <fix>`. The
+configuration models call them and report `Invalid.detail` at the field's file path (the
+location already says what); the constructs call them with `what` naming the prop and
+prefix their construct path, so a library user and a YAML author get the same rule, in
+the same words, from one place.
+
+cdk-free: the configuration models and the command-line tools import it without loading
+aws_cdk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from .compute.max_pods import LARGE_NODE_MAX_PODS
+
+Architecture = Literal["arm64", "x86_64"]
+
+#: Node group, NodePool, EC2NodeClass and Fargate profile names (also construct ids and
+#: label values): DNS labels.
+NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
+#: Karpenter/Kubernetes durations as Karpenter v1 accepts them, e.g. 30s, 1m, 720h, 1h30m.
+DURATION = re.compile(r"(\d+h)?(\d+m)?(\d+s)?")
+#: A Kubernetes resource quantity, e.g. 500m, 2, 1Gi.
+QUANTITY = re.compile(r"\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?")
+#: A memory quantity: as QUANTITY, without the milli suffix (a thousandth of a byte).
+MEMORY_QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
+#: EC2NodeClass amiSelectorTerms alias: family@version, pinned or `latest`.
+AMI_ALIAS = re.compile(r"(al2023@(latest|v\d{8})|bottlerocket@(latest|v\d+\.\d+\.\d+))")
+#: Disruption budget fields, as the NodePool CRD (karpenter.sh/v1) validates them.
+BUDGET_NODES = re.compile(r"((100|[0-9]{1,2})%|[0-9]+)")
+BUDGET_DURATION = re.compile(r"(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?")
+BUDGET_SCHEDULE = re.compile(
+    r"@(annually|yearly|monthly|weekly|daily|midnight|hourly)|\S+\s+\S+\s+\S+\s+\S+\s+\S+"
+)
+BUDGET_REASONS: tuple[str, ...] = ("Underutilized", "Empty", "Drifted")
+
+#: Volume sizes (GiB) of a node's root or data volume: below 20 GiB image pulls fill the
+#: disk; 16 TiB is gp3's maximum.
+MIN_DISK_GIB = 20
+MAX_DISK_GIB = 16384
+#: karpenter.sh/capacity-type values this library supports. Karpenter also knows
+#: `reserved` (On-Demand Capacity Reservations, v1.3+), which needs the ReservedCapacity
+#: feature gate and capacityReservationSelectorTerms that EC2NodeClasses here do not set.
+CAPACITY_TYPES: tuple[str, ...] = ("on-demand", "spot")
+#: kubernetes.io/arch values of Linux nodes on EC2.
+ARCHITECTURES: tuple[str, ...] = ("amd64", "arm64")
+#: NodePool weight range (karpenter.sh/v1).
+MAX_WEIGHT = 100
+#: Label domains the NodePool CRD refuses in `labels` (Karpenter v1 validation rules).
+RESTRICTED_DOMAINS: tuple[str, ...] = (
+    "kubernetes.io",
+    "k8s.io",
+    "karpenter.sh",
+    "karpenter.k8s.aws",
+)
+
+
+class Invalid(ValueError):
+    """A refused value: `what` (the prop or field), the value, and how to fix it."""
+
+    def __init__(self, what: str, value: Any, fix: str) -> None:
+        self.what = what
+        self.value = value
+        self.fix = fix
+        super().__init__(f"{what}: {self.detail}")
+
+    @property
+    def detail(self) -> str:
+        """The message without `what`: for callers whose location names the field."""
+        return f"{_short(self.value)}; {self.fix}"
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """`repr(value)` cut to about `limit` characters: an error line stays one line."""
+    if isinstance(value, tuple):
+        value = list(value)
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- names and instance types -------------------------------------------------------------
+
+
+def check_name(value: str, what: str = "name") -> str:
+    """A node group, NodePool, EC2NodeClass or Fargate profile name: a DNS label."""
+    if not NAME.fullmatch(value):
+        raise Invalid(
+            what, value, "use 1-63 lower-case letters, digits or '-', e.g. system or spot-arm"
+        )
+    return value
+
+
+def check_unique(names: Sequence[str], what: str) -> None:
+    """No name twice among siblings (their construct ids would collide)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise Invalid(what, name, "is used more than once; give each a different name")
+        seen.add(name)
+
+
+def check_instance_type(value: str, what: str = "instance_types") -> str:
+    """An EC2 instance type name, e.g. m7g.large."""
+    if not (len(value) <= 64 and INSTANCE_TYPE.fullmatch(value)):
+        raise Invalid(what, value, "not an EC2 instance type; write it like m7g.large")
+    return value
+
+
+def instance_architecture(instance_type: str) -> Architecture:
+    """The CPU architecture of an EC2 instance type, from its family name.
+
+    Graviton (arm64) families carry a "g" among the attribute letters after the generation
+    digit: m7g, c6gn, r8g, t4g, x2gd, im4gn, g5g. A "g" before the digit is a GPU family
+    (g5, g4ad: x86_64). a1 is the first-generation Graviton and has no "g".
+    """
+    family = instance_type.split(".", 1)[0]
+    if family == "a1":
+        return "arm64"
+    match = re.search(r"\d+([a-z-]*)", family)
+    attributes = match.group(1) if match else ""
+    return "arm64" if "g" in attributes else "x86_64"
+
+
+def infer_architecture(instance_types: Sequence[str], what: str = "instance_types") -> Architecture:
+    """The one architecture of `instance_types`; mixing arm64 and x86_64 is refused (a node
+    group has one AMI, built for one architecture)."""
+    if not instance_types:
+        raise Invalid(what, [], "give at least one instance type, e.g. ['m7g.large']")
+    arches = {t: instance_architecture(t) for t in instance_types}
+    first = arches[instance_types[0]]
+    other = [t for t, a in arches.items() if a != first]
+    if other:
+        raise Invalid(
+            what,
+            list(instance_types),
+            f"mixes {first} ({instance_types[0]}) and "
+            f"{'x86_64' if first == 'arm64' else 'arm64'} ({', '.join(other)}) types; a node "
+            "group's AMI has one architecture, so use one group per architecture",
+        )
+    return first
+
+
+# -- managed node groups -----------------------------------------------------------------
+
+
+def ami_type_architecture(ami_type: str) -> Architecture:
+    """The architecture of an EKS AMI type (AWS::EKS::Nodegroup AmiType)."""
+    return "arm64" if "ARM_64" in ami_type else "x86_64"
+
+
+def check_ami_type(ami_type: str, what: str = "ami_type") -> str:
+    """An EKS AMI type of Amazon Linux 2023 or Bottlerocket: EKS publishes no AL2 AMIs for
+    Kubernetes 1.33 and later; other families (Windows, custom) are not supported here."""
+    if ami_type.startswith("AL2_"):
+        raise Invalid(
+            what,
+            ami_type,
+            "Amazon Linux 2 is deprecated: EKS publishes no AL2 AMIs for Kubernetes 1.33 and "
+            "later; use an AL2023 or Bottlerocket AMI type (or leave it unset to infer one)",
+        )
+    if not ami_type.startswith(("AL2023_", "BOTTLEROCKET_")):
+        raise Invalid(what, ami_type, "use an AL2023 or Bottlerocket AMI type")
+    return ami_type
+
+
+def check_ami_architecture(
+    instance_types: Sequence[str], ami_type: str, what: str = "instance_types"
+) -> None:
+    """Every instance type has the architecture of the AMI type."""
+    arch = ami_type_architecture(ami_type)
+    wrong = [t for t in instance_types if instance_architecture(t) != arch]
+    if wrong:
+        raise Invalid(
+            what,
+            wrong,
+            f"the AMI type {ami_type} is {arch} but these types are not; Graviton types "
+            "(m7g, c7gn, t4g, ...) need an arm64 AMI, others an x86_64 AMI",
+        )
+
+
+def check_spot_instance_types(
+    instance_types: Sequence[str], spot: bool, what: str = "instance_types"
+) -> None:
+    """Spot needs at least two instance types, so that one Spot pool running dry does not
+    leave the group without capacity."""
+    if spot and len(instance_types) < 2:
+        raise Invalid(
+            what,
+            list(instance_types),
+            "Spot capacity needs at least 2 instance types, so that one Spot pool running "
+            "dry does not leave the group without nodes; add another type",
+        )
+
+
+def check_sizes(min_size: int, desired_size: int, max_size: int, what: str = "sizes") -> None:
+    """0 <= min <= desired <= max, max >= 1 (EKS's rules for a node group)."""
+    sizes = {"min": min_size, "desired": desired_size, "max": max_size}
+    if min_size < 0 or max_size < 1 or not min_size <= desired_size <= max_size:
+        raise Invalid(
+            what,
+            sizes,
+            "need 0 <= min <= desired <= max and max >= 1, e.g. min 2, desired 2, max 4",
+        )
+
+
+def check_disk_size(size_gib: int, what: str = "disk_size_gib") -> int:
+    """A node volume size in GiB."""
+    if not MIN_DISK_GIB <= size_gib <= MAX_DISK_GIB:
+        raise Invalid(
+            what,
+            size_gib,
+            f"use {MIN_DISK_GIB}-{MAX_DISK_GIB} GiB; below {MIN_DISK_GIB} GiB image pulls "
+            "fill the disk",
+        )
+    return size_gib
+
+
+def check_percentage(value: int, what: str = "max_unavailable_percentage") -> int:
+    """A share of nodes, 1-100 %."""
+    if not 1 <= value <= 100:
+        raise Invalid(what, value, "use 1-100 (per cent of the group's nodes)")
+    return value
+
+
+def check_imds_hop_limit(value: int, what: str = "imds_hop_limit") -> int:
+    """IMDSv2 hop limit: 1 (pods cannot reach the node's credentials) or 2."""
+    if value not in (1, 2):
+        raise Invalid(what, value, "use 1 (the default: pods cannot reach IMDS) or 2")
+    return value
+
+
+def check_max_pods(value: int, what: str = "max_pods") -> int:
+    """The kubelet's max pods on a managed node: EKS allows 1-250."""
+    if not 1 <= value <= LARGE_NODE_MAX_PODS:
+        raise Invalid(
+            what, value, f"use 1-{LARGE_NODE_MAX_PODS} (EKS's limit for managed nodes), or unset"
+        )
+    return value
+
+
+# -- Karpenter ----------------------------------------------------------------------------
+
+
+def check_choices(values: Sequence[str], allowed: Sequence[str], what: str, fix: str = "") -> None:
+    """A non-empty list of distinct values out of `allowed`."""
+    if not values:
+        raise Invalid(what, [], f"give at least one of {', '.join(allowed)}")
+    for value in values:
+        if value not in allowed:
+            raise Invalid(what, value, f"use {', '.join(allowed)}{fix}")
+    check_unique(values, what)
+
+
+def check_capacity_types(values: Sequence[str], what: str = "capacity_types") -> None:
+    """karpenter.sh/capacity-type values."""
+    check_choices(
+        values,
+        CAPACITY_TYPES,
+        what,
+        " (Karpenter's `reserved` needs capacity reservation selectors, not supported here)",
+    )
+
+
+def check_architectures(values: Sequence[str], what: str = "architectures") -> None:
+    """kubernetes.io/arch values."""
+    check_choices(values, ARCHITECTURES, what, " (the Kubernetes names, not aarch64/x86_64)")
+
+
+def check_instance_categories(values: Sequence[str], what: str = "instance_categories") -> None:
+    """karpenter.k8s.aws/instance-category values: the letters before the generation."""
+    if not values:
+        raise Invalid(what, [], "give at least one category, e.g. ['c', 'm', 'r']")
+    for value in values:
+        if not re.fullmatch(r"[a-z]{1,3}", value):
+            raise Invalid(what, value, "not an instance category; use letters like c, m, r")
+    check_unique(values, what)
+
+
+def check_min_instance_generation(value: int, what: str = "min_instance_generation") -> int:
+    """The oldest instance generation a pool may launch."""
+    if not 1 <= value <= 20:
+        raise Invalid(what, value, "use 1-20, e.g. 5 (m5, c5, ... and newer)")
+    return value
+
+
+def check_zones(zones: Sequence[str], region: str | None, what: str = "zones") -> None:
+    """Availability-zone names of `region` (when the region is known, not a token)."""
+    check_unique(zones, what)
+    if region is None:
+        return
+    zone = re.compile(re.escape(region) + r"(-[a-z]+-\d+)?[a-z]")
+    foreign = [z for z in zones if not zone.fullmatch(z)]
+    if foreign:
+        raise Invalid(
+            what,
+            foreign,
+            f"not zones of the stack's region {region}; use zone names like {region}a",
+        )
+
+
+def check_cpu_limit(value: int, what: str = "cpu") -> int:
+    """A NodePool's total vCPUs."""
+    if not 1 <= value <= 100000:
+        raise Invalid(what, value, "use a whole number of vCPUs from 1 to 100000, e.g. 100")
+    return value
+
+
+def check_quantity(value: str, what: str) -> str:
+    """A Kubernetes resource quantity (CPU or memory requests)."""
+    if not (len(value) <= 64 and QUANTITY.fullmatch(value)):
+        raise Invalid(what, value, "not a Kubernetes quantity; write it like 1, 500m or 1Gi")
+    return value
+
+
+def check_memory(value: str, what: str = "memory") -> str:
+    """A memory quantity, e.g. 400Gi."""
+    if not (len(value) <= 64 and MEMORY_QUANTITY.fullmatch(value)):
+        raise Invalid(what, value, "not a Kubernetes memory quantity; write it like 400Gi")
+    return value
+
+
+def check_ami_alias(value: str, what: str = "ami_alias") -> str:
+    """An EC2NodeClass AMI alias: al2023 or bottlerocket, pinned or `latest`."""
+    if not AMI_ALIAS.fullmatch(value):
+        raise Invalid(
+            what,
+            value,
+            "expected al2023@v<YYYYMMDD>, bottlerocket@v<x.y.z> or <family>@latest, "
+            "e.g. al2023@v20251112",
+        )
+    return value
+
+
+def check_duration(value: str, what: str) -> str:
+    """A Karpenter duration (consolidateAfter, expireAfter): e.g. 30s, 5m, 720h, or Never."""
+    if value != "Never" and (not value or not DURATION.fullmatch(value)):
+        raise Invalid(what, value, "not a duration; write it like 30s, 5m, 720h or Never")
+    return value
+
+
+def check_weight(value: int | None, what: str = "weight") -> int | None:
+    """A NodePool's priority among pools that fit."""
+    if value is not None and not 1 <= value <= MAX_WEIGHT:
+        raise Invalid(what, value, f"use 1-{MAX_WEIGHT} (higher first), or unset")
+    return value
+
+
+def check_budget(
+    nodes: str,
+    schedule: str | None,
+    duration: str | None,
+    reasons: Sequence[str] | None,
+    what: str = "budgets",
+) -> None:
+    """A NodePool disruption budget, as the karpenter.sh/v1 CRD validates it."""
+    if not BUDGET_NODES.fullmatch(nodes):
+        raise Invalid(f"{what}.nodes", nodes, "write a node count like 2 or a share like 10%")
+    if (schedule is None) != (duration is None):
+        raise Invalid(
+            f"{what}.schedule",
+            {"schedule": schedule, "duration": duration},
+            "a budget with a schedule needs a duration and one with a duration a schedule, "
+            "e.g. schedule '0 9 * * mon-fri', duration 8h",
+        )
+    if schedule is not None and not BUDGET_SCHEDULE.fullmatch(schedule.strip()):
+        raise Invalid(f"{what}.schedule", schedule, "write a cron schedule like '0 9 * * *'")
+    if duration is not None and not BUDGET_DURATION.fullmatch(duration):
+        raise Invalid(f"{what}.duration", duration, "write hours and minutes like 8h or 1h30m")
+    for reason in reasons or ():
+        if reason not in BUDGET_REASONS:
+            raise Invalid(f"{what}.reasons", reason, f"use {', '.join(BUDGET_REASONS)}")
+
+
+def check_node_labels(labels: Iterable[str], what: str = "labels") -> None:
+    """NodePool label keys outside the domains Karpenter reserves."""
+    for key in labels:
+        domain = key.split("/", 1)[0] if "/" in key else ""
+        if domain.endswith(RESTRICTED_DOMAINS):
+            raise Invalid(
+                what,
+                key,
+                "the label key uses a domain Karpenter reserves "
+                f"({', '.join(RESTRICTED_DOMAINS)}); the NodePool would be refused when applied: "
+                "use your own "
+                "prefix, e.g. example.com/team",
+            )
+
+
+def check_node_class_ref(node_class: str, classes: Iterable[str], what: str = "node_class") -> None:
+    """A NodePool's EC2NodeClass exists (is defined before the pool)."""
+    known = sorted(classes)
+    if node_class not in known:
+        raise Invalid(
+            what,
+            node_class,
+            f"no such EC2NodeClass (known: {', '.join(known) or 'none'}); add the node class "
+            "first or name one of these",
+        )
+
+
+# -- Fargate --------------------------------------------------------------------------------
+
+
+def check_selector_count(count: int, what: str = "selectors") -> None:
+    """A Fargate profile has 1-5 selectors."""
+    if not 1 <= count <= 5:
+        raise Invalid(what, count, "a Fargate profile has 1 to 5 selectors")

@@ -1,0 +1,45 @@
+"""Translate `addons:` into AddonsProps."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+
+from eks_blueprint import AddonsProps
+from eks_blueprint.addons.versions import AddonName
+from eks_blueprint.config import EnvironmentConfig
+
+from .lifecycle import removal_policy
+
+
+def addons_props(config: EnvironmentConfig, cluster: eks.ICluster, vpc: ec2.IVpc) -> AddonsProps:
+    """The add-ons of an environment: EKS add-ons with their pinned or overridden versions,
+    and the Helm-chart add-ons the file switches on."""
+    addons = config.addons
+    versions: dict[AddonName, str] = dict(addons.version_overrides().values())
+    dns = addons.coredns
+    external_dns = addons.external_dns
+    return AddonsProps(
+        cluster=cluster,
+        kubernetes_version=config.cluster.version,
+        vpc=vpc,
+        versions=versions,
+        vpc_cni_pod_eni=addons.vpc_cni.pod_eni,
+        coredns_replicas=dns.replicas,
+        coredns_autoscaling=(dns.autoscaling.min_replicas, dns.autoscaling.max_replicas)
+        if dns.autoscaling.enabled
+        else None,
+        coredns_tolerations=tuple(t.model_dump(exclude_none=True) for t in dns.tolerations),
+        coredns_on_fargate=dns.compute_type == "fargate",
+        ebs_csi_driver=addons.ebs_csi_driver.enabled,
+        removal_policy=removal_policy(config),
+        metrics_server=addons.metrics_server.enabled,
+        cloudwatch_observability=addons.cloudwatch_observability.enabled,
+        snapshot_controller=addons.snapshot_controller.enabled,
+        load_balancer_controller=addons.load_balancer_controller.enabled,
+        load_balancer_controller_replicas=addons.load_balancer_controller.replicas,
+        external_dns_zone=(external_dns.hosted_zone_id, external_dns.domain)  # type: ignore[arg-type]
+        if external_dns.enabled
+        else None,
+        cert_manager=addons.cert_manager.enabled,
+    )

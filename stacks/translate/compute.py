@@ -1,0 +1,190 @@
+"""Translate `compute:` into the props of the compute constructs: managed node groups,
+Fargate profiles and Karpenter (Auto Mode is a control-plane prop: see `cluster`).
+
+The Karpenter controller's placement comes from the node group or Fargate profile it runs
+on, so the stack creates those first and passes them to `karpenter_placement`.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+
+from eks_blueprint import (
+    ControllerPlacement,
+    DisruptionBudget,
+    FargateProfiles,
+    FargateProfileSpec,
+    FargateProfilesProps,
+    FargateSelectorSpec,
+    KarpenterProps,
+    ManagedNodeGroups,
+    ManagedNodeGroupsProps,
+    NodeClassSpec,
+    NodeGroupSpec,
+    NodePoolDisruption,
+    NodePoolLimits,
+    NodePoolRequirements,
+    NodePoolSpec,
+    Taint,
+)
+from eks_blueprint.config import AMI_TYPES, EnvironmentConfig
+from eks_blueprint.config.compute import NodeGroupConfig, NodePoolConfig, TaintConfig
+
+from .lifecycle import environment_tags
+
+_AMI_TYPES: dict[str, eks.NodegroupAmiType] = {
+    "AL2023_x86_64_STANDARD": eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+    "AL2023_ARM_64_STANDARD": eks.NodegroupAmiType.AL2023_ARM_64_STANDARD,
+    "BOTTLEROCKET_x86_64": eks.NodegroupAmiType.BOTTLEROCKET_X86_64,
+    "BOTTLEROCKET_ARM_64": eks.NodegroupAmiType.BOTTLEROCKET_ARM_64,
+}
+
+
+def taint(config: TaintConfig) -> Taint:
+    """One taint of a node group or NodePool. An empty value is no value, as in Kubernetes."""
+    return Taint(key=config.key, effect=config.effect, value=config.value or None)
+
+
+def node_group_spec(group: NodeGroupConfig) -> NodeGroupSpec:
+    """One `compute.node_groups` entry."""
+    return NodeGroupSpec(
+        name=group.name,
+        instance_types=tuple(group.instance_types),
+        ami_type=_AMI_TYPES[AMI_TYPES[group.ami_type]],
+        capacity_type=eks.CapacityType.SPOT
+        if group.capacity_type == "spot"
+        else eks.CapacityType.ON_DEMAND,
+        min_size=group.size.min,
+        desired_size=group.size.desired,
+        max_size=group.size.max,
+        labels=dict(group.labels),
+        taints=tuple(taint(t) for t in group.taints),
+        disk_size_gib=group.disk_size_gib,
+        max_unavailable_percentage=group.max_unavailable_percentage,
+        node_auto_repair=group.node_auto_repair,
+        imds_hop_limit=group.imds_hop_limit,
+    )
+
+
+def node_groups_props(
+    config: EnvironmentConfig, cluster: eks.ICluster, subnets: ec2.SubnetSelection
+) -> ManagedNodeGroupsProps | None:
+    """The managed node groups, in `subnets`; None when the file lists none."""
+    groups = config.compute.node_groups
+    if not groups:
+        return None
+    return ManagedNodeGroupsProps(
+        cluster=cluster,
+        groups=[node_group_spec(g) for g in groups],
+        subnets=subnets,
+        instance_tags=environment_tags(config),
+    )
+
+
+def fargate_props(
+    config: EnvironmentConfig, cluster: eks.Cluster, vpc: ec2.IVpc, subnets: ec2.SubnetSelection
+) -> FargateProfilesProps | None:
+    """The Fargate profiles (and the CoreDNS and Karpenter-controller profiles they ask
+    for), in `subnets`; None without a `compute.fargate` section."""
+    fargate = config.compute.fargate
+    if fargate is None:
+        return None
+    karpenter = config.compute.karpenter
+    return FargateProfilesProps(
+        cluster=cluster,
+        cluster_name=config.cluster.name,
+        vpc=vpc,
+        subnets=subnets,
+        profiles=[
+            FargateProfileSpec(
+                name=p.name,
+                selectors=[
+                    FargateSelectorSpec(namespace=s.namespace, labels=dict(s.labels))
+                    for s in p.selectors
+                ],
+            )
+            for p in fargate.profiles
+        ],
+        coredns=fargate.coredns,
+        karpenter_namespace=karpenter.namespace
+        if karpenter is not None and fargate.karpenter_controller
+        else None,
+    )
+
+
+def karpenter_placement(
+    config: EnvironmentConfig,
+    node_groups: ManagedNodeGroups | None,
+    fargate: FargateProfiles | None,
+) -> ControllerPlacement | None:
+    """Where the Karpenter controller runs (`controller_on`), from the constructs the stack
+    created for the node groups and Fargate profiles; None without Karpenter."""
+    karpenter = config.compute.karpenter
+    if karpenter is None:
+        return None
+    if karpenter.controller_on == "fargate":
+        assert fargate is not None  # the config model requires the profile
+        return fargate.karpenter_placement()
+    assert node_groups is not None and karpenter.controller_node_group is not None
+    return node_groups.placement_for(karpenter.controller_node_group)
+
+
+def node_pool_spec(pool: NodePoolConfig) -> NodePoolSpec:
+    """One `compute.karpenter.node_pools` entry, nested as the NodePool CRD is."""
+    disruption = pool.disruption
+    return NodePoolSpec(
+        name=pool.name,
+        node_class=pool.node_class,
+        requirements=NodePoolRequirements(
+            capacity_types=tuple(pool.capacity_types),
+            architectures=tuple(pool.architectures),
+            instance_categories=tuple(pool.instance_categories),
+            min_instance_generation=pool.min_instance_generation,
+            zones=tuple(pool.zones),
+        ),
+        limits=NodePoolLimits(cpu=pool.limits.cpu, memory=pool.limits.memory),
+        disruption=NodePoolDisruption(
+            consolidation_policy=disruption.consolidation_policy,
+            consolidate_after=disruption.consolidate_after,
+            expire_after=disruption.expire_after,
+            budgets=tuple(
+                DisruptionBudget(
+                    nodes=b.nodes,
+                    schedule=b.schedule,
+                    duration=b.duration,
+                    reasons=None if b.reasons is None else tuple(b.reasons),
+                )
+                for b in disruption.budgets
+            ),
+        ),
+        labels=dict(pool.labels),
+        taints=tuple(taint(t) for t in pool.taints),
+        weight=pool.weight,
+    )
+
+
+def karpenter_props(
+    config: EnvironmentConfig, cluster: eks.ICluster, placement: ControllerPlacement
+) -> KarpenterProps:
+    """Karpenter with its NodePools and EC2NodeClasses, the controller at `placement`.
+    Raises ValueError when the file has no `compute.karpenter` section."""
+    karpenter = config.compute.karpenter
+    if karpenter is None:
+        raise ValueError(f"{config.name}: compute.karpenter is not set")
+    return KarpenterProps(
+        cluster=cluster,
+        cluster_name=config.cluster.name,
+        kubernetes_version=config.cluster.version,
+        version=karpenter.version,
+        namespace=karpenter.namespace,
+        placement=placement,
+        controller_cpu=karpenter.controller_resources.cpu,
+        controller_memory=karpenter.controller_resources.memory,
+        node_classes=[
+            NodeClassSpec(name=c.name, ami_alias=c.ami_alias, volume_size_gib=c.volume_size_gib)
+            for c in karpenter.node_classes
+        ],
+        node_pools=[node_pool_spec(p) for p in karpenter.node_pools],
+        instance_tags=environment_tags(config),
+    )
