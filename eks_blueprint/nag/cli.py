@@ -58,7 +58,14 @@ def _parse_template(path: Path) -> Mapping[str, Any]:
             raise InputError(f"{path}: invalid JSON: {error}") from error
     else:
         # cfn-lint's loader knows !Ref, !GetAtt, !Sub...; imported only when needed (slow).
-        cfn_yaml = importlib.import_module("cfnlint.decode.cfn_yaml")
+        try:
+            cfn_yaml = importlib.import_module("cfnlint.decode.cfn_yaml")
+        except ModuleNotFoundError as error:
+            raise InputError(
+                f"{path}: reading YAML templates needs cfn-lint, in the tools extra: "
+                "pip install 'eks-blueprint[tools]' (JSON templates and cloud assemblies "
+                "need nothing more)"
+            ) from error
         try:
             document = cfn_yaml.loads(text, str(path))
         except Exception as error:  # yaml.YAMLError and cfn-lint's CfnParseError

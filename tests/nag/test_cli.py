@@ -66,6 +66,20 @@ def test_yaml_short_form_template_with_errors_exits_1(
     assert "error(s)" in out.splitlines()[-1]
 
 
+def test_yaml_without_cfn_lint_names_the_extra(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a library install without the tools extra (no cfn-lint)
+    for name in [m for m in sys.modules if m == "cfnlint" or m.startswith("cfnlint.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cfnlint", None)
+    path = tmp_path / "cluster.yaml"
+    path.write_text(NON_COMPLIANT_YAML)
+    # THEN a YAML template is refused with the install command, not a traceback
+    code, _, err = _run(capsys, str(path))
+    assert code == 2
+    assert "pip install 'eks-blueprint[tools]'" in err
+
+
 def test_json_template_and_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     template = compliant_template()
     template["Resources"]["Cluster"]["Properties"]["AccessConfig"][
