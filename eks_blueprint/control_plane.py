@@ -376,12 +376,19 @@ class ControlPlane(Construct):
                 "False). Fix: set kubectl_provider=True."
             )
 
-    def _ensure_node_readiness(self) -> None:
+    def _will_add_core_addons(self) -> bool:
+        return (
+            self.props.core_addons
+            and self.props.auto_mode is None
+            and addons_of(self.cluster) is None
+        )
+
+    def _ensure_node_readiness(self, *, coredns_on_fargate: bool = False) -> None:
         """Add the node-readiness add-ons before the first capacity (ControlPlaneProps.
-        core_addons), unless the cluster has its add-ons already."""
-        if not self.props.core_addons or self.props.auto_mode is not None:
-            return
-        if addons_of(self.cluster) is not None:
+        core_addons), unless the cluster has its add-ons already. When that first capacity
+        is a Fargate profile, CoreDNS runs on Fargate (its own profile), or it would stay
+        Pending on a cluster without nodes."""
+        if not self._will_add_core_addons():
             return
         from .addons.addons import Addons, AddonsProps
 
@@ -392,6 +399,7 @@ class ControlPlane(Construct):
                 cluster=self.icluster,
                 kubernetes_version=self.kubernetes_version,
                 vpc=self.props.vpc,
+                coredns_on_fargate=coredns_on_fargate,
             ),
         )
 
@@ -433,16 +441,22 @@ class ControlPlane(Construct):
 
     def add_fargate_profile(self, spec: FargateProfileSpec) -> eks.FargateProfile:
         """Add a Fargate profile (private subnets, a pod execution role scoped to this
-        cluster's profiles). Returns the profile."""
+        cluster's profiles). Returns the profile. When it is the cluster's first capacity
+        and ControlPlane adds the node-readiness add-ons, CoreDNS runs on Fargate too (a
+        `coredns` profile), so that DNS works without nodes."""
         from .compute.fargate import FargateProfiles, FargateProfilesProps
 
-        self._ensure_node_readiness()
+        coredns_on_fargate = self._will_add_core_addons() and self.node_groups is None
+        self._ensure_node_readiness(coredns_on_fargate=coredns_on_fargate)
         if self.fargate is None:
             self.fargate = FargateProfiles(
                 self,
                 "Fargate",
                 props=FargateProfilesProps(
-                    cluster=self.cluster, cluster_name=self.props.cluster_name, vpc=self.props.vpc
+                    cluster=self.cluster,
+                    cluster_name=self.props.cluster_name,
+                    vpc=self.props.vpc,
+                    coredns=coredns_on_fargate,
                 ),
             )
         return self.fargate.add_profile(spec)

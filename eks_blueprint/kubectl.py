@@ -57,17 +57,20 @@ def acknowledge_kubectl_provider(provider: IConstruct) -> None:
     sits in the construct tree: they are computed from the provider's own children."""
     stack = Stack.of(provider)
     handler = provider.node.try_find_child("Handler")
+    resource = handler.node.try_find_child("Resource") if handler is not None else None
+    condition = handler.node.try_find_child("HasEcrPublic") if handler is not None else None
+    if resource is None or condition is None:
+        # aws-cdk-lib moved the provider's children: the acknowledgements would name ids
+        # that do not exist and every finding would fail synth without saying why.
+        raise RuntimeError(
+            f"{provider.node.path}: the kubectl provider has no Handler/Resource and "
+            "Handler/HasEcrPublic children; this aws-cdk-lib version builds it differently "
+            "from the one eks_blueprint supports (see pyproject's aws-cdk-lib range)"
+        )
     ids = {
-        "handler": "",
-        "condition": "",
+        "handler": stack.get_logical_id(resource),  # type: ignore[arg-type]
+        "condition": stack.get_logical_id(condition),  # type: ignore[arg-type]
     }
-    if handler is not None:
-        resource = handler.node.try_find_child("Resource")
-        condition = handler.node.try_find_child("HasEcrPublic")
-        if resource is not None:
-            ids["handler"] = stack.get_logical_id(resource)  # type: ignore[arg-type]
-        if condition is not None:
-            ids["condition"] = stack.get_logical_id(condition)  # type: ignore[arg-type]
     for rule, reason in KUBECTL_PROVIDER_FINDINGS.items():
         acknowledge(
             provider,

@@ -13,7 +13,7 @@ aws_cdk.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from .compute.max_pods import LARGE_NODE_MAX_PODS
@@ -23,7 +23,7 @@ Architecture = Literal["arm64", "x86_64"]
 #: Node group, NodePool, EC2NodeClass and Fargate profile names (also construct ids and
 #: label values): DNS labels.
 NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
+INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9-]*")  # m7i.metal-24xl
 #: Karpenter/Kubernetes durations as Karpenter v1 accepts them, e.g. 30s, 1m, 720h, 1h30m.
 DURATION = re.compile(r"(\d+h)?(\d+m)?(\d+s)?")
 #: A Kubernetes resource quantity, e.g. 500m, 2, 1Gi.
@@ -40,25 +40,44 @@ BUDGET_SCHEDULE = re.compile(
 )
 BUDGET_REASONS: tuple[str, ...] = ("Underutilized", "Empty", "Drifted")
 
-#: Volume sizes (GiB) of a node's root or data volume: below 20 GiB image pulls fill the
-#: disk; 16 TiB is gp3's maximum.
+#: Volume sizes (GiB) of a node's root or data volume: EC2 refuses a volume smaller than
+#: the AMI's snapshot (20 GiB for the AL2023 root and the Bottlerocket data volume);
+#: 16 TiB is gp3's maximum.
 MIN_DISK_GIB = 20
 MAX_DISK_GIB = 16384
 #: karpenter.sh/capacity-type values this library supports. Karpenter also knows
-#: `reserved` (On-Demand Capacity Reservations, v1.3+), which needs the ReservedCapacity
-#: feature gate and capacityReservationSelectorTerms that EC2NodeClasses here do not set.
+#: `reserved` (On-Demand Capacity Reservations; its feature gate is on by default in 1.8),
+#: which needs capacityReservationSelectorTerms that EC2NodeClasses here do not set.
 CAPACITY_TYPES: tuple[str, ...] = ("on-demand", "spot")
 #: kubernetes.io/arch values of Linux nodes on EC2.
 ARCHITECTURES: tuple[str, ...] = ("amd64", "arm64")
 #: NodePool weight range (karpenter.sh/v1).
 MAX_WEIGHT = 100
-#: Label domains the NodePool CRD refuses in `labels` (Karpenter v1 validation rules).
+#: Label domains the NodePool CRD restricts in `labels` (karpenter.sh/v1 validation rules,
+#: Karpenter 1.8), each with the keys and sub-domains it still admits.
 RESTRICTED_DOMAINS: tuple[str, ...] = (
     "kubernetes.io",
     "k8s.io",
     "karpenter.sh",
     "karpenter.k8s.aws",
 )
+#: Well-known kubernetes.io labels the NodePool CRD admits.
+ADMITTED_KUBERNETES_LABELS: frozenset[str] = frozenset({
+    "beta.kubernetes.io/instance-type",
+    "failure-domain.beta.kubernetes.io/region",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+    "failure-domain.beta.kubernetes.io/zone",
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "kubernetes.io/arch",
+    "kubernetes.io/os",
+    "node.kubernetes.io/windows-build",
+})
+#: Label keys the NodePool CRD refuses whatever else holds.
+REFUSED_LABELS: frozenset[str] = frozenset({"kubernetes.io/hostname", "karpenter.sh/nodepool"})
+#: A label value (Kubernetes): at most 63 characters, alphanumeric at both ends.
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 
 
 class Invalid(ValueError):
@@ -184,6 +203,27 @@ def check_ami_architecture(
         )
 
 
+#: Instance families whose GPUs or accelerators need an accelerated AMI (NVIDIA or Neuron
+#: drivers): on a standard AMI the nodes become Ready but the devices are unusable.
+ACCELERATED_FAMILY = re.compile(r"(g\d|p\d|inf\d|trn\d|dl\d|gr\d)")
+
+
+def check_accelerated_ami(
+    instance_types: Sequence[str], ami_type: str | None, what: str = "instance_types"
+) -> None:
+    """GPU and accelerator types (g5, p5, inf2, trn1...) only with an accelerated AMI type
+    (`..._NVIDIA`, `..._NEURON`); inference never picks one, so `ami_type` must say it."""
+    accelerated = [t for t in instance_types if ACCELERATED_FAMILY.match(t.split(".", 1)[0])]
+    if accelerated and (ami_type is None or not ami_type.endswith(("NVIDIA", "NEURON"))):
+        raise Invalid(
+            what,
+            accelerated,
+            "GPU and accelerator instances need an accelerated AMI (NVIDIA or Neuron drivers), "
+            "which this is not; give ami_type, e.g. AL2023_X86_64_NVIDIA, or use general "
+            "purpose types",
+        )
+
+
 def check_spot_instance_types(
     instance_types: Sequence[str], spot: bool, what: str = "instance_types"
 ) -> None:
@@ -193,8 +233,9 @@ def check_spot_instance_types(
         raise Invalid(
             what,
             list(instance_types),
-            "Spot capacity needs at least 2 instance types, so that one Spot pool running "
-            "dry does not leave the group without nodes; add another type",
+            "Spot capacity needs at least 2 instance types in this library (EKS accepts one "
+            "and recommends several): one Spot pool running dry would leave the group "
+            "without nodes; add another type of the same size",
         )
 
 
@@ -215,8 +256,8 @@ def check_disk_size(size_gib: int, what: str = "disk_size_gib") -> int:
         raise Invalid(
             what,
             size_gib,
-            f"use {MIN_DISK_GIB}-{MAX_DISK_GIB} GiB; below {MIN_DISK_GIB} GiB image pulls "
-            "fill the disk",
+            f"use {MIN_DISK_GIB}-{MAX_DISK_GIB} GiB; EC2 refuses a volume smaller than the "
+            f"AMI's {MIN_DISK_GIB} GiB snapshot",
         )
     return size_gib
 
@@ -377,18 +418,46 @@ def check_budget(
             raise Invalid(f"{what}.reasons", reason, f"use {', '.join(BUDGET_REASONS)}")
 
 
-def check_node_labels(labels: Iterable[str], what: str = "labels") -> None:
-    """NodePool label keys outside the domains Karpenter reserves."""
-    for key in labels:
-        domain = key.split("/", 1)[0] if "/" in key else ""
-        if domain.endswith(RESTRICTED_DOMAINS):
+def _restricted_label(key: str) -> bool:
+    """Whether the NodePool CRD refuses label key `key` (its CEL rules, Karpenter 1.8)."""
+    if key in REFUSED_LABELS:
+        return True
+    domain = key.split("/", 1)[0] if "/" in key else ""
+    if domain.endswith("kubernetes.io"):
+        return key not in ADMITTED_KUBERNETES_LABELS and not domain.endswith(
+            ("node.kubernetes.io", "node-restriction.kubernetes.io")
+        )
+    if domain.endswith("k8s.io"):
+        return not domain.endswith("kops.k8s.io")
+    if domain.endswith("karpenter.sh"):
+        return key != "karpenter.sh/capacity-type"
+    if domain.endswith("karpenter.k8s.aws"):
+        # The provider admits its instance-* keys (instance-family, instance-size...).
+        return not key.startswith("karpenter.k8s.aws/instance-")
+    return False
+
+
+def check_node_labels(labels: Iterable[str] | Mapping[str, str], what: str = "labels") -> None:
+    """NodePool labels the NodePool CRD admits: keys outside the domains Karpenter
+    restricts (but its admitted well-known keys, e.g. node-restriction.kubernetes.io/*),
+    values of at most 63 characters."""
+    values = labels if isinstance(labels, Mapping) else dict.fromkeys(labels, "")
+    for key, value in values.items():
+        if _restricted_label(key):
             raise Invalid(
                 what,
                 key,
                 "the label key uses a domain Karpenter reserves "
-                f"({', '.join(RESTRICTED_DOMAINS)}); the NodePool would be refused when applied: "
-                "use your own "
-                "prefix, e.g. example.com/team",
+                f"({', '.join(RESTRICTED_DOMAINS)}): the NodePool would be refused when "
+                "applied; use your own prefix, e.g. example.com/team, or "
+                "node-restriction.kubernetes.io/ for isolation labels",
+            )
+        if len(value) > 63 or not LABEL_VALUE.fullmatch(value):
+            raise Invalid(
+                f"{what}[{key}]",
+                value,
+                "a label value has at most 63 letters, digits, '-', '_' or '.', "
+                "alphanumeric at both ends",
             )
 
 

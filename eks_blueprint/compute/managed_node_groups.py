@@ -160,6 +160,11 @@ def validate_node_group(spec: NodeGroupSpec, what: str) -> None:
     if spec.ami_type is not None:
         v.check_ami_type(spec.ami_type.value, f"{what}.ami_type")
         v.check_ami_architecture(spec.instance_types, spec.ami_type.value, f"{what}.instance_types")
+    v.check_accelerated_ami(
+        spec.instance_types,
+        spec.ami_type.value if spec.ami_type is not None else None,
+        f"{what}.instance_types",
+    )
     v.check_spot_instance_types(
         spec.instance_types,
         spec.capacity_type.value == eks.CapacityType.SPOT.value,

@@ -220,6 +220,7 @@ class NodeGroupConfig(StrictModel):
     def _consistent(self) -> NodeGroupConfig:
         try:
             v.check_spot_instance_types(self.instance_types, self.capacity_type == "spot")
+            v.check_accelerated_ami(self.instance_types, AMI_TYPES[self.ami_type])
         except v.Invalid as error:
             raise FieldError("instance_types", error.fix) from None
         try:

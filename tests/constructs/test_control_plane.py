@@ -8,7 +8,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from eks_blueprint import (
     ControlPlane,
@@ -213,3 +213,23 @@ def test_two_clusters_of_one_version_share_the_stack_layer() -> None:
     layers = resources_of(Template.from_stack(stack).to_json(), "AWS::Lambda::LayerVersion")
     assert len([k for k in layers if k.startswith("KubectlLayer") and "V1" not in k]) == 1
     assert any(k.startswith("KubectlLayerV135") for k in layers)
+
+
+def test_fargate_only_cluster_runs_coredns_on_fargate() -> None:
+    from eks_blueprint import FargateProfileSpec, FargateSelectorSpec
+
+    _, stack, network = new_stack()
+    cp = control_plane(stack, network, kubectl_provider=False)
+    cp.add_fargate_profile(
+        FargateProfileSpec(name="batch", selectors=[FargateSelectorSpec(namespace="batch")])
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::EKS::FargateProfile",
+        {"Selectors": Match.array_with([Match.object_like({"Namespace": "kube-system"})])},
+    )
+    coredns = next(
+        a for a in resources_of(template.to_json(), "AWS::EKS::Addon").values()
+        if a["Properties"]["AddonName"] == "coredns"
+    )
+    assert "Fargate" in coredns["Properties"]["ConfigurationValues"]
