@@ -10,7 +10,7 @@ export PATH := $(NODE_BIN):$(PATH)
 CDK := bin/cdk
 ENV ?=
 
-.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite review clean schema package docs
+.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite review clean schema package docs library-smoke
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -70,3 +70,8 @@ schema:
 package: setup
 	rm -rf dist build && $(BIN)/python -m pip wheel --quiet --no-deps -w dist .
 	$(BIN)/python scripts/check_wheel.py dist/*.whl
+
+## The library as its users get it: the built wheel alone in a fresh virtualenv (outside the
+## checkout), running the library guide's private-cluster example with the three packs.
+library-smoke: setup
+	$(BIN)/python scripts/library_smoke.py

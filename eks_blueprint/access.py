@@ -27,6 +27,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .control_plane import principal_id
+from .kubernetes_objects import pruned_manifest, require_kubectl_provider
 from .validate_names import (
     ACCESS_POLICIES,
     PropError,
@@ -136,24 +137,15 @@ class ClusterAccess(Construct):
         #: binds any. Make it depend on whatever creates the namespaces.
         self.group_bindings: eks.KubernetesManifest | None = None
         if bindings:
-            if props.cluster.kubectl_provider is None:
-                raise PropError(
-                    self.node.path,
-                    "ClusterAccessProps.cluster",
-                    props.cluster.node.path,
-                    "the grants bind Kubernetes groups (group_role view, edit or admin), which "
-                    "applies RBAC manifests, but this cluster has no kubectl provider; use a "
-                    "cluster with one (ControlPlaneProps(kubectl_provider=True), the default) "
-                    "or set group_role external and bind the groups yourself",
-                )
-            self.group_bindings = eks.KubernetesManifest(
-                self,
-                "GroupBindings",
-                cluster=props.cluster,
-                manifest=bindings,
-                # Removing a binding from the config deletes it from the cluster.
-                prune=True,
-                overwrite=True,
+            require_kubectl_provider(
+                self.node.path, "ClusterAccessProps.cluster", props.cluster,
+                "the grants bind Kubernetes groups (group_role view, edit or admin), which "
+                "applies RBAC manifests",
+                " or set group_role external and bind the groups yourself",
+            )
+            # Removing a binding from the config deletes it from the cluster.
+            self.group_bindings = pruned_manifest(
+                self, "GroupBindings", props.cluster, bindings, overwrite=True
             )
 
 

@@ -35,6 +35,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .ids import pascal_id
+from .kubernetes_objects import pruned_manifest, require_kubectl_provider
 from .validate_names import (
     POD_SECURITY_LEVELS,
     TENANT_COUNTS,
@@ -125,24 +126,16 @@ class TenantNamespaces(Construct):
     def __init__(self, scope: Construct, id: str, *, props: TenantNamespacesProps) -> None:
         super().__init__(scope, id)
         check_tenants(self.node.path, props)
-        if props.cluster.kubectl_provider is None:
-            raise PropError(
-                self.node.path,
-                "TenantNamespacesProps.cluster",
-                props.cluster.node.path,
-                "TenantNamespaces applies manifests, but this cluster has no kubectl "
-                "provider; use a cluster with one (ControlPlaneProps(kubectl_provider=True), "
-                "the default)",
-            )
+        require_kubectl_provider(self.node.path, "TenantNamespacesProps.cluster", props.cluster,
+                                 "TenantNamespaces applies manifests")
         #: Tenant name -> its manifest (construct id from the name, so ids stay stable).
         self.manifests: dict[str, eks.KubernetesManifest] = {
-            tenant.name: eks.KubernetesManifest(
+            # Removing a policy or the quota from the list removes it from the cluster.
+            tenant.name: pruned_manifest(
                 self,
                 pascal_id(tenant.name),
-                cluster=props.cluster,
-                manifest=tenant_manifests(tenant, props.load_balancer_cidrs),
-                # Removing a policy or the quota from the list removes it from the cluster.
-                prune=True,
+                props.cluster,
+                tenant_manifests(tenant, props.load_balancer_cidrs),
                 overwrite=True,
             )
             for tenant in props.tenants

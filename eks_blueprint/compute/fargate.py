@@ -18,15 +18,11 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .. import validation as v
+from ..baseline import COREDNS_LABELS, KARPENTER_LABELS
 from ..compliance import acknowledge
 from ..ids import pascal_id
 from ._synth_checks import SynthCheck, register_as_capacity
 from .placement import ControllerPlacement
-
-#: Labels of the CoreDNS pods (the coredns add-on's Deployment in kube-system).
-COREDNS_LABELS: Mapping[str, str] = {"k8s-app": "kube-dns"}
-#: Labels of the Karpenter controller pods (the Helm chart's selector labels).
-KARPENTER_LABELS: Mapping[str, str] = {"app.kubernetes.io/name": "karpenter"}
 
 
 @dataclass(frozen=True, kw_only=True)

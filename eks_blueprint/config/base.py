@@ -17,6 +17,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from .. import validate_names
+from ..validate_names import MIN_REASON, check_cidr, check_kubernetes_group, check_principal_arn
+from ..validate_names import first_duplicate as first_duplicate
+
 #: Retention periods CloudWatch Logs accepts (AWS::Logs::LogGroup RetentionInDays).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
@@ -26,13 +30,6 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 #: The only partition this project supports: its IAM policies name commercial service
 #: principals, so every ARN in a config starts with `arn:aws:`.
 PARTITION = "aws"
-
-#: An IAM role or user ARN of the commercial partition: `role/<path>/<name>`.
-IAM_PRINCIPAL_ARN = re.compile(
-    r"arn:aws:iam::\d{12}:(?P<kind>role|user)(?P<path>/(?:[\x21-\x7e]+/)?)(?P<name>[^/]+)"
-)
-#: IAM user and role names (IAM's `\w` is ASCII only).
-IAM_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
 
 #: Region prefixes of the partitions other than `aws`.
 OTHER_PARTITIONS: dict[str, str] = {
@@ -77,8 +74,6 @@ K8S_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0
 
 #: Characters IAM and EKS allow in tag keys and values besides letters, digits and spaces.
 TAG_PUNCTUATION = frozenset("_.:/=+-@")
-#: Longest Kubernetes group name accepted in access entries (the longest Kubernetes name).
-MAX_GROUP_LENGTH = 253
 
 
 class StrictModel(BaseModel):
@@ -155,20 +150,8 @@ def odd_characters(value: str) -> list[str]:
     return found
 
 
-def _check_cidr(value: str) -> str:
-    try:
-        network = ipaddress.IPv4Network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(
-            f"not a valid IPv4 CIDR ({exc}); write it like 10.0.0.0/16, with the host bits zero"
-        ) from None
-    if str(network) != value:
-        raise ValueError(f"write the CIDR as {network} (no spaces, leading zeros or newlines)")
-    return value
-
-
 def _check_vpc_cidr(value: str) -> str:
-    network = ipaddress.IPv4Network(_check_cidr(value))
+    network = ipaddress.IPv4Network(check_cidr(value))
     if not 16 <= network.prefixlen <= 28:
         raise ValueError(
             f"a VPC CIDR is /16 to /28 (AWS's limits), not /{network.prefixlen}; e.g. 10.20.0.0/16"
@@ -183,7 +166,7 @@ def _check_vpc_cidr(value: str) -> str:
 
 
 def _check_public_cidr(value: str) -> str:
-    network = ipaddress.IPv4Network(_check_cidr(value))
+    network = ipaddress.IPv4Network(check_cidr(value))
     if network.prefixlen == 0:  # the whole internet: allowed only by an explicit opt-in
         return value
     for special, kind in NOT_ON_THE_INTERNET:
@@ -200,27 +183,6 @@ def _check_retention(value: int) -> int:
     if value not in LOG_RETENTION_DAYS:
         allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
         raise ValueError(f"CloudWatch Logs does not accept {value} days; use one of {allowed}")
-    return value
-
-
-def _check_principal_arn(value: str) -> str:
-    if value.startswith("arn:") and not value.startswith("arn:aws:"):
-        raise ValueError(
-            "only the commercial partition is supported: IAM ARNs start with arn:aws:iam::"
-        )
-    match = IAM_PRINCIPAL_ARN.fullmatch(value)
-    if match is None:
-        raise ValueError(
-            "not an IAM role or user ARN; expected arn:aws:iam::<12-digit account>:role/<name>"
-            " or arn:aws:iam::<account>:user/<name>"
-        )
-    kind, path, name = match.group("kind", "path", "name")
-    if len(path) > 512:
-        raise ValueError(f"IAM paths are at most 512 characters; this one has {len(path)}")
-    if len(name) > 64:
-        raise ValueError(f"IAM {kind} names are at most 64 characters; this one has {len(name)}")
-    if not IAM_NAME.fullmatch(name):
-        raise ValueError(f"IAM {kind} names use only letters, digits and _+=,.@- characters")
     return value
 
 
@@ -316,43 +278,25 @@ def _check_tag_value(value: str) -> str:
     return value
 
 
-def _check_kubernetes_group(group: str) -> str:
-    if not group.strip():
-        raise ValueError("a Kubernetes group name cannot be empty")
-    if len(group) > MAX_GROUP_LENGTH:
-        raise ValueError(f"Kubernetes group names here are at most {MAX_GROUP_LENGTH} characters")
-    odd = odd_characters(group)
-    if odd:
-        raise ValueError(
-            f"contains the invisible or control characters {', '.join(odd)}; a group name "
-            "is printable text"
-        )
-    if group != group.strip():
-        raise ValueError("starts or ends with a space; RoleBindings would not match it")
-    return group
-
-
-def check_reason(value: str | None, what: str, minimum: int = 20) -> str | None:
-    """A free-text reason a reviewer reads: long enough to say something, and printable."""
+def check_reason(value: str | None, what: str, minimum: int = MIN_REASON) -> str | None:
+    """A free-text reason a reviewer reads: long enough to say something, and printable.
+    The shared check's problem, prefixed with the field (`what`)."""
     if value is None:
         return None
-    if len(value.strip()) < minimum:
-        raise ValueError(
-            f"{what} needs at least {minimum} characters: it is the reason a reviewer reads"
-        )
-    odd = [c for c in odd_characters(value) if c not in ("U+000A", "U+0009")]
-    if odd:
-        raise ValueError(f"{what} contains control or invisible characters {', '.join(odd)}")
+    try:
+        validate_names.check_reason(value, minimum)
+    except ValueError as exc:
+        raise ValueError(f"{what} {exc}") from None
     return value
 
 
-Cidr = Annotated[str, AfterValidator(_check_cidr)]
+Cidr = Annotated[str, AfterValidator(check_cidr)]
 #: The IPv4 CIDR of a VPC: /16 to /28, inside a private range.
 VpcCidr = Annotated[str, AfterValidator(_check_vpc_cidr)]
 #: An internet source range for a public endpoint: not private, loopback, link-local, ...
 PublicCidr = Annotated[str, AfterValidator(_check_public_cidr)]
 RetentionDays = Annotated[int, AfterValidator(_check_retention)]
-PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn)]
+PrincipalArn = Annotated[str, AfterValidator(check_principal_arn)]
 #: A Kubernetes label (or taint, toleration) key and value.
 LabelKey = Annotated[str, AfterValidator(check_label_key)]
 LabelValue = Annotated[str, AfterValidator(check_label_value)]
@@ -360,25 +304,5 @@ LabelValue = Annotated[str, AfterValidator(check_label_value)]
 TagKey = Annotated[str, AfterValidator(_check_tag_key)]
 TagValue = Annotated[str, AfterValidator(_check_tag_value)]
 #: A Kubernetes group of an access entry.
-KubernetesGroup = Annotated[str, AfterValidator(_check_kubernetes_group)]
+KubernetesGroup = Annotated[str, AfterValidator(check_kubernetes_group)]
 
-
-def duplicates(values: list[Any]) -> list[Any]:
-    """Return the values that occur more than once, in first-seen order."""
-    seen: set[Any] = set()
-    dupes: list[Any] = []
-    for value in values:
-        if value in seen and value not in dupes:
-            dupes.append(value)
-        seen.add(value)
-    return dupes
-
-
-def first_duplicate(values: Sequence[Any]) -> int | None:
-    """The index of the first value that repeats an earlier one, or None."""
-    seen: set[Any] = set()
-    for index, value in enumerate(values):
-        if value in seen:
-            return index
-        seen.add(value)
-    return None

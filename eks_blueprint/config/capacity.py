@@ -244,11 +244,7 @@ DAEMONSETS_READ_AT: dict[str, str] = {
 def daemonsets(addons: AddonsConfig, security: SecurityConfig) -> list[PodRequests]:
     """The DaemonSet pods on every node of the cluster. They all tolerate every taint
     (tolerations `operator: Exists` in each chart above), so they land on every group."""
-    names = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]
-    if addons.ebs_csi_driver.enabled:
-        names.append("aws-ebs-csi-driver")
-    if addons.cloudwatch_observability.enabled:
-        names.append("amazon-cloudwatch-observability")
+    names: list[str] = [name for name in addons.installed() if name in DAEMONSETS]
     # `existing` counts too: the organisation's detector is expected to run EKS runtime
     # monitoring (eks-blueprint-verify checks), whose agent GuardDuty installs.
     if security.guardduty.mode != "off":

@@ -19,9 +19,9 @@ apply to synthesised templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..baseline import AUTHENTICATION_MODE, CONTROL_PLANE_LOG_TYPES, NODE_GROUP_LABEL
 from ..checkrun import CheckResult, ClientError, denied, error_code, failure, not_found
@@ -34,6 +34,7 @@ from .facts import Clients, Facts, group_name
 CONTROL_PLANE_FREE_IPS = 5
 
 Rows = Iterator[CheckResult]
+T = TypeVar("T")
 Judge = Callable[[Facts, Expectations], Rows]
 
 
@@ -70,6 +71,21 @@ def _nothing_to_check(title: str, items: tuple[Any, ...] | None, field: str) -> 
         yield _skip(title, "not checked")
     elif not items:
         yield _skip(title, f"{field}: none in the config")
+
+
+def _listed(title: str, items: tuple[Any, ...] | None, field: str,
+            read: Callable[[], T]) -> Generator[CheckResult, None, T | None]:
+    """What `read` lists, to judge the configured `items` against; None, after a SKIP row
+    (nothing configured) or a failed `<title> listed` row (the read failed), when there is
+    nothing to judge."""
+    yield from _nothing_to_check(title, items, field)
+    if not items:
+        return None
+    try:
+        return read()
+    except ClientError as exc:
+        yield _row(title, "listed", _failed(exc), False)
+        return None
 
 
 # --- Judges -------------------------------------------------------------------------------
@@ -117,13 +133,9 @@ def judge_cluster(facts: Facts, exp: Expectations) -> Rows:
 def judge_node_groups(facts: Facts, exp: Expectations) -> Rows:
     """Each configured node group (found by its NODE_GROUP_LABEL) is ACTIVE with its AMI
     type, capacity type and scaling bounds, and its launch template requires IMDSv2."""
-    yield from _nothing_to_check("node groups", exp.node_groups, "compute.node_groups")
-    if not exp.node_groups:
-        return
-    try:
-        deployed = facts.node_groups()
-    except ClientError as exc:
-        yield _row("node groups", "listed", _failed(exc), False)
+    deployed = yield from _listed("node groups", exp.node_groups, "compute.node_groups",
+                                  facts.node_groups)
+    if deployed is None or not exp.node_groups:
         return
     for ng in exp.node_groups:
         label = f"node group {ng.name}"
@@ -171,13 +183,9 @@ def _imdsv2(facts: Facts, label: str, group: dict[str, Any]) -> CheckResult:
 
 def judge_fargate_profiles(facts: Facts, exp: Expectations) -> Rows:
     """Every configured Fargate profile is ACTIVE, found by its selectors."""
-    yield from _nothing_to_check("Fargate profiles", exp.fargate_profiles, "compute.fargate")
-    if not exp.fargate_profiles:
-        return
-    try:
-        live = facts.fargate_profiles()
-    except ClientError as exc:
-        yield _row("Fargate profiles", "listed", _failed(exc), False)
+    live = yield from _listed("Fargate profiles", exp.fargate_profiles, "compute.fargate",
+                              facts.fargate_profiles)
+    if live is None or not exp.fargate_profiles:
         return
     for expected in exp.fargate_profiles:
         wanted = ", ".join(
@@ -196,13 +204,9 @@ def judge_fargate_profiles(facts: Facts, exp: Expectations) -> Rows:
 
 def judge_access(facts: Facts, exp: Expectations) -> Rows:
     """Each configured principal has an access entry with its access policy and scope."""
-    yield from _nothing_to_check("access entries", exp.access, "access (with cluster.admins)")
-    if not exp.access:
-        return
-    try:
-        entries = facts.access_entries()
-    except ClientError as exc:
-        yield _row("access entries", "listed", _failed(exc), False)
+    entries = yield from _listed("access entries", exp.access, "access (with cluster.admins)",
+                                 facts.access_entries)
+    if entries is None or not exp.access:
         return
     for want in exp.access:
         check = f"access entry {want.principal}"

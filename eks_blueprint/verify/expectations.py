@@ -7,17 +7,15 @@ resolve_addon_version), so verify and the synthesised templates cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..addons.versions import resolve_addon_version
+from ..baseline import COREDNS_LABELS as COREDNS_LABELS
+from ..baseline import KARPENTER_LABELS as KARPENTER_LABELS
 from ..config import ACCESS_POLICIES, EnvironmentConfig
 from ..config.compute import AMI_TYPES
 
-#: Selector labels of the Fargate profiles compute.fargate adds for CoreDNS and Karpenter
-#: (eks_blueprint.compute.fargate's COREDNS_LABELS and KARPENTER_LABELS, which import
-#: aws_cdk; a test keeps them equal).
-COREDNS_LABELS = {"k8s-app": "kube-dns"}
-KARPENTER_LABELS = {"app.kubernetes.io/name": "karpenter"}
 #: The add-on GuardDuty runtime monitoring uses when `security.guardduty.agent` is `addon`.
 GUARDDUTY_AGENT_ADDON = "aws-guardduty-agent"
 
@@ -43,7 +41,7 @@ class NodeGroupExpectation:
 Selector = tuple[str, tuple[tuple[str, str], ...]]
 
 
-def selector_key(namespace: str, labels: dict[str, str] | None) -> Selector:
+def selector_key(namespace: str, labels: Mapping[str, str] | None) -> Selector:
     """A Fargate selector in a form that compares equal whatever the label order."""
     return (namespace, tuple(sorted((labels or {}).items())))
 

@@ -9,7 +9,7 @@ botocore ClientError for the check that asked, which turns it into a row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -101,19 +101,26 @@ class Facts:
             for item in paginate(self.clients.eks, operation, key, clusterName=self.cluster_name)
         ]
 
+    def _describe_each(
+        self, listing: tuple[str, str], describe: Callable[..., Any], name_param: str, key: str
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(name, `describe`'s `key`) for every item the EKS list call `listing` (operation,
+        result key) lists for the cluster."""
+        for name in self._list(*listing):
+            described: dict[str, Any] = guard(
+                partial(describe, clusterName=self.cluster_name, **{name_param: name})
+            )[key]
+            yield name, described
+
     def node_groups(self) -> dict[str, dict[str, Any]]:
         """The cluster's node groups by config name (group_name); the first one wins."""
 
         def read() -> dict[str, dict[str, Any]]:
             found: dict[str, dict[str, Any]] = {}
-            for name in self._list("list_nodegroups", "nodegroups"):
-                group: dict[str, Any] = guard(
-                    partial(
-                        self.clients.eks.describe_nodegroup,
-                        clusterName=self.cluster_name,
-                        nodegroupName=name,
-                    )
-                )["nodegroup"]
+            for name, group in self._describe_each(
+                ("list_nodegroups", "nodegroups"),
+                self.clients.eks.describe_nodegroup, "nodegroupName", "nodegroup",
+            ):
                 found.setdefault(
                     (group.get("labels") or {}).get(NODE_GROUP_LABEL) or name, group
                 )
@@ -140,14 +147,10 @@ class Facts:
     def fargate_profiles(self) -> dict[tuple[Selector, ...], dict[str, Any]]:
         """The cluster's Fargate profiles by their sorted selectors."""
         live: dict[tuple[Selector, ...], dict[str, Any]] = {}
-        for name in self._list("list_fargate_profiles", "fargateProfileNames"):
-            profile: dict[str, Any] = guard(
-                partial(
-                    self.clients.eks.describe_fargate_profile,
-                    clusterName=self.cluster_name,
-                    fargateProfileName=name,
-                )
-            )["fargateProfile"]
+        for _, profile in self._describe_each(
+            ("list_fargate_profiles", "fargateProfileNames"),
+            self.clients.eks.describe_fargate_profile, "fargateProfileName", "fargateProfile",
+        ):
             key = tuple(
                 sorted(
                     selector_key(str(s.get("namespace")), s.get("labels"))

@@ -27,6 +27,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from ..config.workloads import DEMO_NAMESPACE, DEMO_POD_LABELS
+from ..kubernetes_objects import pruned_manifest, require_kubectl_provider
 from ..validate_names import (
     DEMO_COUNTS,
     PropError,
@@ -91,22 +92,9 @@ class DemoWorkload(Construct):
     def __init__(self, scope: Construct, id: str, *, props: DemoWorkloadProps) -> None:
         super().__init__(scope, id)
         check_demo(self.node.path, props)
-        if props.cluster.kubectl_provider is None:
-            raise PropError(
-                self.node.path,
-                "DemoWorkloadProps.cluster",
-                props.cluster.node.path,
-                "the demo is applied as a manifest, but this cluster has no kubectl provider; "
-                "use a cluster with one (ControlPlaneProps(kubectl_provider=True), the default)",
-            )
-        self.manifest = eks.KubernetesManifest(
-            self,
-            "Manifest",
-            cluster=props.cluster,
-            manifest=demo_manifests(props),
-            # Removing an object from the list deletes it from the cluster.
-            prune=True,
-        )
+        require_kubectl_provider(self.node.path, "DemoWorkloadProps.cluster", props.cluster,
+                                 "the demo is applied as a manifest")
+        self.manifest = pruned_manifest(self, "Manifest", props.cluster, demo_manifests(props))
 
 
 def check_demo(path: str, props: DemoWorkloadProps) -> None:

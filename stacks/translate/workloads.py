@@ -8,6 +8,7 @@ constructs the file asks for.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -150,23 +151,16 @@ def workload_role_props(
         for name in (aws_managed_policy_name(a) for a in entry.managed_policy_arns)
         if name is not None
     )
+    # What both kinds of role take.
+    role: dict[str, Any] = {
+        "cluster": cluster,
+        "namespace": entry.namespace,
+        "service_account": entry.service_account,
+        "managed_policies": tuple(managed_policies),
+        "statements": _statements(entry),
+        "exception_reason": entry.exception_reason,
+        "aws_managed_policy_names": aws_managed,
+    }
     if entry.mechanism == "irsa":
-        return ServiceAccountRoleProps(
-            cluster=cluster,
-            namespace=entry.namespace,
-            service_account=entry.service_account,
-            managed_policies=tuple(managed_policies),
-            statements=_statements(entry),
-            exception_reason=entry.exception_reason,
-            aws_managed_policy_names=aws_managed,
-        )
-    return PodIdentityRoleProps(
-        cluster=cluster,
-        kubernetes_version=config.cluster.version,
-        namespace=entry.namespace,
-        service_account=entry.service_account,
-        managed_policies=tuple(managed_policies),
-        statements=_statements(entry),
-        exception_reason=entry.exception_reason,
-        aws_managed_policy_names=aws_managed,
-    )
+        return ServiceAccountRoleProps(**role)
+    return PodIdentityRoleProps(kubernetes_version=config.cluster.version, **role)

@@ -256,7 +256,7 @@ def one_pool(**changes: Any) -> dict[str, Any]:
         (one_pool(disruption=NodePoolDisruption(budgets=[DisruptionBudget(nodes="lots")])), f"{POOL}.disruption.budgets[0].nodes: 'lots'; write a node count"),
         (one_pool(disruption=NodePoolDisruption(budgets=[DisruptionBudget(schedule="@daily")])), f"{POOL}.disruption.budgets[0].schedule: {{'schedule': '@daily', 'duration': None}}; a budget with a schedule needs a duration"),
         (one_pool(weight=0), f"{POOL}.weight: 0; use 1-100"),
-        (one_pool(labels={"karpenter.sh/capacity-type": "spot"}), f"{POOL}.labels: 'karpenter.sh/capacity-type'; the label key uses a domain Karpenter reserves"),
+        (one_pool(labels={"karpenter.sh/team": "spot"}), f"{POOL}.labels: 'karpenter.sh/team'; the label key uses a domain Karpenter reserves"),
         (one_pool(node_class="gpu"), f"{POOL}.node_class: 'gpu'; no such EC2NodeClass (known: default)"),
         (one_pool(name="Spot"), f"{POOL}.name: 'Spot'; use 1-63 lower-case"),
         ({"node_classes": [NodeClassSpec(ami_alias="ubuntu-latest")]}, "Platform/Karpenter: KarpenterProps.node_classes[0].ami_alias: 'ubuntu-latest'; expected al2023@v<YYYYMMDD>"),

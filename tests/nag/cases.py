@@ -391,10 +391,43 @@ CASES: list[Case] = [
          "Ng"),
     Case("cni-path-addon-pod-identity", "EKSBP25", OK,
          {**node_stack(), "A": addon(PodIdentityAssociations=[
+             {"ServiceAccount": "aws-node", "RoleArn": "arn:aws:iam::111111111111:role/c"}]),
+          "Agent": addon("eks-pod-identity-agent")},
+         "Ng"),
+    # Without the agent, aws-node gets no credentials from its association.
+    Case("cni-path-addon-pod-identity-no-agent", "EKSBP25", FAIL,
+         {**node_stack(), "A": addon(PodIdentityAssociations=[
              {"ServiceAccount": "aws-node", "RoleArn": "arn:aws:iam::111111111111:role/c"}])},
          "Ng"),
     Case("cni-path-association", "EKSBP25", OK,
+         {**node_stack(), "Pia": pod_identity_association("kube-system", "aws-node"),
+          "Agent": addon("eks-pod-identity-agent")}, "Ng"),
+    Case("cni-path-association-no-agent", "EKSBP25", FAIL,
          {**node_stack(), "Pia": pod_identity_association("kube-system", "aws-node")}, "Ng"),
+    # The node role may carry the CNI's permissions in a policy of the customer's own.
+    Case("cni-path-node-role-inline", "EKSBP25", OK,
+         node_stack(node_role={"Type": "AWS::IAM::Role", "Properties": {
+             "AssumeRolePolicyDocument": {"Statement": NODE_TRUST},
+             "Policies": [{"PolicyName": "cni", "PolicyDocument": {"Statement": [
+                 {"Effect": "Allow", "Action": ["ec2:AssignPrivateIpAddresses"],
+                  "Resource": "*"}]}}]}}), "Ng"),
+    Case("cni-path-node-role-foreign-policy", "EKSBP25", UNRESOLVED,
+         node_stack(node_role=role(NODE_TRUST, [
+             "arn:aws:iam::111111111111:policy/team-cni"])), "Ng"),
+    # IPv6: AmazonEKS_CNI_Policy grants IPv4 only; IPv6 needs ec2:AssignIpv6Addresses.
+    Case("cni-path-ipv6-managed-policy", "EKSBP25", FAIL,
+         {**node_stack(node_role=role(NODE_TRUST, [_policy("AmazonEKS_CNI_Policy")])),
+          "Cluster": {"Type": "AWS::EKS::Cluster", "Properties": {
+              **cluster()["Properties"], "KubernetesNetworkConfig": {"IpFamily": "ipv6"}}}},
+         "Ng"),
+    Case("cni-path-ipv6-policy", "EKSBP25", OK,
+         {**node_stack(), "Cluster": {"Type": "AWS::EKS::Cluster", "Properties": {
+              **cluster()["Properties"], "KubernetesNetworkConfig": {"IpFamily": "ipv6"}}},
+          "Ipv6Cni": {"Type": "AWS::IAM::Policy", "Properties": {
+              "PolicyName": "ipv6-cni", "Roles": [{"Ref": "NodeRole"}],
+              "PolicyDocument": {"Statement": [
+                  {"Effect": "Allow", "Action": "ec2:AssignIpv6Addresses", "Resource": "*"}]}}}},
+         "Ng"),
     Case("cni-path-association-other-sa", "EKSBP25", FAIL,
          {**node_stack(), "Pia": pod_identity_association("kube-system", "coredns")}, "Ng"),
     Case("cni-path-other-cluster", "EKSBP25", FAIL,

@@ -25,7 +25,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,16 @@ from eks_blueprint.preflight import (
     planned_amis,
     read_assembly,
     run_checks,
+)
+from tests.aws_stubs import (
+    Response,
+    check_config_error_exit_2,
+    check_env_not_found_and_usage_exit_2,
+    denying,
+    error,
+    one_error_line,
+    remove_credentials,
+    set_fake_credentials,
 )
 from tests.conftest import SynthResult
 
@@ -114,13 +123,7 @@ class World:
 
 @pytest.fixture(autouse=True)
 def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    set_fake_credentials(monkeypatch, REGION)
 
 
 @pytest.fixture
@@ -130,18 +133,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         yield monkeypatch
 
 
-class _Response:
-    def __init__(self, status_code: int) -> None:
-        self.status_code = status_code
-        self.headers: dict[str, str] = {}
-
-
 _SESSION: dict[str, boto3.Session] = {}
 _WORLD: dict[str, World] = {}
-
-
-def _error(status: int, code: str, message: str) -> tuple[_Response, dict[str, Any]]:
-    return _Response(status), {"Error": {"Code": code, "Message": message}}
 
 
 def _json_body(params: dict[str, Any]) -> dict[str, Any]:
@@ -149,10 +142,10 @@ def _json_body(params: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(body))
 
 
-def _describe_addon_versions(params: dict[str, Any], **_: Any) -> tuple[_Response, dict[str, Any]]:
+def _describe_addon_versions(params: dict[str, Any], **_: Any) -> tuple[Response, dict[str, Any]]:
     world = _WORLD["current"]
     if world.failing_addon_call:
-        return _error(400, "InvalidParameterException", "no such add-on")
+        return error(400, "InvalidParameterException", "no such add-on")
     # params is the serialised request: GET /addons/supported-versions?addonName=...
     name, k8s = params["query_string"]["addonName"], params["query_string"]["kubernetesVersion"]
     table: dict[str, tuple[str, ...]] = dict(ADDON_VERSIONS.get(k8s, {}))
@@ -160,36 +153,36 @@ def _describe_addon_versions(params: dict[str, Any], **_: Any) -> tuple[_Respons
     versions = [v for v in table.get(name, ()) if v not in world.withdrawn]
     addons = [{"addonName": name, "type": "networking", "addonVersions": [
         {"addonVersion": v, "compatibilities": [{"clusterVersion": k8s}]} for v in versions]}]
-    return _Response(200), {"addons": addons if versions else []}
+    return Response(200), {"addons": addons if versions else []}
 
 
-def _get_public_parameters(params: dict[str, Any], **_: Any) -> tuple[_Response, dict[str, Any]] | None:
+def _get_public_parameters(params: dict[str, Any], **_: Any) -> tuple[Response, dict[str, Any]] | None:
     names = _json_body(params).get("Names") or []
     if not any(str(n).startswith("/aws/service/") for n in names):
         return None  # moto answers for every other parameter
     published = CATALOGUE - _WORLD["current"].unpublished
     found = [n for n in names if n in published]
-    return _Response(200), {
+    return Response(200), {
         "Parameters": [{"Name": n, "Type": "String", "Value": f"ami-{abs(hash(n)) % 10**17:017d}"}
                        for n in found],
         "InvalidParameters": [n for n in names if n not in published],
     }
 
 
-def _get_service_quota(params: dict[str, Any], **_: Any) -> tuple[_Response, dict[str, Any]] | None:
+def _get_service_quota(params: dict[str, Any], **_: Any) -> tuple[Response, dict[str, Any]] | None:
     body = _json_body(params)
     value = _WORLD["current"].applied.get((body["ServiceCode"], body["QuotaCode"]))
     if value is None:
         return None  # moto: the vpc defaults, NoSuchResourceException for other services
-    return _Response(200), {"Quota": {**body, "Value": value}}
+    return Response(200), {"Quota": {**body, "Value": value}}
 
 
-def _get_default_quota(params: dict[str, Any], **_: Any) -> tuple[_Response, dict[str, Any]]:
+def _get_default_quota(params: dict[str, Any], **_: Any) -> tuple[Response, dict[str, Any]]:
     body = _json_body(params)
     value = _WORLD["current"].aws_defaults.get((body["ServiceCode"], body["QuotaCode"]))
     if value is None:
-        return _error(400, "NoSuchResourceException", "no default for this quota")
-    return _Response(200), {"Quota": {**body, "Value": value}}
+        return error(400, "NoSuchResourceException", "no default for this quota")
+    return Response(200), {"Quota": {**body, "Value": value}}
 
 
 def _zone_states(parsed: dict[str, Any], **_: Any) -> None:
@@ -238,25 +231,6 @@ def _shared_vpcs(parsed: dict[str, Any], **_: Any) -> None:
         return
     parsed["Vpcs"] += [{"VpcId": f"vpc-0shared{i:09d}", "OwnerId": "222222222222", "State": "available",
                         "CidrBlock": f"10.{100 + i}.0.0/16"} for i in range(_WORLD["current"].shared_vpcs)]
-
-
-@contextmanager
-def denying(session: boto3.Session, *operations: str, code: str = "AccessDeniedException",
-            message: str = "User: arn:aws:sts::111111111111:assumed-role/ReadOnly/ci is not "
-                           "authorized to perform this operation") -> Iterator[None]:
-    """The role may not call `operations` ("service-quotas.GetServiceQuota"...): they answer
-    `code` before any other handler, with a message that names no action by default (the
-    command names it from the call)."""
-    def refuse(**_: Any) -> tuple[_Response, dict[str, Any]]:
-        return _error(403 if code != "UnauthorizedOperation" else 400, code, message)
-
-    for operation in operations:
-        session.events.register_first(f"before-call.{operation}", refuse)
-    try:
-        yield
-    finally:
-        for operation in operations:
-            session.events.unregister(f"before-call.{operation}", refuse)
 
 
 def stub_session(world: World) -> boto3.Session:
@@ -838,17 +812,9 @@ def test_cli_rejected_credentials_are_one_line_exit_2(
     aws: pytest.MonkeyPatch, cfg: EnvironmentConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
     session = build(World(cfg), aws)
-
-    def refuse(**_: Any) -> tuple[_Response, dict[str, Any]]:
-        return _error(403, "ExpiredToken", "the token expired")
-
-    session.events.register("before-call.sts.GetCallerIdentity", refuse)
-    try:
+    with denying(session, "sts.GetCallerIdentity", code="ExpiredToken", message="the token expired"):
         assert main(["--config", str(CONFIG_DIR / "dev.yaml")], session=session) == 2
-    finally:
-        session.events.unregister("before-call.sts.GetCallerIdentity", refuse)
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "ExpiredToken" in err[0]
+    assert "ExpiredToken" in one_error_line(capsys)
 
 
 def test_cli_missing_permission_fails_its_checks_and_the_run_goes_on(
@@ -881,32 +847,16 @@ def test_cli_without_service_quotas_permissions_passes_on_the_documented_default
 
 
 def test_cli_config_error_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("name: Bad\n")
-    assert main(["--config", str(bad)]) == 2
-    err = capsys.readouterr().err
-    assert "Invalid configuration" in err and "account: required field is missing" in err
+    check_config_error_exit_2(main, tmp_path, capsys)
 
 
 def test_cli_env_not_found_and_usage_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--env", "nope", "--config-dir", str(tmp_path)]) == 2
-    assert "file not found" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exc:
-        main([])
-    assert exc.value.code == 2
-    with pytest.raises(SystemExit) as exc:
-        main(["--env", "dev", "--config", "x.yaml"])
-    assert exc.value.code == 2
+    check_env_not_found_and_usage_exit_2(main, tmp_path, capsys)
 
 
 def test_cli_missing_credentials_is_one_line_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    remove_credentials(monkeypatch, tmp_path)
     assert main(["--config", str(CONFIG_DIR / "dev.yaml")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("eks-blueprint-preflight: no AWS credentials found")
+    assert one_error_line(capsys).startswith("eks-blueprint-preflight: no AWS credentials found")

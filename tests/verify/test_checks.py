@@ -1,23 +1,21 @@
 """The table of verify checks: unique ids, every check passing and failing on its own, the
-IAM actions each declares, and the command's independence from aws_cdk and boto3.
+IAM actions each declares.
+(The command's independence from aws_cdk and boto3 is tests/preflight/test_packaging's.)
 
 The moto world, its stubs and EXPECTED are test_verify's.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from eks_blueprint.baseline import CONTROL_PLANE_LOG_TYPES
-from eks_blueprint.checkrun import TOOLS_INSTALL
-from eks_blueprint.verify import CHECKS, Check, CheckResult, Clients, main, run_checks
+from eks_blueprint.verify import CHECKS, Check, CheckResult, Clients, run_checks
 from tests.verify import test_verify
-from tests.verify.test_verify import ADMIN, EXPECTED, TEAM, World, build, stub_session, write_config
+from tests.verify.test_verify import ADMIN, EXPECTED, TEAM, World, build, stub_session
 
 ROOT = Path(__file__).resolve().parents[2]
 #: test_verify's fixtures: moto (`aws`), and fake credentials for every test (autouse).
@@ -99,52 +97,3 @@ def test_log_types_are_the_baseline_ones() -> None:
     row = results["control-plane log types"]
     assert (row.expected, row.actual, row.status) == (
         ", ".join(CONTROL_PLANE_LOG_TYPES), "api, audit", "FAIL")
-
-
-# --- Packaging: no aws_cdk, boto3 only from the tools extra ----------------------------------
-
-
-def test_importing_verify_loads_neither_aws_cdk_nor_boto3() -> None:
-    code = (
-        "import sys, eks_blueprint.verify\n"
-        "loaded = [m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'boto3')]\n"
-        "sys.exit(', '.join(loaded) or None)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
-    assert done.returncode == 0, done.stderr
-
-
-def test_without_boto3_the_command_names_the_tools_extra(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "boto3", None)  # `import boto3` raises ImportError
-    assert main(["--config", str(write_config(tmp_path))]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"eks-blueprint-verify: boto3 is not installed; the AWS checks need the "
-                   f"tools extra: {TOOLS_INSTALL}"]
-    assert TOOLS_INSTALL == "pip install 'eks-blueprint[tools]'"
-
-
-@pytest.mark.parametrize("module", ["eks_blueprint.verify", "eks_blueprint.preflight"])
-def test_without_boto3_and_botocore_the_module_runs_and_exits_2(tmp_path: Path, module: str) -> None:
-    """As installed without the tools extra: neither boto3 nor botocore can be imported."""
-    code = (
-        "import runpy, sys\n"
-        "sys.modules['boto3'] = sys.modules['botocore'] = None\n"
-        f"sys.argv = ['x', '--config', {str(write_config(tmp_path))!r}]\n"
-        f"runpy.run_module({module!r}, run_name='__main__')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.strip().endswith(TOOLS_INSTALL) and len(done.stderr.splitlines()) == 1
-
-
-def test_the_console_script_and_module_entry_points_exist() -> None:
-    import tomllib
-
-    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    module, _, name = scripts["eks-blueprint-verify"].partition(":")
-    assert getattr(__import__(module, fromlist=[name]), name) is main
-    assert (ROOT / "eks_blueprint" / "verify" / "__main__.py").is_file()

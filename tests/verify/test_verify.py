@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,16 @@ from eks_blueprint.verify import (
     main,
     run_checks,
     selector_key,
+)
+from tests.aws_stubs import (
+    Response,
+    check_config_error_exit_2,
+    check_env_not_found_and_usage_exit_2,
+    denying,
+    error,
+    one_error_line,
+    remove_credentials,
+    set_fake_credentials,
 )
 from tests.conftest import SynthResult, resources_of
 
@@ -101,20 +110,7 @@ class World:
 
 @pytest.fixture(autouse=True)
 def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    # moto loads ~1 s of public AMIs into every fresh EC2 backend; verify needs none.
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-class _Response:
-    def __init__(self, status_code: int) -> None:
-        self.status_code = status_code
-        self.headers: dict[str, str] = {}
+    set_fake_credentials(monkeypatch, REGION)
 
 
 _SESSIONS: dict[str, boto3.Session] = {}
@@ -132,22 +128,22 @@ def stub_session(world: World) -> boto3.Session:
         return _SESSIONS["stub"]
     session = boto3.Session(region_name=REGION)
 
-    def describe_addon(params: dict[str, Any], **_: Any) -> tuple[_Response, dict[str, Any]]:
+    def describe_addon(params: dict[str, Any], **_: Any) -> tuple[Response, dict[str, Any]]:
         # params is the serialised request: GET /clusters/<cluster>/addons/<addon>
         name = params["url_path"].rsplit("/", 1)[-1]
         version = _WORLD["current"].addons.get(name)
         if version is None:
-            return _Response(404), {"Error": {"Code": "ResourceNotFoundException", "Message": "no add-on"}}
-        return _Response(200), {"addon": {"addonName": name, "addonVersion": version, "status": "ACTIVE"}}
+            return error(404, "ResourceNotFoundException", "no add-on")
+        return Response(200), {"addon": {"addonName": name, "addonVersion": version, "status": "ACTIVE"}}
 
     def add_access_config(parsed: dict[str, Any], **_: Any) -> None:
         if "cluster" in parsed:
             parsed["cluster"]["accessConfig"] = {"authenticationMode": _WORLD["current"].auth_mode}
 
-    def list_access_entries(**_: Any) -> tuple[_Response, dict[str, Any]]:
-        return _Response(200), {"accessEntries": sorted(_WORLD["current"].access)}
+    def list_access_entries(**_: Any) -> tuple[Response, dict[str, Any]]:
+        return Response(200), {"accessEntries": sorted(_WORLD["current"].access)}
 
-    def list_associated(params: dict[str, Any], **_: Any) -> tuple[_Response, dict[str, Any]]:
+    def list_associated(params: dict[str, Any], **_: Any) -> tuple[Response, dict[str, Any]]:
         # GET /clusters/<cluster>/access-entries/<url-encoded principal>/access-policies
         principal = unquote(params["url_path"].split("/access-entries/", 1)[1].rsplit("/", 1)[0])
         policies = [
@@ -155,7 +151,7 @@ def stub_session(world: World) -> boto3.Session:
              "accessScope": {"type": "namespace", "namespaces": list(ns)} if ns else {"type": "cluster"}}
             for name, ns in _WORLD["current"].access.get(principal, [])
         ]
-        return _Response(200), {"clusterName": CLUSTER, "principalArn": principal,
+        return Response(200), {"clusterName": CLUSTER, "principalArn": principal,
                                 "associatedAccessPolicies": policies}
 
     session.events.register("before-call.eks.DescribeAddon", describe_addon)
@@ -164,22 +160,6 @@ def stub_session(world: World) -> boto3.Session:
     session.events.register("after-call.eks.DescribeCluster", add_access_config)
     _SESSIONS["stub"] = session
     return session
-
-
-@contextmanager
-def denying(session: boto3.Session, *operations: str, code: str = "AccessDeniedException") -> Iterator[None]:
-    """Valid credentials that may not call `operations` ("eks.DescribeCluster"...): they answer
-    `code`, before any other handler, with a message naming no action."""
-    def refuse(**_: Any) -> tuple[_Response, dict[str, Any]]:
-        return _Response(403), {"Error": {"Code": code, "Message": "not authorized to perform this operation"}}
-
-    for operation in operations:
-        session.events.register_first(f"before-call.{operation}", refuse)
-    try:
-        yield
-    finally:
-        for operation in operations:
-            session.events.unregister(f"before-call.{operation}", refuse)
 
 
 def client(service: str) -> Any:
@@ -455,18 +435,13 @@ def test_cli_json_and_exit_1(aws: None, tmp_path: Path, capsys: pytest.CaptureFi
 def test_cli_wrong_account_is_one_line_exit_2(aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_config(tmp_path, account="999999999999")
     assert main(["--config", str(path)], session=stub_session(World())) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "999999999999" in err[0]
+    assert "999999999999" in one_error_line(capsys)
 
 
 def test_cli_missing_credentials_is_one_line_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    remove_credentials(monkeypatch, tmp_path)
     assert main(["--config", str(write_config(tmp_path))]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["eks-blueprint-verify: no AWS credentials found; set AWS_PROFILE (or --profile), "
@@ -478,25 +453,16 @@ def test_cli_unknown_profile_is_one_line_exit_2(
 ) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     assert main(["--config", str(write_config(tmp_path)), "--profile", "nope"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "nope" in err[0]
+    assert "nope" in one_error_line(capsys)
 
 
 def test_cli_rejected_credentials_are_one_line_exit_2(
     aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     session = stub_session(World())
-
-    def refuse(**_: Any) -> tuple[_Response, dict[str, Any]]:
-        return _Response(403), {"Error": {"Code": "InvalidClientTokenId", "Message": "bad token"}}
-
-    session.events.register("before-call.sts.GetCallerIdentity", refuse)
-    try:
+    with denying(session, "sts.GetCallerIdentity", code="InvalidClientTokenId", message="bad token"):
         assert main(["--config", str(write_config(tmp_path))], session=session) == 2
-    finally:
-        session.events.unregister("before-call.sts.GetCallerIdentity", refuse)
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "InvalidClientTokenId" in err[0]
+    assert "InvalidClientTokenId" in one_error_line(capsys)
 
 
 def test_cli_missing_permission_is_a_failed_check_exit_1(
@@ -516,16 +482,8 @@ def test_cli_missing_permission_is_a_failed_check_exit_1(
 
 
 def test_cli_config_error_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("name: Bad\n")
-    assert main(["--config", str(bad)]) == 2
-    err = capsys.readouterr().err
-    assert "Invalid configuration" in err and "account: required field is missing" in err
+    check_config_error_exit_2(main, tmp_path, capsys)
 
 
 def test_cli_env_not_found_and_usage_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--env", "nope", "--config-dir", str(tmp_path)]) == 2
-    assert "file not found" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exc:
-        main([])
-    assert exc.value.code == 2
+    check_env_not_found_and_usage_exit_2(main, tmp_path, capsys)

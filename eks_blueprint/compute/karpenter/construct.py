@@ -332,32 +332,33 @@ class Karpenter(Construct):
         # The CRDs come from their own chart: Helm installs a chart's crds/ directory only on
         # the first install, so raising `version` would never update NodePool/EC2NodeClass
         # schemas. karpenter-crd keeps them as templates, which upgrades do update.
+        # Both charts: the same version, in the same namespace.
+        release: dict[str, Any] = {
+            "cluster": self.cluster,
+            "version": props.version,
+            "namespace": props.namespace,
+            "create_namespace": props.namespace != "kube-system",
+        }
         self.crd_chart = eks.HelmChart(
             self,
             "CrdChart",
-            cluster=self.cluster,
             chart="karpenter-crd",
             release="karpenter-crd",
             repository=CRD_CHART_REPOSITORY,
-            version=props.version,
-            namespace=props.namespace,
-            create_namespace=props.namespace != "kube-system",
             wait=True,
+            **release,
         )
         chart = eks.HelmChart(
             self,
             "Chart",
-            cluster=self.cluster,
             chart="karpenter",
             release="karpenter",
             repository=CHART_REPOSITORY,
-            version=props.version,
-            namespace=props.namespace,
-            create_namespace=props.namespace != "kube-system",
             values=self.chart_values(),
             skip_crds=True,
             wait=True,
             timeout=Duration.minutes(10),
+            **release,
         )
         chart.node.add_dependency(self.crd_chart)
         # Without its policy the controller crash-loops on start; and on delete the

@@ -24,6 +24,14 @@ def counted(longest: Longest) -> str:
 Measured = tuple[list[str], str]
 
 
+def measured(size: int, limit: int, unit: str, over: str) -> Measured:
+    """``size`` (of ``unit``) against ``limit``: compliant, ``"<size> of <limit> <unit>"``, or
+    the problem ``over``."""
+    if size <= limit:
+        return [], f"{size:,} of {limit:,} {unit}"
+    return [over], ""
+
+
 def judge(view: TemplateView, check: Callable[[Longest], Verdict | Measured]) -> Verdict:
     """Run ``check`` with every deploy-time value at its longest.
 

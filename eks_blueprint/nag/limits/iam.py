@@ -16,7 +16,15 @@ from ..lengths import Longest, policy_size
 from ..model import Level as L
 from ..model import Verdict
 from ..quotas import DEFAULT_QUOTAS, Quotas
-from .common import Measured, json_document, judge, literal_names, name_problems, points_at
+from .common import (
+    Measured,
+    json_document,
+    judge,
+    literal_names,
+    measured,
+    name_problems,
+    points_at,
+)
 
 #: IAM and AWS STS quotas (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
 #: a managed policy document is at most 6,144 characters; the inline policies of one role
@@ -90,11 +98,10 @@ def managed_policy_size(res: ResourceRef) -> Verdict:
 
     def check(longest: Longest) -> Measured:
         size = policy_size(longest.document(json_document(document)))
-        if size <= MANAGED_POLICY_SIZE:
-            return [], f"{size:,} of {MANAGED_POLICY_SIZE:,} characters"
-        return [f"managed policy document is {size:,} characters without whitespace, "
-                f"{size - MANAGED_POLICY_SIZE:,} over IAM's limit of {MANAGED_POLICY_SIZE:,}: "
-                "split it into several managed policies"], ""
+        return measured(size, MANAGED_POLICY_SIZE, "characters",
+                        f"managed policy document is {size:,} characters without whitespace, "
+                        f"{size - MANAGED_POLICY_SIZE:,} over IAM's limit of "
+                        f"{MANAGED_POLICY_SIZE:,}: split it into several managed policies")
     return judge(res.view, check)
 
 
@@ -126,13 +133,12 @@ def inline_policy_size(res: ResourceRef) -> Verdict:
         sizes = [(name, policy_size(longest.document(json_document(document), view)))
                  for name, document, view in documents]
         total = sum(size for _, size in sizes)
-        if total <= limit:
-            return [], f"{total:,} of {limit:,} characters"
         parts = ", ".join(f"{name} {size:,}" for name, size in sorted(sizes,
                                                                        key=lambda s: -s[1]))
-        return [f"the inline policies of this {_KIND[res.type]} total {total:,} characters "
-                f"without whitespace ({parts}), {total - limit:,} over IAM's limit of "
-                f"{limit:,}: move statements to managed policies"], ""
+        return measured(total, limit, "characters",
+                        f"the inline policies of this {_KIND[res.type]} total {total:,} "
+                        f"characters without whitespace ({parts}), {total - limit:,} over "
+                        f"IAM's limit of {limit:,}: move statements to managed policies")
     return judge(res.view, check)
 
 
@@ -152,11 +158,11 @@ def trust_policy_length(res: ResourceRef, quotas: Quotas = DEFAULT_QUOTAS) -> Ve
 
     def check(longest: Longest) -> Measured:
         size = policy_size(longest.document(json_document(document)))
-        if size <= limit:
-            return [], f"{size:,} of {limit:,} characters"
-        return [f"trust policy is {size:,} characters without whitespace, {size - limit:,} "
-                f"over the role trust policy length quota of {limit:,} (adjustable: raise it "
-                "in Service Quotas, then pass --quota trust-policy-length=N)"], ""
+        return measured(size, limit, "characters",
+                        f"trust policy is {size:,} characters without whitespace, "
+                        f"{size - limit:,} over the role trust policy length quota of "
+                        f"{limit:,} (adjustable: raise it in Service Quotas, then pass "
+                        "--quota trust-policy-length=N)")
     return judge(res.view, check)
 
 

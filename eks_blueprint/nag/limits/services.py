@@ -12,7 +12,7 @@ from ..catalog import DEPLOYABILITY
 from ..lengths import Longest, visible
 from ..model import Level as L
 from ..model import Verdict
-from .common import Measured, judge, name_problems
+from .common import Measured, judge, measured, name_problems
 
 #: AWS Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
 #: all environment variables of a function together at most 4 KB (Lambda measures them as
@@ -58,11 +58,10 @@ def lambda_environment(res: ResourceRef) -> Verdict:
     def check(longest: Longest) -> Measured:
         rendered = longest.document(variables)
         size = len(json.dumps(rendered, separators=(",", ":"), ensure_ascii=False).encode())
-        if size <= LAMBDA_ENVIRONMENT_BYTES:
-            return [], f"{size:,} of {LAMBDA_ENVIRONMENT_BYTES:,} bytes"
-        return [f"environment variables total {size:,} bytes, over Lambda's limit of "
-                f"{LAMBDA_ENVIRONMENT_BYTES:,} (4 KB): pass large values through SSM Parameter "
-                "Store or a file in the package"], ""
+        return measured(size, LAMBDA_ENVIRONMENT_BYTES, "bytes",
+                        f"environment variables total {size:,} bytes, over Lambda's limit of "
+                        f"{LAMBDA_ENVIRONMENT_BYTES:,} (4 KB): pass large values through SSM "
+                        "Parameter Store or a file in the package")
     return judge(res.view, check)
 
 

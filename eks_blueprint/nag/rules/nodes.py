@@ -23,6 +23,7 @@ from ..catalog import BEST_PRACTICE
 from ..common import (
     ACCESS_ENTRY,
     ADDON,
+    CLUSTER,
     FARGATE_PROFILE,
     LAUNCH_TEMPLATE,
     NODEGROUP,
@@ -261,14 +262,87 @@ def cni_permission_source(res: ResourceRef) -> str | None:
             for association in as_list(props.get("PodIdentityAssociations")):
                 if (dig(association, "RoleArn")
                         and view.render(dig(association, "ServiceAccount")) == "aws-node"):
-                    return f"vpc-cni add-on {addon.logical_id} has a Pod Identity association"
+                    return _with_agent(
+                        res, key, f"vpc-cni add-on {addon.logical_id} has a Pod Identity "
+                        "association")
         for association in view.of_type(POD_IDENTITY_ASSOCIATION):
             props = association.properties
             target = (view.render(props.get("Namespace")), view.render(props.get("ServiceAccount")))
             if target == CNI_SERVICE_ACCOUNT and props.get("RoleArn") and _same_cluster(
                     key, view, props.get("ClusterName")):
-                return f"Pod Identity association {association.logical_id} for kube-system/aws-node"
+                return _with_agent(
+                    res, key,
+                    f"Pod Identity association {association.logical_id} for kube-system/aws-node")
     return None
+
+
+#: Marks a Pod Identity path without the agent that hands out its credentials.
+NO_AGENT = "without the eks-pod-identity-agent add-on"
+
+
+def _with_agent(res: ResourceRef, key: tuple[str, ...] | None, source: str) -> str:
+    """`source`, or `source` marked NO_AGENT when no template checked with `res` installs the
+    Pod Identity agent on the cluster: without it aws-node gets no credentials."""
+    for view in assembly_views(res.view):
+        for addon in view.of_type(ADDON):
+            props = addon.properties
+            if (view.render(props.get("AddonName")) == "eks-pod-identity-agent"
+                    and _same_cluster(key, view, props.get("ClusterName"))):
+                return source
+    return f"{source} {NO_AGENT}"
+
+
+#: The EC2 action the VPC CNI needs per IP family (its managed policy grants the IPv4 one;
+#: IPv6 needs a policy of the customer's own, per the EKS user guide's CNI role page).
+CNI_ACTIONS = {"ipv4": "ec2:AssignPrivateIpAddresses", "ipv6": "ec2:AssignIpv6Addresses"}
+
+
+def _ip_family(res: ResourceRef) -> str:
+    """The IP family of `res`'s cluster where a checked template declares it, else ipv4."""
+    key = cluster_key(res.view, res.properties.get("ClusterName"))
+    for view in assembly_views(res.view):
+        for cluster in view.of_type(CLUSTER):
+            if key is not None and cluster_key(view, {"Ref": cluster.logical_id}) != key:
+                continue
+            family = view.render(dig(cluster.properties, "KubernetesNetworkConfig", "IpFamily"))
+            if family:
+                return family.lower()
+    return "ipv4"
+
+
+def _allows(document: Any, action: str) -> bool:
+    """Whether a policy document has an Allow statement for `action` (or a wildcard of it)."""
+    service = action.split(":", 1)[0]
+    for statement in as_list(dig(document, "Statement")):
+        if dig(statement, "Effect") != "Allow":
+            continue
+        for granted in as_list(dig(statement, "Action")):
+            if not isinstance(granted, str):
+                continue
+            if granted in ("*", f"{service}:*", action) or (
+                    granted.endswith("*") and action.startswith(granted[:-1])):
+                return True
+    return False
+
+
+def _role_grants(role: ResourceRef, action: str) -> bool:
+    """Whether the role's inline policies, or a policy in the checked templates attached to
+    it (AWS::IAM::Policy / ManagedPolicy `Roles`, or a ManagedPolicyArns reference), allow
+    `action`."""
+    for policy in as_list(role.properties.get("Policies")):
+        if _allows(dig(policy, "PolicyDocument"), action):
+            return True
+    for arn in as_list(role.properties.get("ManagedPolicyArns")):
+        found = role.view.deref(arn)
+        if isinstance(found, ResourceRef) and _allows(
+                found.properties.get("PolicyDocument"), action):
+            return True
+    for policy in role.view.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        attached = [role.view.deref(r) for r in as_list(policy.properties.get("Roles"))]
+        if any(isinstance(r, ResourceRef) and r.logical_id == role.logical_id for r in attached) \
+                and _allows(policy.properties.get("PolicyDocument"), action):
+            return True
+    return False
 
 
 def _node_role(res: ResourceRef) -> ResourceRef | Unresolved:
@@ -289,9 +363,11 @@ def _node_role(res: ResourceRef) -> ResourceRef | Unresolved:
     "(aws-node) needs a role of its own; without one it cannot assign pod IPs and the nodes "
     "stay NotReady. Checked on managed node groups and EC2_LINUX access entries (Karpenter or "
     "self-managed nodes); Auto Mode nodes (access entry type EC2) and Fargate need no CNI "
-    "role. Fix: add the vpc-cni add-on with ServiceAccountRoleArn (IRSA) or a Pod Identity "
+    "role. A Pod Identity association counts only with the eks-pod-identity-agent add-on. "
+    "Fix: add the vpc-cni add-on with ServiceAccountRoleArn (IRSA) or a Pod Identity "
     "association for kube-system/aws-node (eks_blueprint: ControlPlaneProps(core_addons=True) "
-    "or Addons), or attach AmazonEKS_CNI_Policy to the node role.")
+    "or Addons), or give the node role the CNI's permissions: AmazonEKS_CNI_Policy (IPv4), or "
+    "a policy of your own allowing ec2:AssignIpv6Addresses (IPv6 clusters).")
 def nodes_cni_path(res: ResourceRef) -> Verdict:
     """EKSBP25: nodes (a managed node group, or the role of an ``EC2_LINUX`` access entry)
     have a path to CNI permissions: a vpc-cni role of its own, or the CNI policy on the node
@@ -301,13 +377,27 @@ def nodes_cni_path(res: ResourceRef) -> Verdict:
         if kind != "EC2_LINUX":
             return Verdict.na(f"access entry of type {kind or 'STANDARD'}, not EC2_LINUX nodes")
     source = cni_permission_source(res)
-    if source is not None:
+    if source is not None and not source.endswith(NO_AGENT):
         return Verdict.ok(source)
     role = _node_role(res)
     if isinstance(role, Unresolved):
         return Verdict.unresolved(f"no vpc-cni role of its own, and {role.reason}")
-    if CNI_POLICY in managed_policy_names(role):
+    family = _ip_family(res)
+    action = CNI_ACTIONS.get(family, CNI_ACTIONS["ipv4"])
+    if family != "ipv6" and CNI_POLICY in managed_policy_names(role):
         return Verdict.ok(f"node role {role.logical_id} has {CNI_POLICY}")
+    if _role_grants(role, action):
+        return Verdict.ok(f"node role {role.logical_id} has a policy allowing {action}")
+    if source is not None:
+        return Verdict.fail(f"{source}: aws-node gets no credentials without the agent, so "
+                            "the nodes never become Ready; add the eks-pod-identity-agent "
+                            "add-on or give vpc-cni an IRSA role")
+    foreign = [a for a in managed_policy_names(role) if not a.startswith("Amazon")]
+    if foreign:
+        return Verdict.unresolved(
+            f"no vpc-cni role of its own, and node role {role.logical_id} has managed "
+            f"policies this check cannot read ({', '.join(foreign)}) that may allow {action}")
+    needed = CNI_POLICY if family != "ipv6" else f"a policy allowing {action} (IPv6 cluster)"
     return Verdict.fail(f"no vpc-cni add-on with ServiceAccountRoleArn or a Pod Identity "
                         f"association for kube-system/aws-node, and node role "
-                        f"{role.logical_id} lacks {CNI_POLICY}: the nodes never become Ready")
+                        f"{role.logical_id} lacks {needed}: the nodes never become Ready")
