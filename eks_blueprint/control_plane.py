@@ -21,6 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from . import defaults
 from .baseline import CONTROL_PLANE_LOG_TYPES
 from .compliance import acknowledge
 from .compute.auto_mode import (
@@ -113,8 +114,11 @@ class ControlPlaneProps:
     endpoint_access: eks.EndpointAccess = eks.EndpointAccess.PRIVATE
     """API server endpoint. Default: private only. For public access use
     `eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*cidrs)`."""
-    log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS
-    """Retention of /aws/eks/<cluster>/cluster. Default: three months."""
+    log_retention: logs.RetentionDays = logs.RetentionDays[
+        defaults.CONTROL_PLANE_LOG_RETENTION
+    ]
+    """Retention of /aws/eks/<cluster>/cluster. Default: three months (90 days, the
+    config's `cluster.logging.retention_days` default too)."""
     secrets_key: kms.IKey | None = None
     """Key for envelope encryption of Kubernetes secrets. Default: a new rotating key."""
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN

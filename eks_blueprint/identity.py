@@ -37,6 +37,7 @@ from .validate_names import (
     check_action,
     check_addon_version,
     check_kubernetes_name,
+    check_kubernetes_subdomain,
     check_policy_name,
     check_prop,
     check_reason,
@@ -189,10 +190,14 @@ def check_workload_role(path: str, props: WorkloadRoleProps) -> None:
     not an ARN, and a wildcard or AWS-managed policy without a reason (or a reason without
     one). Deploy-time values (tokens) are left to CloudFormation."""
     kind = type(props).__name__
-    for field in ("namespace", "service_account"):
+    # A namespace is a DNS-1123 label, a service account's name a subdomain (dots allowed).
+    for field, check in (
+        ("namespace", check_kubernetes_name),
+        ("service_account", check_kubernetes_subdomain),
+    ):
         value = getattr(props, field)
         if not Token.is_unresolved(value):
-            check_prop(path, f"{kind}.{field}", value, check_kubernetes_name)
+            check_prop(path, f"{kind}.{field}", value, check)
     if not props.managed_policies and not props.statements:
         raise PropError(
             path,

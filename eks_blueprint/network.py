@@ -25,6 +25,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from . import defaults
 from .compliance import acknowledge
 from .config.base import _check_vpc_cidr as check_vpc_cidr
 from .config.network import (
@@ -88,12 +89,12 @@ class NetworkProps:
     availability_zones: Sequence[str]
     """Exactly three distinct AZs of the stack's region, named explicitly so that synth
     needs no lookup."""
-    cidr: str = "10.0.0.0/16"
+    cidr: str = defaults.VPC_CIDR
     """The VPC CIDR: /16 to /28, in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or
     100.64.0.0/10, large enough for three subnets of each group. Default: 10.0.0.0/16."""
-    public_subnet_mask: int = 24
+    public_subnet_mask: int = defaults.PUBLIC_SUBNET_MASK
     """Public subnets hold load balancers and NAT gateways only, 16..28. Default: /24."""
-    private_subnet_mask: int = 19
+    private_subnet_mask: int = defaults.PRIVATE_SUBNET_MASK
     """Private subnets hold nodes and pods (VPC CNI gives pods VPC IPs), 16..28.
     Default: /19."""
     isolated_subnet_mask: int | None = None
@@ -108,12 +109,12 @@ class NetworkProps:
     free addresses, so prefer /26 or larger. Without a route out, an internal ALB cannot
     reach an OIDC/Cognito identity provider for listener authentication. Default: none
     (internal load balancers go to the private subnets, among the pods)."""
-    nat_gateways: Literal["single", "per_az"] = "per_az"
+    nat_gateways: Literal["single", "per_az"] = defaults.NAT_GATEWAYS
     """"per_az": one NAT gateway per AZ (default), so an AZ failure cannot cut egress;
     "single": one, to save cost outside production."""
-    flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+    flow_log_retention: logs.RetentionDays = logs.RetentionDays[defaults.FLOW_LOG_RETENTION]
     """Retention of the flow log group. Default: one month."""
-    flow_log_traffic: ec2.FlowLogTrafficType = ec2.FlowLogTrafficType.ALL
+    flow_log_traffic: ec2.FlowLogTrafficType = ec2.FlowLogTrafficType[defaults.FLOW_LOG_TRAFFIC]
     """Which traffic flow logs record. Default: all."""
     interface_endpoints: Sequence[str] = field(default_factory=tuple)
     """Interface endpoints by short name, e.g. ["ecr.api", "ecr.dkr", "sts"]: any of

@@ -22,6 +22,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from . import defaults
 from .encryption import new_key
 from .ids import pascal_id
 from .validate_names import (
@@ -57,9 +58,9 @@ class RepositorySpec:
     name: str
     """Repository name: 2-256 lower-case letters, digits and . _ - separated by '/', e.g.
     shop/api; unique in the registry."""
-    keep_images: int = 50
+    keep_images: int = defaults.KEEP_IMAGES
     """Keep the newest N images (lifecycle rule), 1 to 10000. Default: 50."""
-    untagged_expiry_days: int = 7
+    untagged_expiry_days: int = defaults.UNTAGGED_EXPIRY_DAYS
     """Expire untagged images after this many days, 1 to 3650. Default: 7."""
     pull_principals: Sequence[iam.IPrincipal] = ()
     """Principals allowed to pull by the repository policy (cross-account readers, and the
@@ -72,9 +73,9 @@ class RepositorySpec:
 class EnhancedScanning:
     """Registry-level Amazon Inspector scanning."""
 
-    frequency: Literal["CONTINUOUS_SCAN", "SCAN_ON_PUSH"] = "SCAN_ON_PUSH"
+    frequency: Literal["CONTINUOUS_SCAN", "SCAN_ON_PUSH"] = defaults.SCAN_FREQUENCY
     """Scan frequency. Default: SCAN_ON_PUSH."""
-    filters: Sequence[str] = ("*",)
+    filters: Sequence[str] = defaults.SCAN_FILTERS
     """Repository name patterns with `*` wildcards, 1 to 100 of them. Default: all
     repositories."""
 

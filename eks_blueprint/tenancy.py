@@ -34,6 +34,7 @@ from aws_cdk import Token
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from . import defaults
 from .ids import pascal_id
 from .kubernetes_objects import pruned_manifest, require_kubectl_provider
 from .validate_names import (
@@ -73,33 +74,31 @@ class TenantSpec:
     """Quota: CPU requests and limits of all pods together, a Kubernetes quantity ("20")."""
     memory: str
     """Quota: memory requests and limits of all pods together, a quantity ("64Gi")."""
-    pods: int = 100
+    pods: int = defaults.TENANT_PODS
     """Quota: pods, 1 to 10000. Default: 100."""
-    storage: str = "100Gi"
+    storage: str = defaults.TENANT_STORAGE
     """Quota: requested persistent storage, a quantity. Default: 100Gi."""
-    persistent_volume_claims: int = 20
+    persistent_volume_claims: int = defaults.TENANT_PERSISTENT_VOLUME_CLAIMS
     """Quota: PersistentVolumeClaims, 0 to 10000. Default: 20."""
-    load_balancers: int = 2
+    load_balancers: int = defaults.TENANT_LOAD_BALANCERS
     """Quota: Services of type LoadBalancer, 0 to 100. Default: 2."""
-    pod_security: Literal["restricted", "baseline"] = "restricted"
+    pod_security: Literal["restricted", "baseline"] = defaults.TENANT_POD_SECURITY
     """Pod Security Standard enforced, audited and warned on. Default: restricted."""
     default_requests: dict[str, str] = field(
-        default_factory=lambda: {"cpu": "100m", "memory": "128Mi"}
+        default_factory=lambda: dict(defaults.CONTAINER_REQUESTS)
     )
     """LimitRange default requests per container (cpu, memory), each within its limit.
     Default: 100m CPU, 128Mi memory."""
-    default_limits: dict[str, str] = field(
-        default_factory=lambda: {"cpu": "500m", "memory": "512Mi"}
-    )
+    default_limits: dict[str, str] = field(default_factory=lambda: dict(defaults.CONTAINER_LIMITS))
     """LimitRange default limits per container (cpu, memory), each within the quota.
     Default: 500m CPU, 512Mi memory."""
-    egress: Literal["open", "restricted"] = "open"
+    egress: Literal["open", "restricted"] = defaults.TENANT_EGRESS
     """`open`: any egress; `restricted`: DNS, the namespace and `egress_cidrs` only.
     Default: open."""
     egress_cidrs: Sequence[str] = ()
     """Further egress destinations (IPv4 CIDRs, each once), only with `restricted`.
     Default: none."""
-    ingress_from: Sequence[LoadBalancerScheme] = ("internet-facing",)
+    ingress_from: Sequence[LoadBalancerScheme] = defaults.TENANT_INGRESS_FROM
     """Load balancers whose traffic (and health checks) reach the pods, by scheme: each
     admits that scheme's CIDRs from `TenantNamespacesProps.load_balancer_cidrs`. Default:
     internet-facing only; empty: no load balancer reaches the tenant."""

@@ -15,6 +15,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_guardduty as guardduty
 from constructs import Construct
 
+from . import defaults
 from .scoping import attach_to_cluster, once
 from .validate_names import PUBLISHING_FREQUENCIES, check_addon_version, check_choice, check_prop
 
@@ -29,10 +30,10 @@ class ThreatDetectionProps:
     """Settings of ThreatDetection."""
 
     finding_publishing_frequency: Literal["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"] = (
-        "FIFTEEN_MINUTES"
+        defaults.FINDING_PUBLISHING_FREQUENCY
     )
     """How often updated findings are published. Default: FIFTEEN_MINUTES."""
-    runtime_agent: Literal["managed", "addon"] = "managed"
+    runtime_agent: Literal["managed", "addon"] = defaults.RUNTIME_AGENT
     """`managed` (default): GuardDuty installs and updates the aws-guardduty-agent add-on on
     every EKS cluster of the account and creates its VPC endpoint (EKS_ADDON_MANAGEMENT).
     `addon`: runtime monitoring is on, but clusters get the add-on from their own stack

@@ -46,10 +46,21 @@ CONDITION_OPERATOR = re.compile(
 )
 #: The prefix of an AWS-managed policy's ARN (its name follows).
 AWS_MANAGED_POLICY = re.compile(r"arn:aws:iam::aws:policy/")
-#: A Kubernetes DNS-1123 label: namespaces, service accounts, most object names.
+#: A Kubernetes DNS-1123 label: namespaces and most object names.
 K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-#: A Kubernetes resource quantity, e.g. 500m, 2, 1.5Gi.
-QUANTITY = re.compile(r"(?P<number>\d+(?:\.\d+)?)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?")
+#: A Kubernetes DNS-1123 subdomain (service accounts, ConfigMaps...): DNS labels joined by
+#: '.', at most MAX_SUBDOMAIN_LENGTH characters in all.
+K8S_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+MAX_SUBDOMAIN_LENGTH = 253
+#: The Kubernetes quantity grammar (resource.Quantity): an optional sign; digits with an
+#: optional fraction, or a leading fraction (.5); a suffix that is a binary SI (Ki..Ei), a
+#: decimal SI (m, k, M, G, T, P, E or none) or a decimal exponent (e3, E-2).
+_SIGNED_NUMBER = r"(?P<sign>[+-])?(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_EXPONENT = r"[eE][+-]?[0-9]+"
+#: A Kubernetes resource quantity, e.g. 500m, 2, 1.5Gi, .5, 1e3.
+QUANTITY = re.compile(_SIGNED_NUMBER + rf"(?P<suffix>[KMGTPE]i|[mkMGTPE]|{_EXPONENT})?")
+#: A memory quantity: as QUANTITY, without the milli suffix (a thousandth of a byte).
+MEMORY_QUANTITY = re.compile(_SIGNED_NUMBER + rf"(?P<suffix>[KMGTPE]i|[kMGTPE]|{_EXPONENT})?")
 _QUANTITY_FACTORS: dict[str, Decimal] = {
     "": Decimal(1), "m": Decimal("0.001"),
     "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30),
@@ -264,6 +275,17 @@ def check_kubernetes_name(value: str) -> str:
     return value
 
 
+def check_kubernetes_subdomain(value: str) -> str:
+    """A Kubernetes DNS-1123 subdomain (a service account's name): at most 253 lower-case
+    letters, digits, '-' or '.', starting and ending with a letter or digit."""
+    if not (len(value) <= MAX_SUBDOMAIN_LENGTH and K8S_SUBDOMAIN.fullmatch(value)):
+        raise ValueError(
+            f"not a Kubernetes name: 1-{MAX_SUBDOMAIN_LENGTH} lower-case letters, digits, '-' "
+            "or '.', starting and ending with a letter or digit"
+        )
+    return value
+
+
 def check_tenant_namespace(value: str) -> str:
     """A namespace a tenant may own: a Kubernetes name the cluster and add-ons don't use."""
     check_kubernetes_name(value)
@@ -297,19 +319,34 @@ def check_kubernetes_group(group: str) -> str:
     return group
 
 
-def check_quantity(value: str) -> str:
-    """A Kubernetes resource quantity: 1, 500m, 1.5Gi."""
-    if not (isinstance(value, str) and len(value) <= 64 and QUANTITY.fullmatch(value)):
+def check_quantity(value: str, pattern: re.Pattern[str] = QUANTITY) -> str:
+    """A Kubernetes resource quantity of 0 or more: 1, 500m, 1.5Gi, .5, 1e3 (requests,
+    limits and quotas are never negative). `pattern`: MEMORY_QUANTITY for memory."""
+    if not (isinstance(value, str) and len(value) <= 64 and pattern.fullmatch(value)):
+        if pattern is MEMORY_QUANTITY:
+            raise ValueError("not a Kubernetes memory quantity; write it like 400Gi")
         raise ValueError("not a Kubernetes quantity; write it like 1, 500m or 1Gi")
+    if quantity_value(value) < 0:
+        raise ValueError("negative; requests, limits and quotas are 0 or more")
     return value
 
 
 def quantity_value(quantity: str) -> Decimal:
-    """A Kubernetes quantity as a number (`500m` -> 0.5, `1Gi` -> 1073741824), to compare."""
+    """A Kubernetes quantity as a number (`500m` -> 0.5, `1Gi` -> 1073741824, `1e3` ->
+    1000), to compare."""
     match = QUANTITY.fullmatch(quantity)
     if match is None:
         raise ValueError(f"not a Kubernetes quantity: {quantity!r}")
-    return Decimal(match.group("number")) * _QUANTITY_FACTORS[match.group("suffix") or ""]
+    number = Decimal(match.group("number"))
+    suffix = match.group("suffix") or ""
+    try:
+        if suffix[:1] in ("e", "E") and len(suffix) > 1:
+            number = number.scaleb(int(suffix[1:]))
+        else:
+            number *= _QUANTITY_FACTORS[suffix]
+    except ArithmeticError:  # an exponent beyond Decimal's range
+        raise ValueError(f"out of range: {quantity!r}") from None
+    return -number if match.group("sign") == "-" else number
 
 
 def check_cidr(value: str) -> str:

@@ -16,7 +16,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from . import validate_names
 from .compute.max_pods import LARGE_NODE_MAX_PODS
+from .validate_names import MEMORY_QUANTITY as MEMORY_QUANTITY
+from .validate_names import QUANTITY as QUANTITY
 
 Architecture = Literal["arm64", "x86_64"]
 
@@ -24,14 +27,15 @@ Architecture = Literal["arm64", "x86_64"]
 #: label values): DNS labels.
 NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9-]*")  # m7i.metal-24xl
-#: Karpenter/Kubernetes durations as Karpenter v1 accepts them, e.g. 30s, 1m, 720h, 1h30m.
-DURATION = re.compile(r"(\d+h)?(\d+m)?(\d+s)?")
-#: A Kubernetes resource quantity, e.g. 500m, 2, 1Gi.
-QUANTITY = re.compile(r"\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?")
-#: A memory quantity: as QUANTITY, without the milli suffix (a thousandth of a byte).
-MEMORY_QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
-#: EC2NodeClass amiSelectorTerms alias: family@version, pinned or `latest`.
-AMI_ALIAS = re.compile(r"(al2023@(latest|v\d{8})|bottlerocket@(latest|v\d+\.\d+\.\d+))")
+#: A NodePool duration where `Never` is allowed (consolidateAfter, expireAfter), as the
+#: karpenter.sh/v1 CRD's pattern accepts it: e.g. 30s, 720h, 1h30m, 30m1h, or Never.
+#: QUANTITY and MEMORY_QUANTITY (the Kubernetes quantity grammar) are validate_names'.
+DURATION = re.compile(r"([0-9]+(s|m|h))+|Never")
+#: EC2NodeClass amiSelectorTerms alias: family@version, pinned or `latest`. Karpenter
+#: strips a leading `v` from a Bottlerocket version, so bottlerocket@1.46.0 is accepted too.
+AMI_ALIAS = re.compile(r"(al2023@(latest|v\d{8})|bottlerocket@(latest|v?\d+\.\d+\.\d+))")
+#: Alias families Karpenter knows and this library does not support (AL2, Windows).
+UNSUPPORTED_AMI_ALIAS = re.compile(r"(?P<family>al2|windows\d*)@.*")
 #: Disruption budget fields, as the NodePool CRD (karpenter.sh/v1) validates them.
 BUDGET_NODES = re.compile(r"((100|[0-9]{1,2})%|[0-9]+)")
 BUDGET_DURATION = re.compile(r"(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?")
@@ -353,21 +357,32 @@ def check_cpu_limit(value: int, what: str = "cpu") -> int:
 
 
 def check_quantity(value: str, what: str) -> str:
-    """A Kubernetes resource quantity (CPU or memory requests)."""
-    if not (len(value) <= 64 and QUANTITY.fullmatch(value)):
-        raise Invalid(what, value, "not a Kubernetes quantity; write it like 1, 500m or 1Gi")
-    return value
+    """A Kubernetes resource quantity (CPU or memory requests), e.g. 1, 500m, .5, 1e3."""
+    try:
+        return validate_names.check_quantity(value)
+    except ValueError as exc:
+        raise Invalid(what, value, str(exc)) from None
 
 
 def check_memory(value: str, what: str = "memory") -> str:
     """A memory quantity, e.g. 400Gi."""
-    if not (len(value) <= 64 and MEMORY_QUANTITY.fullmatch(value)):
-        raise Invalid(what, value, "not a Kubernetes memory quantity; write it like 400Gi")
-    return value
+    try:
+        return validate_names.check_quantity(value, MEMORY_QUANTITY)
+    except ValueError as exc:
+        raise Invalid(what, value, str(exc)) from None
 
 
 def check_ami_alias(value: str, what: str = "ami_alias") -> str:
     """An EC2NodeClass AMI alias: al2023 or bottlerocket, pinned or `latest`."""
+    unsupported = UNSUPPORTED_AMI_ALIAS.fullmatch(value)
+    if unsupported:
+        raise Invalid(
+            what,
+            value,
+            f"the {unsupported['family']} AMI family is not supported by this library; use "
+            "al2023@v<YYYYMMDD>, bottlerocket@v<x.y.z> or <family>@latest, e.g. "
+            "al2023@v20251112",
+        )
     if not AMI_ALIAS.fullmatch(value):
         raise Invalid(
             what,
@@ -380,7 +395,7 @@ def check_ami_alias(value: str, what: str = "ami_alias") -> str:
 
 def check_duration(value: str, what: str) -> str:
     """A Karpenter duration (consolidateAfter, expireAfter): e.g. 30s, 5m, 720h, or Never."""
-    if value != "Never" and (not value or not DURATION.fullmatch(value)):
+    if not DURATION.fullmatch(value):
         raise Invalid(what, value, "not a duration; write it like 30s, 5m, 720h or Never")
     return value
 

@@ -18,14 +18,12 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from .. import validate_names
+from ..defaults import RETENTION_PERIODS
 from ..validate_names import MIN_REASON, check_cidr, check_kubernetes_group, check_principal_arn
 from ..validate_names import first_duplicate as first_duplicate
 
 #: Retention periods CloudWatch Logs accepts (AWS::Logs::LogGroup RetentionInDays).
-LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
+LOG_RETENTION_DAYS: tuple[int, ...] = tuple(RETENTION_PERIODS)
 
 #: The only partition this project supports: its IAM policies name commercial service
 #: principals, so every ARN in a config starts with `arn:aws:`.

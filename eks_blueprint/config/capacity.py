@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..compute.max_pods import SMALL_NODE_MAX_PODS, group_max_pods
+from ..validate_names import quantity_value
 from .base import FieldError
 
 if TYPE_CHECKING:
@@ -361,32 +362,14 @@ def lands_on(workload: Workload, group: NodeGroupConfig) -> bool:
 
 # -- quantities ------------------------------------------------------------------------------
 
-_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
-_BYTES = {
-    None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-}  # fmt: skip
-
-
-def _quantity(value: str) -> tuple[float, str | None]:
-    match = _QUANTITY.match(value)
-    if match is None:
-        raise ValueError(f"not a Kubernetes quantity: {value!r}")
-    return float(match.group(1)), match.group(2)
-
-
 def cpu_millicores(value: str) -> int:
-    """A CPU quantity ("1", "500m", "1.5") in millicores, rounded up."""
-    number, suffix = _quantity(value)
-    if suffix == "m":
-        return math.ceil(number)
-    return math.ceil(number * _BYTES[suffix] * 1000)
+    """A CPU quantity ("1", "500m", "1.5", ".5") in millicores, rounded up."""
+    return math.ceil(quantity_value(value) * 1000)
 
 
 def memory_mebibytes(value: str) -> int:
     """A memory quantity ("1Gi", "512Mi", "1G") in MiB, rounded up."""
-    number, suffix = _quantity(value)
-    return math.ceil(number * _BYTES[suffix] / 2**20)
+    return math.ceil(quantity_value(value) / 2**20)
 
 
 # -- one node group --------------------------------------------------------------------------

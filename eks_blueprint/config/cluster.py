@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .. import defaults
 from ..addons.versions import SUPPORTED_KUBERNETES_VERSIONS, check_kubernetes_version
 from .base import (
     FieldError,
@@ -97,7 +98,7 @@ class EndpointConfig(StrictModel):
 class LoggingConfig(StrictModel):
     """Control-plane logging. All five log types are always on; only retention is a choice."""
 
-    retention_days: RetentionDays = 90
+    retention_days: RetentionDays = defaults.CONTROL_PLANE_LOG_RETENTION_DAYS
     """Retention of /aws/eks/<cluster>/cluster. Default: 90 days."""
 
 

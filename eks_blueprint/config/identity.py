@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..ids import pascal_id
 from ..validate_names import ACCESS_POLICIES as ACCESS_POLICIES
 from ..validate_names import AWS_MANAGED_POLICY as AWS_MANAGED_POLICY
 from ..validate_names import (
@@ -15,6 +16,7 @@ from ..validate_names import (
     check_condition_operator,
     check_kubernetes_group,
     check_kubernetes_name,
+    check_kubernetes_subdomain,
     check_managed_policy_arn,
     check_reason,
     check_resource_arn,
@@ -98,10 +100,14 @@ class WorkloadIdentityConfig(StrictModel):
     @model_validator(mode="after")
     def _rules(self) -> WorkloadIdentityConfig:
         who = f"({clip(self.label)})"
-        for field in ("namespace", "service_account"):
+        # A namespace is a DNS-1123 label, a service account's name a subdomain (dots allowed).
+        for field, check in (
+            ("namespace", check_kubernetes_name),
+            ("service_account", check_kubernetes_subdomain),
+        ):
             value = getattr(self, field)
             try:
-                check_kubernetes_name(value)
+                check(value)
             except ValueError as exc:
                 raise FieldError(field, f"{short(value)} is {exc}") from None
         if not self.managed_policy_arns and not self.policy_statements:
@@ -244,6 +250,17 @@ def check_workload_identities(entries: list[WorkloadIdentityConfig]) -> None:
             ["workload_identities", again],
             f"the service account {labels[again]} is also in workload_identities"
             f"[{labels.index(labels[again])}]; merge the entries",
+        )
+    # The cluster stack names each role's construct after namespace and service account
+    # (eks_blueprint.identity.workload_id); '-' and '.' both separate words there.
+    ids = [pascal_id(f"{e.namespace}-{e.service_account}") for e in entries]
+    again = first_duplicate(ids)
+    if again is not None:
+        raise FieldError(
+            ["workload_identities", again, "service_account"],
+            f"{labels[again]} and workload_identities[{ids.index(ids[again])}] "
+            f"({labels[ids.index(ids[again])]}) make the same construct id {ids[again]}; "
+            "rename one of the service accounts",
         )
 
 

@@ -16,6 +16,7 @@ from typing import Final, Literal, get_args
 
 from pydantic import Field, model_validator
 
+from .. import defaults
 from .base import FieldError, RetentionDays, StrictModel, VpcCidr, first_duplicate
 
 #: Interface endpoints the config and NetworkProps may list, by their AWS service short name
@@ -163,9 +164,9 @@ def check_interface_endpoints(names: Sequence[str]) -> Sequence[str]:
 class FlowLogsConfig(StrictModel):
     """VPC flow logs, always on, to an encrypted CloudWatch Logs group."""
 
-    retention_days: RetentionDays = 30
+    retention_days: RetentionDays = defaults.FLOW_LOG_RETENTION_DAYS
     """How long flow log records are kept. Default: 30 days."""
-    traffic_type: Literal["ALL", "REJECT", "ACCEPT"] = "ALL"
+    traffic_type: Literal["ALL", "REJECT", "ACCEPT"] = defaults.FLOW_LOG_TRAFFIC
     """Which traffic is logged. Default: ALL."""
 
 
@@ -175,14 +176,22 @@ class NetworkConfig(StrictModel):
     cidr: VpcCidr
     """The VPC's IPv4 CIDR, /16 to /28 (AWS's limits), in 10.0.0.0/8, 172.16.0.0/12,
     192.168.0.0/16 or 100.64.0.0/10, e.g. 10.20.0.0/16."""
-    public_subnet_mask: int = Field(default=24, ge=16, le=28)
+    public_subnet_mask: int = Field(
+        default=defaults.PUBLIC_SUBNET_MASK, ge=SUBNET_MASK_RANGE[0], le=SUBNET_MASK_RANGE[1]
+    )
     """Prefix length of each public subnet (load balancers only). Default: /24."""
-    private_subnet_mask: int = Field(default=19, ge=16, le=28)
+    private_subnet_mask: int = Field(
+        default=defaults.PRIVATE_SUBNET_MASK, ge=SUBNET_MASK_RANGE[0], le=SUBNET_MASK_RANGE[1]
+    )
     """Prefix length of each private subnet (nodes and pods). Default: /19."""
-    isolated_subnet_mask: int | None = Field(default=None, ge=16, le=28)
+    isolated_subnet_mask: int | None = Field(
+        default=None, ge=SUBNET_MASK_RANGE[0], le=SUBNET_MASK_RANGE[1]
+    )
     """Prefix length of optional isolated subnets (no route to the internet). Default: none."""
     internal_load_balancer_subnet_mask: int | None = Field(
-        default=None, ge=16, json_schema_extra={"maximum": 27}
+        default=None,
+        ge=SUBNET_MASK_RANGE[0],
+        json_schema_extra={"maximum": MAX_LOAD_BALANCER_SUBNET_MASK},
     )
     """Prefix length of an optional subnet tier for internal load balancers only (no route to
     the internet), 16..27: an ALB needs a /27 or larger. When set, it carries
@@ -190,7 +199,7 @@ class NetworkConfig(StrictModel):
     NetworkPolicy can admit internal load balancers (`ingress_from: [internal]`) by CIDR
     without admitting every pod. Appended after the other subnets: existing ones keep their
     CIDRs. Default: none."""
-    nat_gateways: Literal["single", "per_az"] = "per_az"
+    nat_gateways: Literal["single", "per_az"] = defaults.NAT_GATEWAYS
     """`per_az`: an AZ failure cannot cut egress (production); `single`: cheaper (dev)."""
     flow_logs: FlowLogsConfig = FlowLogsConfig()
     """Flow log settings. Default: all traffic, 30 days."""

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from .. import defaults
 from ..validate_names import (
     MAX_SCAN_FILTERS,
     REPOSITORY_COUNTS,
@@ -24,7 +25,7 @@ class GuardDutyConfig(StrictModel):
     `existing`: the organisation already runs one; nothing is created and `verify` checks
     its EKS features. `off`: no GuardDuty. Default: existing (safe in organisations that
     manage GuardDuty centrally; a second detector would fail to deploy)."""
-    agent: Literal["managed", "addon"] = "managed"
+    agent: Literal["managed", "addon"] = defaults.RUNTIME_AGENT
     """Runtime monitoring agent. `managed` (default): GuardDuty installs the
     aws-guardduty-agent add-on and its VPC endpoint itself (EKS_ADDON_MANAGEMENT).
     `addon`: this project installs the add-on in the cluster stack; you then provide the
@@ -33,7 +34,7 @@ class GuardDutyConfig(StrictModel):
     """aws-guardduty-agent add-on version with `agent: addon`, e.g. v1.10.0-eksbuild.2.
     Default: EKS's default version for the cluster's Kubernetes version."""
     finding_publishing_frequency: Literal["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"] = (
-        "FIFTEEN_MINUTES"
+        defaults.FINDING_PUBLISHING_FREQUENCY
     )
     """How often updated findings go to EventBridge (mode create). Default: FIFTEEN_MINUTES."""
 
@@ -57,13 +58,13 @@ class RegistryConfig(StrictModel):
     name: str
     """Repository name, e.g. shop/api."""
     keep_images: int = Field(
-        default=50,
+        default=defaults.KEEP_IMAGES,
         ge=REPOSITORY_COUNTS["keep_images"][0],
         le=REPOSITORY_COUNTS["keep_images"][1],
     )
     """Keep the newest N images. Default: 50."""
     untagged_expiry_days: int = Field(
-        default=7,
+        default=defaults.UNTAGGED_EXPIRY_DAYS,
         ge=REPOSITORY_COUNTS["untagged_expiry_days"][0],
         le=REPOSITORY_COUNTS["untagged_expiry_days"][1],
     )
@@ -91,11 +92,13 @@ class RegistryConfig(StrictModel):
 class EnhancedScanningConfig(StrictModel):
     """Registry-level Amazon Inspector scanning (AWS::ECR::RegistryScanningConfiguration)."""
 
-    frequency: Literal["CONTINUOUS_SCAN", "SCAN_ON_PUSH"] = "SCAN_ON_PUSH"
+    frequency: Literal["CONTINUOUS_SCAN", "SCAN_ON_PUSH"] = defaults.SCAN_FREQUENCY
     """CONTINUOUS_SCAN re-scans when new CVEs appear; SCAN_ON_PUSH scans once. Default:
     SCAN_ON_PUSH."""
     filters: list[str] = Field(
-        default_factory=lambda: ["*"], min_length=1, max_length=MAX_SCAN_FILTERS
+        default_factory=lambda: list(defaults.SCAN_FILTERS),
+        min_length=1,
+        max_length=MAX_SCAN_FILTERS,
     )
     """Repository name patterns (`*` wildcards). Default: every repository."""
 

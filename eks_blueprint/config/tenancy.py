@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .. import defaults
 from ..validate_names import RESERVED_NAMESPACES as RESERVED_NAMESPACES
 from ..validate_names import TENANT_COUNTS, check_tenant_namespace
 from ..validate_names import quantity_value as quantity_value
@@ -22,7 +23,7 @@ LoadBalancerScheme = Literal["internet-facing", "internal"]
 
 
 def _internet_facing() -> list[LoadBalancerScheme]:
-    return ["internet-facing"]
+    return list(defaults.TENANT_INGRESS_FROM)
 
 
 class TenantQuotaConfig(StrictModel):
@@ -32,18 +33,20 @@ class TenantQuotaConfig(StrictModel):
     """CPU requests and limits of all pods together, e.g. "20"."""
     memory: Quantity
     """Memory requests and limits of all pods together, e.g. 64Gi."""
-    pods: int = Field(default=100, ge=TENANT_COUNTS["pods"][0], le=TENANT_COUNTS["pods"][1])
+    pods: int = Field(
+        default=defaults.TENANT_PODS, ge=TENANT_COUNTS["pods"][0], le=TENANT_COUNTS["pods"][1]
+    )
     """Pods. Default: 100."""
-    storage: Quantity = "100Gi"
+    storage: Quantity = defaults.TENANT_STORAGE
     """Requested persistent volume storage. Default: 100Gi."""
     persistent_volume_claims: int = Field(
-        default=20,
+        default=defaults.TENANT_PERSISTENT_VOLUME_CLAIMS,
         ge=TENANT_COUNTS["persistent_volume_claims"][0],
         le=TENANT_COUNTS["persistent_volume_claims"][1],
     )
     """PersistentVolumeClaims. Default: 20."""
     load_balancers: int = Field(
-        default=2,
+        default=defaults.TENANT_LOAD_BALANCERS,
         ge=TENANT_COUNTS["load_balancers"][0],
         le=TENANT_COUNTS["load_balancers"][1],
     )
@@ -54,13 +57,13 @@ class ContainerDefaultsConfig(StrictModel):
     """LimitRange defaults for containers that set no requests or limits. A quota on cpu and
     memory makes Kubernetes refuse pods without them; these defaults fill them in."""
 
-    cpu_request: Quantity = "100m"
+    cpu_request: Quantity = defaults.CONTAINER_REQUESTS["cpu"]
     """Default CPU request. Default: 100m."""
-    memory_request: Quantity = "128Mi"
+    memory_request: Quantity = defaults.CONTAINER_REQUESTS["memory"]
     """Default memory request. Default: 128Mi."""
-    cpu_limit: Quantity = "500m"
+    cpu_limit: Quantity = defaults.CONTAINER_LIMITS["cpu"]
     """Default CPU limit. Default: 500m."""
-    memory_limit: Quantity = "512Mi"
+    memory_limit: Quantity = defaults.CONTAINER_LIMITS["memory"]
     """Default memory limit. Default: 512Mi."""
 
     @model_validator(mode="after")
@@ -81,14 +84,14 @@ class TenantConfig(StrictModel):
 
     name: Namespace
     """Namespace name, also the `eks-blueprint/tenant` label on it."""
-    pod_security: Literal["restricted", "baseline"] = "restricted"
+    pod_security: Literal["restricted", "baseline"] = defaults.TENANT_POD_SECURITY
     """Pod Security Standard enforced (and audited, warned) on the namespace. Default:
     restricted. `privileged` is not offered: a tenant never needs it."""
     quota: TenantQuotaConfig
     """The namespace's ResourceQuota (required: a tenant without one can starve others)."""
     container_defaults: ContainerDefaultsConfig = ContainerDefaultsConfig()
     """LimitRange defaults for containers. Default: 100m/128Mi requests, 500m/512Mi limits."""
-    egress: Literal["open", "restricted"] = "open"
+    egress: Literal["open", "restricted"] = defaults.TENANT_EGRESS
     """`open`: pods may connect anywhere. `restricted`: only DNS, their own namespace and
     `egress_cidrs`. Ingress is always default-deny, except from the same namespace and from
     the load balancers of `ingress_from`. Default: open."""

@@ -6,13 +6,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .. import defaults
+from ..defaults import DEMO_NAMESPACE as DEMO_NAMESPACE
 from ..validate_names import DEMO_COUNTS, check_certificate_arn, check_image, is_open_cidr
 from .base import Cidr, FieldError, StrictModel, first_duplicate
 from .compute import ComputeConfig, ami_architecture
 
 TALK_IMAGE = "public.ecr.aws/y7c9e1d2/joozero-repo:latest"
-#: The namespace the demo workload creates.
-DEMO_NAMESPACE = "demo"
 #: The labels of the demo's pods (a Fargate selector with other labels does not take them).
 DEMO_POD_LABELS = {
     "app.kubernetes.io/name": "demo-nodejs-backend",
@@ -22,7 +22,7 @@ Platform = Literal["amd64", "arm64"]
 
 
 def _amd64() -> list[Platform]:
-    return ["amd64"]
+    return list(defaults.DEMO_PLATFORMS)
 
 
 def image_tag(image: str) -> str | None:
@@ -47,20 +47,22 @@ class DemoWorkloadConfig(StrictModel):
     image: str = TALK_IMAGE
     """Container image. Default: the talk's public image (`:latest`, refused in prod)."""
     replicas: int = Field(
-        default=3, ge=DEMO_COUNTS["replicas"][0], le=DEMO_COUNTS["replicas"][1]
+        default=defaults.DEMO_REPLICAS, ge=DEMO_COUNTS["replicas"][0], le=DEMO_COUNTS["replicas"][1]
     )
     """Replicas, and the HPA's minimum. Default: 3."""
     max_replicas: int = Field(
-        default=10, ge=DEMO_COUNTS["max_replicas"][0], le=DEMO_COUNTS["max_replicas"][1]
+        default=defaults.DEMO_MAX_REPLICAS,
+        ge=DEMO_COUNTS["max_replicas"][0],
+        le=DEMO_COUNTS["max_replicas"][1],
     )
     """The HPA's maximum. Default: 10."""
     target_cpu_utilization: int = Field(
-        default=70,
+        default=defaults.DEMO_TARGET_CPU_UTILIZATION,
         ge=DEMO_COUNTS["target_cpu_utilization"][0],
         le=DEMO_COUNTS["target_cpu_utilization"][1],
     )
     """The HPA's average CPU target, percent of requests. Default: 70."""
-    scheme: Literal["internet-facing", "internal"] = "internal"
+    scheme: Literal["internet-facing", "internal"] = defaults.DEMO_SCHEME
     """ALB scheme (alb.ingress.kubernetes.io/scheme). Default: internal."""
     certificate_arn: str | None = None
     """ACM certificate for HTTPS on 443 with a redirect from 80. Default: none (HTTP on 80)."""

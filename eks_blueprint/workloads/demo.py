@@ -26,7 +26,8 @@ from aws_cdk import Token
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from ..config.workloads import DEMO_NAMESPACE, DEMO_POD_LABELS
+from .. import defaults
+from ..config.workloads import DEMO_POD_LABELS
 from ..kubernetes_objects import pruned_manifest, require_kubectl_provider
 from ..validate_names import (
     DEMO_COUNTS,
@@ -62,20 +63,20 @@ class DemoWorkloadProps:
     """The cluster (with a kubectl provider and the AWS Load Balancer Controller)."""
     image: str
     """Container image, e.g. public.ecr.aws/y7c9e1d2/joozero-repo:1.0."""
-    namespace: str = DEMO_NAMESPACE
+    namespace: str = defaults.DEMO_NAMESPACE
     """Namespace, created with Pod Security Standard `restricted`; a Kubernetes name the
     cluster and its add-ons don't use. Default: demo."""
-    replicas: int = 3
+    replicas: int = defaults.DEMO_REPLICAS
     """Replicas and HPA minimum, 1 to 100 and at most max_replicas. Default: 3."""
-    max_replicas: int = 10
+    max_replicas: int = defaults.DEMO_MAX_REPLICAS
     """HPA maximum, 1 to 1000. Default: 10."""
-    target_cpu_utilization: int = 70
+    target_cpu_utilization: int = defaults.DEMO_TARGET_CPU_UTILIZATION
     """HPA CPU target in percent of requests, 10 to 100. Default: 70."""
-    scheme: Literal["internet-facing", "internal"] = "internal"
+    scheme: Literal["internet-facing", "internal"] = defaults.DEMO_SCHEME
     """ALB scheme. Default: internal."""
     certificate_arn: str | None = None
     """ACM certificate: HTTPS on 443 and a redirect from 80. Default: HTTP only."""
-    platforms: Sequence[Literal["amd64", "arm64"]] = ("amd64",)
+    platforms: Sequence[Literal["amd64", "arm64"]] = defaults.DEMO_PLATFORMS
     """CPU architectures the image runs on; pods go only to nodes of these
     (`kubernetes.io/arch`). Default: amd64, what the talk's image is built for."""
     inbound_cidrs: Sequence[str] = ()

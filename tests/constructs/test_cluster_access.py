@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match, Template
 
 from eks_blueprint.access import AccessGrant, ClusterAccess, ClusterAccessProps
 
-from .clusters import at, imported, stack
+from .clusters import at, imported, refused, stack, template_of
 
 TEAM = "arn:aws:iam::123456789012:role/Team"
 AUDIT = "arn:aws:iam::123456789012:role/Audit"
@@ -18,23 +18,23 @@ AUDIT = "arn:aws:iam::123456789012:role/Audit"
 
 @pytest.fixture(scope="module")
 def template() -> Template:
-    scope = stack()
-    ClusterAccess(
-        scope,
-        "Access",
-        props=ClusterAccessProps(
-            cluster=imported(scope),
-            grants=(
-                AccessGrant(
-                    principal_arn=TEAM, policy_name="AmazonEKSEditPolicy", namespaces=("shop",)
-                ),
-                AccessGrant(
-                    principal_arn=AUDIT, kubernetes_groups=("auditors",), group_role="view"
+    return template_of(
+        lambda scope: ClusterAccess(
+            scope,
+            "Access",
+            props=ClusterAccessProps(
+                cluster=imported(scope),
+                grants=(
+                    AccessGrant(
+                        principal_arn=TEAM, policy_name="AmazonEKSEditPolicy", namespaces=("shop",)
+                    ),
+                    AccessGrant(
+                        principal_arn=AUDIT, kubernetes_groups=("auditors",), group_role="view"
+                    ),
                 ),
             ),
-        ),
+        )
     )
-    return Template.from_stack(scope)
 
 
 def test_a_namespaced_policy_becomes_a_namespace_scoped_access_entry(template: Template) -> None:
@@ -156,23 +156,20 @@ def test_bad_grants_are_refused_naming_the_construct_and_prop(
     grants: tuple[AccessGrant, ...], prop: str, fragment: str
 ) -> None:
     scope = stack()
-    cluster = imported(scope)
-    with pytest.raises(
-        ValueError, match=at("Platform/Access", f"ClusterAccessProps.{prop}")
-    ) as caught:
-        ClusterAccess(scope, "Access", props=ClusterAccessProps(cluster=cluster, grants=grants))
-    assert fragment in str(caught.value)
+    props = ClusterAccessProps(cluster=imported(scope), grants=grants)
+    assert fragment in refused(
+        "Platform/Access", f"ClusterAccessProps.{prop}", ClusterAccess, scope, "Access", props=props
+    )
 
 
 def test_bound_groups_need_a_kubectl_provider() -> None:
     scope = stack()
     cluster = imported(scope, kubectl=False)
     grant = _grant(kubernetes_groups=("g",), group_role="view")
-    with pytest.raises(
-        ValueError, match=at("Platform/Access", "ClusterAccessProps.cluster")
-    ) as caught:
-        ClusterAccess(scope, "Access", props=ClusterAccessProps(cluster=cluster, grants=(grant,)))
-    assert "no kubectl provider" in str(caught.value)
+    props = ClusterAccessProps(cluster=cluster, grants=(grant,))
+    assert "no kubectl provider" in refused(
+        "Platform/Access", "ClusterAccessProps.cluster", ClusterAccess, scope, "Access", props=props
+    )
 
 
 def test_a_token_principal_is_refused_before_it_becomes_a_construct_id() -> None:

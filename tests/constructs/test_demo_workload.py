@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from eks_blueprint.workloads.demo import DemoWorkload, DemoWorkloadProps
 
-from .clusters import at, imported, stack
+from .clusters import imported, refused, stack, template_of
 
 MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
 IMAGE = "public.ecr.aws/y7c9e1d2/joozero-repo:1.0"
@@ -20,20 +20,20 @@ CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123"
 
 @pytest.fixture(scope="module")
 def template() -> Template:
-    scope = stack()
-    DemoWorkload(
-        scope,
-        "Demo",
-        props=DemoWorkloadProps(
-            cluster=imported(scope),
-            image=IMAGE,
-            scheme="internet-facing",
-            inbound_cidrs=("203.0.113.0/24",),
-            certificate_arn=CERT,
-            platforms=("arm64",),
-        ),
+    return template_of(
+        lambda scope: DemoWorkload(
+            scope,
+            "Demo",
+            props=DemoWorkloadProps(
+                cluster=imported(scope),
+                image=IMAGE,
+                scheme="internet-facing",
+                inbound_cidrs=("203.0.113.0/24",),
+                certificate_arn=CERT,
+                platforms=("arm64",),
+            ),
+        )
     )
-    return Template.from_stack(scope)
 
 
 def test_one_pruned_manifest_holds_the_whole_app(template: Template) -> None:
@@ -99,15 +99,12 @@ def test_bad_props_are_refused_naming_the_construct_and_prop(
 ) -> None:
     scope = stack()
     props = _props(imported(scope), **changes)
-    with pytest.raises(
-        ValueError, match=at("Platform/Demo", f"DemoWorkloadProps.{prop}")
-    ) as caught:
-        DemoWorkload(scope, "Demo", props=props)
-    assert fragment in str(caught.value)
+    assert fragment in refused(
+        "Platform/Demo", f"DemoWorkloadProps.{prop}", DemoWorkload, scope, "Demo", props=props
+    )
 
 
 def test_the_demo_needs_a_kubectl_provider() -> None:
     scope = stack()
     props = _props(imported(scope, kubectl=False))
-    with pytest.raises(ValueError, match=at("Platform/Demo", "DemoWorkloadProps.cluster")):
-        DemoWorkload(scope, "Demo", props=props)
+    refused("Platform/Demo", "DemoWorkloadProps.cluster", DemoWorkload, scope, "Demo", props=props)

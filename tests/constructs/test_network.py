@@ -13,14 +13,13 @@ from aws_cdk.assertions import Match, Template
 
 from eks_blueprint import Network, NetworkProps
 
-from .clusters import ENV, at
-
-ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+from .clusters import ZONES, at, refused
+from .clusters import stack as new_stack
 
 
 @pytest.fixture(scope="module")
 def created() -> tuple[Network, Template]:
-    stack = cdk.Stack(cdk.App(), "Platform", env=ENV)
+    stack = new_stack("Platform")
     network = Network(
         stack,
         "Network",
@@ -94,8 +93,8 @@ def test_interface_endpoints_by_name(created: tuple[Network, Template]) -> None:
 
 
 def test_existing_vpc_is_used_as_it_is() -> None:
-    stack = cdk.Stack(cdk.App(), "Byo", env=ENV)
-    vpc = ec2.Vpc(stack, "Vpc", availability_zones=ZONES)
+    stack = new_stack("Byo")
+    vpc = ec2.Vpc(stack, "Vpc", availability_zones=list(ZONES))
     network = Network(stack, "Network", existing_vpc=vpc)
     assert network.vpc is vpc
     assert network.flow_log_group is None and network.endpoints == {}
@@ -175,11 +174,12 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
 def test_bad_props_are_refused_naming_path_prop_value_and_fix(
     index: int, overrides: dict[str, Any], prop: str, problem: str
 ) -> None:
-    stack = cdk.Stack(cdk.App(), "Refusals", env=ENV)
+    stack = new_stack("Refusals")
     settings: dict[str, Any] = {"availability_zones": ZONES, **overrides}
-    with pytest.raises(ValueError, match=at(f"Refusals/Net{index}", prop)) as error:
-        Network(stack, f"Net{index}", props=NetworkProps(**settings))
-    assert problem in str(error.value)
+    where = f"Refusals/Net{index}"
+    assert problem in refused(
+        where, prop, Network, stack, f"Net{index}", props=NetworkProps(**settings)
+    )
     assert not stack.node.find_child(f"Net{index}").node.children  # refused before building
 
 

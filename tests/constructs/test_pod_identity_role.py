@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 from eks_blueprint.addons.versions import ADDON_VERSIONS
 from eks_blueprint.identity import PodIdentityRole, PodIdentityRoleProps
 
-from .clusters import at, built, imported, stack
+from .clusters import built, imported, pod_identity_trust, refused, stack
 
 QUEUE = "arn:aws:sqs:eu-west-1:123456789012:orders"
 
@@ -43,24 +43,16 @@ def test_the_role_trusts_pods_of_one_service_account_by_session_tags(template: T
     template.has_resource_properties(
         "AWS::IAM::Role",
         {
-            "AssumeRolePolicyDocument": {
-                "Statement": [
-                    Match.object_like(
+            "AssumeRolePolicyDocument": pod_identity_trust(
+                Condition={
+                    "StringEquals": Match.object_like(
                         {
-                            "Action": ["sts:AssumeRole", "sts:TagSession"],
-                            "Principal": {"Service": "pods.eks.amazonaws.com"},
-                            "Condition": {
-                                "StringEquals": Match.object_like(
-                                    {
-                                        "aws:RequestTag/kubernetes-namespace": "payments",
-                                        "aws:RequestTag/kubernetes-service-account": "api",
-                                    }
-                                )
-                            },
+                            "aws:RequestTag/kubernetes-namespace": "payments",
+                            "aws:RequestTag/kubernetes-service-account": "api",
                         }
                     )
-                ]
-            },
+                }
+            ),
         },
     )
 
@@ -96,7 +88,9 @@ def _props(cluster: Any, **changes: Any) -> PodIdentityRoleProps:
     ("changes", "prop", "fragment"),
     [
         ({"namespace": "-payments"}, "namespace", "not a Kubernetes name"),
-        ({"service_account": "a" * 64}, "service_account", "not a Kubernetes name"),
+        ({"service_account": "a" * 254}, "service_account", "1-253 lower-case letters"),
+        ({"service_account": "api..v2"}, "service_account", "not a Kubernetes name"),
+        ({"namespace": "pay.ments"}, "namespace", "not a Kubernetes name: 1-63"),
         ({"statements": (), "managed_policies": ()}, "statements", "no permissions"),
         ({"kubernetes_version": None}, "kubernetes_version", "required for an imported cluster"),
         ({"kubernetes_version": "v1.34"}, "kubernetes_version", "not a Kubernetes minor version"),
@@ -107,8 +101,22 @@ def test_bad_props_are_refused_naming_the_construct_and_prop(
     changes: dict[str, Any], prop: str, fragment: str
 ) -> None:
     scope = stack()
-    with pytest.raises(
-        ValueError, match=at("Platform/Api", f"PodIdentityRoleProps.{prop}")
-    ) as caught:
-        PodIdentityRole(scope, "Api", props=_props(imported(scope), **changes))
-    assert fragment in str(caught.value)
+    assert fragment in refused(
+        "Platform/Api",
+        f"PodIdentityRoleProps.{prop}",
+        PodIdentityRole,
+        scope,
+        "Api",
+        props=_props(imported(scope), **changes),
+    )
+
+
+def test_a_service_account_name_is_a_subdomain() -> None:
+    # Service accounts are DNS-1123 subdomains: dots allowed, up to 253 characters.
+    scope = stack()
+    cluster = imported(scope)
+    for index, name in enumerate(("api.v2", "a" * 253)):
+        PodIdentityRole(scope, f"Role{index}", props=_props(cluster, service_account=name))
+    Template.from_stack(scope).has_resource_properties(
+        "AWS::EKS::PodIdentityAssociation", {"Namespace": "payments", "ServiceAccount": "api.v2"}
+    )

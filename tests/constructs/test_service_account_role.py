@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match, Template
 
 from eks_blueprint.identity import ServiceAccountRole, ServiceAccountRoleProps
 
-from .clusters import at, built, imported, stack
+from .clusters import built, imported, refused, stack, template_of
 
 QUEUE = "arn:aws:sqs:eu-west-1:123456789012:orders"
 REASON = "GetMetricData supports no resource-level permissions at all"
@@ -23,18 +23,18 @@ def _read_queue() -> iam.PolicyStatement:
 
 @pytest.fixture(scope="module")
 def template() -> Template:
-    scope = stack()
-    ServiceAccountRole(
-        scope,
-        "Api",
-        props=ServiceAccountRoleProps(
-            cluster=built(scope),
-            namespace="payments",
-            service_account="api",
-            statements=(_read_queue(),),
-        ),
+    return template_of(
+        lambda scope: ServiceAccountRole(
+            scope,
+            "Api",
+            props=ServiceAccountRoleProps(
+                cluster=built(scope),
+                namespace="payments",
+                service_account="api",
+                statements=(_read_queue(),),
+            ),
+        )
     )
-    return Template.from_stack(scope)
 
 
 def test_the_native_oidc_provider_is_created(template: Template) -> None:
@@ -135,19 +135,20 @@ def test_bad_props_are_refused_naming_the_construct_and_prop(
     scope = stack()
     provider = iam.OpenIdConnectProvider.from_open_id_connect_provider_arn(scope, "P", PROVIDER)
     props = _props(imported(scope), oidc_provider=provider, **changes)
-    with pytest.raises(
-        ValueError, match=at("Platform/Api", f"ServiceAccountRoleProps.{prop}")
-    ) as caught:
-        ServiceAccountRole(scope, "Api", props=props)
-    assert fragment in str(caught.value)
+    assert fragment in refused(
+        "Platform/Api",
+        f"ServiceAccountRoleProps.{prop}",
+        ServiceAccountRole,
+        scope,
+        "Api",
+        props=props,
+    )
 
 
 def test_an_imported_cluster_needs_its_oidc_provider() -> None:
     scope = stack()
-    with pytest.raises(
-        ValueError, match=at("Platform/Api", "ServiceAccountRoleProps.oidc_provider")
-    ):
-        ServiceAccountRole(scope, "Api", props=_props(imported(scope)))
+    where = ("Platform/Api", "ServiceAccountRoleProps.oidc_provider")
+    refused(*where, ServiceAccountRole, scope, "Api", props=_props(imported(scope)))
 
 
 def test_creating_the_service_account_needs_a_kubectl_provider() -> None:
@@ -156,10 +157,8 @@ def test_creating_the_service_account_needs_a_kubectl_provider() -> None:
     props = _props(
         imported(scope, kubectl=False), oidc_provider=provider, create_service_account=True
     )
-    with pytest.raises(
-        ValueError, match=at("Platform/Api", "ServiceAccountRoleProps.create_service_account")
-    ):
-        ServiceAccountRole(scope, "Api", props=props)
+    where = ("Platform/Api", "ServiceAccountRoleProps.create_service_account")
+    refused(*where, ServiceAccountRole, scope, "Api", props=props)
 
 
 def test_nothing_is_created_before_a_refusal() -> None:

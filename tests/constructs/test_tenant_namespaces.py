@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from eks_blueprint.tenancy import TenantNamespaces, TenantNamespacesProps, TenantSpec
 
-from .clusters import at, imported, stack
+from .clusters import at, imported, refused, stack, template_of
 
 MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
 CIDRS: dict[Any, list[str]] = {"internet-facing": ["10.0.0.0/24"], "internal": ["10.0.128.0/27"]}
@@ -20,26 +20,26 @@ SHOP = TenantSpec(name="shop", cpu="4", memory="8Gi")
 
 @pytest.fixture(scope="module")
 def template() -> Template:
-    scope = stack()
-    TenantNamespaces(
-        scope,
-        "Tenants",
-        props=TenantNamespacesProps(
-            cluster=imported(scope),
-            load_balancer_cidrs=CIDRS,
-            tenants=[
-                SHOP,
-                TenantSpec(
-                    name="ml-team",
-                    cpu="16",
-                    memory="64Gi",
-                    pod_security="baseline",
-                    ingress_from=("internal",),
-                ),
-            ],
-        ),
+    return template_of(
+        lambda scope: TenantNamespaces(
+            scope,
+            "Tenants",
+            props=TenantNamespacesProps(
+                cluster=imported(scope),
+                load_balancer_cidrs=CIDRS,
+                tenants=[
+                    SHOP,
+                    TenantSpec(
+                        name="ml-team",
+                        cpu="16",
+                        memory="64Gi",
+                        pod_security="baseline",
+                        ingress_from=("internal",),
+                    ),
+                ],
+            ),
+        )
     )
-    return Template.from_stack(scope)
 
 
 def test_each_tenant_is_one_manifest_with_an_id_from_its_name(template: Template) -> None:
@@ -80,7 +80,8 @@ def _tenant(**changes: Any) -> TenantSpec:
         ([SHOP, SHOP], "tenants[1].name", "also the name of tenants[0]"),
         ([_tenant(cpu="4 cores")], "tenants[0].cpu", "not a Kubernetes quantity"),
         ([_tenant(memory="lots")], "tenants[0].memory", "not a Kubernetes quantity"),
-        ([_tenant(storage="-1Gi")], "tenants[0].storage", "not a Kubernetes quantity"),
+        ([_tenant(storage="-1Gi")], "tenants[0].storage", "negative"),
+        ([_tenant(storage="1 Gi")], "tenants[0].storage", "not a Kubernetes quantity"),
         ([_tenant(pods=0)], "tenants[0].pods", "must be 1 to 10000"),
         (
             [_tenant(persistent_volume_claims=-1)],
@@ -144,19 +145,7 @@ def _tenant(**changes: Any) -> TenantSpec:
 def test_bad_tenants_are_refused_naming_the_construct_and_prop(
     tenants: list[TenantSpec], prop: str, fragment: str
 ) -> None:
-    scope = stack()
-    cluster = imported(scope)
-    with pytest.raises(
-        ValueError, match=at("Platform/Tenants", f"TenantNamespacesProps.{prop}")
-    ) as caught:
-        TenantNamespaces(
-            scope,
-            "Tenants",
-            props=TenantNamespacesProps(
-                cluster=cluster, load_balancer_cidrs=CIDRS, tenants=tenants
-            ),
-        )
-    assert fragment in str(caught.value)
+    assert fragment in _refusal(prop, CIDRS, tenants)
 
 
 @pytest.mark.parametrize(
@@ -176,17 +165,23 @@ def test_bad_tenants_are_refused_naming_the_construct_and_prop(
     ],
 )
 def test_bad_load_balancer_cidrs_are_refused(cidrs: Any, prop: str, fragment: str) -> None:
+    assert fragment in _refusal(prop, cidrs, [SHOP])
+
+
+def _refusal(prop: str, cidrs: Any, tenants: list[TenantSpec]) -> str:
+    """The message refusing `prop` of TenantNamespaces `Platform/Tenants` with these props."""
     scope = stack()
-    cluster = imported(scope)
-    with pytest.raises(
-        ValueError, match=at("Platform/Tenants", f"TenantNamespacesProps.{prop}")
-    ) as caught:
-        TenantNamespaces(
-            scope,
-            "Tenants",
-            props=TenantNamespacesProps(cluster=cluster, load_balancer_cidrs=cidrs, tenants=[SHOP]),
-        )
-    assert fragment in str(caught.value)
+    props = TenantNamespacesProps(
+        cluster=imported(scope), load_balancer_cidrs=cidrs, tenants=tenants
+    )
+    return refused(
+        "Platform/Tenants",
+        f"TenantNamespacesProps.{prop}",
+        TenantNamespaces,
+        scope,
+        "Tenants",
+        props=props,
+    )
 
 
 def test_tenants_need_a_kubectl_provider() -> None:

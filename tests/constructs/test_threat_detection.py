@@ -13,13 +13,14 @@ from eks_blueprint.threat_detection import (
     add_guardduty_agent,
 )
 
-from .clusters import at, imported, stack
+from .clusters import imported, refused, stack, template_of
 
 
 def test_default_props_enable_eks_audit_logs_and_managed_runtime_monitoring() -> None:
-    scope = stack()
-    ThreatDetection(scope, "ThreatDetection", props=ThreatDetectionProps())
-    Template.from_stack(scope).has_resource_properties(
+    template = template_of(
+        lambda scope: ThreatDetection(scope, "ThreatDetection", props=ThreatDetectionProps())
+    )
+    template.has_resource_properties(
         "AWS::GuardDuty::Detector",
         {
             "Enable": True,
@@ -40,19 +41,14 @@ def test_default_props_enable_eks_audit_logs_and_managed_runtime_monitoring() ->
 
 
 def test_props_may_be_left_out() -> None:
-    scope = stack()
-    ThreatDetection(scope, "ThreatDetection")
-    Template.from_stack(scope).resource_count_is("AWS::GuardDuty::Detector", 1)
+    template = template_of(lambda scope: ThreatDetection(scope, "ThreatDetection"))
+    template.resource_count_is("AWS::GuardDuty::Detector", 1)
 
 
 def test_addon_agent_turns_off_agent_management() -> None:
-    scope = stack()
-    ThreatDetection(
-        scope,
-        "ThreatDetection",
-        props=ThreatDetectionProps(runtime_agent="addon", finding_publishing_frequency="SIX_HOURS"),
-    )
-    Template.from_stack(scope).has_resource_properties(
+    props = ThreatDetectionProps(runtime_agent="addon", finding_publishing_frequency="SIX_HOURS")
+    template = template_of(lambda scope: ThreatDetection(scope, "ThreatDetection", props=props))
+    template.has_resource_properties(
         "AWS::GuardDuty::Detector",
         {
             "FindingPublishingFrequency": "SIX_HOURS",
@@ -86,11 +82,11 @@ def test_bad_props_are_refused_naming_the_construct_and_prop(
     props: ThreatDetectionProps, prop: str
 ) -> None:
     scope = stack()
-    with pytest.raises(
-        ValueError, match=at("Platform/ThreatDetection", f"ThreatDetectionProps.{prop}")
-    ) as caught:
-        ThreatDetection(scope, "ThreatDetection", props=props)
-    assert "not one of" in str(caught.value)
+    where = f"ThreatDetectionProps.{prop}"
+    message = refused(
+        "Platform/ThreatDetection", where, ThreatDetection, scope, "ThreatDetection", props=props
+    )
+    assert "not one of" in message
 
 
 def test_the_agent_addon_version_is_checked() -> None:

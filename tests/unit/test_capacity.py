@@ -100,14 +100,17 @@ def test_allocatable_of_m7g_large_and_xlarge() -> None:
 
 
 @pytest.mark.parametrize(
-    ("quantity", "cpu_m"), [("1", 1000), ("500m", 500), ("1.5", 1500), ("250m", 250)]
+    ("quantity", "cpu_m"),
+    [("1", 1000), ("500m", 500), ("1.5", 1500), ("250m", 250), (".5", 500), ("1.1", 1100),
+     ("1e0", 1000), ("1500e-3", 1500)],
 )
 def test_cpu_quantities(quantity: str, cpu_m: int) -> None:
     assert cpu_millicores(quantity) == cpu_m
 
 
 @pytest.mark.parametrize(
-    ("quantity", "memory_mi"), [("1Gi", 1024), ("512Mi", 512), ("1G", 954), ("1048576", 1)]
+    ("quantity", "memory_mi"),
+    [("1Gi", 1024), ("512Mi", 512), ("1G", 954), ("1048576", 1), (".5Gi", 512), ("1e9", 954)],
 )
 def test_memory_quantities(quantity: str, memory_mi: int) -> None:
     assert memory_mebibytes(quantity) == memory_mi

@@ -176,7 +176,7 @@ def test_omitted_karpenter_fields_take_the_library_defaults() -> None:
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(), pool()])), "compute.karpenter.node_pools[1].name", "spot is used more than once"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(labels={"node-role.kubernetes.io/x": "y"})])), "compute.karpenter.node_pools[0].labels['node-role.kubernetes.io/x']", "uses a domain Karpenter reserves"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(labels={"karpenter.sh/team": "spot"})])), "compute.karpenter.node_pools[0].labels['karpenter.sh/team']", "uses a domain Karpenter reserves"),
-        (with_compute(node_groups=[group()], karpenter=karpenter(node_classes=[{"ami_alias": "al2@latest"}])), "compute.karpenter.node_classes[0].ami_alias", "expected al2023@v<YYYYMMDD>"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_classes=[{"ami_alias": "al2@latest"}])), "compute.karpenter.node_classes[0].ami_alias", "the al2 AMI family is not supported by this library"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(limits={"cpu": 10, "memory": "lots"})])), "compute.karpenter.node_pools[0].limits.memory", "not a Kubernetes memory quantity"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(capacity_types=["spot", "spot"])])), "compute.karpenter.node_pools[0].capacity_types[1]", "spot is listed more than once"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(capacity_types=["reserved-ish"])])), "compute.karpenter.node_pools[0].capacity_types[0]", "Input should be"),

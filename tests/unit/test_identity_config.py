@@ -70,6 +70,21 @@ def statement(**fields: Any) -> dict[str, Any]:
             "'api_v2' is not a Kubernetes name",
         ),
         (
+            with_identities(identity(service_account="a" * 254)),
+            "workload_identities[0].service_account",
+            "1-253 lower-case letters, digits, '-' or '.'",
+        ),
+        (
+            with_identities(identity(namespace="pay.ments")),
+            "workload_identities[0].namespace",
+            "is not a Kubernetes name: 1-63",
+        ),
+        (
+            with_identities(identity(service_account="api.v2"), identity(service_account="api-v2")),
+            "workload_identities[1].service_account",
+            "make the same construct id PaymentsApiV2",
+        ),
+        (
             with_identities(identity(policy_statements=...)),
             "workload_identities[0].policy_statements",
             "(payments/api) gives the role no permissions",
@@ -476,3 +491,10 @@ def test_shipped_environments_use_each_guardduty_mode() -> None:
 
     modes = {c.name: c.security.guardduty.mode for c in load_configs(config_paths(None, None))}
     assert modes == {"dev": "off", "staging": "existing", "prod": "create"}
+
+
+def test_a_service_account_name_may_have_dots(tmp_path: Path) -> None:
+    # Service account names are DNS-1123 subdomains (namespaces stay labels).
+    data = with_identities(identity(service_account="api.v2"), identity(service_account="a" * 253))
+    config = load_config(write(tmp_path, data))
+    assert [e.service_account for e in config.workload_identities] == ["api.v2", "a" * 253]

@@ -25,6 +25,12 @@ from eks_blueprint import validate_names as v
         (v.check_condition_operator, "ForAnyValue:StringLike", "Equals", "condition operator"),
         (v.check_kubernetes_name, "ml-team", "ml_team", "not a Kubernetes name"),
         (v.check_kubernetes_name, "a" * 63, "a" * 64, "1-63"),
+        (v.check_kubernetes_name, "ml-team", "ml.team", "not a Kubernetes name"),
+        (v.check_kubernetes_subdomain, "api.v2", "api..v2", "not a Kubernetes name"),
+        (v.check_kubernetes_subdomain, "a" * 253, "a" * 254, "1-253"),
+        (v.check_kubernetes_subdomain, "a-b.c", ".api", "starting and ending"),
+        (v.check_kubernetes_subdomain, "x" * 63 + "." + "y" * 63, "api.", "not a Kubernetes"),
+        (v.check_kubernetes_subdomain, "sa-1", "Api", "lower-case"),
         (v.check_tenant_namespace, "shop", "kube-shop", "belongs to the cluster"),
         (v.check_kubernetes_group, "auditors", "system:masters", "EKS reserves"),
         (v.check_quantity, "1.5Gi", "1.5 Gi", "not a Kubernetes quantity"),
@@ -63,7 +69,9 @@ def test_ranges_choices_and_duplicates() -> None:
 
 @pytest.mark.parametrize(
     ("quantity", "value"),
-    [("500m", Decimal("0.5")), ("2", Decimal(2)), ("1Gi", Decimal(2**30)), ("1.5k", Decimal(1500))],
+    [("500m", Decimal("0.5")), ("2", Decimal(2)), ("1Gi", Decimal(2**30)), ("1.5k", Decimal(1500)),
+     (".5", Decimal("0.5")), ("5.", Decimal(5)), ("1e3", Decimal(1000)), ("15E-1", Decimal("1.5")),
+     ("+1", Decimal(1)), ("-1", Decimal(-1)), ("1E", Decimal(10**18)), (".5Ki", Decimal(512))],
 )
 def test_quantity_values(quantity: str, value: Decimal) -> None:
     assert v.quantity_value(quantity) == value
@@ -83,3 +91,10 @@ def test_prop_errors_name_path_prop_value_and_fix() -> None:
 
 def test_long_values_are_shortened() -> None:
     assert len(v.shown("x" * 10_000)) <= 80
+
+
+def test_quantities_beyond_any_range_are_refused_not_crashed() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        v.quantity_value("1e999999999999")
+    with pytest.raises(ValueError, match="out of range"):
+        v.check_quantity("1e999999999999")
