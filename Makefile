@@ -64,7 +64,7 @@ docs: $(VENV)/.installed
 	@echo "Built the documentation into site/ (open site/index.html)"
 
 schema:
-	$(BIN)/python -m eks_blueprint.config.schema > config/schema.json
+	$(BIN)/python -m eks_blueprint.config.schema > config/schema.json && $(BIN)/python -m eks_blueprint.config.schema pipeline > config/pipeline.schema.json
 
 ## Build the library wheel and check it carries the typed package and its command-line tools.
 package: setup

@@ -4,8 +4,12 @@
     cdk synth                      every config/*.yaml
     cdk synth -c env=prod          config/prod.yaml
     cdk synth -c config=my.yaml    any file
+    cdk synth -c pipeline=config/pipeline.yaml
+                                   the platform pipeline's stack, with the environments its
+                                   waves name (config/<env>.yaml) inside it
 
-Every selected file is validated before anything is built; an invalid one ends the run
+Every selected file (with -c pipeline, the pipeline file and its environments' files) is
+validated before anything is built; an invalid one ends the run
 with one line per problem and exit code 1, and nothing is written to cdk.out.
 
 A compliance gate that fails at synth (cdk-nag packs, this project's EKS pack) ends the run
@@ -19,11 +23,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eks_blueprint.config import ConfigError, EnvironmentConfig, load_configs
-from stacks.selection import cli_context, config_paths, file_context, selected
+from eks_blueprint.config import ConfigError, EnvironmentConfig, load_configs, load_pipeline
+from eks_blueprint.config.pipeline import PipelineConfig
+from stacks.selection import (
+    cli_context,
+    config_paths,
+    file_context,
+    pipeline_file_argument,
+    selected,
+    selected_pipeline,
+)
 from stacks.synth_report import (
     APP_MODE_CONTEXT,
     REPORT_FILE,
@@ -38,12 +51,28 @@ from stacks.synth_report import (
 )
 
 
+@dataclass(frozen=True)
+class PipelineSelection:
+    """`-c pipeline=<file>`: the validated pipeline and how its synth step names the file."""
+
+    pipeline: PipelineConfig
+    file: str
+
+
 def main() -> int:
     """Validate the selected configs, then build and synthesise the app."""
     try:
         context = file_context()
-        env, config = selected(context | cli_context(os.environ))
-        configs = load_configs(config_paths(env, config))
+        given = context | cli_context(os.environ)
+        pipeline_path = selected_pipeline(given)
+        selection: PipelineSelection | None = None
+        if pipeline_path is None:
+            env, config = selected(given)
+            configs = load_configs(config_paths(env, config))
+        else:
+            # The environments are the files next to the pipeline's, e.g. config/<env>.yaml.
+            pipeline, configs = load_pipeline(pipeline_path, pipeline_path.parent)
+            selection = PipelineSelection(pipeline, pipeline_file_argument(pipeline_path))
     except ConfigError as exc:
         print("Invalid configuration; nothing was synthesised:", file=sys.stderr)
         for problem in exc.problems:
@@ -53,20 +82,37 @@ def main() -> int:
     from stacks.runtime import use_supported_node
 
     use_supported_node()
-    return synthesise(configs, context)
+    return synthesise(configs, context, selection)
 
 
-def synthesise(configs: Sequence[EnvironmentConfig], context: Mapping[str, Any]) -> int:
-    """Build and synthesise the app; on failure print one line per finding (or one line for
-    an unexpected error), remove what this run wrote, and return 1."""
-    from stacks.app_builder import build_app
-
+def synthesise(
+    configs: Sequence[EnvironmentConfig],
+    context: Mapping[str, Any],
+    pipeline: PipelineSelection | None = None,
+) -> int:
+    """Build and synthesise the app (with `pipeline`, the pipeline app); on failure print
+    one line per finding (or one line for an unexpected error), remove what this run wrote,
+    and return 1."""
     planned = os.environ.get("CDK_OUTDIR")
     outdir: Path | None = Path(planned) if planned else None
     before = snapshot(outdir) if outdir else Snapshot()
     try:
         # inmemory: a failed gate raises with its report instead of also printing it
-        app = build_app(configs, context={**context, APP_MODE_CONTEXT: "inmemory"}, outdir=planned)
+        inmemory = {**context, APP_MODE_CONTEXT: "inmemory"}
+        if pipeline is None:
+            from stacks.app_builder import build_app
+
+            app = build_app(configs, context=inmemory, outdir=planned)
+        else:
+            from stacks.app_builder import build_pipeline_app
+
+            app = build_pipeline_app(
+                pipeline.pipeline,
+                configs,
+                context=inmemory,
+                outdir=planned,
+                pipeline_file=pipeline.file,
+            )
         outdir = Path(app.outdir)
         app.synth()
     except Exception as exc:  # jsii raises RuntimeError for everything, gates included

@@ -104,6 +104,8 @@ RUNTIME_AGENT: Final = "managed"
 
 #: The demo's namespace (fixed in the config, a prop of DemoWorkloadProps).
 DEMO_NAMESPACE: Final = "demo"
+#: The demo's Deployment, container and app label (the talk's Node.js backend).
+DEMO_APP: Final = "demo-nodejs-backend"
 #: Replicas (and HPA minimum), HPA maximum and CPU target (per cent of requests).
 DEMO_REPLICAS: Final = 3
 DEMO_MAX_REPLICAS: Final = 10

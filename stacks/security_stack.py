@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_signer as signer
 from constructs import Construct
 
 from eks_blueprint import Registry, SpotServiceLinkedRole, ThreatDetection
 from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.ids import pascal_id
 
-from .translate.security import creates_spot_role, registry_props, threat_detection_props
+from .translate.security import (
+    creates_spot_role,
+    has_image_builds,
+    registry_props,
+    threat_detection_props,
+)
+
+#: How long a signature made with the environment's signing profile stays valid.
+SIGNATURE_VALIDITY = Duration.days(365)
 
 
 class AccountSecurityStack(Stack):
-    """GuardDuty (mode create), the ECR repositories and the EC2 Spot service-linked role
+    """GuardDuty (mode create), the ECR repositories, the AWS Signer profile of the image
+    pipelines (when a repository has `build:`) and the EC2 Spot service-linked role
     (when the file says `create`) of the environment's account. The stage creates this stack
     only when `translate.security.has_account_security` says it has something to hold."""
 
@@ -26,6 +36,7 @@ class AccountSecurityStack(Stack):
         self.threat_detection: ThreatDetection | None = None
         self.registry: Registry | None = None
         self.spot_role: SpotServiceLinkedRole | None = None
+        self.signing_profile: signer.SigningProfile | None = None
         if creates_spot_role(config):
             self.spot_role = SpotServiceLinkedRole(self, "SpotServiceLinkedRole")
         guardduty = threat_detection_props(config)
@@ -42,3 +53,18 @@ class AccountSecurityStack(Stack):
                     value=repository.repository_uri,
                     description=f"ECR repository {name}",
                 )
+        if has_image_builds(config):
+            # One AWS Signer profile per environment: the image pipelines sign with it
+            # (Notation), and admission policies verify against it.
+            self.signing_profile = signer.SigningProfile(
+                self,
+                "SigningProfile",
+                platform=signer.Platform.NOTATION_OCI_SHA384_ECDSA,
+                signature_validity=SIGNATURE_VALIDITY,
+            )
+            CfnOutput(
+                self,
+                "SigningProfileArn",
+                value=self.signing_profile.signing_profile_arn,
+                description="AWS Signer profile of the image pipelines (Notation)",
+            )

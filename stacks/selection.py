@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eks_blueprint.config import ConfigError
+from eks_blueprint.config.pipeline import NOT_ENVIRONMENTS, environment_names
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_DIR / "config"
@@ -79,20 +80,65 @@ def selected(context: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return values[0], values[1]
 
 
+def selected_pipeline(context: Mapping[str, Any]) -> Path | None:
+    """The `-c pipeline=<file>` context value, which must be text when given, and is given
+    alone: the pipeline's waves name the environments, so `-c env`/`-c config` cannot also
+    choose them."""
+    value = context.get("pipeline")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError([f"-c pipeline=...: expected text, got {json.dumps(value)[:60]}"])
+    env, config = selected(context)
+    if env or config:
+        given = " and ".join(f"-c {k}" for k, v in (("env", env), ("config", config)) if v)
+        raise ConfigError(
+            [
+                f"-c pipeline={value[:60]} with {given}: the pipeline file's waves choose the "
+                f"environments; give -c pipeline alone (or {given} without it, to synthesise "
+                "environments without the pipeline)"
+            ]
+        )
+    return Path(value)
+
+
+def pipeline_file_argument(path: Path, project_dir: Path = PROJECT_DIR) -> str:
+    """How the pipeline's synth step names the file: relative to the repository root, since
+    the step runs in a checkout of the repository. A file outside it cannot be found there."""
+    try:
+        return path.resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        raise ConfigError(
+            [
+                f"-c pipeline={str(path)[:60]}: the file is outside the repository "
+                f"({project_dir}); the pipeline's synth step reads it from the repository: "
+                "keep it there, e.g. config/pipeline.yaml"
+            ]
+        ) from None
+
+
 def config_paths(env: str | None, config: str | None, config_dir: Path = CONFIG_DIR) -> list[Path]:
-    """`-c env=<name>` -> config/<name>.yaml; `-c config=<path>` -> that file; else all."""
+    """`-c env=<name>` -> config/<name>.yaml; `-c config=<path>` -> that file; else every
+    environment file of config/ (config/pipeline.yaml, the pipeline's file, is not one)."""
     if env and config:
         raise ConfigError(["give either -c env=<name> or -c config=<path>, not both"])
     if config:
         return [Path(config)]
     if env:
         path = config_dir / f"{env}.yaml"
-        if not ENV_ARGUMENT.fullmatch(env) or not path.exists():
-            known = ", ".join(sorted(p.stem for p in config_dir.glob("*.yaml"))) or "none"
+        if not ENV_ARGUMENT.fullmatch(env) or env in NOT_ENVIRONMENTS or not path.exists():
+            known = ", ".join(environment_names(config_dir)) or "none"
             shown = env if ENV_ARGUMENT.fullmatch(env) else repr(env)[:60]
-            raise ConfigError([f"-c env={shown}: no file {path}; environments: {known}"])
+            if env in NOT_ENVIRONMENTS and path.exists():
+                problem = (
+                    f"{path} is the pipeline's file, not an environment; synthesise the "
+                    f"pipeline with -c pipeline={config_dir.name}/{path.name}"
+                )
+            else:
+                problem = f"no file {path}"
+            raise ConfigError([f"-c env={shown}: {problem}; environments: {known}"])
         return [path]
-    paths = sorted(config_dir.glob("*.yaml"))
+    paths = [config_dir / f"{name}.yaml" for name in environment_names(config_dir)]
     if not paths:
         raise ConfigError([f"{config_dir}: no environment files (*.yaml)"])
     return paths

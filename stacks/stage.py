@@ -9,10 +9,11 @@ from eks_blueprint import availability_zones_context_key
 from eks_blueprint.config import EnvironmentConfig
 
 from .cluster_stack import ClusterStack
+from .delivery_stack import DeliveryStack
 from .network_stack import NetworkStack
 from .security_stack import AccountSecurityStack
 from .translate.lifecycle import environment_tags
-from .translate.security import has_account_security
+from .translate.security import has_account_security, has_image_builds
 
 
 class EnvironmentStage(Stage):
@@ -69,3 +70,18 @@ class EnvironmentStage(Stage):
             # Karpenter asks for Spot capacity.
             if self.security_stack.spot_role is not None:
                 self.cluster_stack.add_stack_dependency(self.security_stack)
+        if has_image_builds(config):
+            # Image pipelines: repositories and the signing profile come from the security
+            # stack, the cluster from the cluster stack (strong references order them).
+            self.delivery_stack = DeliveryStack(
+                self,
+                "Delivery",
+                config=config,
+                network=self.network_stack,
+                cluster=self.cluster_stack,
+                security=self.security_stack,
+                stack_name=f"{config.name}-eks-delivery",
+                description=f"eks_blueprint {config.name}: image pipelines (build, scan, "
+                "sign, roll out)",
+                termination_protection=protect,
+            )

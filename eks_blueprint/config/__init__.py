@@ -16,6 +16,14 @@ from .environment import EnvironmentConfig, LifecycleConfig, TagsConfig
 from .identity import ACCESS_POLICIES, AccessConfig, PolicyStatementConfig, WorkloadIdentityConfig
 from .loader import ConfigError, load_config, load_configs
 from .network import ENDPOINTS_NODES_NEED, FlowLogsConfig, NetworkConfig
+from .pipeline import (
+    NotificationsConfig,
+    PipelineConfig,
+    SourceConfig,
+    ToolingConfig,
+    WaveConfig,
+    load_pipeline,
+)
 from .security import EnhancedScanningConfig, GuardDutyConfig, RegistryConfig, SecurityConfig
 from .tenancy import ContainerDefaultsConfig, TenantConfig, TenantQuotaConfig
 from .workloads import DemoWorkloadConfig, WorkloadsConfig
@@ -47,16 +55,22 @@ __all__ = [
     "LoggingConfig",
     "NetworkConfig",
     "NodeGroupConfig",
+    "NotificationsConfig",
+    "PipelineConfig",
     "PolicyStatementConfig",
     "RegistryConfig",
     "SecurityConfig",
+    "SourceConfig",
     "TagsConfig",
     "TenantConfig",
     "TenantQuotaConfig",
+    "ToolingConfig",
     "VpcCniConfig",
+    "WaveConfig",
     "WorkloadIdentityConfig",
     "WorkloadsConfig",
     "instance_architecture",
     "load_config",
     "load_configs",
+    "load_pipeline",
 ]

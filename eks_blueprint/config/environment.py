@@ -7,6 +7,7 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from ..addons.versions import resolve_addon_version
+from ..defaults import DEMO_APP
 from .addons import AddonsConfig
 from .base import FieldError, StrictModel, TagKey, TagValue, check_region
 from .capacity import check_node_group_capacity
@@ -20,7 +21,7 @@ from .identity import (
     check_workload_identities,
 )
 from .network import ENDPOINTS_NODES_NEED, NetworkConfig
-from .security import SecurityConfig
+from .security import SecurityConfig, build_target_problem
 from .tenancy import TenantConfig, check_tenants
 from .workloads import (
     DEMO_NAMESPACE,
@@ -193,7 +194,25 @@ class EnvironmentConfig(StrictModel):
         # After the tenants: RoleBindings of access groups go into tenant namespaces.
         check_group_bindings(list(self.access), [t.name for t in self.tenants])
         self._check_production_choices()
+        self._check_image_builds()
         return self
+
+    def _check_image_builds(self) -> None:
+        """An image pipeline rolls out to a workload this project renders a manifest for
+        (today the demo): refused here, with the field, before anything is synthesised."""
+        demo = self.workloads.demo
+        for index, registry in enumerate(self.security.registries):
+            if registry.build is None:
+                continue
+            problem = build_target_problem(
+                registry.build,
+                DEMO_NAMESPACE if demo.enabled else None,
+                tuple(demo.platforms),
+                DEMO_APP,
+            )
+            if problem is not None:
+                field, message = problem
+                raise FieldError(f"security.registries[{index}].build.{field}", message)
 
     def _check_production_choices(self) -> None:
         """Production states every choice whose default is the weaker one, so deleting a

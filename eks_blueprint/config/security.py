@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -11,10 +12,81 @@ from ..validate_names import (
     MAX_SCAN_FILTERS,
     REPOSITORY_COUNTS,
     check_addon_version,
+    check_kubernetes_name,
+    check_kubernetes_subdomain,
     check_repository_name,
     check_scan_filter,
+    check_tenant_namespace,
 )
 from .base import FieldError, PrincipalArn, StrictModel, first_duplicate
+
+# --- image builds (security.registries[].build): cdk-free rules shared with the library's
+# eks_blueprint.delivery.ImagePipeline, which checks its props with the same functions.
+
+#: Severities of Amazon Inspector / ECR scan findings, most severe first.
+SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+#: The severity at and above which the scan gate fails by default.
+DEFAULT_FAIL_ON_SEVERITY: Literal["HIGH"] = "HIGH"
+#: CPU architectures an image is built for, each natively on its own CodeBuild image.
+BUILD_PLATFORMS: tuple[str, ...] = ("amd64", "arm64")
+#: A CodeConnections (or older CodeStar Connections) connection ARN.
+CONNECTION_ARN = re.compile(
+    r"arn:aws:(codeconnections|codestar-connections):[a-z]{2,4}(-[a-z]+)+-\d{1,2}:\d{12}:"
+    r"connection/[A-Za-z0-9-]{1,64}"
+)
+#: A source repository as CodeConnections names it: `owner/name` (GitHub, GitLab, Bitbucket).
+SOURCE_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
+#: A git branch name CodePipeline can trigger on (no spaces, no `..`, no leading `-`).
+BRANCH = re.compile(r"[A-Za-z0-9._/-]{1,255}")
+
+
+def check_connection_arn(value: str) -> str:
+    """A CodeConnections connection ARN of the commercial partition."""
+    if not CONNECTION_ARN.fullmatch(value):
+        raise ValueError(
+            "not a CodeConnections connection ARN; expected arn:aws:codeconnections:<region>:"
+            "<12-digit account>:connection/<id> (or arn:aws:codestar-connections:...)"
+        )
+    return value
+
+
+def check_source_repository(value: str) -> str:
+    """A repository of a CodeConnections source: `owner/name`."""
+    if not SOURCE_REPOSITORY.fullmatch(value):
+        raise ValueError("not a repository of the form owner/name, e.g. example-org/shop-web")
+    return value
+
+
+def check_branch(value: str) -> str:
+    """A git branch name (refs/heads/ left out)."""
+    if (
+        not BRANCH.fullmatch(value)
+        or ".." in value
+        or value.startswith(("-", "/"))
+        or value.endswith(("/", ".", ".lock"))
+    ):
+        raise ValueError("not a git branch name, e.g. main or release/1.2")
+    return value
+
+
+def check_build_platforms(values: list[str] | tuple[str, ...]) -> list[str] | tuple[str, ...]:
+    """amd64 and/or arm64, each once."""
+    if not values:
+        raise ValueError("must list amd64 and/or arm64: the image is built for each")
+    for value in values:
+        if value not in BUILD_PLATFORMS:
+            raise ValueError(f"{value!r} is not one of {', '.join(BUILD_PLATFORMS)}")
+    again = first_duplicate(values)
+    if again is not None:
+        raise ValueError(f"{values[again]} is listed more than once; list each once")
+    return values
+
+
+def check_severity(value: str) -> str:
+    """A finding severity the scan gate can fail on."""
+    if value not in SEVERITIES:
+        raise ValueError(f"not one of {', '.join(SEVERITIES)}")
+    return value
 
 
 class GuardDutyConfig(StrictModel):
@@ -52,6 +124,111 @@ class GuardDutyConfig(StrictModel):
         return self
 
 
+class BuildSourceConfig(StrictModel):
+    """Where the image's source lives: a CodeConnections connection, repository, branch."""
+
+    connection_arn: str
+    """The CodeConnections connection (created and authorised once in the console), e.g.
+    arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-...."""
+    repository: str
+    """The repository with the Dockerfile at its root, `owner/name`."""
+    branch: str = "main"
+    """The branch whose commits start the pipeline. Default: main."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> BuildSourceConfig:
+        for field, check in (
+            ("connection_arn", check_connection_arn),
+            ("repository", check_source_repository),
+            ("branch", check_branch),
+        ):
+            try:
+                check(getattr(self, field))
+            except ValueError as exc:
+                raise FieldError(field, str(exc)) from None
+        return self
+
+
+class BuildDeployConfig(StrictModel):
+    """The Deployment the pipeline rolls the new image out to, with CodePipeline's EKS
+    deploy action, whose role may edit this namespace only."""
+
+    namespace: str
+    """The workload's namespace (the demo's: workloads.demo.namespace)."""
+    deployment: str
+    """The Deployment's name (the demo's: demo-nodejs-backend)."""
+    container: str
+    """The container whose image is replaced (the demo's: demo-nodejs-backend)."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> BuildDeployConfig:
+        for field, check in (
+            ("namespace", check_tenant_namespace),
+            ("deployment", check_kubernetes_subdomain),
+            ("container", check_kubernetes_name),
+        ):
+            try:
+                check(getattr(self, field))
+            except ValueError as exc:
+                raise FieldError(field, str(exc)) from None
+        return self
+
+
+class BuildConfig(StrictModel):
+    """An image pipeline for this repository (CodePipeline V2 in `<env>-eks-delivery`):
+    source, native builds per platform and a multi-arch manifest, a scan gate, AWS Signer
+    (Notation) signing, and a rollout with the EKS deploy action."""
+
+    source: BuildSourceConfig
+    """The source repository and branch."""
+    platforms: list[Literal["amd64", "arm64"]] = Field(min_length=1)
+    """CPU architectures to build, each natively (no emulation); with both, the commit tag
+    is a multi-architecture manifest list. Must cover the workload's platforms."""
+    fail_on_severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW"] = DEFAULT_FAIL_ON_SEVERITY
+    """The scan gate fails on any finding at or above this severity. Default: HIGH."""
+    deploy: BuildDeployConfig
+    """The Deployment to roll out."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> BuildConfig:
+        try:
+            check_build_platforms(list(self.platforms))
+        except ValueError as exc:
+            raise FieldError("platforms", str(exc)) from None
+        return self
+
+
+def build_target_problem(
+    build: BuildConfig,
+    demo_namespace: str | None,
+    demo_platforms: list[str] | tuple[str, ...],
+    demo_name: str,
+) -> tuple[str, str] | None:
+    """(field under `build`, problem) when the rollout target is not one this project can
+    render a manifest for, else None. Today that is the demo workload (the manifest is its
+    own Deployment with the new image), enabled, in its namespace, built for its platforms.
+    `demo_namespace` is None when the demo is off."""
+    deploy = build.deploy
+    if demo_namespace is None:
+        return (
+            "deploy",
+            "rolls out to the demo workload, which is off; set workloads.demo.enabled",
+        )
+    if deploy.namespace != demo_namespace:
+        return ("deploy.namespace", f"must be the demo's namespace, {demo_namespace}")
+    if deploy.deployment != demo_name:
+        return ("deploy.deployment", f"must be the demo's Deployment, {demo_name}")
+    if deploy.container != demo_name:
+        return ("deploy.container", f"must be the demo's container, {demo_name}")
+    missing = [p for p in demo_platforms if p not in build.platforms]
+    if missing:
+        return (
+            "platforms",
+            f"the demo runs on {', '.join(demo_platforms)}; build {', '.join(missing)} too",
+        )
+    return None
+
+
 class RegistryConfig(StrictModel):
     """One ECR repository: scanned on push, immutable tags, KMS-encrypted, with lifecycle."""
 
@@ -74,6 +251,9 @@ class RegistryConfig(StrictModel):
     same-account node roles pull through their own IAM policy."""
     push_principals: list[PrincipalArn] = Field(default_factory=list)
     """CI roles allowed to push. Default: none."""
+    build: BuildConfig | None = None
+    """An image pipeline that builds, scans, signs and rolls out this repository's image
+    (in the `<env>-eks-delivery` stack). Default: none."""
 
     @model_validator(mode="after")
     def _rules(self) -> RegistryConfig:

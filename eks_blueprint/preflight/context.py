@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 #: The stacks of one environment, `<env>-eks-<kind>` (named in stacks/stage.py, which
 #: imports aws_cdk and so is not imported here; a test keeps the two in step).
-STACK_KINDS = ("network", "cluster", "security")
+STACK_KINDS = ("network", "cluster", "security", "delivery")
 
 
 @dataclass

@@ -43,7 +43,7 @@ from ..validate_names import (
     is_open_cidr,
 )
 
-APP = "demo-nodejs-backend"
+APP = defaults.DEMO_APP
 PORT = 3000
 #: The only route the talk's image serves (its Express app has no `/`): probes and the ALB
 #: health check use it, or every pod stays unready and every target unhealthy.

@@ -33,6 +33,12 @@ def has_account_security(config: EnvironmentConfig) -> bool:
     )
 
 
+def has_image_builds(config: EnvironmentConfig) -> bool:
+    """Whether any repository has an image pipeline (`build:`): the security stack then
+    holds the environment's AWS Signer profile and the stage adds `<env>-eks-delivery`."""
+    return any(r.build is not None for r in config.security.registries)
+
+
 def creates_spot_role(config: EnvironmentConfig) -> bool:
     """Whether this stage creates the EC2 Spot service-linked role (`create`)."""
     return config.security.spot_service_linked_role == "create"

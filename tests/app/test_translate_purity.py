@@ -32,6 +32,8 @@ def test_the_modules_are_the_config_sections() -> None:
         "workloads",
         "security",
         "lifecycle",
+        "delivery",
+        "pipeline",
     }
 
 

@@ -43,7 +43,7 @@ def test_registries_of_each_environment(config: EnvironmentConfig) -> None:
 def test_dev_repository_push_principal() -> None:
     props = registry_props(shipped("dev"))
     assert props is not None
-    (repository,) = props.repositories
+    repository = next(r for r in props.repositories if r.name == "shop/api")
     assert repository.keep_images == 30 and repository.untagged_expiry_days == 7
     assert len(repository.push_principals) == 1 and not repository.pull_principals
 

@@ -45,7 +45,9 @@ def test_one_stage_per_environment(synth: SynthResult) -> None:
 def test_stack_names_carry_the_environment(synth: SynthResult, configs: Any, env: str) -> None:
     stacks = stacks_of(synth, env)
     names = sorted(a["properties"]["stackName"] for a in stacks.values())
-    assert names == [f"{env}-eks-cluster", f"{env}-eks-network", f"{env}-eks-security"]
+    builds = any(r.build is not None for r in configs[env].security.registries)
+    expected = ["cluster", *(["delivery"] if builds else []), "network", "security"]
+    assert names == [f"{env}-eks-{kind}" for kind in expected]
     for artifact in stacks.values():
         assert artifact["environment"] == f"aws://{configs[env].account}/{configs[env].region}"
 
@@ -327,4 +329,97 @@ def test_only_a_report_written_by_this_run_counts(tmp_path: Path) -> None:
     assert [f.line() for f in findings(report)] == [
         "EksBestPractices-EKSBP6 (error) at a/B: Open endpoint: PublicAccessCidrs includes "
         "0.0.0.0/0"
+    ]
+
+
+def _pipeline_dir(tmp_path: Path, **changes: Any) -> Path:
+    """A copy of config/pipeline.yaml and the environment files, with top-level changes."""
+    import shutil
+
+    import yaml
+
+    directory = tmp_path / "config"
+    directory.mkdir()
+    for env in ENVIRONMENTS:
+        shutil.copy(PROJECT_DIR / "config" / f"{env}.yaml", directory)
+    data = yaml.safe_load((PROJECT_DIR / "config" / "pipeline.yaml").read_text()) | changes
+    path = directory / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"waves": [{"name": "all", "environments": ["dev", "staging", "prod", "qa"]}]},
+            "waves[0].environments[3]: no environment file",
+        ),
+        (
+            {"waves": [{"name": "all", "environments": ["dev", "staging", "dev", "prod"]}]},
+            "waves[0].environments[2]: 'dev' is already in waves[0] (all)",
+        ),
+        ({"approvals": ["staging"]}, "approvals: 'prod' is a production environment"),
+    ],
+    ids=["unknown-environment", "duplicate", "prod-without-approval"],
+)
+def test_an_invalid_pipeline_file_exits_with_its_problems_and_writes_nothing(
+    tmp_path: Path, changes: dict[str, Any], message: str
+) -> None:
+    path = _pipeline_dir(tmp_path, **changes)
+    result = run_app(tmp_path, f"pipeline={path}")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "jsii" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Invalid configuration; nothing was synthesised:"
+    assert lines[1].startswith(f"  {path}: {message}"), result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("other", ["env=dev", "config=config/dev.yaml"])
+def test_pipeline_is_not_combined_with_env_or_config(tmp_path: Path, other: str) -> None:
+    result = run_app(tmp_path, "pipeline=config/pipeline.yaml", other)
+    assert result.returncode == 1, result.stderr
+    key = other.split("=")[0]
+    assert (
+        f"-c pipeline=config/pipeline.yaml with -c {key}: the pipeline file's waves choose the "
+        "environments; give -c pipeline alone" in result.stderr
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_pipeline_file_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    # the pipeline's synth step runs in a checkout of the repository and must find the file
+    path = _pipeline_dir(tmp_path)
+    result = run_app(tmp_path, f"pipeline={path}")
+    assert result.returncode == 1, result.stderr
+    assert f"-c pipeline={str(path)[:60]}: the file is outside the repository" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_env_pipeline_names_the_pipeline_option(tmp_path: Path) -> None:
+    result = run_app(tmp_path, "env=pipeline")
+    assert result.returncode == 1
+    assert (
+        "is the pipeline's file, not an environment; synthesise the pipeline with "
+        "-c pipeline=config/pipeline.yaml; environments: dev, prod, staging" in result.stderr
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_pipeline_selects_the_pipeline_app(tmp_path: Path) -> None:
+    # WHEN app.py runs with -c pipeline (as `bin/cdk synth -c pipeline=...` does)
+    result = run_app(tmp_path, "pipeline=config/pipeline.yaml")
+    # THEN it synthesises the pipeline stack and, inside its assembly, the three environments
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    manifest_ = json.loads((out / "manifest.json").read_text())
+    stacks = [
+        a["properties"]["stackName"]
+        for a in manifest_["artifacts"].values()
+        if a["type"] == "aws:cloudformation:stack"
+    ]
+    assert stacks == ["eks-platform-pipeline"]
+    assert sorted(p.name for p in out.glob("assembly-*")) == [
+        f"assembly-{e}" for e in sorted(ENVIRONMENTS)
     ]

@@ -35,6 +35,8 @@ def with_compute(name: str = "dev", **compute: Any) -> dict[str, Any]:
     data["name"] = name
     data["compute"] = compute
     data.pop("workloads", None)  # dev's demo image is not one prod would accept
+    for registry in data.get("security", {}).get("registries", []):
+        registry.pop("build", None)  # it rolls out to the demo, dropped above
     return data
 
 

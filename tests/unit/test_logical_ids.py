@@ -48,6 +48,14 @@ OPTIONAL: dict[str, dict[str, str]] = {
         "FargateCoredns74240D43": "AWS::EKS::FargateProfile",
         "FargateKarpenterC3551B42": "AWS::EKS::FargateProfile",
     },
+    "security": {
+        "RegistryDemoWebBF3250F3": "AWS::ECR::Repository",
+    },
+    "delivery": {
+        "DemoWebKeyFD089E49": "AWS::KMS::Key",
+        "DemoWebBuildLogsF61FA5F7": "AWS::Logs::LogGroup",
+        "DemoWebDeployLogs37666536": "AWS::Logs::LogGroup",
+    },
     "network": {
         "NetworkVpcIsolatedSubnet1Subnet0400477E": "AWS::EC2::Subnet",
         "NetworkVpcIsolatedSubnet2SubnetF65B365A": "AWS::EC2::Subnet",
@@ -66,7 +74,9 @@ INTERNAL_LB_SUBNETS = {
 }
 
 EXPECTED_OPTIONAL: dict[str, set[str]] = {
-    "dev": {"NodeGroupsSystemB3D9563D"},
+    # dev builds the demo's image: its repository and its image pipeline's key and logs.
+    "dev": {"NodeGroupsSystemB3D9563D", "RegistryDemoWebBF3250F3", "DemoWebKeyFD089E49",
+            "DemoWebBuildLogsF61FA5F7", "DemoWebDeployLogs37666536"},
     "staging": {"FargateBatchF9189470", "FargateCoredns74240D43", "FargateKarpenterC3551B42",
                 *INTERNAL_LB_SUBNETS},
     "prod": {

@@ -54,13 +54,21 @@ def test_managed_agent_means_no_guardduty_addon_in_the_cluster_stack(
 # --- ECR ------------------------------------------------------------------------------
 
 
+
+def repository_named(template: dict[str, Any], name: str) -> dict[str, Any]:
+    """The ECR repository `name` of a security template (dev has two)."""
+    found = [r for r in resources_of(template, "AWS::ECR::Repository").values()
+             if r["Properties"]["RepositoryName"] == name]
+    assert len(found) == 1, name
+    return found[0]
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_repository_is_scanned_immutable_encrypted_and_expires_images(
     synth: SynthResult, env: str, configs: dict[str, Any]
 ) -> None:
     template = synth.template(env, "security")
     spec = configs[env].security.registries[0]
-    repo = only(template, "AWS::ECR::Repository")
+    repo = repository_named(template, spec.name)
     props = repo["Properties"]
     key_id = next(iter(resources_of(template, "AWS::KMS::Key")))
     assert props["RepositoryName"] == spec.name
@@ -90,7 +98,7 @@ def test_repository_policy_grants_push_only_to_the_listed_ci_role(
     synth: SynthResult, env: str, configs: dict[str, Any]
 ) -> None:
     spec = configs[env].security.registries[0]
-    policy = only(synth.template(env, "security"), "AWS::ECR::Repository")["Properties"][
+    policy = repository_named(synth.template(env, "security"), spec.name)["Properties"][
         "RepositoryPolicyText"
     ]
     (push,) = policy["Statement"]
@@ -108,12 +116,13 @@ def test_repositories_and_their_key_follow_the_retention_setting(
 ) -> None:
     template = synth.template(env, "security")
     for type_ in ("AWS::ECR::Repository", "AWS::KMS::Key"):
-        resource = only(template, type_)
-        assert resource["DeletionPolicy"] == policy and resource["UpdateReplacePolicy"] == policy
+        for resource in resources_of(template, type_).values():
+            assert resource["DeletionPolicy"] == policy
+            assert resource["UpdateReplacePolicy"] == policy
     assert only(template, "AWS::KMS::Key")["Properties"]["EnableKeyRotation"] is True
     # A destroyable repository is emptied first, or stack deletion fails once it has images.
-    empty = only(template, "AWS::ECR::Repository")["Properties"].get("EmptyOnDelete", False)
-    assert empty is (policy == "Delete")
+    for repository in resources_of(template, "AWS::ECR::Repository").values():
+        assert repository["Properties"].get("EmptyOnDelete", False) is (policy == "Delete")
 
 
 def test_prod_enhanced_scanning_is_continuous_for_its_repositories(synth: SynthResult) -> None:

@@ -1,0 +1,195 @@
+"""config/bootstrap/execution-policy.json, the CloudFormation execution policy target accounts
+are bootstrapped with instead of AdministratorAccess: it allows what the synthesised stacks
+create (the three environments and the pipeline stack) and no more than it says.
+
+Each resource type of the templates maps to the service (and, where the policy scopes a
+service, the action and resource ARN) CloudFormation calls to create it. Generated names are
+`<stack name>-<logical id>-<suffix>` (CloudFormation's physical ids for unnamed resources), so
+the IAM and S3 statements are scoped by the stacks' names: `<env>-eks-<kind>` and
+`<pipeline>-pipeline`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SynthResult
+from tests.pipeline.conftest import PipelineSynth
+
+POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "bootstrap" / "execution-policy.json"
+POLICY: dict[str, Any] = json.loads(POLICY_FILE.read_text())
+#: IAM's limit on a customer managed policy, whitespace not counted.
+MANAGED_POLICY_MAX_CHARS = 6144
+#: A CloudFormation type's service prefix in IAM, where it is not the type's middle part
+#: in lower case.
+SERVICE_OF = {"CodeStarNotifications": "codestar-notifications"}
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def allows(action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
+    """Whether an Allow statement of the policy grants `action` on `resource`, with the
+    condition keys in `context` (a statement's condition on a key not given fails)."""
+    context = context or {}
+    for statement in POLICY["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        if not any(
+            fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _listed(statement["Action"])
+        ):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, r) for r in _listed(statement["Resource"])):
+            continue
+        conditions = statement.get("Condition", {})
+        if all(
+            key in context and context[key] in _listed(values)
+            for operator, keys in conditions.items()
+            for key, values in keys.items()
+            if operator == "StringEquals"
+        ) and all(op == "StringEquals" for op in conditions):
+            return True
+    return False
+
+
+def _stacks(
+    synth: SynthResult, pipeline_synth: PipelineSynth
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(stack name, account, template) of every stack a target or the tooling account runs."""
+    for env, kinds in synth.templates.items():
+        account = synth_account(synth, env)
+        for kind, template in kinds.items():
+            yield f"{env}-eks-{kind}", account, template
+    tooling = pipeline_synth.pipeline.tooling.account
+    yield f"{pipeline_synth.pipeline.name}-pipeline", tooling, pipeline_synth.template
+
+
+def synth_account(synth: SynthResult, env: str) -> str:
+    manifest = json.loads((synth.outdir / f"assembly-{env}" / "manifest.json").read_text())
+    environments = {
+        a["environment"]
+        for a in manifest["artifacts"].values()
+        if a["type"] == "aws:cloudformation:stack"
+    }
+    (environment,) = environments
+    return str(environment.split("/")[2])
+
+
+def _generated(stack: str, logical_id: str) -> str:
+    """A physical name CloudFormation generates for an unnamed resource (64 characters at
+    most, as IAM role names are: the logical id is cut, the stack name kept)."""
+    suffix = "-ABCDEFGHIJKL"
+    return (f"{stack}-{logical_id}"[: 64 - len(suffix)]) + suffix
+
+
+def _required(
+    stack: str, account: str, logical_id: str, resource: dict[str, Any]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """(action, resource ARN, condition context) CloudFormation needs to create `resource`."""
+    type_ = resource["Type"]
+    properties = resource.get("Properties", {})
+    if type_ == "AWS::CDK::Metadata":  # CDK's version report: CloudFormation calls no service
+        return []
+    if type_.startswith("Custom::"):  # CloudFormation invokes the provider's function
+        return [("lambda:InvokeFunction", f"arn:aws:lambda:eu-west-1:{account}:function:x", {})]
+    _, service, kind = type_.split("::")
+    if type_ == "AWS::IAM::Role":
+        arn = f"arn:aws:iam::{account}:role/{_generated(stack, logical_id)}"
+        needed = [("iam:CreateRole", arn, {}), ("iam:PutRolePolicy", arn, {})]
+        document = properties["AssumeRolePolicyDocument"]
+        # a document built with Fn::Join trusts an OIDC provider (IRSA): no service passes it
+        trust = document.get("Statement", []) if isinstance(document, dict) else []
+        for principal in (s.get("Principal", {}) for s in trust):
+            for service_principal in _listed(principal.get("Service", [])):
+                if isinstance(service_principal, str):
+                    context = {"iam:PassedToService": service_principal}
+                    needed.append(("iam:PassRole", arn, context))
+        return needed
+    if type_ == "AWS::IAM::Policy":  # inline: on the roles of the stack
+        return [("iam:PutRolePolicy", f"arn:aws:iam::{account}:role/{_generated(stack, 'R')}", {})]
+    if type_ == "AWS::IAM::ManagedPolicy":
+        arn = f"arn:aws:iam::{account}:policy/{_generated(stack, logical_id)}"
+        return [("iam:CreatePolicy", arn, {})]
+    if type_ == "AWS::IAM::OIDCProvider":
+        arn = f"arn:aws:iam::{account}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+        return [("iam:CreateOpenIDConnectProvider", arn, {})]
+    if type_ == "AWS::IAM::ServiceLinkedRole":
+        name = properties["AWSServiceName"]
+        arn = f"arn:aws:iam::{account}:role/aws-service-role/{name}/AWSServiceRoleFor"
+        return [("iam:CreateServiceLinkedRole", arn, {"iam:AWSServiceName": name})]
+    if service == "IAM":
+        pytest.fail(f"{stack}/{logical_id}: {type_} has no rule here; add it and a statement")
+    if service == "S3":
+        bucket = _generated(stack, logical_id).lower()
+        return [("s3:CreateBucket", f"arn:aws:s3:::{bucket}", {})]
+    if service == "CloudFormation":
+        pytest.fail(f"{stack}/{logical_id}: {type_}: nested stacks need cloudformation actions")
+    prefix = SERVICE_OF.get(service, service.lower())
+    return [(f"{prefix}:Create{kind}", "*", {})]
+
+
+def test_every_resource_the_stacks_create_is_allowed(
+    synth: SynthResult, pipeline_synth: PipelineSynth
+) -> None:
+    missing: set[str] = set()
+    types: set[str] = set()
+    for stack, account, template in _stacks(synth, pipeline_synth):
+        for logical_id, resource in template["Resources"].items():
+            types.add(resource["Type"])
+            for action, arn, context in _required(stack, account, logical_id, resource):
+                if not allows(action, arn, context):
+                    missing.add(f"{resource['Type']}: {action} on {arn} {context or ''}".strip())
+    assert not missing, "\n".join(sorted(missing))
+    assert {"AWS::EKS::Cluster", "AWS::IAM::Role", "AWS::CodePipeline::Pipeline"} <= types
+
+
+def test_lambda_code_is_read_from_the_bootstrap_assets_bucket() -> None:
+    # Lambda reads function and layer code from S3 with the caller's (this role's) rights
+    key = "arn:aws:s3:::cdk-hnb659fds-assets-111111111111-eu-west-1/abc.zip"
+    assert allows("s3:GetObject", key)
+
+
+def test_no_action_is_everything_and_iam_is_scoped() -> None:
+    for statement in POLICY["Statement"]:
+        assert "NotAction" not in statement and "NotResource" not in statement, statement["Sid"]
+        actions = _listed(statement["Action"])
+        assert "*" not in actions and "iam:*" not in actions, statement["Sid"]
+        assert all(":" in a and not a.startswith("*") for a in actions), statement["Sid"]
+        if any(a.startswith(("iam:", "s3:")) for a in actions):
+            scoped = "*" not in _listed(statement["Resource"])
+            assert scoped or statement.get("Condition"), statement["Sid"]
+        assert not any(a.startswith("cloudformation:") for a in actions), statement["Sid"]
+
+
+def test_the_scoping_holds_against_other_names() -> None:
+    # the bootstrap roles and a role of someone else in the account are out of reach
+    for name in (
+        "cdk-hnb659fds-deploy-role-111111111111-eu-west-1",
+        "OrganizationAccountAccessRole",
+    ):
+        arn = f"arn:aws:iam::111111111111:role/{name}"
+        assert not allows("iam:PutRolePolicy", arn) and not allows("iam:CreateRole", arn)
+        assert not allows("iam:PassRole", arn, {"iam:PassedToService": "lambda.amazonaws.com"})
+    # a role of the stacks is passed only to the services the stacks use
+    role = "arn:aws:iam::111111111111:role/dev-eks-cluster-Role-ABC"
+    assert not allows("iam:PassRole", role, {"iam:PassedToService": "cloudformation.amazonaws.com"})
+    assert not allows(
+        "iam:CreateServiceLinkedRole",
+        "arn:aws:iam::1:role/aws-service-role/x",
+        {"iam:AWSServiceName": "organizations.amazonaws.com"},
+    )
+    assert not allows("s3:GetObject", "arn:aws:s3:::payroll-exports/2024.csv")
+
+
+def test_the_policy_fits_a_customer_managed_policy() -> None:
+    assert POLICY["Version"] == "2012-10-17"
+    sids = [s["Sid"] for s in POLICY["Statement"]]
+    assert len(sids) == len(set(sids))
+    assert len("".join(POLICY_FILE.read_text().split())) <= MANAGED_POLICY_MAX_CHARS
