@@ -4,7 +4,9 @@
 #   scripts/review.sh <base ref> [--fail-on-replace] [--output FILE]
 #
 # Synthesises <base ref> (in a temporary git worktree) and the working tree, each with this
-# checkout's virtualenv and `python app.py`, then prints eks_blueprint.review's Markdown report.
+# checkout's virtualenv and `python app.py` (with `-c pipeline=config/pipeline.yaml` where
+# that file exists, so the pipeline stack is reviewed with the environments), then prints
+# eks_blueprint.review's Markdown report.
 # Exit codes are the review's: 0 report written, 1 error, 2 --fail-on-replace tripped.
 set -euo pipefail
 
@@ -35,7 +37,14 @@ trap cleanup EXIT
 
 synth() {  # synth <label> <source dir> <outdir>
   # Run inside the source dir so that its own app.py, stacks/ and eks_blueprint/ are imported.
-  if ! (cd "$2" && CDK_OUTDIR="$3" "$python" app.py >"$tmp/$1.log" 2>&1); then
+  # Where the source has a pipeline file, synthesise the pipeline app: it holds the same
+  # environment stages plus the pipeline stack, so the review covers both.
+  local context="{}"
+  if [[ -f "$2/config/pipeline.yaml" ]]; then
+    context='{"pipeline": "config/pipeline.yaml"}'
+  fi
+  if ! (cd "$2" && CDK_OUTDIR="$3" CDK_CONTEXT_JSON="$context" "$python" app.py \
+      >"$tmp/$1.log" 2>&1); then
     echo "scripts/review.sh: synth of $1 failed; last lines:" >&2
     tail -n 20 "$tmp/$1.log" >&2
     exit 1
