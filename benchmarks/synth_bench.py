@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-ENVS = sorted(p.stem for p in (ROOT / "config").glob("*.yaml"))
+#: The environments: config/*.yaml but the pipeline's file (as
+#: eks_blueprint.config.pipeline.environment_names; this script runs without the package).
+ENVS = sorted(p.stem for p in (ROOT / "config").glob("*.yaml") if p.stem != "pipeline")
 
 
 def _tree_rss_kib(root_pid: int) -> int:

