@@ -55,8 +55,11 @@ from .loader import (
 #: Files in config/ that are not environments: config/pipeline.yaml is this file.
 NOT_ENVIRONMENTS = frozenset({"pipeline"})
 #: The pipeline's name: the CodePipeline name and the prefix of its stack (`<name>-pipeline`).
-#: Lower-case so it is also a valid stack-name prefix and S3-friendly.
-PIPELINE_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
+#: Lower-case so it is also a valid stack-name prefix and S3-friendly. At most 16 characters:
+#: CloudFormation shortens a long generated name (roles, buckets) to about 25 characters of
+#: the stack name, and the bootstrap execution policy scopes IAM and S3 to names containing
+#: `-pipeline-`, which must survive the cut (16 + len("-pipeline") = 25).
+PIPELINE_NAME = re.compile(r"[a-z][a-z0-9-]{0,15}")
 #: A wave becomes a CodePipeline stage; CodePipeline allows `[A-Za-z0-9.@_-]{1,100}` there.
 WAVE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,49}")
 #: A CodeConnections connection (the service was renamed from CodeStar Connections in 2024;
@@ -248,8 +251,10 @@ class PipelineConfig(StrictModel):
     """The platform pipeline: where it runs, what it watches, and the waves it deploys."""
 
     name: str = "eks-platform"
-    """The pipeline's name and its stack's prefix (`<name>-pipeline`): 1-40 lower-case
-    letters, digits or '-', starting with a letter. Default: eks-platform."""
+    """The pipeline's name and its stack's prefix (`<name>-pipeline`): 1-16 lower-case
+    letters, digits or '-', starting with a letter (so the generated role and bucket names
+    keep `-pipeline-`, which the bootstrap execution policy scopes to). Default:
+    eks-platform."""
     tooling: ToolingConfig
     """The tooling account and region."""
     source: SourceConfig
@@ -270,8 +275,10 @@ class PipelineConfig(StrictModel):
     def _valid_name(cls, value: str) -> str:
         if not PIPELINE_NAME.fullmatch(value):
             raise ValueError(
-                "a pipeline name is 1-40 lower-case letters, digits or '-', starting with a "
-                "letter (it names the CodePipeline and prefixes its stack), e.g. eks-platform"
+                "a pipeline name is 1-16 lower-case letters, digits or '-', starting with a "
+                "letter (it names the CodePipeline and prefixes its stack; CloudFormation cuts "
+                "longer stack names out of the generated role names the bootstrap policy "
+                "scopes to), e.g. eks-platform"
             )
         return value
 

@@ -83,10 +83,35 @@ def synth_account(synth: SynthResult, env: str) -> str:
 
 
 def _generated(stack: str, logical_id: str) -> str:
-    """A physical name CloudFormation generates for an unnamed resource (64 characters at
-    most, as IAM role names are: the logical id is cut, the stack name kept)."""
+    """A physical name CloudFormation generates for an unnamed resource, `<stack>-<logical
+    id>-<suffix>`, 64 characters at most as IAM role names are. When that is too long,
+    CloudFormation keeps about 25 characters of each part (observed, not documented), so
+    the scoping must survive a stack name cut to 25."""
     suffix = "-ABCDEFGHIJKL"
-    return (f"{stack}-{logical_id}"[: 64 - len(suffix)]) + suffix
+    if len(f"{stack}-{logical_id}") + len(suffix) > 64:
+        return f"{stack[:25]}-{logical_id[:25]}{suffix}"
+    return f"{stack}-{logical_id}{suffix}"
+
+
+#: What CloudFormation also calls to update and delete these types, beyond creating them
+#: (each resource schema's handler permissions): a delete that fails leaves a stack stuck.
+LIFECYCLE: dict[str, tuple[str, ...]] = {
+    "AWS::IAM::Role": ("iam:DeleteRole", "iam:TagRole", "iam:GetRole", "iam:AttachRolePolicy",
+                       "iam:DetachRolePolicy", "iam:DeleteRolePolicy"),
+    "AWS::IAM::ManagedPolicy": ("iam:DeletePolicy", "iam:ListEntitiesForPolicy",
+                                "iam:CreatePolicyVersion", "iam:DeletePolicyVersion"),
+    "AWS::IAM::OIDCProvider": ("iam:DeleteOpenIDConnectProvider", "iam:TagOpenIDConnectProvider",
+                               "iam:ListOpenIDConnectProviderTags"),
+    "AWS::IAM::ServiceLinkedRole": ("iam:GetRole",),
+    "AWS::SSM::Parameter": ("ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameters"),
+    "AWS::Signer::SigningProfile": ("signer:PutSigningProfile", "signer:GetSigningProfile",
+                                    "signer:CancelSigningProfile", "signer:TagResource"),
+}
+#: Types whose create action is not `<service>:Create<Kind>`.
+CREATE: dict[str, str] = {
+    "AWS::SSM::Parameter": "ssm:PutParameter",
+    "AWS::Signer::SigningProfile": "signer:PutSigningProfile",
+}
 
 
 def _required(
@@ -94,12 +119,39 @@ def _required(
 ) -> list[tuple[str, str, dict[str, str]]]:
     """(action, resource ARN, condition context) CloudFormation needs to create `resource`."""
     type_ = resource["Type"]
-    properties = resource.get("Properties", {})
     if type_ == "AWS::CDK::Metadata":  # CDK's version report: CloudFormation calls no service
         return []
     if type_.startswith("Custom::"):  # CloudFormation invokes the provider's function
         return [("lambda:InvokeFunction", f"arn:aws:lambda:eu-west-1:{account}:function:x", {})]
     _, service, kind = type_.split("::")
+    needed = _lifecycle(stack, account, logical_id, resource)
+    return _created(stack, account, logical_id, resource, service, kind) + needed
+
+
+def _lifecycle(
+    stack: str, account: str, logical_id: str, resource: dict[str, Any]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """The update and delete actions of LIFECYCLE, on the resource's ARN."""
+    type_ = resource["Type"]
+    name = _generated(stack, logical_id)
+    arn = {
+        "AWS::IAM::Role": f"arn:aws:iam::{account}:role/{name}",
+        "AWS::IAM::ManagedPolicy": f"arn:aws:iam::{account}:policy/{name}",
+        "AWS::IAM::OIDCProvider":
+            f"arn:aws:iam::{account}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+        "AWS::IAM::ServiceLinkedRole": f"arn:aws:iam::{account}:role/aws-service-role/"
+        f"{resource.get('Properties', {}).get('AWSServiceName')}/AWSServiceRoleFor",
+    }.get(type_, "*")
+    return [(action, arn, {}) for action in LIFECYCLE.get(type_, ())]
+
+
+def _created(
+    stack: str, account: str, logical_id: str, resource: dict[str, Any], service: str,
+    kind: str,
+) -> list[tuple[str, str, dict[str, str]]]:
+    """The create action(s) of `resource`."""
+    type_ = resource["Type"]
+    properties = resource.get("Properties", {})
     if type_ == "AWS::IAM::Role":
         arn = f"arn:aws:iam::{account}:role/{_generated(stack, logical_id)}"
         needed = [("iam:CreateRole", arn, {}), ("iam:PutRolePolicy", arn, {})]
@@ -132,7 +184,7 @@ def _required(
     if service == "CloudFormation":
         pytest.fail(f"{stack}/{logical_id}: {type_}: nested stacks need cloudformation actions")
     prefix = SERVICE_OF.get(service, service.lower())
-    return [(f"{prefix}:Create{kind}", "*", {})]
+    return [(CREATE.get(type_, f"{prefix}:Create{kind}"), "*", {})]
 
 
 def test_every_resource_the_stacks_create_is_allowed(

@@ -299,7 +299,9 @@ def test_a_topic_instead_of_emails(config_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("fields", "where", "message"),
     [
-        ({"name": "EKS Platform"}, "name", "a pipeline name is 1-40 lower-case letters"),
+        ({"name": "EKS Platform"}, "name", "a pipeline name is 1-16 lower-case letters"),
+        # 17 characters: CloudFormation would cut "-pipeline" out of generated role names
+        ({"name": "eks-platform-team"}, "name", "a pipeline name is 1-16 lower-case letters"),
         (
             {"tooling": {"account": 999999999999, "region": "eu-west-1"}},
             "tooling.account",
