@@ -9,7 +9,8 @@ can check; `acknowledge` is the one way this project writes them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
@@ -85,3 +86,54 @@ def acknowledge_wildcard_resources(
                 "narrow the resource or add its reason"
             )
         acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason)
+
+
+#: (construct path fragment or "", granular IAM5 id pattern, reason): why a wildcard in a
+#: generated role policy is needed; checked in order, the first match wins.
+WildcardReasons = Sequence[tuple[str, re.Pattern[str], str]]
+
+
+def wildcard_reason(reasons: WildcardReasons, path: str, granular: str) -> str | None:
+    """The reason of the first entry of `reasons` whose fragment is in `path` and whose
+    pattern matches `granular` (`Action::...` or `Resource::...`), or None."""
+    for fragment, pattern, reason in reasons:
+        if fragment in path and pattern.fullmatch(granular):
+            return reason
+    return None
+
+
+def acknowledge_policy_wildcards(
+    policy: iam.Policy,
+    reasons: WildcardReasons,
+    *,
+    inline_reason: str,
+    what: str = "the policy",
+    table: str = "_WILDCARD_REASONS",
+) -> None:
+    """Acknowledge a generated role's default policy: NIST IAMNoInlinePolicy with
+    `inline_reason`, and AwsSolutions-IAM5 (granular: one id per action group or resource)
+    for every wildcard of an `Allow` statement, with its reason from `reasons`. A wildcard
+    without one is an error naming the policy (`what`) and the `table` to add it to, so a
+    new `*` cannot slip in unexplained. Reads the template's document (the L1's)."""
+    path = policy.node.path
+    acknowledge(policy, "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy", inline_reason)
+    cfn_policy = policy.node.default_child
+    assert isinstance(cfn_policy, iam.CfnPolicy)
+    document = Stack.of(policy).resolve(cfn_policy.policy_document)
+    for statement in document.get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        for kind in ("Action", "Resource"):
+            values = statement.get(kind, [])
+            for value in values if isinstance(values, list) else [values]:
+                name = nag_resource_name(value)
+                if "*" not in name:
+                    continue
+                granular = f"{kind}::{name}"
+                reason = wildcard_reason(reasons, path, granular)
+                if reason is None:
+                    raise ValueError(
+                        f"{path}: {what} grants {granular!r}, which has no written reason; "
+                        f"narrow it or add its reason to {table}"
+                    )
+                acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[{granular}]", reason)

@@ -81,6 +81,19 @@ IMAGE = re.compile(
 CERTIFICATE_ARN = re.compile(
     r"arn:aws:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9_-]{1,128}"
 )
+#: A CodeConnections connection ARN of the commercial partition (the service was renamed
+#: from CodeStar Connections in 2024; connections created before then keep the
+#: `codestar-connections` ARN, and both work).
+CONNECTION_ARN = re.compile(
+    r"arn:aws:(?:codeconnections|codestar-connections):"
+    r"(?P<region>[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}):(?P<account>\d{12}):"
+    r"connection/(?P<id>[A-Za-z0-9-]{1,64})"
+)
+#: A repository as CodeConnections' FullRepositoryId names it: `owner/name` (GitHub,
+#: GitLab, Bitbucket).
+SOURCE_REPOSITORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[A-Za-z0-9_.-]{1,100}")
+#: Git forbids these in branch names (git check-ref-format).
+BRANCH_FORBIDDEN = re.compile(r"[\x00-\x20~^:?*\[\\\x7f]|\.\.|@\{|//")
 #: An EKS add-on version, e.g. v1.10.0-eksbuild.2.
 ADDON_VERSION = re.compile(r"v\d+\.\d+\.\d+-eksbuild\.\d+")
 
@@ -402,6 +415,51 @@ def check_certificate_arn(value: str) -> str:
             "arn:aws:acm:<region>:<account>:certificate/<id>"
         )
     return value
+
+
+def check_connection_arn(value: str) -> str:
+    """A CodeConnections (or older CodeStar Connections) connection ARN of the commercial
+    partition; `CONNECTION_ARN` names its region and account."""
+    if not CONNECTION_ARN.fullmatch(value):
+        raise ValueError(
+            "not a CodeConnections connection ARN; expected arn:aws:codeconnections:<region>:"
+            "<12-digit account>:connection/<id> (or arn:aws:codestar-connections:...)"
+        )
+    return value
+
+
+def check_source_repository(value: str) -> str:
+    """A repository of a CodeConnections source: `owner/name`."""
+    if not SOURCE_REPOSITORY.fullmatch(value) or value.partition("/")[2] in (".", ".."):
+        raise ValueError("not a repository of the form owner/name, e.g. example-org/shop-web")
+    return value
+
+
+def check_branch(value: str) -> str:
+    """A git branch name (refs/heads/ left out) as git check-ref-format allows it."""
+    if (
+        not value
+        or len(value) > 255
+        or BRANCH_FORBIDDEN.search(value) is not None
+        or value.startswith(("-", "/", "."))
+        or value.endswith(("/", ".", ".lock"))
+        or value == "@"
+    ):
+        raise ValueError("not a git branch name, e.g. main or release/1.2")
+    return value
+
+
+def reworded(check: Callable[[T], T], problem: str) -> Callable[[T], T]:
+    """`check` raising `problem` instead of its own message, for a caller whose users were
+    told the rule in other words."""
+
+    def checked(value: T) -> T:
+        try:
+            return check(value)
+        except ValueError:
+            raise ValueError(problem) from None
+
+    return checked
 
 
 def check_addon_version(value: str) -> str:

@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -182,28 +182,32 @@ def load_config(path: str | Path) -> EnvironmentConfig:
 
     Raises ConfigError naming every problem in the file.
     """
-    path = Path(path)
+    return _load_model(Path(path), EnvironmentConfig, "name:, account:, ...")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _load_model(path: Path, root: type[M], fields: str, *, show_byte: bool = True) -> M:
+    """The YAML file at `path` validated as `root`; ConfigError naming every problem in it.
+    `fields` hints at the top-level fields when the file is not a mapping; `show_byte`
+    names the first byte that is not UTF-8."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
     except UnicodeDecodeError as exc:
         line = exc.object.count(b"\n", 0, exc.start) + 1
+        byte = f" (byte 0x{exc.object[exc.start]:02x})" if show_byte else ""
         raise ConfigError(
-            [
-                f"{path}: line {line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save "
-                "the file as UTF-8"
-            ]
+            [f"{path}: line {line}: not UTF-8 text{byte}; save the file as UTF-8"]
         ) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
     data = _parse_yaml(path, text)
     if not isinstance(data, dict):
         raise ConfigError(
-            [
-                f"{path}: line 1: expected a mapping of fields (name:, account:, ...), got "
-                f"{_kind(data)}"
-            ]
+            [f"{path}: line 1: expected a mapping of fields ({fields}), got {_kind(data)}"]
         )
     problems: list[str] = []
     plain = _json_ready(data, (), problems)
@@ -212,9 +216,9 @@ def load_config(path: str | Path) -> EnvironmentConfig:
     # Round-trip through JSON so that strict validation treats YAML like JSON input
     # (lists for tuples, strings for literals) while still refusing "3" for 3.
     try:
-        return EnvironmentConfig.model_validate_json(json.dumps(plain))
+        return root.model_validate_json(json.dumps(plain))
     except ValidationError as exc:
-        lines = dict.fromkeys(_describe(path, exc, plain))  # unique, in order
+        lines = dict.fromkeys(_describe(path, exc, plain, root))  # unique, in order
         raise ConfigError(_shorten_values(list(lines), plain)) from None
 
 
@@ -371,7 +375,11 @@ _EXPECTED = {
 }
 
 
-def _describe(path: Path, exc: ValidationError, data: Any) -> Iterable[str]:
+def _describe(
+    path: Path, exc: ValidationError, data: Any, root: type[BaseModel] = EnvironmentConfig
+) -> Iterable[str]:
+    """One line per error of `exc`; an unknown field lists the fields of `root`'s model at
+    its place."""
     for error in exc.errors(include_url=False):
         raw_loc = _clean_loc(error["loc"])
         cause = (error.get("ctx") or {}).get("error")
@@ -389,7 +397,7 @@ def _describe(path: Path, exc: ValidationError, data: Any) -> Iterable[str]:
         if is_key:
             yield _one_line(f"{where}: the key {short(key)}: {message}")
         elif kind == "extra_forbidden":
-            allowed = _allowed_fields(raw_loc[:-1])
+            allowed = _allowed_fields(raw_loc[:-1], root)
             hint = difflib.get_close_matches(str(raw_loc[-1])[:100], allowed, n=1)
             suggestion = f"did you mean '{hint[0]}'? " if hint else ""
             yield f"{where}: unknown field; {suggestion}allowed fields here: {', '.join(allowed)}"
@@ -514,9 +522,11 @@ def _one_line(text: str) -> str:
     )
 
 
-def _allowed_fields(loc: tuple[int | str, ...]) -> list[str]:
-    """The field names of the model at `loc`, for "did you mean" hints."""
-    model: type[BaseModel] | None = EnvironmentConfig
+def _allowed_fields(
+    loc: tuple[int | str, ...], root: type[BaseModel] = EnvironmentConfig
+) -> list[str]:
+    """The field names of the model at `loc` in `root`, for "did you mean" hints."""
+    model: type[BaseModel] | None = root
     for part in loc:
         if model is None:
             break

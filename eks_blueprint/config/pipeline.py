@@ -21,36 +21,28 @@ Errors read `file: field: message`, like the environment files'.
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from ..validate_names import (
+    CONNECTION_ARN,
+    check_branch,
+    check_connection_arn,
+    check_source_repository,
+    reworded,
+)
 from .base import (
     PARTITION,
     FieldError,
     StrictModel,
     check_reason,
     check_region,
-    format_path,
     partition_of,
 )
 from .environment import ACCOUNT_ID, ENV_NAME, EnvironmentConfig
-from .loader import (
-    ConfigError,
-    _clean_loc,
-    _describe,
-    _json_ready,
-    _kind,
-    _one_line,
-    _parse_yaml,
-    _shorten_values,
-    load_config,
-    load_configs,
-)
+from .loader import ConfigError, _load_model, load_config, load_configs
 
 #: Files in config/ that are not environments: config/pipeline.yaml is this file.
 NOT_ENVIRONMENTS = frozenset({"pipeline"})
@@ -62,22 +54,30 @@ NOT_ENVIRONMENTS = frozenset({"pipeline"})
 PIPELINE_NAME = re.compile(r"[a-z][a-z0-9-]{0,15}")
 #: A wave becomes a CodePipeline stage; CodePipeline allows `[A-Za-z0-9.@_-]{1,100}` there.
 WAVE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,49}")
-#: A CodeConnections connection (the service was renamed from CodeStar Connections in 2024;
-#: connections created before then keep the `codestar-connections` ARN, and both work).
-CONNECTION_ARN = re.compile(
-    r"arn:aws:(?:codeconnections|codestar-connections):"
-    r"(?P<region>[a-z0-9-]+):(?P<account>\d{12}):connection/(?P<id>[A-Za-z0-9-]{1,64})"
-)
-#: `owner/name` as CodeConnections' FullRepositoryId names a repository.
-REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,99})/[A-Za-z0-9_.-]{1,100}")
 #: An SNS standard topic (notification rules do not deliver to FIFO topics).
 TOPIC_ARN = re.compile(
     r"arn:aws:sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<name>[A-Za-z0-9_-]{1,256})"
 )
 #: An e-mail address as SNS's email protocol takes it: one @, a dotted domain, no spaces.
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-#: Git forbids these in branch names (git check-ref-format).
-BRANCH_FORBIDDEN = re.compile(r"[\x00-\x20~^:?*\[\\\x7f]|\.\.|@\{|//")
+#: The source checks, in the words this file's users are told (validate_names' rules).
+_check_connection_arn = reworded(
+    check_connection_arn,
+    "not a CodeConnections connection ARN; expected "
+    "arn:aws:codeconnections:<region>:<12-digit account>:connection/<id> "
+    "(copy it from the console: Developer Tools > Settings > Connections)",
+)
+_check_repository = reworded(
+    check_source_repository,
+    "not a repository: write it as owner/name, e.g. my-org/eks-platform (letters, "
+    "digits, '-', '_' and '.')",
+)
+_check_branch = reworded(
+    check_branch,
+    "not a git branch name (git check-ref-format): no spaces, '..', '~', '^', "
+    "':', '?', '*', '[', '\\', no leading '-', '/' or '.', no trailing '/', '.' "
+    "or '.lock'; e.g. main",
+)
 
 
 def _check_account(value: str) -> str:
@@ -129,45 +129,21 @@ class SourceConfig(StrictModel):
     @field_validator("connection_arn")
     @classmethod
     def _valid_connection(cls, value: str) -> str:
+        _check_connection_arn(value)
         match = CONNECTION_ARN.fullmatch(value)
-        if not match:
-            raise ValueError(
-                "not a CodeConnections connection ARN; expected "
-                "arn:aws:codeconnections:<region>:<12-digit account>:connection/<id> "
-                "(copy it from the console: Developer Tools > Settings > Connections)"
-            )
+        assert match is not None
         check_region(match.group("region"))
         return value
 
     @field_validator("repository")
     @classmethod
     def _valid_repository(cls, value: str) -> str:
-        name = value.partition("/")[2]
-        if not REPOSITORY.fullmatch(value) or name in (".", ".."):
-            raise ValueError(
-                "not a repository: write it as owner/name, e.g. my-org/eks-platform (letters, "
-                "digits, '-', '_' and '.')"
-            )
-        return value
+        return _check_repository(value)
 
     @field_validator("branch")
     @classmethod
     def _valid_branch(cls, value: str) -> str:
-        bad = (
-            not value
-            or len(value) > 255
-            or BRANCH_FORBIDDEN.search(value) is not None
-            or value.startswith(("-", "/", "."))
-            or value.endswith(("/", ".", ".lock"))
-            or value == "@"
-        )
-        if bad:
-            raise ValueError(
-                "not a git branch name (git check-ref-format): no spaces, '..', '~', '^', "
-                "':', '?', '*', '[', '\\', no leading '-', '/' or '.', no trailing '/', '.' "
-                "or '.lock'; e.g. main"
-            )
-        return value
+        return _check_branch(value)
 
 
 class WaveConfig(StrictModel):
@@ -368,7 +344,9 @@ def load_pipeline(path: Path, config_dir: Path) -> tuple[PipelineConfig, list[En
     problem (`file: field: message`), of the pipeline file and of the environment files.
     """
     path, config_dir = Path(path), Path(config_dir)
-    pipeline = _load_model(path)
+    pipeline = _load_model(
+        path, PipelineConfig, "tooling:, source:, waves:, ...", show_byte=False
+    )
     problems: list[str] = []
     found: dict[str, tuple[str, Path]] = {}  # env -> (where the pipeline names it, file)
     for w, wave in enumerate(pipeline.waves):
@@ -451,79 +429,3 @@ def _environment_problems(
             "another account, or say why in same_account_reason"
         )
     return problems
-
-
-def _load_model(path: Path) -> PipelineConfig:
-    """The pipeline file as a PipelineConfig; ConfigError naming every problem in it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found"]) from None
-    except UnicodeDecodeError as exc:
-        line = exc.object.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(
-            [f"{path}: line {line}: not UTF-8 text; save the file as UTF-8"]
-        ) from None
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    data = _parse_yaml(path, text)
-    if not isinstance(data, dict):
-        raise ConfigError(
-            [
-                f"{path}: line 1: expected a mapping of fields (tooling:, source:, waves:, "
-                f"...), got {_kind(data)}"
-            ]
-        )
-    problems: list[str] = []
-    plain = _json_ready(data, (), problems)
-    if problems:
-        raise ConfigError([_one_line(f"{path}: {p}") for p in problems])
-    try:
-        return PipelineConfig.model_validate_json(json.dumps(plain))
-    except ValidationError as exc:
-        lines = dict.fromkeys(_describe_pipeline(path, exc, plain))
-        raise ConfigError(_shorten_values(list(lines), plain)) from None
-
-
-def _describe_pipeline(path: Path, exc: ValidationError, data: Any) -> list[str]:
-    """The environment loader's lines, except that an unknown field lists the fields of the
-    pipeline's models (the shared describer knows the environment's)."""
-    lines = list(_describe(path, exc, data))
-    errors = exc.errors(include_url=False)
-    if len(lines) != len(errors):  # one line per error; otherwise keep them as they are
-        return lines
-    out = []
-    for error, line in zip(errors, lines, strict=True):
-        if error["type"] == "extra_forbidden":
-            loc = _clean_loc(error["loc"])
-            allowed = _fields_at(loc[:-1])
-            hint = difflib.get_close_matches(str(loc[-1])[:100], allowed, n=1)
-            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
-            line = (
-                f"{path}: {format_path(loc)}: unknown field; {suggestion}allowed fields here: "
-                f"{', '.join(allowed)}"
-            )
-        out.append(line)
-    return out
-
-
-def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
-    model: Any = PipelineConfig
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) if model else None
-        if field is None:
-            return []
-        model = _model_in(field.annotation)
-    return sorted(model.model_fields) if model else []
-
-
-def _model_in(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, StrictModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None

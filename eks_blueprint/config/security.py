@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -18,10 +17,15 @@ from ..validate_names import (
     check_scan_filter,
     check_tenant_namespace,
 )
+from ..validate_names import check_branch as check_branch
+from ..validate_names import check_connection_arn as check_connection_arn
+from ..validate_names import check_source_repository as check_source_repository
 from .base import FieldError, PrincipalArn, StrictModel, first_duplicate
 
 # --- image builds (security.registries[].build): cdk-free rules shared with the library's
 # eks_blueprint.delivery.ImagePipeline, which checks its props with the same functions.
+# The source checks (check_connection_arn, check_source_repository, check_branch) live in
+# validate_names, shared with the platform pipeline's file and props; imported from here too.
 
 #: Severities of Amazon Inspector / ECR scan findings, most severe first.
 SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
@@ -29,44 +33,6 @@ SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 DEFAULT_FAIL_ON_SEVERITY: Literal["HIGH"] = "HIGH"
 #: CPU architectures an image is built for, each natively on its own CodeBuild image.
 BUILD_PLATFORMS: tuple[str, ...] = ("amd64", "arm64")
-#: A CodeConnections (or older CodeStar Connections) connection ARN.
-CONNECTION_ARN = re.compile(
-    r"arn:aws:(codeconnections|codestar-connections):[a-z]{2,4}(-[a-z]+)+-\d{1,2}:\d{12}:"
-    r"connection/[A-Za-z0-9-]{1,64}"
-)
-#: A source repository as CodeConnections names it: `owner/name` (GitHub, GitLab, Bitbucket).
-SOURCE_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
-#: A git branch name CodePipeline can trigger on (no spaces, no `..`, no leading `-`).
-BRANCH = re.compile(r"[A-Za-z0-9._/-]{1,255}")
-
-
-def check_connection_arn(value: str) -> str:
-    """A CodeConnections connection ARN of the commercial partition."""
-    if not CONNECTION_ARN.fullmatch(value):
-        raise ValueError(
-            "not a CodeConnections connection ARN; expected arn:aws:codeconnections:<region>:"
-            "<12-digit account>:connection/<id> (or arn:aws:codestar-connections:...)"
-        )
-    return value
-
-
-def check_source_repository(value: str) -> str:
-    """A repository of a CodeConnections source: `owner/name`."""
-    if not SOURCE_REPOSITORY.fullmatch(value):
-        raise ValueError("not a repository of the form owner/name, e.g. example-org/shop-web")
-    return value
-
-
-def check_branch(value: str) -> str:
-    """A git branch name (refs/heads/ left out)."""
-    if (
-        not BRANCH.fullmatch(value)
-        or ".." in value
-        or value.startswith(("-", "/"))
-        or value.endswith(("/", ".", ".lock"))
-    ):
-        raise ValueError("not a git branch name, e.g. main or release/1.2")
-    return value
 
 
 def check_build_platforms(values: list[str] | tuple[str, ...]) -> list[str] | tuple[str, ...]:

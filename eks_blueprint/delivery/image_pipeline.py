@@ -21,210 +21,60 @@ CodeBuild output, logs); logs have a retention: the CodeBuild log group
 `/aws/codebuild/<pipeline>` and the EKS deploy action's `/aws/codepipeline/<pipeline>`,
 which the construct creates before the action could create it unencrypted. No project
 holds a secret.
+
+The props, their validation and the fixed choices (build images, stage names) are in
+image_props.py, importable from here too.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
-from aws_cdk import Aws, RemovalPolicy, Stack, Token
+from aws_cdk import Aws
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_signer as signer
 from constructs import Construct
 
-from .. import defaults
-from ..compliance import acknowledge, nag_resource_name
-from ..config.security import (
-    DEFAULT_FAIL_ON_SEVERITY,
-    SEVERITIES,
-    check_branch,
-    check_build_platforms,
-    check_connection_arn,
-    check_severity,
-    check_source_repository,
-)
+from ..compliance import WildcardReasons, acknowledge, acknowledge_policy_wildcards
 from ..encryption import allow_cloudwatch_logs, new_key
-from ..validate_names import (
-    PropError,
-    check_kubernetes_name,
-    check_kubernetes_subdomain,
-    check_prop,
-    check_tenant_namespace,
-)
 from . import buildspecs
+from ._common import grant_code_connection
 from .eks_deploy_action import EksDeployAction, EksDeployActionProps
+from .image_props import (
+    BUILD_IMAGES,
+    EDIT_POLICY,
+    INSPECTOR_READ_ACTIONS,
+    STAGES,
+    TOOLS_IMAGE,
+    ImagePipelineProps,
+    ImageSource,
+    RolloutTarget,
+    check_image_pipeline,
+    failing_severities,
+)
 
-#: The pinned CodeBuild images of the native builds, per architecture.
-BUILD_IMAGES: Mapping[str, codebuild.IBuildImage] = {
-    "amd64": codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5,
-    "arm64": codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0,
-}
-#: The image of the steps that build nothing (scan gate, sign): pinned, amd64.
-TOOLS_IMAGE = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5
-#: The EKS access policy of the deploy role, in its namespace only.
-EDIT_POLICY = "AmazonEKSEditPolicy"
-#: Amazon Inspector reads the scan gate needs for enhanced scanning findings.
-INSPECTOR_READ_ACTIONS: tuple[str, ...] = ("inspector2:ListCoverage", "inspector2:ListFindings")
-#: Stage names, in order.
-STAGES: tuple[str, ...] = ("Source", "Build", "ScanGate", "Sign", "Deploy")
-#: CodePipeline pipeline names.
-_PIPELINE_NAME = re.compile(r"[A-Za-z0-9.@_-]{1,100}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImageSource:
-    """The source repository, through a CodeConnections connection."""
-
-    connection_arn: str
-    """The connection, arn:aws:codeconnections:<region>:<account>:connection/<id>."""
-    repository: str
-    """`owner/name`, with a Dockerfile at its root."""
-    branch: str = "main"
-    """The branch whose commits start the pipeline. Default: main."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class RolloutTarget:
-    """The Deployment the new image is rolled out to, and how to reach its cluster."""
-
-    cluster_name: str
-    """The EKS cluster (a name or a token from the cluster stack)."""
-    namespace: str
-    """The workload's namespace: the deploy role may edit this namespace only."""
-    deployment: Mapping[str, Any]
-    """The Deployment object (apps/v1) as the cluster has it; the Sign step sets its
-    container's image to `<repo>@<digest>` and the EKS deploy action applies it."""
-    container: str
-    """The container of `deployment` whose image is replaced."""
-    subnet_ids: Sequence[str] = ()
-    """Subnets of the cluster's VPC for the deploy action's compute, needed for a private
-    endpoint. Default: none (public endpoint)."""
-    security_group_ids: Sequence[str] = ()
-    """Security groups for that compute (the cluster security group). With subnet_ids."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImagePipelineProps:
-    """What ImagePipeline builds, scans, signs and rolls out."""
-
-    pipeline_name: str
-    """CodePipeline name, 1-100 letters, digits and . @ _ -; also names the log groups
-    `/aws/codebuild/<pipeline_name>` and `/aws/codepipeline/<pipeline_name>`."""
-    repository: ecr.IRepository
-    """The ECR repository (immutable tags, scan on push or enhanced scanning)."""
-    source: ImageSource
-    """The source repository and branch."""
-    platforms: Sequence[Literal["amd64", "arm64"]]
-    """Architectures to build natively, each once; both give a multi-arch manifest list."""
-    signing_profile: signer.ISigningProfile
-    """The AWS Signer profile, platform Notation-OCI-SHA384-ECDSA."""
-    rollout: RolloutTarget
-    """Where the signed image goes."""
-    fail_on_severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW"] = DEFAULT_FAIL_ON_SEVERITY
-    """The scan gate fails on findings at or above this severity. Default: HIGH."""
-    log_retention: logs.RetentionDays = logs.RetentionDays[defaults.FLOW_LOG_RETENTION]
-    """Retention of the build and deploy logs. Default: one month."""
-    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
-    """Key, artifact bucket and log group when the stack is deleted. Default: retain."""
-
-
-def check_image_pipeline(path: str, props: ImagePipelineProps) -> None:
-    """Refuse what the `build:` config refuses, naming the construct at `path`."""
-    at = "ImagePipelineProps"
-    if not _PIPELINE_NAME.fullmatch(props.pipeline_name):
-        raise PropError(
-            path,
-            f"{at}.pipeline_name",
-            props.pipeline_name,
-            "CodePipeline names are 1-100 letters, digits and . @ _ -",
-        )
-    if not Token.is_unresolved(props.source.connection_arn):
-        check_prop(
-            path, f"{at}.source.connection_arn", props.source.connection_arn, check_connection_arn
-        )
-    check_prop(path, f"{at}.source.repository", props.source.repository, check_source_repository)
-    check_prop(path, f"{at}.source.branch", props.source.branch, check_branch)
-    check_prop(path, f"{at}.platforms", tuple(props.platforms), check_build_platforms)
-    check_prop(path, f"{at}.fail_on_severity", props.fail_on_severity, check_severity)
-    rollout = props.rollout
-    check_prop(path, f"{at}.rollout.namespace", rollout.namespace, check_tenant_namespace)
-    check_prop(path, f"{at}.rollout.container", rollout.container, check_kubernetes_name)
-    deployment = rollout.deployment
-    if deployment.get("kind") != "Deployment" or deployment.get("apiVersion") != "apps/v1":
-        raise PropError(
-            path,
-            f"{at}.rollout.deployment",
-            deployment.get("kind"),
-            "must be an apps/v1 Deployment object",
-        )
-    metadata = deployment.get("metadata", {})
-    check_prop(
-        path, f"{at}.rollout.deployment.metadata.name", metadata.get("name"),
-        check_kubernetes_subdomain,
-    )
-    if metadata.get("namespace") != rollout.namespace:
-        raise PropError(
-            path,
-            f"{at}.rollout.deployment.metadata.namespace",
-            metadata.get("namespace"),
-            f"must be rollout.namespace ({rollout.namespace}): the deploy role may edit "
-            "that namespace only",
-        )
-    containers = deployment.get("spec", {}).get("template", {}).get("spec", {}).get(
-        "containers", []
-    )
-    if rollout.container not in [c.get("name") for c in containers]:
-        raise PropError(
-            path,
-            f"{at}.rollout.container",
-            rollout.container,
-            "is not a container of rollout.deployment; name one of "
-            + ", ".join(str(c.get("name")) for c in containers),
-        )
-    if bool(rollout.subnet_ids) != bool(rollout.security_group_ids):
-        raise PropError(
-            path,
-            f"{at}.rollout.security_group_ids",
-            list(rollout.security_group_ids),
-            "give subnet_ids and security_group_ids together, or neither",
-        )
-
-
-def grant_code_connection(pipeline: codepipeline.Pipeline, connection_arn: str) -> None:
-    """Let the role of the pipeline's source action (stage "Source", action "Source") use a
-    CodeConnections connection: CDK grants `codestar-connections:UseConnection` only; an
-    `arn:...:codeconnections:` connection is authorised with `codeconnections:UseConnection`
-    as well. Nothing to add for a codestar-connections ARN."""
-    if not Token.is_unresolved(connection_arn) and ":codeconnections:" not in connection_arn:
-        return
-    role = pipeline.node.try_find_child("Source")
-    for child in ("Source", "CodePipelineActionRole"):
-        role = role.node.try_find_child(child) if role is not None else None
-    if not isinstance(role, iam.Role):
-        raise ValueError(f"{pipeline.node.path}: no role of the source action Source/Source")
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            sid="UseCodeConnection",
-            actions=["codeconnections:UseConnection"],
-            resources=[connection_arn],
-        )
-    )
-
-
-def failing_severities(threshold: str) -> tuple[str, ...]:
-    """The severities at or above `threshold`, most severe first."""
-    return SEVERITIES[: SEVERITIES.index(threshold) + 1]
+__all__ = [
+    "BUILD_IMAGES",
+    "EDIT_POLICY",
+    "INSPECTOR_READ_ACTIONS",
+    "STAGES",
+    "TOOLS_IMAGE",
+    "ImagePipeline",
+    "ImagePipelineProps",
+    "ImageSource",
+    "RolloutTarget",
+    "check_image_pipeline",
+    "failing_severities",
+    "grant_code_connection",
+]
 
 
 class ImagePipeline(Construct):
@@ -239,7 +89,6 @@ class ImagePipeline(Construct):
         super().__init__(scope, id)
         check_image_pipeline(self.node.path, props)
         self.props = props
-        stack = Stack.of(self)
         self.key = new_key(
             self,
             "Key",
@@ -252,23 +101,11 @@ class ImagePipeline(Construct):
         allow_cloudwatch_logs(
             self.key, log_group_name_prefix=f"/aws/code*/{props.pipeline_name}*"
         )
-        self.log_group = logs.LogGroup(
-            self,
-            "BuildLogs",
-            log_group_name=log_group_name,
-            encryption_key=self.key,
-            retention=props.log_retention,
-            removal_policy=props.removal_policy,
-        )
+        self.log_group = self._log_group("BuildLogs", log_group_name)
         # The EKS deploy action logs to /aws/codepipeline/<pipeline> and creates the group,
         # unencrypted and never expiring, unless it exists: created here first.
-        self.deploy_log_group = logs.LogGroup(
-            self,
-            "DeployLogs",
-            log_group_name=f"/aws/codepipeline/{props.pipeline_name}",
-            encryption_key=self.key,
-            retention=props.log_retention,
-            removal_policy=props.removal_policy,
+        self.deploy_log_group = self._log_group(
+            "DeployLogs", f"/aws/codepipeline/{props.pipeline_name}"
         )
         self.bucket = s3.Bucket(
             self,
@@ -376,17 +213,7 @@ class ImagePipeline(Construct):
                 resources=["*"],
             )
         )
-        self.pipeline.add_stage(
-            stage_name="ScanGate",
-            actions=[
-                actions.CodeBuildAction(
-                    action_name="ScanGate",
-                    project=gate,
-                    input=source_output,
-                    environment_variables=commit,
-                )
-            ],
-        )
+        self._build_stage("ScanGate", gate, source_output, commit)
 
         manifest_output = codepipeline.Artifact("Manifest")
         sign = self._project(
@@ -409,18 +236,7 @@ class ImagePipeline(Construct):
                 resources=[props.signing_profile.signing_profile_arn],
             )
         )
-        self.pipeline.add_stage(
-            stage_name="Sign",
-            actions=[
-                actions.CodeBuildAction(
-                    action_name="Sign",
-                    project=sign,
-                    input=source_output,
-                    outputs=[manifest_output],
-                    environment_variables=commit,
-                )
-            ],
-        )
+        self._build_stage("Sign", sign, source_output, commit, outputs=[manifest_output])
 
         rollout = props.rollout
         self.deploy_role = iam.Role(
@@ -462,7 +278,40 @@ class ImagePipeline(Construct):
         # action's log group must exist before it would create one.
         self.pipeline.node.add_dependency(self.access_entry)
         self.pipeline.node.add_dependency(self.deploy_log_group)
-        self._acknowledge(stack)
+        self._acknowledge()
+
+    def _build_stage(
+        self,
+        name: str,
+        project: codebuild.PipelineProject,
+        source_output: codepipeline.Artifact,
+        variables: Mapping[str, codebuild.BuildEnvironmentVariable],
+        outputs: list[codepipeline.Artifact] | None = None,
+    ) -> None:
+        """A stage of one CodeBuild action, both named `name`, on the source checkout."""
+        self.pipeline.add_stage(
+            stage_name=name,
+            actions=[
+                actions.CodeBuildAction(
+                    action_name=name,
+                    project=project,
+                    input=source_output,
+                    outputs=outputs,
+                    environment_variables=dict(variables),
+                )
+            ],
+        )
+
+    def _log_group(self, id: str, name: str) -> logs.LogGroup:
+        """A log group encrypted with the pipeline's key, with the props' retention."""
+        return logs.LogGroup(
+            self,
+            id,
+            log_group_name=name,
+            encryption_key=self.key,
+            retention=self.props.log_retention,
+            removal_policy=self.props.removal_policy,
+        )
 
     def _project(
         self,
@@ -506,7 +355,7 @@ class ImagePipeline(Construct):
         self.projects[id] = project
         return project
 
-    def _acknowledge(self, stack: Stack) -> None:
+    def _acknowledge(self) -> None:
         """The findings this design accepts, each next to its resource, with the reason."""
         artifacts = (
             "the image pipeline's artifact bucket holds only the source snapshot and the "
@@ -530,40 +379,17 @@ class ImagePipeline(Construct):
         )
         for construct in self.node.find_all():
             if isinstance(construct, iam.Policy):
-                self._acknowledge_policy(stack, construct)
-
-    def _acknowledge_policy(self, stack: Stack, policy: iam.Policy) -> None:
-        acknowledge(
-            policy,
-            "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
-            "the default policy of one role of this image pipeline, used by one CodeBuild "
-            "project or pipeline action only",
-        )
-        cfn_policy = policy.node.default_child
-        assert isinstance(cfn_policy, iam.CfnPolicy)
-        document = stack.resolve(cfn_policy.policy_document)
-        for statement in document.get("Statement", []):
-            if statement.get("Effect") != "Allow":
-                continue
-            for kind in ("Action", "Resource"):
-                values = statement.get(kind, [])
-                for value in values if isinstance(values, list) else [values]:
-                    name = nag_resource_name(value)
-                    if "*" not in name:
-                        continue
-                    granular = f"{kind}::{name}"
-                    reason = _wildcard_reason(policy.node.path, granular)
-                    if reason is None:
-                        raise ValueError(
-                            f"{policy.node.path}: the policy grants {granular!r}, which has no "
-                            "written reason; narrow it or add its reason to _WILDCARD_REASONS"
-                        )
-                    acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[{granular}]", reason)
+                acknowledge_policy_wildcards(
+                    construct,
+                    _WILDCARD_REASONS,
+                    inline_reason="the default policy of one role of this image pipeline, used "
+                    "by one CodeBuild project or pipeline action only",
+                )
 
 
 #: (construct path fragment or "", granular IAM5 id pattern, reason) for each wildcard the
 #: pipeline's roles need. Checked in order; the first match wins.
-_WILDCARD_REASONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+_WILDCARD_REASONS: WildcardReasons = (
     (
         "/ScanGate/",
         re.compile(r"Resource::\*"),
@@ -621,10 +447,3 @@ _WILDCARD_REASONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "for codepipeline.amazonaws.com in the cluster's subnets",
     ),
 )
-
-
-def _wildcard_reason(path: str, granular: str) -> str | None:
-    for fragment, pattern, reason in _WILDCARD_REASONS:
-        if fragment in path and pattern.fullmatch(granular):
-            return reason
-    return None

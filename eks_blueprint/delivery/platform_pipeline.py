@@ -33,26 +33,17 @@ ARNs and keeps the tag condition).
 
 The stages are built by the caller (this construct never imports the app): any `cdk.Stage`
 whose stacks have an explicit account and region.
+
+The props and their validation are in platform_props.py (importable from here too), the
+lazy rewrites of the rendered template in _platform_render.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
-import jsii
-from aws_cdk import (
-    Aws,
-    Duration,
-    IResolvable,
-    IResolveContext,
-    RemovalPolicy,
-    Stack,
-    Stage,
-    pipelines,
-)
+from aws_cdk import Aws, IResolvable, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codestarnotifications as notifications
@@ -63,134 +54,40 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from ..compliance import acknowledge, nag_resource_name
+from ..compliance import WildcardReasons, acknowledge, acknowledge_policy_wildcards
 from ..encryption import allow_cloudwatch_logs, new_key
-from ..validate_names import PropError
-from .image_pipeline import grant_code_connection
-
-#: The qualifier of `cdk bootstrap`'s default template (`--qualifier` changes it).
-BOOTSTRAP_QUALIFIER = "hnb659fds"
-#: The AWS CLI / boto3 profile the preflight and verify steps run under: the target
-#: account's bootstrap lookup role, assumed with the CodeBuild container's credentials.
-TARGET_PROFILE = "target"
-#: CodePipeline pipeline, stage and action names.
-_PIPELINE_NAME = re.compile(r"[A-Za-z0-9.@_-]{1,100}")
-#: A CodeConnections or CodeStar Connections connection ARN.
-_CONNECTION_ARN = re.compile(
-    r"arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[A-Za-z0-9-]+"
+from ._common import grant_code_connection
+from ._platform_render import _JoinAsSub, _NarrowAssumeRole
+from .platform_props import (
+    APPROVAL_STEP,
+    BOOTSTRAP_QUALIFIER,
+    CDK_ASSETS_VERSION,
+    FAILURE_EVENTS,
+    PREFLIGHT_STEP,
+    TARGET_PROFILE,
+    VERIFY_STEP,
+    PlatformPipelineProps,
+    StageSpec,
+    WaveSpec,
+    bootstrap_role_arn,
+    check_platform_pipeline,
+    stage_target,
 )
-#: A repository as CodeConnections names it: `owner/name`.
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-_ACCOUNT = re.compile(r"\d{12}")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}")
-#: CodeStar Notifications event type ids of a pipeline that mean "it failed".
-FAILURE_EVENTS: tuple[str, ...] = (
-    "codepipeline-pipeline-pipeline-execution-failed",
-    "codepipeline-pipeline-manual-approval-failed",
-)
-#: Step ids (and CodePipeline action name suffixes).
-APPROVAL_STEP = "Approve"
-PREFLIGHT_STEP = "Preflight"
-VERIFY_STEP = "Verify"
 
-
-def bootstrap_role_arn(
-    kind: str, account: str, region: str, qualifier: str = BOOTSTRAP_QUALIFIER
-) -> str:
-    """The ARN of a role `cdk bootstrap` creates: `kind` is lookup, deploy,
-    file-publishing, image-publishing or cfn-exec. Its partition is the stack's."""
-    return f"arn:{Aws.PARTITION}:iam::{account}:role/cdk-{qualifier}-{kind}-role-{account}-{region}"
-
-
-#: cdk-assets, pinned: the npm registry's latest release when this was written (2026-11-30,
-#: `npm view cdk-assets version`). Raise it deliberately, like the CDK CLI in package.json.
-CDK_ASSETS_VERSION = "4.7.3"
-
-
-@dataclass(frozen=True, kw_only=True)
-class StageSpec:
-    """One environment: a prebuilt stage and what runs around its deployment."""
-
-    stage: Stage
-    """The stage to deploy; its stacks need an explicit account and region."""
-    approval: bool = False
-    """A manual approval before anything of this stage runs (before the preflight)."""
-    preflight_commands: Sequence[str] = ()
-    """Commands of the "Preflight" step, run before the stage's stacks with the target
-    account's lookup role (profile `TARGET_PROFILE`), in the source checkout with the
-    synthesised assembly in `cdk.out/`. Empty: no preflight step."""
-    verify_commands: Sequence[str] = ()
-    """Commands of the "Verify" step, run after the stage's stacks, the same way. Empty: no
-    verify step."""
-    account: str | None = None
-    """The target account (default: the stage's). Decides which lookup role the steps
-    may assume."""
-    region: str | None = None
-    """The target region (default: the stage's)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class WaveSpec:
-    """One wave: its stages deploy in parallel; the next wave starts when all succeeded."""
-
-    name: str
-    """The wave's CodePipeline stage name (letters, digits, . @ _ -)."""
-    stages: Sequence[StageSpec]
-    """At least one stage; a stage appears in one wave only."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class PlatformPipelineProps:
-    """What `PlatformPipeline` builds. Waves deploy in the order given."""
-
-    pipeline_name: str
-    """The CodePipeline name; also names the log group `/aws/codebuild/<name>`."""
-    connection_arn: str
-    """The CodeConnections connection to the repository host (created and authorised once,
-    in the console, in the tooling account)."""
-    repository: str
-    """`owner/name` of the repository."""
-    branch: str = "main"
-    """The branch whose commits start the pipeline."""
-    waves: Sequence[WaveSpec]
-    """The waves, in deployment order."""
-    synth_install_commands: Sequence[str] = ()
-    """Install phase of the synth step (the toolchain)."""
-    synth_commands: Sequence[str]
-    """Build phase of the synth step: tests, then `cdk synth`; must leave `cdk.out/`."""
-    check_install_commands: Sequence[str] = ("pip install '.[tools]'",)
-    """Install phase of the preflight and verify steps (from the source checkout)."""
-    python_version: str | None = "3.11"
-    """`runtime-versions: python:` of every step this construct writes (None: the image's
-    default runtime)."""
-    notification_topic_arn: str | None = None
-    """An existing SNS topic for failure notifications (its policy must let
-    codestar-notifications.amazonaws.com publish, and its key, if any, be usable by it)."""
-    notification_emails: Sequence[str] = ()
-    """E-mail addresses subscribed to a topic this construct creates. Exactly one of
-    `notification_topic_arn` and `notification_emails` is needed."""
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
-    """How long build logs are kept."""
-    build_image: codebuild.IBuildImage = field(
-        default_factory=lambda: codebuild.LinuxBuildImage.STANDARD_7_0
-    )
-    """The CodeBuild image of every project (pinned: a named image version)."""
-    synth_compute_type: codebuild.ComputeType = codebuild.ComputeType.MEDIUM
-    """The synth step runs the whole test suite (several jsii synths): 7 GB, not 3."""
-    cli_version: str | None = None
-    """The CDK CLI version of the self-mutation step (None: CDK's default, the latest)."""
-    cdk_assets_cli_version: str = CDK_ASSETS_VERSION
-    """The cdk-assets version the asset-publishing steps install with npm. Default:
-    CDK_ASSETS_VERSION, pinned (CDK's own default installs `cdk-assets@latest`)."""
-    publish_assets_in_parallel: bool = False
-    """False: one CodeBuild project per asset type, so a few roles instead of one per
-    asset (an EKS stage has dozens of file assets)."""
-    bootstrap_qualifier: str = BOOTSTRAP_QUALIFIER
-    """The qualifier the target accounts were bootstrapped with."""
-    timeout: Duration = field(default_factory=lambda: Duration.hours(1))
-    """The CodeBuild timeout of every project."""
+__all__ = [
+    "APPROVAL_STEP",
+    "BOOTSTRAP_QUALIFIER",
+    "CDK_ASSETS_VERSION",
+    "FAILURE_EVENTS",
+    "PREFLIGHT_STEP",
+    "TARGET_PROFILE",
+    "VERIFY_STEP",
+    "PlatformPipeline",
+    "PlatformPipelineProps",
+    "StageSpec",
+    "WaveSpec",
+    "bootstrap_role_arn",
+]
 
 
 class PlatformPipeline(Construct):
@@ -203,7 +100,7 @@ class PlatformPipeline(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: PlatformPipelineProps) -> None:
         super().__init__(scope, id)
-        self._check(props)
+        check_platform_pipeline(self.node.path, props)
         self.props = props
         stack = Stack.of(self)
 
@@ -272,7 +169,7 @@ class PlatformPipeline(Construct):
         for wave_spec in props.waves:
             wave = self.pipeline.add_wave(wave_spec.name)
             for spec in wave_spec.stages:
-                account, region = self._target(spec)
+                account, region = stage_target(self.node.path, spec)
                 if (account, region) not in self.target_accounts:
                     self.target_accounts.append((account, region))
                 pre: list[pipelines.Step] = []
@@ -312,118 +209,6 @@ class PlatformPipeline(Construct):
             detail_type=notifications.DetailType.BASIC,
         )
         self._acknowledge()
-
-    # --- validation -------------------------------------------------------------------
-
-    def _check(self, props: PlatformPipelineProps) -> None:
-        path = self.node.path
-        name = "PlatformPipelineProps"
-
-        def fail(prop: str, value: Any, problem: str) -> None:
-            raise PropError(path, f"{name}.{prop}", value, problem)
-
-        if not _PIPELINE_NAME.fullmatch(props.pipeline_name):
-            fail(
-                "pipeline_name",
-                props.pipeline_name,
-                "not a CodePipeline name; use 1-100 letters, digits and . @ _ -",
-            )
-        if not _CONNECTION_ARN.fullmatch(props.connection_arn):
-            fail(
-                "connection_arn",
-                props.connection_arn,
-                "not a connection ARN; copy it from Developer Tools > Settings > "
-                "Connections, like arn:aws:codeconnections:eu-west-1:111111111111:"
-                "connection/<id>",
-            )
-        if not _REPOSITORY.fullmatch(props.repository):
-            fail("repository", props.repository, "write the repository as owner/name")
-        if not props.branch or any(c.isspace() for c in props.branch):
-            fail("branch", props.branch, "name one branch, without spaces")
-        if not props.synth_commands:
-            fail(
-                "synth_commands",
-                list(props.synth_commands),
-                "the synth step needs commands that leave cdk.out/ (e.g. cdk synth)",
-            )
-        if not props.waves:
-            fail("waves", list(props.waves), "give at least one wave with one stage")
-        waves_seen: set[str] = set()
-        stages_seen: dict[str, str] = {}
-        for w, wave in enumerate(props.waves):
-            where = f"waves[{w}]"
-            if not _PIPELINE_NAME.fullmatch(wave.name):
-                fail(
-                    f"{where}.name",
-                    wave.name,
-                    "not a CodePipeline stage name; use 1-100 letters, digits and . @ _ -",
-                )
-            if wave.name in waves_seen:
-                fail(f"{where}.name", wave.name, "another wave has this name; name each once")
-            waves_seen.add(wave.name)
-            if not wave.stages:
-                fail(
-                    f"{where}.stages",
-                    list(wave.stages),
-                    "a wave needs at least one stage; remove the wave or add a stage",
-                )
-            for s, spec in enumerate(wave.stages):
-                stage_name = spec.stage.stage_name
-                if stage_name in stages_seen:
-                    fail(
-                        f"{where}.stages[{s}].stage",
-                        stage_name,
-                        f"already deployed by {stages_seen[stage_name]}; a stage deploys "
-                        "in one wave only",
-                    )
-                stages_seen[stage_name] = where
-                self._target(spec, f"{where}.stages[{s}]")
-        if bool(props.notification_topic_arn) == bool(props.notification_emails):
-            fail(
-                "notification_topic_arn",
-                props.notification_topic_arn,
-                "give exactly one failure notification target: an existing topic ARN, or "
-                "notification_emails for a topic this construct creates",
-            )
-        if props.notification_topic_arn and not _SNS_TOPIC_ARN.fullmatch(
-            props.notification_topic_arn
-        ):
-            fail(
-                "notification_topic_arn",
-                props.notification_topic_arn,
-                "not an SNS topic ARN, like arn:aws:sns:eu-west-1:111111111111:alerts",
-            )
-        for i, email in enumerate(props.notification_emails):
-            if not _EMAIL.fullmatch(email):
-                fail(f"notification_emails[{i}]", email, "not an e-mail address")
-        if not re.fullmatch(r"[a-z0-9]{1,10}", props.bootstrap_qualifier):
-            fail(
-                "bootstrap_qualifier",
-                props.bootstrap_qualifier,
-                "a cdk bootstrap qualifier: 1-10 lower-case letters and digits",
-            )
-
-    def _target(self, spec: StageSpec, where: str = "stage") -> tuple[str, str]:
-        """The account and region a stage deploys to, literal (an ARN is built from them)."""
-        account = spec.account or spec.stage.account
-        region = spec.region or spec.stage.region
-        if not account or not _ACCOUNT.fullmatch(account):
-            raise PropError(
-                self.node.path,
-                f"PlatformPipelineProps.{where}.account",
-                account,
-                f"stage {spec.stage.stage_name!r} needs a literal 12-digit account "
-                "(give the stage an env, or StageSpec.account)",
-            )
-        if not region or not _REGION.fullmatch(region):
-            raise PropError(
-                self.node.path,
-                f"PlatformPipelineProps.{where}.region",
-                region,
-                f"stage {spec.stage.stage_name!r} needs a literal region "
-                "(give the stage an env, or StageSpec.region)",
-            )
-        return account, region
 
     # --- steps ------------------------------------------------------------------------
 
@@ -534,7 +319,13 @@ class PlatformPipeline(Construct):
         """
         for construct in self.node.find_all():
             if isinstance(construct, iam.Policy):
-                self._acknowledge_policy(construct)
+                acknowledge_policy_wildcards(
+                    construct,
+                    _WILDCARD_REASONS,
+                    inline_reason="CDK Pipelines' default policy of one generated role, used by "
+                    "one CodeBuild project or pipeline action of this pipeline only",
+                    what="the generated policy",
+                )
         bucket = self.pipeline.pipeline.artifact_bucket
         cfn_bucket = bucket.node.default_child
         assert isinstance(cfn_bucket, s3.CfnBucket)
@@ -565,40 +356,10 @@ class PlatformPipeline(Construct):
             f"{artifacts}; a replica in another region protects nothing a re-run cannot rebuild",
         )
 
-    def _acknowledge_policy(self, policy: iam.Policy) -> None:
-        path = policy.node.path
-        acknowledge(
-            policy,
-            "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
-            "CDK Pipelines' default policy of one generated role, used by one CodeBuild "
-            "project or pipeline action of this pipeline only",
-        )
-        cfn_policy = policy.node.default_child
-        assert isinstance(cfn_policy, iam.CfnPolicy)
-        # what the template says (the self-mutation policy is narrowed on the L1)
-        document = Stack.of(policy).resolve(cfn_policy.policy_document)
-        for statement in document.get("Statement", []):
-            if statement.get("Effect") != "Allow":
-                continue
-            for kind, key in (("Action", "Action"), ("Resource", "Resource")):
-                values = statement.get(key, [])
-                for value in values if isinstance(values, list) else [values]:
-                    name = nag_resource_name(value)
-                    if "*" not in name:
-                        continue
-                    granular = f"{kind}::{name}"
-                    reason = _wildcard_reason(path, granular)
-                    if reason is None:
-                        raise ValueError(
-                            f"{path}: the generated policy grants {granular!r}, which has no "
-                            "written reason; narrow it or add its reason to _WILDCARD_REASONS"
-                        )
-                    acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[{granular}]", reason)
-
 
 #: (construct path fragment or "", granular IAM5 id pattern, reason): why a wildcard in a
 #: policy CDK Pipelines generates is needed. Checked in order; the first match wins.
-_WILDCARD_REASONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+_WILDCARD_REASONS: WildcardReasons = (
     (
         "",
         re.compile(r"Action::s3:(Abort|DeleteObject|GetBucket|GetObject|List)\*"),
@@ -649,80 +410,3 @@ _WILDCARD_REASONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "tooling account's bootstrap deploy role",
     ),
 )
-
-
-def _wildcard_reason(path: str, granular: str) -> str | None:
-    for fragment, pattern, reason in _WILDCARD_REASONS:
-        if fragment in path and pattern.fullmatch(granular):
-            return reason
-    return None
-
-
-@jsii.implements(IResolvable)
-class _NarrowAssumeRole:
-    """Renders a policy document with every `sts:AssumeRole` on a role wildcard replaced by
-    the given role ARNs (conditions kept)."""
-
-    def __init__(self, policy: iam.Policy, stack: Stack, allowed: list[str]) -> None:
-        self._policy = policy
-        self._stack = stack
-        self._allowed = allowed
-        self.creation_stack: list[str] = []
-
-    def resolve(self, context: IResolveContext) -> Any:
-        document = self._stack.resolve(self._policy.document)
-        allowed = [self._stack.resolve(arn) for arn in self._allowed]
-        for statement in document.get("Statement", []):
-            actions = statement.get("Action")
-            actions = actions if isinstance(actions, list) else [actions]
-            resources = statement.get("Resource")
-            resources = resources if isinstance(resources, list) else [resources]
-            if "sts:AssumeRole" in actions and any(
-                isinstance(r, str) and r.endswith(":role/*") for r in resources
-            ):
-                statement["Resource"] = allowed
-        return document
-
-    def to_string(self) -> str:
-        return "PlatformPipeline.NarrowAssumeRole"
-
-
-@jsii.implements(IResolvable)
-class _JoinAsSub:
-    """Renders a value with every `Fn::Join` on "" whose parts are literals or pseudo
-    parameters (`Ref: AWS::...`) written as the equivalent `Fn::Sub`."""
-
-    def __init__(self, value: Any, stack: Stack) -> None:
-        self._value = value
-        self._stack = stack
-        self.creation_stack: list[str] = []
-
-    def resolve(self, context: IResolveContext) -> Any:
-        return _join_as_sub(self._stack.resolve(self._value))
-
-    def to_string(self) -> str:
-        return "PlatformPipeline.JoinAsSub"
-
-
-def _join_as_sub(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_join_as_sub(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    join = value.get("Fn::Join") if len(value) == 1 else None
-    if isinstance(join, list) and len(join) == 2 and join[0] == "" and isinstance(join[1], list):
-        parts: list[str] = []
-        for part in join[1]:
-            if isinstance(part, str) and "${" not in part:
-                parts.append(part)
-            elif (
-                isinstance(part, dict)
-                and list(part) == ["Ref"]
-                and str(part["Ref"]).startswith("AWS::")
-            ):
-                parts.append("${" + part["Ref"] + "}")
-            else:
-                break
-        else:
-            return {"Fn::Sub": "".join(parts)}
-    return {k: _join_as_sub(v) for k, v in value.items()}

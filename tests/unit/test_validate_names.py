@@ -98,3 +98,52 @@ def test_quantities_beyond_any_range_are_refused_not_crashed() -> None:
         v.quantity_value("1e999999999999")
     with pytest.raises(ValueError, match="out of range"):
         v.check_quantity("1e999999999999")
+
+
+# -- pipeline sources (shared by config/pipeline.py, config/security.py and the delivery props)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:codeconnections:eu-west-1:999999999999:connection/0a1b2c3d-1111-2222-3333-444455556666",
+        "arn:aws:codestar-connections:eu-west-1:999999999999:connection/0a1b2c3d-1111-2222-3333-444455556666",
+    ],
+)
+def test_connection_arns(arn: str) -> None:
+    assert v.check_connection_arn(arn) == arn
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws-cn:codeconnections:cn-north-1:999999999999:connection/0a1b2c3d-1111-2222-3333-444455556666",
+        "arn:aws:codeconnections:eu-west-1:9999:connection/x",
+        "arn:aws:s3:::bucket",
+    ],
+)
+def test_connection_arns_refused(arn: str) -> None:
+    with pytest.raises(ValueError):
+        v.check_connection_arn(arn)
+
+
+@pytest.mark.parametrize("repository", ["example-org/shop-web", "o/r.git", "a_b/c-d"])
+def test_source_repositories(repository: str) -> None:
+    assert v.check_source_repository(repository) == repository
+
+
+@pytest.mark.parametrize("repository", ["x/..", "x/.", "shop-web", "a/b/c", "/x"])
+def test_source_repositories_refused(repository: str) -> None:
+    with pytest.raises(ValueError):
+        v.check_source_repository(repository)
+
+
+@pytest.mark.parametrize("branch", ["main", "feat+x", "release/1.2"])
+def test_branches(branch: str) -> None:
+    assert v.check_branch(branch) == branch
+
+
+@pytest.mark.parametrize("branch", ["", "a b", "a..b", "a~1", "a^", "x.lock", "/main", "main/"])
+def test_branches_refused(branch: str) -> None:
+    with pytest.raises(ValueError):
+        v.check_branch(branch)
