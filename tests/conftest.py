@@ -24,6 +24,9 @@ from aws_cdk.assertions import Template  # noqa: E402
 from eks_blueprint.config import EnvironmentConfig, load_configs  # noqa: E402
 from stacks.app_builder import CONFIG_DIR, build_app, config_paths  # noqa: E402
 
+#: Session fixtures defined in their own modules (the pipeline app's synth).
+pytest_plugins = ["tests.pipeline_app"]
+
 ENVIRONMENTS = ("dev", "staging", "prod")
 TEST_ENV = Environment(account="123456789012", region="eu-west-1")
 

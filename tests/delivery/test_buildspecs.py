@@ -47,8 +47,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.pipeline_app import PipelineSynth
+
 ROOT = Path(__file__).resolve().parents[2]
-PIPELINE_FILE = ROOT / "config" / "pipeline.yaml"
 
 Template = dict[str, Any]
 Resolver = Callable[[str], str | None]
@@ -884,18 +885,10 @@ class PipelineApp:
 
 
 @pytest.fixture(scope="module")
-def pipeline_app(tmp_path_factory: pytest.TempPathFactory) -> PipelineApp:
-    """Every stack of the pipeline app (config/pipeline.yaml), nested stages included."""
-    from eks_blueprint.config.pipeline import load_pipeline
-    from stacks.app_builder import CONFIG_DIR, build_pipeline_app
-    from stacks.runtime import use_supported_node
-
-    use_supported_node()
-    pipeline, configs = load_pipeline(PIPELINE_FILE, CONFIG_DIR)
-    outdir = tmp_path_factory.mktemp("pipeline.out")
-    assembly = build_pipeline_app(pipeline, configs, outdir=str(outdir)).synth()
-    templates = {s.hierarchical_id: s.template for s in assembly.stacks_recursively}
-    return PipelineApp(templates=templates, outdir=Path(assembly.directory))
+def pipeline_app(pipeline_synth: PipelineSynth) -> PipelineApp:
+    """Every stack of the pipeline app (config/pipeline.yaml), nested stages included: the
+    session's one synth of it."""
+    return PipelineApp(templates=pipeline_synth.templates, outdir=pipeline_synth.outdir)
 
 
 def test_the_pipeline_app_has_codebuild_projects(pipeline_app: PipelineApp) -> None:
