@@ -340,8 +340,6 @@ class ControlPlane(Construct):
                 "kubectl_layer", props.kubectl_layer,
                 "a layer is only used with kubectl_provider=True",
             )
-        if props.auto_mode is not None and not props.core_addons:
-            pass  # Auto Mode nodes run their own networking and DNS; nothing to add.
         return version
 
     def _check_principal(self, prop: str, arn: str) -> None:

@@ -8,19 +8,6 @@ to choose. Each finding is acknowledged here with the reason it is acceptable.
 
 from __future__ import annotations
 
-from aws_cdk import aws_eks_v2 as eks
-
-
-def acknowledge_kubectl_provider(cluster: eks.Cluster) -> None:
-    """Acknowledge the nag findings of `cluster`'s kubectl provider, if it has one.
-    ControlPlane does this itself; this is for a cluster built with aws_eks_v2 directly."""
-    provider = cluster.kubectl_provider
-    if provider is not None:
-        from ..kubectl import acknowledge_kubectl_provider as acknowledge_provider
-
-        acknowledge_provider(provider)
-
-
 _AWS = "AwsSolutions::AwsSolutions-"
 _NIST = "NIST.800.53.R5::NIST.800.53.R5-"
 _MANAGED = "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"

@@ -1,14 +1,12 @@
 """Support shared by the compute constructs: checks that can only run once the construct
-tree is complete (synth time), and their registration as capacity of a cluster."""
+tree is complete (synth time)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import jsii
-from constructs import IConstruct, IValidation
-
-from ..wiring import register_capacity
+from constructs import IValidation
 
 
 @jsii.implements(IValidation)
@@ -22,8 +20,3 @@ class SynthCheck:
         found = self._problem()
         return [found] if found else []
 
-
-def register_as_capacity(cluster: object, hosts: IConstruct) -> None:
-    """`wiring.register_capacity`: order `hosts` with the cluster's add-ons, whichever of
-    them is created first (imported clusters included)."""
-    register_capacity(cluster, hosts)

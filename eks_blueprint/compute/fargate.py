@@ -21,7 +21,8 @@ from .. import validation as v
 from ..baseline import COREDNS_LABELS, KARPENTER_LABELS
 from ..compliance import acknowledge
 from ..ids import pascal_id
-from ._synth_checks import SynthCheck, register_as_capacity
+from ..wiring import register_capacity
+from ._synth_checks import SynthCheck
 from .placement import ControllerPlacement
 
 
@@ -153,7 +154,7 @@ class FargateProfiles(Construct):
         for spec in specs:
             self._add(spec)
         self.node.add_validation(SynthCheck(self._without_profiles))
-        register_as_capacity(props.cluster, self)
+        register_capacity(props.cluster, self)
 
     def _fail(self, error: v.Invalid) -> v.Invalid:
         return v.Invalid(f"{self.node.path}: {error.what}", error.value, error.fix)

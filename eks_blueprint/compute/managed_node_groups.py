@@ -33,8 +33,9 @@ from .. import validation as v
 from ..baseline import NODE_GROUP_LABEL
 from ..compliance import acknowledge
 from ..ids import pascal_id
+from ..wiring import register_capacity
 from . import defaults
-from ._synth_checks import SynthCheck, register_as_capacity
+from ._synth_checks import SynthCheck
 from .max_pods import max_pods_user_data
 from .placement import ControllerPlacement
 from .taints import Taint
@@ -227,7 +228,7 @@ class ManagedNodeGroups(Construct):
         for spec in props.groups:
             self._add(spec)
         self.node.add_validation(SynthCheck(self._without_groups))
-        register_as_capacity(props.cluster, self)
+        register_capacity(props.cluster, self)
 
     def _fail(self, error: v.Invalid) -> v.Invalid:
         return v.Invalid(f"{self.node.path}: {error.what}", error.value, error.fix)

@@ -31,9 +31,9 @@ from ... import validation as v
 from ...addons.pod_identity import ensure_pod_identity_agent
 from ...identity import oidc_provider_for, trust_only_service_account
 from ...ids import pascal_id
-from ...wiring import capacity_of
+from ...wiring import capacity_of, register_capacity
 from .. import defaults
-from .._synth_checks import SynthCheck, register_as_capacity
+from .._synth_checks import SynthCheck
 from ..fargate import FargateProfiles
 from ..managed_node_groups import ManagedNodeGroups, new_node_role
 from ..placement import ControllerPlacement
@@ -170,7 +170,7 @@ class Karpenter(Construct):
         for pool in props.node_pools:
             self._add_node_pool(pool)
         self.node.add_validation(SynthCheck(self._without_pools))
-        register_as_capacity(self.cluster, self)
+        register_capacity(self.cluster, self)
 
     # -- checks ---------------------------------------------------------------------------
 
