@@ -184,6 +184,17 @@ def _check_retention(value: int) -> int:
     return value
 
 
+#: An AWS account id: exactly 12 digits.
+ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+def check_account(value: str) -> str:
+    """An AWS account id (quoted in YAML, so its leading zeros survive)."""
+    if not ACCOUNT_ID.fullmatch(value):
+        raise ValueError('an AWS account id is exactly 12 digits, quoted: "111122223333"')
+    return value
+
+
 def check_region(value: str) -> str:
     """A region name of the commercial partition, e.g. eu-west-1."""
     if not REGION.fullmatch(value):

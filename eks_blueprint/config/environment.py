@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from ..addons.versions import resolve_addon_version
 from ..defaults import DEMO_APP
 from .addons import AddonsConfig
-from .base import FieldError, StrictModel, TagKey, TagValue, check_region
+from .base import FieldError, StrictModel, TagKey, TagValue, check_account, check_region
 from .capacity import check_node_group_capacity
 from .cluster import ClusterConfig
 from .compute import ComputeConfig
@@ -37,7 +37,6 @@ MANAGED_TAG_KEYS = frozenset(
      "karpenter.k8s.aws/ec2nodeclass"}
 )
 ENV_NAME = re.compile(r"[a-z][a-z0-9-]{0,19}")
-ACCOUNT_ID = re.compile(r"\d{12}")
 #: Tags this project sets on every resource itself; `extra` cannot set them again.
 FIXED_TAG_KEYS = frozenset({"project", "owner", "cost-center", "environment"})
 #: At most 50 tags per resource, less the 4 fixed ones and up to 8 that EKS, Karpenter and
@@ -138,9 +137,7 @@ class EnvironmentConfig(StrictModel):
     @field_validator("account")
     @classmethod
     def _valid_account(cls, value: str) -> str:
-        if not ACCOUNT_ID.fullmatch(value):
-            raise ValueError('an AWS account id is exactly 12 digits, quoted: "111122223333"')
-        return value
+        return check_account(value)
 
     @field_validator("region")
     @classmethod

@@ -37,11 +37,12 @@ from .base import (
     PARTITION,
     FieldError,
     StrictModel,
+    check_account,
     check_reason,
     check_region,
     partition_of,
 )
-from .environment import ACCOUNT_ID, ENV_NAME, EnvironmentConfig
+from .environment import ENV_NAME, EnvironmentConfig
 from .loader import ConfigError, _load_model, load_config, load_configs
 
 #: Files in config/ that are not environments: config/pipeline.yaml is this file.
@@ -80,12 +81,6 @@ _check_branch = reworded(
 )
 
 
-def _check_account(value: str) -> str:
-    if not ACCOUNT_ID.fullmatch(value):
-        raise ValueError('an AWS account id is exactly 12 digits, quoted: "111122223333"')
-    return value
-
-
 def _check_env_name(value: str) -> str:
     if not ENV_NAME.fullmatch(value):
         raise ValueError(
@@ -107,7 +102,7 @@ class ToolingConfig(StrictModel):
     @field_validator("account")
     @classmethod
     def _valid_account(cls, value: str) -> str:
-        return _check_account(value)
+        return check_account(value)
 
     @field_validator("region")
     @classmethod
