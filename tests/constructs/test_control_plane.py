@@ -233,3 +233,11 @@ def test_fargate_only_cluster_runs_coredns_on_fargate() -> None:
         if a["Properties"]["AddonName"] == "coredns"
     )
     assert "Fargate" in coredns["Properties"]["ConfigurationValues"]
+
+
+def test_a_layer_without_the_provider_is_refused() -> None:
+    _, stack, network = new_stack()
+    layer = kubectl_layer_for(stack, "1.34")
+    with pytest.raises(ValueError, match=r"Team/Eks: ControlPlaneProps.kubectl_layer = .*only used "
+                                         r"with kubectl_provider=True"):
+        control_plane(stack, network, kubectl_provider=False, kubectl_layer=layer)
