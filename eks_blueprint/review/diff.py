@@ -30,6 +30,13 @@ from .nag import nag_summary
 from .schemas import replacement_rules, schemas_available
 from .security import security_findings
 from .values import ABSENT, leaf_changes, mask_assets, render, values_at
+from .weakening import (
+    MANIFEST_TYPE,
+    kubernetes_weakening,
+    removal_findings,
+    termination_protection_findings,
+    weakening_findings,
+)
 
 #: Resource attributes whose change is a change to the infrastructure (DependsOn and
 #: Metadata are not: they alter ordering and annotations only).
@@ -90,11 +97,21 @@ def _compare_stack(old: StackTemplate | None, new: StackTemplate | None) -> Stac
     _note_renames(diff)
     if old is not None and new is not None:
         diff.other_changes.extend(_template_sections(old.template, new.template))
+        if old.termination_protection != new.termination_protection:
+            # A stack setting from the manifest, not the template: still a change to deploy.
+            diff.other_changes.append(
+                "termination protection: "
+                f"{_setting(old.termination_protection)} → {_setting(new.termination_protection)}"
+            )
     diff.kubernetes.extend(kubernetes_changes(old_res, new_res))
     diff.changes.sort(key=lambda c: ({"remove": 0, "modify": 1, "add": 2}[c.action], c.logical_id))
     if diff.status == "modified" and not diff.has_changes:
         diff.status = "unchanged"
     return diff
+
+
+def _setting(value: bool | None) -> str:
+    return "(not set)" if value is None else str(value).lower()
 
 
 def _type(resource: dict[str, Any]) -> str:
@@ -366,20 +383,37 @@ def _risk(
 def _security(
     diff: StackDiff, old: StackTemplate | None, new: StackTemplate | None
 ) -> list[SecurityChange]:
+    """Security findings of one stack: per resource added or modified (access widened,
+    protection weakened), per resource removed (what leaves with it), then the stack's
+    Kubernetes objects as a whole and its termination protection."""
     old_res = old.resources if old else {}
     new_res = new.resources if new else {}
     findings: list[SecurityChange] = []
+
+    def add(lid: str, resource_type: str, pairs: list[tuple[str, bool]]) -> None:
+        findings.extend(
+            SecurityChange(diff.stage, diff.name, lid, resource_type, message, flagged)
+            for message, flagged in pairs
+        )
+
     for change in diff.changes:
+        lid, resource_type = change.logical_id, change.resource_type
         if change.action == "remove":
+            add(lid, resource_type, removal_findings(resource_type, old_res[lid]))
             continue
-        before = old_res.get(change.logical_id) if change.action == "modify" else None
-        after = new_res[change.logical_id]
-        for message, flagged in security_findings(change.resource_type, before, after):
-            findings.append(
-                SecurityChange(
-                    diff.stage, diff.name, change.logical_id, change.resource_type, message, flagged
-                )
-            )
+        before = old_res.get(lid) if change.action == "modify" else None
+        after = new_res[lid]
+        add(lid, resource_type, security_findings(resource_type, before, after))
+        add(lid, resource_type, weakening_findings(resource_type, before, after))
+    for lid, message, flagged in kubernetes_weakening(old_res, new_res):
+        add(lid, MANIFEST_TYPE, [(message, flagged)])
+    some = new or old
+    if some is not None:
+        add(
+            some.display_name or some.name,
+            "AWS::CloudFormation::Stack",
+            termination_protection_findings(old, new),
+        )
     return findings
 
 

@@ -52,9 +52,11 @@ def _object_key(obj: dict[str, Any]) -> str:
     return f"{obj.get('kind', '?')} {where}"
 
 
-def _collect(resources: dict[str, Any]) -> tuple[dict[str, tuple[str, Any]], dict[str, Any]]:
+def _collect(
+    resources: dict[str, Any],
+) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[str, Any]]:
     """(object key -> (logical id, object), logical id -> raw manifest of unparseable ones)."""
-    objects: dict[str, tuple[str, Any]] = {}
+    objects: dict[str, tuple[str, dict[str, Any]]] = {}
     opaque: dict[str, Any] = {}
     for lid, resource in resources.items():
         if resource.get("Type") != MANIFEST_TYPE:
@@ -67,6 +69,13 @@ def _collect(resources: dict[str, Any]) -> tuple[dict[str, tuple[str, Any]], dic
         for obj in parsed:
             objects[_object_key(obj)] = (lid, obj)
     return objects, opaque
+
+
+def manifest_objects(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every Kubernetes object the stack's manifests apply, by `<kind> <namespace>/<name>`,
+    with the logical id of the resource that applies it (manifests that cannot be parsed
+    are left out). The security review matches objects by this key across the stack."""
+    return _collect(resources)[0]
 
 
 def _details(old: Any, new: Any) -> tuple[str, ...]:

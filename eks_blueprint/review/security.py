@@ -1,11 +1,15 @@
-"""Security-relevant changes: IAM widening, open ingress, cluster endpoint/logging/encryption,
-and opt-outs from the node, registry and namespace defaults (IMDSv2, volume encryption, SSH,
-mutable tags, scan on push, Pod Security Standards).
+"""Security-relevant changes: IAM widening, open ingress, cluster endpoint/logging/encryption/
+deletion protection, and opt-outs from the node and registry defaults (IMDSv2, volume
+encryption, SSH, mutable tags, scan on push).
 
 Each check compares one resource before and after (before is None for a new resource) and
-returns (message, flagged) pairs; flagged means the change widens access and deserves a
-reviewer's explicit look. Values are compared after rendering intrinsics to text, so a
-`Fn::Join` ARN ending in `/*` counts as a wildcard like a plain string would.
+returns (message, flagged) pairs; flagged means the change widens access or weakens a
+protection and deserves a reviewer's explicit look. Values are compared after rendering
+intrinsics to text, so a `Fn::Join` ARN ending in `/*` counts as a wildcard like a plain
+string would. Quiet weakenings of other types (log retention, key rotation, encryption of
+queues, topics, buckets and registries, DeletionPolicy, Spot), of the stack (termination
+protection) and of Kubernetes objects (Pod Security levels, NetworkPolicies, Karpenter
+NodePools, matched across the whole stack) are :mod:`eks_blueprint.review.weakening`'s.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..template import OPEN_CIDRS, ClusterFacts
+from ..template import OPEN_CIDRS, ClusterFacts, as_bool
 from .values import render, shorten
 
 Check = Callable[[dict[str, Any] | None, dict[str, Any]], list[tuple[str, bool]]]
@@ -220,7 +224,7 @@ def _cluster(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple
         if facts.secrets_encrypted() is False:
             out.append(("Kubernetes secrets are not envelope-encrypted with KMS", True))
         return out
-    _, old = _cluster_settings(_props(before))
+    old_facts, old = _cluster_settings(_props(before))
     if new["public"] and not old["public"]:
         out.append((f"public API endpoint turned ON, open to {_listed(new['cidrs'])}", True))
     elif old["public"] and not new["public"]:
@@ -237,11 +241,26 @@ def _cluster(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple
         )
     turned_off, turned_on = old["log_types"] - new["log_types"], new["log_types"] - old["log_types"]
     if turned_off:
-        out.append((f"control-plane log types turned off: {_listed(turned_off)}", True))
+        still_on = _listed(new["log_types"]) if new["log_types"] else "none"
+        out.append(
+            (
+                f"control-plane log types turned off: {_listed(turned_off)} (still on: {still_on})",
+                True,
+            )
+        )
     if turned_on:
         out.append((f"control-plane log types turned on: {_listed(turned_on)}", False))
     if old["encryption"] != new["encryption"]:
-        if new["encryption"] is None:
+        if old_facts.secrets_encrypted() and facts.secrets_encrypted() is False:
+            out.append(
+                (
+                    f"secrets encryption removed (EncryptionConfig with KMS key "
+                    f"`{shorten(old_facts.secrets_key or '?', 60)}` → "
+                    f"{'none' if new['encryption'] is None else 'no `secrets` resource'})",
+                    True,
+                )
+            )
+        elif new["encryption"] is None:
             out.append(("secrets encryption removed", True))
         else:
             out.append(("secrets encryption key/config changed (replaces the cluster)", False))
@@ -253,6 +272,7 @@ def _cluster(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple
             )
         )
     if old["deletion_protection"] and not new["deletion_protection"]:
+        # DeletionProtection true -> false (or removed: off by default).
         out.append(("deletion protection turned off", True))
     return out
 
@@ -282,9 +302,17 @@ def _launch_template_settings(props: dict[str, Any]) -> dict[str, Any]:
         "unencrypted": sorted(
             render(m.get("DeviceName"))
             for m in _as_list(data.get("BlockDeviceMappings"))
-            if isinstance(m, dict) and not (m.get("Ebs") or {}).get("Encrypted", False)
+            if isinstance(m, dict) and isinstance(m.get("Ebs"), dict) and _unencrypted(m["Ebs"])
         ),
     }
+
+
+def _unencrypted(ebs: dict[str, Any]) -> bool:
+    """An EBS mapping whose `Encrypted` is false (`false` or `"false"`) or not set (the AMI's
+    snapshot and the account's encryption-by-default decide, which the template does not
+    show). A deploy-time value is not counted: it cannot be judged offline."""
+    value = ebs.get("Encrypted")
+    return value is None or as_bool(value) is False
 
 
 def _launch_template(
@@ -327,46 +355,10 @@ def _repository(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tu
     return out
 
 
-#: The Pod Security Standards from least to most restrictive.
-_PSS_ORDER = {"privileged": 0, "baseline": 1, "restricted": 2}
-
-
-def _namespaces(resource: dict[str, Any] | None) -> dict[str, str]:
-    """Namespace name -> enforced Pod Security level, from a KubernetesManifest resource."""
-    manifest = _props(resource).get("Manifest")
-    try:
-        documents = json.loads(manifest) if isinstance(manifest, str) else []
-    except ValueError:
-        return {}
-    out: dict[str, str] = {}
-    for doc in documents if isinstance(documents, list) else []:
-        if isinstance(doc, dict) and doc.get("kind") == "Namespace":
-            meta = doc.get("metadata") or {}
-            labels = meta.get("labels") or {}
-            out[str(meta.get("name"))] = str(
-                labels.get("pod-security.kubernetes.io/enforce", "privileged")
-            )
-    return out
-
-
-def _kubernetes_manifest(
-    before: dict[str, Any] | None, after: dict[str, Any]
-) -> list[tuple[str, bool]]:
-    """A namespace whose enforced Pod Security Standard is weakened (or absent)."""
-    old, new = _namespaces(before), _namespaces(after)
-    out: list[tuple[str, bool]] = []
-    for name, level in sorted(new.items()):
-        previous = old.get(name, "restricted")
-        if _PSS_ORDER.get(level, 0) < _PSS_ORDER.get(previous, 2):
-            out.append((f"namespace `{name}` enforces Pod Security `{level}`", True))
-    return out
-
-
 _CHECKS: dict[str, Check] = {
     "AWS::EC2::LaunchTemplate": _launch_template,
     "AWS::EKS::Nodegroup": _nodegroup,
     "AWS::ECR::Repository": _repository,
-    "Custom::AWSCDK-EKS-KubernetesResource": _kubernetes_manifest,
     "AWS::IAM::Role": _role,
     "AWS::IAM::Policy": _policy,
     "AWS::IAM::ManagedPolicy": _policy,

@@ -53,6 +53,10 @@ class StackTemplate:
     """Stack-level tags from the manifest (CloudFormation propagates them to resources)."""
     nested: bool = False
     """True for the template of an ``AWS::CloudFormation::Stack`` resource."""
+    termination_protection: bool | None = None
+    """The stack's termination protection, from the manifest's
+    ``properties.terminationProtection`` (it is a stack setting, not part of the template);
+    None when the manifest does not say (nested stacks, hand-made assemblies)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -153,6 +157,7 @@ def _load_dir(assembly: Assembly, directory: Path, stage: str, seen: set[Path]) 
             template_file = directory / props["templateFile"]
             template = _read_json(template_file)
             tags = props.get("tags")
+            protection = props.get("terminationProtection")
             stack = StackTemplate(
                 stage=stage,
                 name=props.get("stackName") or artifact_id,
@@ -161,6 +166,7 @@ def _load_dir(assembly: Assembly, directory: Path, stage: str, seen: set[Path]) 
                 display_name=str(artifact.get("displayName") or artifact_id),
                 template_path=template_file,
                 tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {},
+                termination_protection=protection if isinstance(protection, bool) else None,
             )
             _add_stack(assembly, stack, directory)
 

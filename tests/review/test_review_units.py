@@ -337,7 +337,7 @@ def test_weakened_pod_security_is_flagged(tmp_path: Path) -> None:
 
     report, _ = run(tmp_path, {"M": manifest(namespace("restricted"))}, {"M": manifest(namespace("baseline"))})
     assert [(f.message, f.flagged) for f in report.security] == [
-        ("namespace `payments` enforces Pod Security `baseline`", True)]
+        ("namespace `payments` enforces Pod Security `baseline` (was `restricted`)", True)]
     report, _ = run(tmp_path / "new", {}, {"M": manifest(namespace(None))})
     assert [f.message for f in report.security] == ["namespace `payments` enforces Pod Security `privileged`"]
     report, _ = run(tmp_path / "ok", {"M": manifest(namespace("baseline"))}, {"M": manifest(namespace("restricted"))})
