@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import CfnMapping, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -26,8 +27,18 @@ from ..compliance import acknowledge, acknowledge_wildcard_resources
 from ..encryption import new_key
 from ..validate_names import PropError, check_prop
 from ..wiring import addons_of, register_addons
+from . import cni_metrics
 from .catalog import CATALOG, AddonSpec, addon, default_on
-from .iam_policies import external_dns_policy, load_balancer_controller_policies
+from .cni_metrics import (
+    DEFAULT_FREE_ADDRESSES_ALARM_BELOW,
+    check_alarm_topic_arn,
+    check_free_addresses_threshold,
+)
+from .iam_policies import (
+    cni_metrics_helper_policy,
+    external_dns_policy,
+    load_balancer_controller_policies,
+)
 from .pod_identity import ensure_pod_identity_agent, pod_identity_role
 from .validate import (
     COREDNS_REPLICAS_RANGE,
@@ -46,6 +57,7 @@ from .versions import CHARTS, AddonName, check_kubernetes_version, resolve_addon
 STORAGE_CLASS_NAME = "gp3-encrypted"
 LBC_SERVICE_ACCOUNT = addon("load_balancer_controller").service_account
 EXTERNAL_DNS_SERVICE_ACCOUNT = addon("external_dns").service_account
+CNI_METRICS_SERVICE_ACCOUNT = addon("cni_metrics_helper").service_account
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +110,22 @@ class AddonsProps:
     """(hosted zone id, domain) that external-dns may change. Default: no external-dns."""
     cert_manager: bool = default_on("cert_manager")
     """cert-manager chart with its CRDs. Default: off."""
+    cni_metrics_helper: bool = default_on("cni_metrics_helper")
+    """cni-metrics-helper chart in kube-system: publishes the VPC CNI's address counts of the
+    whole cluster to CloudWatch (namespace Kubernetes, dimension CLUSTER_ID = the cluster
+    name; about 20 custom metrics), with a role of its own that may only call
+    cloudwatch:PutMetricData in that namespace. Default: on."""
+    cni_free_addresses_alarm_below: int | None = DEFAULT_FREE_ADDRESSES_ALARM_BELOW
+    """A CloudWatch alarm when the addresses the VPC CNI holds on nodes but no pod uses
+    (totalIPAddresses - assignIPAddresses, averaged over 5 minutes) stay below this many in
+    2 of 3 periods; a whole number, at least 1. None: metrics without the alarm. Used only
+    with cni_metrics_helper. Default: 16 (one /28 prefix; see
+    eks_blueprint/addons/cni_metrics.py)."""
+    cni_alarm_topic_arn: str | None = None
+    """An SNS topic (arn:aws:sns:<region>:<account>:<name>) the alarm notifies on ALARM, OK
+    and INSUFFICIENT_DATA (the helper stopped publishing). A topic encrypted with a customer
+    managed key must let cloudwatch.amazonaws.com use the key. Default: none (the alarm
+    only changes state)."""
 
     @classmethod
     def node_readiness(
@@ -179,6 +207,7 @@ def _check_props(path: str, props: AddonsProps) -> None:
         zone_id, domain = props.external_dns_zone
         check_prop(path, "AddonsProps.external_dns_zone[0]", zone_id, check_hosted_zone_id)
         check_prop(path, "AddonsProps.external_dns_zone[1]", domain, check_domain)
+    _check_cni_metrics_props(path, props)
     if props.volume_key is not None and not props.ebs_csi_driver:
         raise PropError(
             path,
@@ -186,6 +215,36 @@ def _check_props(path: str, props: AddonsProps) -> None:
             False,
             "volume_key is set but no StorageClass uses it without the EBS CSI driver; "
             "remove volume_key or set ebs_csi_driver=True",
+        )
+
+
+def _check_cni_metrics_props(path: str, props: AddonsProps) -> None:
+    """The alarm settings: a threshold of at least 1, a topic ARN, and a topic only where
+    there is an alarm to send."""
+    threshold = props.cni_free_addresses_alarm_below
+    if threshold is not None:
+        check_prop(
+            path,
+            "AddonsProps.cni_free_addresses_alarm_below",
+            threshold,
+            check_free_addresses_threshold,
+        )
+    topic = props.cni_alarm_topic_arn
+    if topic is None:
+        return
+    check_prop(path, "AddonsProps.cni_alarm_topic_arn", topic, check_alarm_topic_arn)
+    if not props.cni_metrics_helper or threshold is None:
+        raise PropError(
+            path,
+            "AddonsProps.cni_alarm_topic_arn",
+            topic,
+            "there is no free-address alarm to notify ("
+            + (
+                "cni_metrics_helper is off"
+                if not props.cni_metrics_helper
+                else "cni_free_addresses_alarm_below is None"
+            )
+            + "); remove the topic, or turn the helper and its alarm on",
         )
 
 
@@ -230,6 +289,11 @@ class Addons(Construct):
         self.roles: dict[str, iam.IRole] = {}
         self.volume_key: kms.IKey | None = None
         self.load_balancer_controller: eks.HelmChart | None = None
+        #: The free-address alarm (with cni_metrics_helper and a threshold), else None.
+        self.free_addresses_alarm: cloudwatch.CfnAlarm | None = None
+
+        # Checked before anything is built: a region without a recorded registry is refused.
+        self._cni_registry_account = self._registry_account() if props.cni_metrics_helper else ""
 
         self.pod_identity_agent = ensure_pod_identity_agent(
             props.cluster, props.kubernetes_version, props.versions.get("eks-pod-identity-agent")
@@ -250,6 +314,7 @@ class Addons(Construct):
             "cert_manager": lambda spec: self.after_compute.append(
                 self._chart(spec, "cert-manager", {"crds": {"enabled": True}})
             ),
+            "cni_metrics_helper": self._cni_metrics_helper,
         }
         created: dict[str, object] = {}
         for spec in CATALOG:
@@ -530,6 +595,69 @@ class Addons(Construct):
         self.after_compute.append(chart)
         return chart
 
+    def _cni_metrics_helper(self, spec: AddonSpec) -> eks.HelmChart:
+        """The helper with its own publish-only role, and the free-address alarm."""
+        policy = cni_metrics_helper_policy(
+            self, f"{spec.construct_id}Policy", namespace=cni_metrics.NAMESPACE
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "cloudwatch:PutMetricData has no resource type, so IAM requires Resource *; the "
+            f"cloudwatch:namespace condition limits it to the {cni_metrics.NAMESPACE} "
+            "namespace the helper publishes to, and the policy grants nothing else.",
+        )
+        role = pod_identity_role(
+            self,
+            f"{spec.construct_id}Role",
+            description="cni-metrics-helper: publishes VPC CNI address counts to CloudWatch",
+        )
+        role.add_managed_policy(policy)
+        association = self._association(spec, role, "kube-system")
+        chart = self._chart(
+            spec,
+            "kube-system",
+            cni_metrics_helper_values(
+                cluster_name=self.cluster.cluster_name,
+                region=Stack.of(self).region,
+                registry_account=self._cni_registry_account,
+            ),
+        )
+        chart.node.add_dependency(association)
+        self.after_compute.append(chart)
+        threshold = self._props.cni_free_addresses_alarm_below
+        if threshold is not None:
+            self.free_addresses_alarm = free_addresses_alarm(
+                self,
+                f"{spec.construct_id}FreeAddressesAlarm",
+                cluster_name=self.cluster.cluster_name,
+                threshold=threshold,
+                topic_arn=self._props.cni_alarm_topic_arn,
+            )
+        return chart
+
+    def _registry_account(self) -> str:
+        """The EKS image registry account of the stack's region: from the table at synth
+        when the region is known (PropError if the table lacks it), else a CloudFormation
+        mapping keyed by AWS::Region (an environment-agnostic stack)."""
+        region = Stack.of(self).region
+        if not Token.is_unresolved(region):
+            try:
+                return cni_metrics.registry_account(region)
+            except ValueError as exc:
+                raise PropError(
+                    self.node.path, "AddonsProps.cni_metrics_helper", True, str(exc)
+                ) from None
+        mapping = CfnMapping(
+            self,
+            "EksImageRegistry",
+            mapping={
+                name: {"account": account}
+                for name, account in cni_metrics.EKS_IMAGE_REGISTRY_ACCOUNTS.items()
+            },
+        )
+        return mapping.find_in_map(region, "account")
+
     @staticmethod
     def _ack_managed_policy(role: iam.IRole, policy: str, user: str) -> None:
         acknowledge(
@@ -611,3 +739,119 @@ def load_balancer_controller_values(
         # in-tree Classic Load Balancer.
         "enableServiceMutatorWebhook": True,
     }
+
+
+def cni_metrics_helper_values(
+    *, cluster_name: str, region: str, registry_account: str
+) -> dict[str, Any]:
+    """Helm values of the cni-metrics-helper chart (aws/eks-charts stable/cni-metrics-helper:
+    the keys of its values.yaml; `env` entries become the container's variables)."""
+    return {
+        # The image comes from the EKS registry of the cluster's own region (the chart's
+        # default is us-west-2): <account>.dkr.ecr.<region>.amazonaws.com/cni-metrics-helper.
+        "image": {"region": region, "account": registry_account},
+        "env": {
+            "USE_CLOUDWATCH": "true",
+            "USE_PROMETHEUS": "false",
+            # The CLUSTER_ID dimension. Left empty, the helper reads it from EC2 tags through
+            # IMDS, which pods cannot reach here (hop limit 1), and falls back to k8s-cluster.
+            "AWS_CLUSTER_ID": cluster_name,
+            # Pod Identity injects credentials, not the region; without this the helper asks
+            # IMDS for it and fails to start.
+            "AWS_REGION": region,
+            "AWS_VPC_K8S_CNI_LOGLEVEL": "INFO",
+        },
+        "serviceAccount": {"create": True, "name": CNI_METRICS_SERVICE_ACCOUNT},
+        "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        # It only calls the API server and CloudWatch: no Linux capabilities needed. (The
+        # image runs as root and its user is not documented, so runAsNonRoot is not set.)
+        "containerSecurityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+
+
+#: TreatMissingData of the alarm. `missing`: when the helper stops publishing (pod down,
+#: credentials broken, no EC2 node to scrape) the alarm goes to INSUFFICIENT_DATA, which
+#: notifies the topic too. `breaching` would report an address shortage that is not there;
+#: `notBreaching` would show OK while nobody is watching.
+TREAT_MISSING_DATA = "missing"
+
+
+def free_addresses_alarm(
+    scope: Construct,
+    id: str,
+    *,
+    cluster_name: str,
+    threshold: int,
+    topic_arn: str | None = None,
+) -> cloudwatch.CfnAlarm:
+    """An AWS::CloudWatch::Alarm on the cluster's free pod addresses: metric math
+    `total - assigned` over cni-metrics-helper's totalIPAddresses and assignIPAddresses
+    (Average over 5 minutes, dimension CLUSTER_ID = `cluster_name`), in ALARM when below
+    `threshold` for 2 of 3 periods. With `topic_arn`, every state change is sent there."""
+
+    def metric(query_id: str, name: str) -> cloudwatch.CfnAlarm.MetricDataQueryProperty:
+        return cloudwatch.CfnAlarm.MetricDataQueryProperty(
+            id=query_id,
+            metric_stat=cloudwatch.CfnAlarm.MetricStatProperty(
+                metric=cloudwatch.CfnAlarm.MetricProperty(
+                    namespace=cni_metrics.NAMESPACE,
+                    metric_name=name,
+                    dimensions=[
+                        cloudwatch.CfnAlarm.DimensionProperty(
+                            name=cni_metrics.CLUSTER_DIMENSION, value=cluster_name
+                        )
+                    ],
+                ),
+                period=cni_metrics.ALARM_PERIOD_SECONDS,
+                # Two data points a minute (collected every 30 s, published every 60 s):
+                # the average is the cluster's count; a sum would double it.
+                stat="Average",
+                unit="Count",
+            ),
+            return_data=False,
+        )
+
+    actions = [topic_arn] if topic_arn is not None else None
+    alarm = cloudwatch.CfnAlarm(
+        scope,
+        id,
+        alarm_description=(
+            f"EKS cluster {cluster_name}: fewer than {threshold} free pod IP addresses on its "
+            "nodes (cni-metrics-helper totalIPAddresses - assignIPAddresses, namespace "
+            f"{cni_metrics.NAMESPACE}); new pods will soon get no IP. Fix: check the subnets' "
+            "free addresses and re-plan them (python -m eks_blueprint.plan ips), use larger "
+            "private subnets or a secondary CIDR, and keep vpc-cni prefix delegation on; a "
+            "node group at max pods needs more nodes."
+        ),
+        metrics=[
+            metric("total", cni_metrics.TOTAL_METRIC),
+            metric("assigned", cni_metrics.ASSIGNED_METRIC),
+            cloudwatch.CfnAlarm.MetricDataQueryProperty(
+                id="free",
+                expression="total - assigned",
+                label="free pod IP addresses",
+                return_data=True,
+            ),
+        ],
+        comparison_operator="LessThanThreshold",
+        threshold=threshold,
+        evaluation_periods=cni_metrics.ALARM_EVALUATION_PERIODS,
+        datapoints_to_alarm=cni_metrics.ALARM_DATAPOINTS,
+        treat_missing_data=TREAT_MISSING_DATA,
+        actions_enabled=True,
+        alarm_actions=actions,
+        ok_actions=actions,
+        insufficient_data_actions=actions,
+    )
+    if topic_arn is None:
+        acknowledge(
+            alarm,
+            "NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction",
+            "No SNS topic is configured for the free-address alarm (cni_alarm_topic_arn, "
+            "config addons.cni_metrics_helper.alarm_topic_arn); its state still shows in "
+            "CloudWatch. Set a topic to be notified.",
+        )
+    return alarm

@@ -196,6 +196,14 @@ CATALOG: Final[tuple[AddonSpec, ...]] = (
         default=False,
         summary="cert-manager with its CRDs",
     ),
+    _chart(
+        "cni_metrics_helper",
+        "cni-metrics-helper",
+        "CniMetricsHelper",
+        default=True,
+        service_account="cni-metrics-helper",
+        summary="VPC CNI IP address counts in CloudWatch, and a free-address alarm",
+    ),
 )
 
 #: The table by config field.

@@ -310,3 +310,26 @@ def external_dns_policy(scope: Construct, id: str, *, hosted_zone_id: str) -> ia
             ),
         ],
     )
+
+
+def cni_metrics_helper_policy(scope: Construct, id: str, *, namespace: str) -> iam.ManagedPolicy:
+    """cni-metrics-helper may only publish metrics, and only into `namespace`.
+
+    cloudwatch:PutMetricData has no resource type (Service Authorization Reference for
+    CloudWatch), so IAM requires Resource "*"; the `cloudwatch:namespace` condition key, which
+    CloudWatch documents for exactly this ("Using condition keys to limit access to
+    CloudWatch namespaces"), keeps the role out of every other namespace, AWS/* included.
+    """
+    return iam.ManagedPolicy(
+        scope,
+        id,
+        description=f"cni-metrics-helper: publish metrics to the {namespace} namespace only",
+        statements=[
+            iam.PolicyStatement(
+                sid="PublishCniMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
+            )
+        ],
+    )

@@ -69,7 +69,9 @@ AddonName = Literal[
 ADDON_NAMES: Final[tuple[AddonName, ...]] = get_args(AddonName)
 
 #: Helm charts this project installs, by chart name.
-ChartName = Literal["aws-load-balancer-controller", "external-dns", "cert-manager"]
+ChartName = Literal[
+    "aws-load-balancer-controller", "external-dns", "cert-manager", "cni-metrics-helper"
+]
 
 
 def _same(versions: tuple[str, ...], k8s: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -122,6 +124,10 @@ CHARTS: Final[dict[ChartName, tuple[str, str]]] = {
     "aws-load-balancer-controller": ("https://aws.github.io/eks-charts", "1.14.0"),
     "external-dns": ("https://kubernetes-sigs.github.io/external-dns/", "1.19.0"),
     "cert-manager": ("https://charts.jetstack.io", "v1.18.2"),
+    # aws/eks-charts stable/cni-metrics-helper 1.20.4 (commit 46079e8, 15 October 2025):
+    # image tag v1.20.4, the helper of the vpc-cni release pinned above (kept in step:
+    # tests/unit/test_cni_metrics_config.py). Read from the chart's Chart.yaml/values.yaml.
+    "cni-metrics-helper": ("https://aws.github.io/eks-charts", "1.20.4"),
 }
 
 

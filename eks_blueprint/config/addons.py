@@ -16,6 +16,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..addons.catalog import CATALOG
+from ..addons.cni_metrics import (
+    DEFAULT_FREE_ADDRESSES_ALARM_BELOW,
+    check_alarm_topic_arn,
+    check_free_addresses_threshold,
+)
 from ..addons.validate import check_coredns_autoscaling, check_domain, check_hosted_zone_id
 from ..addons.versions import AddonName
 from .base import FieldError, LabelKey, LabelValue, StrictModel
@@ -24,6 +29,7 @@ __all__ = [
     "MANAGED_ADDON_FIELDS",
     "AddonsConfig",
     "CertManagerConfig",
+    "CniMetricsHelperConfig",
     "CoreDnsAutoscalingConfig",
     "CoreDnsConfig",
     "ExternalDnsConfig",
@@ -166,6 +172,57 @@ class CertManagerConfig(StrictModel):
     """Install cert-manager and its CRDs. Default: off."""
 
 
+class CniMetricsHelperConfig(StrictModel):
+    """cni-metrics-helper (Helm) in kube-system: the VPC CNI's address counts of the whole
+    cluster in CloudWatch (namespace Kubernetes, dimension CLUSTER_ID = the cluster name),
+    and an alarm when free addresses run low. Its role may only call
+    cloudwatch:PutMetricData in that namespace. Cost: about 20 custom metrics per cluster
+    (US$0.30 each a month at the first CloudWatch tier, us-east-1 list price), about 2
+    PutMetricData calls a minute, and one alarm on two metrics."""
+
+    enabled: bool = True
+    """Install the helper (and its alarm). Default: on."""
+    free_addresses_alarm_below: int | None = DEFAULT_FREE_ADDRESSES_ALARM_BELOW
+    """Alarm when the pod IP addresses the VPC CNI holds on nodes but no pod uses
+    (totalIPAddresses - assignIPAddresses, averaged over 5 minutes) stay below this many in
+    2 of 3 periods: at least 1, or null for metrics without an alarm. Default: 16 (one /28
+    prefix: below it no node has a spare prefix and none is being added). Raise it (about 16
+    x your usual node count) for earlier warning."""
+    alarm_topic_arn: str | None = None
+    """An existing SNS topic (arn:aws:sns:<region>:<account>:<name>) the alarm notifies on
+    ALARM, OK and INSUFFICIENT_DATA (the helper stopped publishing). A topic encrypted with
+    a customer managed key must let cloudwatch.amazonaws.com use it. Default: none (the
+    alarm's state shows in CloudWatch only)."""
+
+    @field_validator("free_addresses_alarm_below", mode="before")
+    @classmethod
+    def _threshold(cls, value: object) -> object:
+        return None if value is None else check_free_addresses_threshold(value)
+
+    @field_validator("alarm_topic_arn")
+    @classmethod
+    def _topic(cls, value: str | None) -> str | None:
+        return None if value is None else check_alarm_topic_arn(value)
+
+    @model_validator(mode="after")
+    def _alarm_needs_the_helper(self) -> CniMetricsHelperConfig:
+        alarm_set = {"free_addresses_alarm_below", "alarm_topic_arn"} & self.model_fields_set
+        if not self.enabled and (self.alarm_topic_arn is not None or alarm_set):
+            field = "alarm_topic_arn" if self.alarm_topic_arn is not None else min(alarm_set)
+            raise FieldError(
+                field,
+                "the helper is off (enabled: false), so there is no alarm; remove this "
+                "setting or set enabled: true",
+            )
+        if self.alarm_topic_arn is not None and self.free_addresses_alarm_below is None:
+            raise FieldError(
+                "alarm_topic_arn",
+                "free_addresses_alarm_below is null, so there is no alarm to notify; set a "
+                f"threshold (e.g. {DEFAULT_FREE_ADDRESSES_ALARM_BELOW}) or remove the topic",
+            )
+        return self
+
+
 #: Field of AddonsConfig -> the EKS managed add-on (AWS::EKS::Addon AddonName) it
 #: configures, from the add-on table.
 MANAGED_ADDON_FIELDS: dict[str, AddonName] = {
@@ -200,6 +257,8 @@ class AddonsConfig(StrictModel):
     """external-dns for one hosted zone. Default: off."""
     cert_manager: CertManagerConfig = CertManagerConfig()
     """cert-manager. Default: off."""
+    cni_metrics_helper: CniMetricsHelperConfig = CniMetricsHelperConfig()
+    """cni-metrics-helper and the free pod address alarm. Default: on."""
 
     def version_overrides(self) -> dict[str, tuple[AddonName, str]]:
         """Config field path -> (add-on name, explicit version), for the table check."""

@@ -42,4 +42,7 @@ def addons_props(config: EnvironmentConfig, cluster: eks.ICluster, vpc: ec2.IVpc
         if external_dns.enabled
         else None,
         cert_manager=addons.cert_manager.enabled,
+        cni_metrics_helper=addons.cni_metrics_helper.enabled,
+        cni_free_addresses_alarm_below=addons.cni_metrics_helper.free_addresses_alarm_below,
+        cni_alarm_topic_arn=addons.cni_metrics_helper.alarm_topic_arn,
     )

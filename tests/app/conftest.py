@@ -68,6 +68,7 @@ def minimal_data() -> dict[str, Any]:
     data["addons"] = {
         "ebs_csi_driver": {"enabled": False},
         "load_balancer_controller": {"enabled": False},
+        "cni_metrics_helper": {"enabled": False},
     }
     return data
 

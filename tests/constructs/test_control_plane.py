@@ -125,6 +125,7 @@ def test_explicit_addons_replace_core_addons() -> None:
         ebs_csi_driver=False,
         metrics_server=False,
         cloudwatch_observability=False,
+        cni_metrics_helper=False,
     )
     cp.add_node_group(NodeGroupSpec(name="system", instance_types=["m7g.large", "m6g.large"]))
     assert cp.node.try_find_child("CoreAddons") is None
