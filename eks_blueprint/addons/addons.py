@@ -806,8 +806,9 @@ def free_addresses_alarm(
                     ],
                 ),
                 period=cni_metrics.ALARM_PERIOD_SECONDS,
-                # Two data points a minute (collected every 30 s, published every 60 s):
-                # the average is the cluster's count; a sum would double it.
+                # About ten cluster-wide data points per 300 s period (published every 60 s,
+                # collected every 30 s): the average is the cluster's count; a sum would be
+                # about ten times it.
                 stat="Average",
                 unit="Count",
             ),

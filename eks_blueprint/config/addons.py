@@ -187,7 +187,9 @@ class CniMetricsHelperConfig(StrictModel):
     (totalIPAddresses - assignIPAddresses, averaged over 5 minutes) stay below this many in
     2 of 3 periods: at least 1, or null for metrics without an alarm. Default: 16 (one /28
     prefix: below it no node has a spare prefix and none is being added). Raise it (about 16
-    x your usual node count) for earlier warning."""
+    x your usual node count) for earlier warning. The count is cluster-wide: one exhausted
+    subnet or AZ can refuse pods while the total stays above it; `plan ips` sizes subnets
+    for the worst case before that can happen."""
     alarm_topic_arn: str | None = None
     """An existing SNS topic (arn:aws:sns:<region>:<account>:<name>) the alarm notifies on
     ALARM, OK and INSUFFICIENT_DATA (the helper stopped publishing). A topic encrypted with
