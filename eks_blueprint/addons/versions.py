@@ -118,12 +118,15 @@ ADDON_VERSIONS: Final[dict[str, dict[AddonName, tuple[str, ...]]]] = {
 }
 
 #: Helm chart name -> (repository, pinned chart version). Charts of these versions support
-#: every Kubernetes version in ADDON_VERSIONS.
+#: every Kubernetes version in ADDON_VERSIONS (eks_blueprint.plan.upgrade's chart table and
+#: tests/plan/test_upgrade.py check it per version).
 CHARTS: Final[dict[ChartName, tuple[str, str]]] = {
     # Chart 1.14.0 ships controller v2.14.0.
     "aws-load-balancer-controller": ("https://aws.github.io/eks-charts", "1.14.0"),
     "external-dns": ("https://kubernetes-sigs.github.io/external-dns/", "1.19.0"),
-    "cert-manager": ("https://charts.jetstack.io", "v1.18.2"),
+    # v1.20 supports Kubernetes 1.32-1.35 (cert-manager "Supported Releases"); v1.18.2, the
+    # earlier pin, stopped at 1.33. The upgrade plan's chart table checks this again.
+    "cert-manager": ("https://charts.jetstack.io", "v1.20.2"),
     # aws/eks-charts stable/cni-metrics-helper 1.20.4 (commit 46079e8, 15 October 2025):
     # image tag v1.20.4, the helper of the vpc-cni release pinned above (kept in step:
     # tests/unit/test_cni_metrics_config.py). Read from the chart's Chart.yaml/values.yaml.

@@ -312,7 +312,7 @@ CLOUDWATCH_MANAGER = Resources(100, 64)
 
 def workloads(compute: ComputeConfig, addons: AddonsConfig) -> list[Workload]:
     """The platform's Deployments that may run on managed node groups. Charts without
-    requests (Load Balancer Controller 1.14.0, external-dns 1.19.0, cert-manager v1.18.2:
+    requests (Load Balancer Controller 1.14.0, external-dns 1.19.0, cert-manager v1.20.2:
     `resources: {}`; snapshot-controller v8.3.0 manifest: none) add nothing and are left out."""
     out: list[Workload] = []
     karpenter = compute.karpenter

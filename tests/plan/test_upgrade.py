@@ -613,3 +613,28 @@ def test_tables_answer_from_their_rows() -> None:
     cert_manager = chart_row("cert-manager", "v1.19.1")
     assert cert_manager is not None and cert_manager.max_kubernetes == "1.35"
     assert chart_row("external-dns", "1.17.0") is None
+
+
+#: Pinned charts whose Kubernetes range no published source states; the plan warns for them.
+#: cni-metrics-helper ships with the VPC CNI release of the same version (its image tag),
+#: whose add-on build the add-on table lists for every supported Kubernetes version.
+_CHARTS_WITHOUT_A_PUBLISHED_RANGE = {"cni-metrics-helper"}
+
+
+def test_every_pinned_chart_supports_every_supported_kubernetes_version() -> None:
+    """addons/versions.py promises its chart pins work on every supported version: hold it
+    to the compatibility table (cert-manager v1.18.2 once broke this promise for 1.34+)."""
+    from eks_blueprint.addons.versions import CHARTS, SUPPORTED_KUBERNETES_VERSIONS
+    from eks_blueprint.plan.upgrade.minors import require_minor
+    from eks_blueprint.plan.upgrade.tables import chart_row
+
+    for chart, (_, version) in CHARTS.items():
+        row = chart_row(chart, version)
+        if chart in _CHARTS_WITHOUT_A_PUBLISHED_RANGE:
+            assert row is None, f"{chart} now has a row: drop it from the exception list"
+            continue
+        assert row is not None, f"{chart} {version}: no row in CHART_COMPATIBILITY"
+        for kubernetes in SUPPORTED_KUBERNETES_VERSIONS:
+            assert require_minor(row.min_kubernetes) <= require_minor(kubernetes), (chart, kubernetes)
+            if row.max_kubernetes is not None:
+                assert require_minor(kubernetes) <= require_minor(row.max_kubernetes), (chart, kubernetes)
