@@ -13,6 +13,11 @@ No physical `nodegroup_name` is set: CloudFormation replaces a resource by creat
 one before deleting the old, which fails on a fixed name ("already exists"). The generated
 name is exposed as `Nodegroup.nodegroup_name` for selectors.
 
+Max pods: with prefix delegation (the project's vpc-cni add-on) each launch template sets
+the kubelet's max pods to the group's value from the instance type table, in the user data
+EKS merges with its bootstrap (Bottlerocket settings or an AL2023 nodeadm NodeConfig; see
+`max_pods`). A changed value is a new launch template version: a rolling update.
+
 Access: in authentication mode API, EKS itself creates the EC2_LINUX access entry for the
 node role of a managed node group, so none is declared here.
 """
@@ -36,7 +41,7 @@ from ..ids import pascal_id
 from ..wiring import register_capacity
 from . import defaults
 from ._synth_checks import SynthCheck
-from .max_pods import max_pods_user_data
+from .max_pods import group_max_pods, max_pods_user_data
 from .placement import ControllerPlacement
 from .taints import Taint
 
@@ -138,9 +143,11 @@ class NodeGroupSpec:
     """IMDSv2 hop limit, 1 or 2. Default: 1, so pods cannot reach the node's credentials."""
     max_pods: int | None = None
     """The kubelet's max pods (1-250; EKS caps managed nodes at 250), written into the
-    launch template's user data. Default: none, and EKS computes it: with the vpc-cni add-on's
-    prefix delegation on before the group is created (Addons' ordering), the prefix-aware
-    value (110 below 30 vCPUs, 250 above, for the group's smallest type)."""
+    launch template's user data. Default: with prefix delegation
+    (`ManagedNodeGroupsProps.prefix_delegation`), the smallest EKS-recommended value of the
+    group's instance types from the instance type table (110 up to 30 vCPUs, 250 above,
+    less for types with few ENIs), so the nodes use the /28 prefixes the VPC CNI hands
+    them; without it, or for a type the table does not list, none: EKS computes it."""
 
     def resolved_ami_type(self) -> eks.NodegroupAmiType:
         """`ami_type`, or the AL2023 type of the instance types' architecture."""
@@ -198,6 +205,10 @@ class ManagedNodeGroupsProps:
     instance_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for instances and volumes (EKS does not copy node group tags to instances; the
     launch template's TagSpecifications do). Default: only `Name`."""
+    prefix_delegation: bool = True
+    """Whether the cluster's VPC CNI assigns /28 prefixes (the Addons construct's vpc-cni
+    add-on does). Then each group's launch template sets the kubelet's max pods from the
+    instance type table (see `NodeGroupSpec.max_pods`). Default: true."""
 
 
 class ManagedNodeGroups(Construct):
@@ -224,7 +235,9 @@ class ManagedNodeGroups(Construct):
         self.launch_templates: dict[str, ec2.CfnLaunchTemplate] = {}
         self._specs: dict[str, NodeGroupSpec] = {}
         self.max_pods: dict[str, int | None] = {}
-        """Each group's kubelet max pods as set in its launch template (None: EKS's value)."""
+        """Each group's kubelet max pods as set in its launch template: the explicit
+        `NodeGroupSpec.max_pods`, else the table's value with prefix delegation (None:
+        EKS's value)."""
         for spec in props.groups:
             self._add(spec)
         self.node.add_validation(SynthCheck(self._without_groups))
@@ -264,13 +277,16 @@ class ManagedNodeGroups(Construct):
             for key, value in {**props.instance_tags, "Name": f"{spec.name}-node"}.items()
         ]
         max_pods = spec.max_pods
+        if max_pods is None and props.prefix_delegation:
+            max_pods = group_max_pods(spec.instance_types)
         self.max_pods[spec.name] = max_pods
         template = ec2.CfnLaunchTemplate(
             self,
             f"{suffix}LaunchTemplate",
             launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
-                # Merged by EKS with its own bootstrap (the AMI is EKS's, not custom); only
-                # for an explicit max_pods, as EKS computes the prefix-aware value itself.
+                # Merged by EKS with its own bootstrap (the AMI is EKS's, not custom): the
+                # explicit max_pods or the table's prefix-delegation value; none leaves the
+                # value to EKS.
                 user_data=(
                     Fn.base64(max_pods_user_data(family, max_pods))
                     if max_pods is not None

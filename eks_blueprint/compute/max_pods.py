@@ -1,93 +1,127 @@
 """Pod density with VPC CNI prefix delegation, and the node settings that apply it.
 
 With prefix delegation (ENABLE_PREFIX_DELEGATION, on in this project's vpc-cni add-on) each
-ENI slot holds a /28 prefix of 16 addresses on Nitro instances, so a node can hold far more
-pods than the secondary-IP formula `ENIs x (IPs per ENI - 1) + 2`. The EKS recommendation
-with prefixes (EKS user guide, "Assign more IP addresses to Amazon EKS nodes with
-prefixes", and the max-pods calculator) is min(ENIs x (IPs per ENI - 1) x 16 + 2, 110 below
-30 vCPUs, else 250); instances that are not Nitro-based keep individual secondary IPs.
+ENI address slot holds a /28 prefix of 16 addresses on Nitro instances, so a node can hold
+far more pods than the secondary-IP formula `ENIs x (IPs per ENI - 1) + 2`. The value EKS
+recommends (its max-pods calculator) is min(ENIs x (IPs per ENI - 1) x 16 + 2, 110 up to
+30 vCPUs, else 250); instances without prefix delegation keep individual secondary IPs.
+The numbers come from the instance type table (:mod:`eks_blueprint.instance_types`, the VPC
+CNI's own limits), so they are exact per type: m7g.xlarge 110, m5.8xlarge 250, m6g.medium
+98 (2 ENIs of 4 addresses).
 
-Who applies it:
+Who applies it, when the CNI delegates prefixes:
 
-* EKS managed node groups on EKS AMIs compute that value themselves when the vpc-cni
-  add-on (v1.9+) has prefix delegation on before the group is created (the Addons construct
-  orders it so), so `ManagedNodeGroups` sets nothing by default; an explicit
-  `NodeGroupSpec.max_pods` goes into the launch template's user data (`max_pods_user_data`).
-* Karpenter computes pod capacity from ENI limits unless the EC2NodeClass sets
-  `kubelet.maxPods`: the Karpenter construct sets 110 and keeps its NodePools to instances
-  that can hold 110 pods with prefixes (Nitro, not the `nano`..`medium` sizes, not g4ad).
-
-`max_pods_with_prefixes` answers None where it cannot promise a value (tiny sizes, metal,
-Xen families, types with fewer ENIs than their size suggests); the capacity model then
-assumes 110, which reserves the most memory and so errs on the safe side.
+* `ManagedNodeGroups` writes the group's value (the smallest of its instance types) into
+  the launch template's user data: Bottlerocket settings (`[settings.kubernetes]
+  max-pods`) or an AL2023 nodeadm NodeConfig (`spec.kubelet.config.maxPods`) in a MIME
+  multi-part document, both merged by EKS with its own bootstrap (`max_pods_user_data`).
+  EKS would compute the same value itself only if the vpc-cni add-on had prefix delegation
+  on before the group was created; writing it makes the value independent of that order
+  and visible in the template. An explicit `NodeGroupSpec.max_pods` wins; a type the table
+  does not list leaves the value to EKS.
+* Karpenter computes pod capacity from ENI limits (secondary IPs) unless the EC2NodeClass
+  sets `kubelet.maxPods` (karpenter.k8s.aws/v1 moved kubelet settings to the
+  EC2NodeClass): the Karpenter construct sets, per class, the smallest value among the
+  instance types its NodePools may launch (`node_class_max_pods`), and the pools keep to
+  instances that hold at least 110 pods with prefixes (Nitro, not the `nano`..`medium`
+  sizes, not g4ad).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
-#: Kubernetes' recommended pod limit below 30 vCPUs, and the EKS limit above.
-SMALL_NODE_MAX_PODS = 110
-LARGE_NODE_MAX_PODS = 250
-LARGE_NODE_VCPUS = 30
+from ..instance_types import (
+    LARGE_NODE_MAX_PODS,
+    SMALL_NODE_MAX_PODS,
+    instance_type,
+    matching_types,
+)
 
-#: Families on the Xen hypervisor: no prefix delegation (EC2 instance types, "Instances
-#: built on the Nitro System" lists the others).
-XEN_FAMILIES = frozenset(
-    {"c1", "c3", "c4", "d2", "f1", "g2", "g3", "g3s", "h1", "i2", "i3", "m1", "m2", "m3",
-     "m4", "p2", "p3", "r3", "r4", "t1", "t2", "x1", "x1e"}
-)  # fmt: skip
+__all__ = [
+    "FEWER_ENI_FAMILIES",
+    "LARGE_NODE_MAX_PODS",
+    "SIZES_BELOW_MAX_PODS",
+    "SMALL_NODE_MAX_PODS",
+    "group_max_pods",
+    "max_pods_user_data",
+    "max_pods_with_prefixes",
+    "node_class_max_pods",
+    "node_max_pods",
+]
+
 #: Nitro families whose sizes have fewer ENIs than their size suggests: g4ad.xlarge and
 #: .2xlarge have 2 ENIs of 4 addresses (98 pods with prefixes).
 FEWER_ENI_FAMILIES = frozenset({"g4ad"})
-#: Burstable families whose small and medium sizes have 3 ENIs (t3.small: 3 x 4 addresses,
-#: t4g.medium: 3 x 6): enough for 110 pods. t3a.small has only 2 ENIs.
-_THREE_ENI_SMALL = frozenset({"t3.small", "t3.medium", "t3a.medium", "t4g.small", "t4g.medium"})
-_SIZE = re.compile(r"^(?:(\d+)x)?large$")
+#: Karpenter instance sizes that may not reach SMALL_NODE_MAX_PODS with prefixes; NodePools
+#: whose EC2NodeClass sets maxPods exclude them, Xen instances and FEWER_ENI_FAMILIES.
+SIZES_BELOW_MAX_PODS: tuple[str, ...] = ("nano", "micro", "small", "medium")
 
 
-def instance_vcpus(instance_type: str) -> int | None:
-    """vCPUs of a `large`-or-bigger size (large 2, xlarge 4, Nxlarge 4N), None otherwise
-    (and for the hpc families, whose sizes do not follow the pattern)."""
-    family, _, size = instance_type.partition(".")
-    if family.startswith("hpc"):
-        return None
-    if size == "xlarge":
-        return 4
-    match = _SIZE.match(size)
-    if match is None:
-        return None
-    return 4 * int(match.group(1)) if match.group(1) else 2
+def max_pods_with_prefixes(name: str) -> int | None:
+    """The EKS-recommended max pods of instance type `name` with prefix delegation, from
+    the table; None where the table does not list the type or the type gets no prefixes
+    (Xen)."""
+    found = instance_type(name)
+    return None if found is None else found.max_pods("prefix")
 
 
-def max_pods_with_prefixes(instance_type: str) -> int | None:
-    """The EKS-recommended max pods for one instance type with prefix delegation, or None
-    where this module cannot promise at least 110 (see the module docstring)."""
-    family = instance_type.partition(".")[0]
-    if family in XEN_FAMILIES or family in FEWER_ENI_FAMILIES:
-        return None
-    if instance_type in _THREE_ENI_SMALL:
-        return SMALL_NODE_MAX_PODS
-    vcpus = instance_vcpus(instance_type)
-    if vcpus is None:
-        return None
-    return LARGE_NODE_MAX_PODS if vcpus >= LARGE_NODE_VCPUS else SMALL_NODE_MAX_PODS
+def node_max_pods(name: str, *, prefix_delegation: bool = True) -> int | None:
+    """The max pods of one node of `name` with a VPC CNI that does (not) delegate
+    prefixes: prefixes where the type supports them, secondary IPs otherwise (the CNI's
+    fallback); None where the table does not list the type."""
+    found = instance_type(name)
+    return None if found is None else found.effective_max_pods(prefix_delegation=prefix_delegation)
 
 
-def group_max_pods(instance_types: Iterable[str]) -> int | None:
-    """The max pods EKS gives nodes of a managed node group with these types: the smallest
-    of theirs, or None when any type has no known value."""
-    values = [max_pods_with_prefixes(t) for t in instance_types]
+def group_max_pods(instance_types: Iterable[str], *, prefix_delegation: bool = True) -> int | None:
+    """The max pods of a managed node group with these types: the smallest of theirs (a
+    launch template sets one value for every node), None when any type is not in the
+    table (or there is none)."""
+    values = [node_max_pods(t, prefix_delegation=prefix_delegation) for t in instance_types]
     if not values or any(v is None for v in values):
         return None
     return min(v for v in values if v is not None)
 
 
-#: Karpenter instance sizes that may not reach SMALL_NODE_MAX_PODS with prefixes; NodePools
-#: whose EC2NodeClass sets maxPods exclude them, Xen instances and FEWER_ENI_FAMILIES.
-SIZES_BELOW_MAX_PODS: tuple[str, ...] = ("nano", "micro", "small", "medium")
+def node_class_max_pods(pool_requirements: Iterable[Iterable[Mapping[str, Any]]]) -> int:
+    """The kubelet maxPods for an EC2NodeClass with prefix delegation: the smallest
+    prefix-delegation value among the table's types that the NodePools using the class
+    (their `spec.template.spec.requirements`) may launch.
+
+    Without a pool yet, or when no pool matches a type of the table, the pools' common
+    constraints decide (Nitro, no size below large, not FEWER_ENI_FAMILIES: every pool with
+    prefix delegation carries them). Types without prefixes are ignored: the pools exclude
+    them (instance-hypervisor In nitro).
+    """
+    values = [
+        value
+        for requirements in pool_requirements
+        for t in matching_types(requirements).types
+        if (value := t.max_pods("prefix")) is not None
+    ]
+    if not values:
+        common = [
+            {"key": "karpenter.k8s.aws/instance-hypervisor", "operator": "In", "values": ["nitro"]},
+            {
+                "key": "karpenter.k8s.aws/instance-size",
+                "operator": "NotIn",
+                "values": list(SIZES_BELOW_MAX_PODS),
+            },
+            {
+                "key": "karpenter.k8s.aws/instance-family",
+                "operator": "NotIn",
+                "values": sorted(FEWER_ENI_FAMILIES),
+            },
+        ]
+        values = [
+            value
+            for t in matching_types(common).types
+            if (value := t.max_pods("prefix")) is not None
+        ]
+    return min(values) if values else SMALL_NODE_MAX_PODS
+
 
 _BOUNDARY = "==EKSBLUEPRINT=="
 

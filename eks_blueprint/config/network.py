@@ -10,11 +10,12 @@ defines each of these services), so no second list exists.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Final, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .. import defaults
 from .base import FieldError, RetentionDays, StrictModel, VpcCidr, first_duplicate
@@ -63,6 +64,28 @@ MAX_LOAD_BALANCER_SUBNET_MASK = 27
 NAT_GATEWAY_CHOICES: tuple[str, ...] = ("single", "per_az")
 #: An availability zone name: its region and one letter (Local and Wavelength Zones excluded).
 AVAILABILITY_ZONE = re.compile(r"(?P<region>[a-z]{2,4}(-[a-z]+)+-\d{1,2})[a-z]")
+
+
+#: The share of each subnet's usable addresses `plan ips` keeps free by default, and the
+#: most a file may ask for.
+DEFAULT_IP_HEADROOM_PERCENT = 10.0
+MAX_IP_HEADROOM_PERCENT = 90.0
+
+
+def check_ip_headroom(value: object) -> float:
+    """A percentage from 0 to MAX_IP_HEADROOM_PERCENT (whole or decimal), as a float."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_IP_HEADROOM_PERCENT
+    ):
+        raise ValueError(
+            f"not a percentage from 0 to {MAX_IP_HEADROOM_PERCENT:g}; use a number such as "
+            f"{DEFAULT_IP_HEADROOM_PERCENT:g} (the default): the share of each subnet's "
+            "addresses `plan ips` keeps free"
+        )
+    return float(value)
 
 
 class SubnetLayoutError(ValueError):
@@ -205,6 +228,20 @@ class NetworkConfig(StrictModel):
     """Flow log settings. Default: all traffic, 30 days."""
     interface_endpoints: list[InterfaceEndpointName] = Field(default_factory=list)
     """Interface VPC endpoints to create; the S3 gateway endpoint is always created."""
+    ip_headroom_percent: float = Field(
+        default=DEFAULT_IP_HEADROOM_PERCENT, ge=0, le=MAX_IP_HEADROOM_PERCENT
+    )
+    """The share of each subnet's usable addresses, in percent (0-90), that must stay free
+    when every node group is at its maximum size and every Karpenter NodePool at its CPU
+    limit: `python -m eks_blueprint.plan ips` blocks (`subnet-capacity`) when that worst case
+    needs more. It absorbs what the plan cannot see (load balancers scaling out, addresses
+    other teams take, fragmentation beyond its model). `--headroom` overrides it for one
+    run. Default: 10."""
+
+    @field_validator("ip_headroom_percent", mode="before")
+    @classmethod
+    def _headroom(cls, value: object) -> float:
+        return check_ip_headroom(value)
 
     @model_validator(mode="after")
     def _subnets_fit(self) -> NetworkConfig:

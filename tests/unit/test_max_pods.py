@@ -1,7 +1,7 @@
-"""Prefix delegation adds pod density only when nodes are told their max pods. EKS computes
-the prefix-aware value for managed node groups itself (the vpc-cni add-on is configured
-before them), so their launch templates set it only when asked; EC2NodeClasses set
-`kubelet.maxPods` and NodePools keep to instances that can hold it."""
+"""Prefix delegation adds pod density only when nodes are told their max pods. Managed node
+groups' launch templates set the table's value (the smallest of the group's types), so it
+does not depend on EKS seeing the vpc-cni add-on first; EC2NodeClasses set `kubelet.maxPods`
+and NodePools keep to instances that can hold it."""
 
 from __future__ import annotations
 
@@ -28,14 +28,15 @@ from tests.unit.test_addons import manifests
         ("r7g.16xlarge", 250),
         ("t4g.medium", 110),  # 3 ENIs x 6 addresses
         ("t3.small", 110),
-        ("m6g.medium", None),  # 2 ENIs x 4 addresses: 98 with prefixes, not 110
-        ("t3a.small", None),  # 2 ENIs, unlike t3.small
-        ("t3.micro", None),
-        ("m7i.metal-24xl", None),
+        ("m6g.medium", 98),  # 2 ENIs x 4 addresses: 2 x 3 x 16 + 2, below 110
+        ("t3a.small", 98),  # 2 ENIs, unlike t3.small
+        ("t3.micro", 34),  # 2 ENIs x 2 addresses
+        ("m7i.metal-24xl", 250),  # bare metal: the VPC CNI delegates prefixes there too
         ("m4.large", None),  # Xen: no prefixes at all
         ("c4.8xlarge", None),
-        ("g4ad.xlarge", None),  # Nitro, but 2 ENIs x 4 addresses
-        ("hpc7a.12xlarge", None),  # 24 vCPUs: hpc sizes do not follow the pattern
+        ("g4ad.xlarge", 98),  # Nitro, but 2 ENIs x 4 addresses
+        ("hpc7a.12xlarge", 110),  # 24 vCPUs, from the table (the name does not say)
+        ("x9z.large", None),  # not in the table
     ],
 )
 def test_max_pods_per_instance_type(instance_type: str, expected: int | None) -> None:
@@ -45,7 +46,8 @@ def test_max_pods_per_instance_type(instance_type: str, expected: int | None) ->
 def test_a_group_takes_its_smallest_type_and_unknown_types_keep_the_default() -> None:
     assert group_max_pods(["m5.8xlarge", "m5.large"]) == 110
     assert group_max_pods(["m5.8xlarge", "m5.16xlarge"]) == 250
-    assert group_max_pods(["m5.large", "m6g.medium"]) is None
+    assert group_max_pods(["m5.large", "m6g.medium"]) == 98
+    assert group_max_pods(["m5.large", "x9z.large"]) is None
 
 
 def test_user_data_forms() -> None:
@@ -68,11 +70,11 @@ def _user_data(template: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
-def test_node_groups_leave_max_pods_to_eks_after_the_cni(synth: SynthResult, env: str) -> None:
-    # EKS computes the prefix-aware max pods for a managed node group whose AMI is its own,
-    # if vpc-cni (with prefix delegation) exists first: the group must depend on it.
+def test_node_groups_set_the_tables_max_pods_after_the_cni(synth: SynthResult, env: str) -> None:
+    # Both system groups are Bottlerocket with types of 110 pods with prefixes (t4g.medium
+    # and t4g.large; m7g.xlarge); the group still depends on vpc-cni (prefixes on first).
     template = synth.template(env, "cluster")
-    assert _user_data(template) == []
+    assert _user_data(template) == ["[settings.kubernetes]\nmax-pods = 110\n"]
     cni = next(k for k, v in resources_of(template, "AWS::EKS::Addon").items()
                if v["Properties"]["AddonName"] == "vpc-cni")
     for group in resources_of(template, "AWS::EKS::Nodegroup").values():

@@ -36,6 +36,7 @@ from .. import defaults
 from .._synth_checks import SynthCheck
 from ..fargate import FargateProfiles
 from ..managed_node_groups import ManagedNodeGroups, new_node_role
+from ..max_pods import node_class_max_pods
 from ..placement import ControllerPlacement
 from .interruption import interruption_queue
 from .manifests import node_class_manifest, node_pool_manifest
@@ -81,10 +82,11 @@ class KarpenterProps:
     """Tags of the instances and volumes Karpenter launches. Default: none."""
     prefix_delegation: bool = True
     """Whether the cluster's VPC CNI assigns /28 prefixes (the Addons construct's default).
-    Then every EC2NodeClass sets the kubelet's maxPods to 110 and every NodePool keeps to
-    instances that can hold 110 pods with prefixes (Nitro; not the nano to medium sizes;
-    not g4ad); without it Karpenter counts ENI-based pods and prefixes add no density.
-    Default: true."""
+    Then every NodePool keeps to instances that can hold 110 pods with prefixes (Nitro; not
+    the nano to medium sizes; not g4ad), and every EC2NodeClass sets the kubelet's maxPods
+    to the smallest value the instance type table gives the types its NodePools (those in
+    `node_pools` naming it) may launch: 110 for the usual pools. Without it Karpenter
+    counts ENI-based pods and prefixes add no density. Default: true."""
 
 
 def validate_node_class(spec: NodeClassSpec, what: str) -> None:
@@ -164,6 +166,8 @@ class Karpenter(Construct):
         #: "EC2NodeClass/<name>" and "NodePool/<name>" -> the manifest applying it.
         self.manifests: dict[str, eks.KubernetesManifest] = {}
         self._node_classes: dict[str, eks.KubernetesManifest] = {}
+        #: Each EC2NodeClass's kubelet maxPods as set in its manifest (None: not set).
+        self._max_pods: dict[str, int | None] = {}
         self._node_pools: list[str] = []
         for node_class in props.node_classes:
             self._add_node_class(node_class)
@@ -373,13 +377,29 @@ class Karpenter(Construct):
         chart.node.add_dependency(self.node_access_entry)
         return chart
 
+    def node_class_max_pods(self, name: str) -> int | None:
+        """The kubelet maxPods of EC2NodeClass `name`: with prefix delegation, the smallest
+        table value of the types the NodePools of `KarpenterProps.node_pools` on it may
+        launch (node_class_max_pods); None without prefix delegation."""
+        if not self.props.prefix_delegation:
+            return None
+        return node_class_max_pods(
+            self._requirements(pool) for pool in self.props.node_pools if pool.node_class == name
+        )
+
+    def _requirements(self, spec: NodePoolSpec) -> list[dict[str, Any]]:
+        requirements: list[dict[str, Any]] = self.node_pool_manifest(spec)["spec"]["template"][
+            "spec"
+        ]["requirements"]
+        return requirements
+
     def node_class_manifest(self, spec: NodeClassSpec) -> dict[str, Any]:
         """The EC2NodeClass object of `spec` for this cluster."""
         return node_class_manifest(
             spec,
             role_name=self.node_role.role_name,
             cluster_name=self.props.cluster_name,
-            prefix_delegation=self.props.prefix_delegation,
+            max_pods=self.node_class_max_pods(spec.name),
             instance_tags=self.props.instance_tags,
         )
 
@@ -407,17 +427,34 @@ class Karpenter(Construct):
                 spec, what, region=self._region(), node_classes=list(self._node_classes)
             )
             v.check_unique([*self._node_pools, spec.name], f"{what}.name")
+            self._check_max_pods(spec, what)
         except v.Invalid as error:
             raise self._fail(error) from None
         return self._add_node_pool(spec)
 
     def _add_node_class(self, spec: NodeClassSpec) -> eks.KubernetesManifest:
-        manifest = self._manifest(
-            f"NodeClass{pascal_id(spec.name)}", self.node_class_manifest(spec)
-        )
+        body = self.node_class_manifest(spec)
+        manifest = self._manifest(f"NodeClass{pascal_id(spec.name)}", body)
         self._node_classes[spec.name] = manifest
+        self._max_pods[spec.name] = body["spec"].get("kubelet", {}).get("maxPods")
         self.manifests[f"EC2NodeClass/{spec.name}"] = manifest
         return manifest
+
+    def _check_max_pods(self, spec: NodePoolSpec, what: str) -> None:
+        """A pool added later must not allow types below its class's maxPods (set when the
+        class was added): pods the kubelet admits would find no address."""
+        set_to = self._max_pods.get(spec.node_class)
+        if set_to is None:
+            return
+        needs = node_class_max_pods([self._requirements(spec)])
+        if needs < set_to:
+            raise v.Invalid(
+                f"{what}.requirements",
+                f"instance types with {needs} max pods",
+                f"EC2NodeClass {spec.node_class!r} already sets maxPods {set_to}; narrow the "
+                "pool's requirements to types that hold as many pods, or list the pool in "
+                "KarpenterProps.node_pools so that its class's maxPods accounts for it",
+            )
 
     def _add_node_pool(self, spec: NodePoolSpec) -> eks.KubernetesManifest:
         manifest = self._manifest(f"NodePool{pascal_id(spec.name)}", self.node_pool_manifest(spec))

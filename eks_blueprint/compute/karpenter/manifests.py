@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ..managed_node_groups import block_devices
-from ..max_pods import FEWER_ENI_FAMILIES, SIZES_BELOW_MAX_PODS, SMALL_NODE_MAX_PODS
+from ..max_pods import FEWER_ENI_FAMILIES, SIZES_BELOW_MAX_PODS
 from .specs import NodeClassSpec, NodePoolSpec
 
 
@@ -22,11 +22,13 @@ def node_class_manifest(
     *,
     role_name: str,
     cluster_name: str,
-    prefix_delegation: bool,
+    max_pods: int | None,
     instance_tags: Mapping[str, str],
 ) -> dict[str, Any]:
     """An EC2NodeClass: the node role, the AMI alias, subnets by the discovery tag, the
-    cluster security group, IMDSv2 with hop limit 1 and encrypted gp3 volumes."""
+    cluster security group, the kubelet's maxPods (`max_pods`; None: Karpenter's ENI-based
+    default, for a CNI without prefix delegation), IMDSv2 with hop limit 1 and encrypted gp3
+    volumes."""
     return {
         "apiVersion": "karpenter.k8s.aws/v1",
         "kind": "EC2NodeClass",
@@ -36,7 +38,7 @@ def node_class_manifest(
             "amiSelectorTerms": [{"alias": spec.ami_alias}],
             "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster_name}}],
             "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": cluster_name}}],
-            **({"kubelet": {"maxPods": SMALL_NODE_MAX_PODS}} if prefix_delegation else {}),
+            **({"kubelet": {"maxPods": max_pods}} if max_pods is not None else {}),
             "metadataOptions": {
                 "httpEndpoint": "enabled",
                 "httpProtocolIPv6": "disabled",
@@ -61,9 +63,9 @@ def node_class_manifest(
 
 
 def node_pool_manifest(spec: NodePoolSpec, *, prefix_delegation: bool) -> dict[str, Any]:
-    """A NodePool. With prefix delegation the EC2NodeClass promises 110 pods, so the pool
-    keeps to instances with the addresses for them (prefixes exist on Nitro only; small
-    sizes and g4ad have too few ENIs)."""
+    """A NodePool. With prefix delegation the EC2NodeClass sets maxPods (at least 110), so
+    the pool keeps to instances with the addresses for them (prefixes exist on Nitro only;
+    small sizes and g4ad have too few ENIs)."""
     req = spec.requirements
     requirements: list[dict[str, Any]] = [
         {"key": "kubernetes.io/arch", "operator": "In", "values": list(req.architectures)},
