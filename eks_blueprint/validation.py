@@ -334,6 +334,18 @@ def check_min_instance_generation(value: int, what: str = "min_instance_generati
     return value
 
 
+#: The most vCPUs an EC2 instance type has (u7in-32tb.224xlarge: 896; 448 for the largest
+#: general-purpose sizes): a minimum above it matches nothing.
+MAX_INSTANCE_VCPUS = 896
+
+
+def check_min_vcpus(value: int, what: str = "min_vcpus") -> int:
+    """The smallest instance size (vCPUs) a pool may launch."""
+    if isinstance(value, bool) or not 1 <= value <= MAX_INSTANCE_VCPUS:
+        raise Invalid(what, value, f"use 1-{MAX_INSTANCE_VCPUS} vCPUs, e.g. 8 (2xlarge and up)")
+    return value
+
+
 def check_zones(zones: Sequence[str], region: str | None, what: str = "zones") -> None:
     """Availability-zone names of `region` (when the region is known, not a token)."""
     check_unique(zones, what)

@@ -311,6 +311,10 @@ class NodePoolConfig(StrictModel):
     """karpenter.k8s.aws/instance-category values. Default: [c, m, r]."""
     min_instance_generation: int = Field(default=defaults.MIN_INSTANCE_GENERATION, ge=1, le=20)
     """Only instance generations newer than this minus one (Gt min-1). Default: 5."""
+    min_vcpus: int | None = Field(default=None, ge=1, le=v.MAX_INSTANCE_VCPUS)
+    """Smallest instance size in vCPUs (karpenter.k8s.aws/instance-cpu Gt min-1): fewer,
+    larger nodes need fewer subnet addresses at the pool's CPU limit (`plan ips` sizes the
+    worst case with the smallest allowed type). Default: no minimum."""
     zones: list[str] = Field(default_factory=list)
     """topology.kubernetes.io/zone values, a subset of availability_zones. Default: all."""
     limits: LimitsConfig = LimitsConfig()

@@ -141,6 +141,7 @@ def node_pool_spec(pool: NodePoolConfig) -> NodePoolSpec:
             architectures=tuple(pool.architectures),
             instance_categories=tuple(pool.instance_categories),
             min_instance_generation=pool.min_instance_generation,
+            min_vcpus=pool.min_vcpus,
             zones=tuple(pool.zones),
         ),
         limits=NodePoolLimits(cpu=pool.limits.cpu, memory=pool.limits.memory),

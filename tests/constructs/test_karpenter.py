@@ -249,6 +249,8 @@ def one_pool(**changes: Any) -> dict[str, Any]:
         (one_pool(requirements=NodePoolRequirements(architectures=("aarch64",))), f"{POOL}.requirements.architectures: 'aarch64'; use amd64, arm64"),
         (one_pool(requirements=NodePoolRequirements(zones=("us-east-1a",))), f"{POOL}.requirements.zones: ['us-east-1a']; not zones of the stack's region eu-west-1"),
         (one_pool(requirements=NodePoolRequirements(instance_categories=("c5",))), f"{POOL}.requirements.instance_categories: 'c5'; not an instance category"),
+        (one_pool(requirements=NodePoolRequirements(min_vcpus=0)), f"{POOL}.requirements.min_vcpus: 0; use 1-896 vCPUs"),
+        (one_pool(requirements=NodePoolRequirements(min_vcpus=1000)), f"{POOL}.requirements.min_vcpus: 1000; use 1-896 vCPUs"),
         (one_pool(limits=NodePoolLimits(cpu=-1)), f"{POOL}.limits.cpu: -1; use a whole number"),
         (one_pool(limits=NodePoolLimits(memory="lots")), f"{POOL}.limits.memory: 'lots'; not a Kubernetes memory quantity"),
         (one_pool(disruption=NodePoolDisruption(consolidate_after="30 days")), f"{POOL}.disruption.consolidate_after: '30 days'; not a duration"),
@@ -314,3 +316,14 @@ def test_growth_methods_refuse_bad_specs(built: tuple[Stack, Karpenter]) -> None
         match=re.escape("Platform/Karpenter: add_node_class(NodeClassSpec 'default').name"),
     ):
         karpenter.add_node_class(NodeClassSpec())
+
+
+def test_min_vcpus_becomes_an_instance_cpu_requirement() -> None:
+    """`min_vcpus=8` keeps the pool to 8 vCPUs and up: `instance-cpu Gt 7`."""
+    from eks_blueprint.compute.karpenter.manifests import node_pool_manifest
+
+    spec = NodePoolSpec(name="big", requirements=NodePoolRequirements(min_vcpus=8))
+    requirements = node_pool_manifest(spec, prefix_delegation=True)["spec"]["template"]["spec"]["requirements"]
+    assert {"key": "karpenter.k8s.aws/instance-cpu", "operator": "Gt", "values": ["7"]} in requirements
+    default = node_pool_manifest(NodePoolSpec(name="any"), prefix_delegation=True)
+    assert all(r["key"] != "karpenter.k8s.aws/instance-cpu" for r in default["spec"]["template"]["spec"]["requirements"])

@@ -115,7 +115,7 @@ def test_a_subnet_counts_fragmentation_where_prefixes_are_in_play() -> None:
 
 
 def test_nodepool_requirements_are_evaluated_against_the_table(plan_inputs: Inputs) -> None:
-    report = plan_ips(plan_inputs("prod"))
+    report = plan_ips(with_templates(plan_inputs("prod"), without_min_vcpus))
     assert report.data["capacity"][1]["how"].startswith("CPU limit 400 / 2 vCPUs of c5.large")
     requirements = [
         {"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64", "amd64"]},
@@ -174,9 +174,41 @@ def test_prods_numbers(plan_inputs: Inputs) -> None:
     }  # 2 nodes an AZ x (1 + 8 x 16)
     for pool in ("on-demand", "spot"):
         found = capacity(report, pool)
-        assert found["nodes"] == 200  # 400 vCPUs / 2
+        assert found["nodes"] == 50  # 400 vCPUs / 8: the pools' min_vcpus
+        assert found["how"].startswith("CPU limit 400 / 8 vCPUs of ")
         assert found["node"]["node_subnet"] == {"individual": 1, "prefixes": 8, "addresses": 129}
-        assert found["per_subnet"]["addresses"] == 67 * 129  # ceil(200 / 3) nodes an AZ
+        assert found["per_subnet"]["addresses"] == 17 * 129  # ceil(50 / 3) nodes an AZ
+    # per private subnet: 258 + 2 x 2193 + 10 endpoints + 8 control plane = 4662 addresses,
+    # 54 single ones: 16 x (288 + 54) = 5472 with fragmentation, against 510 x 16 = 8160
+    rows = private_rows(report)
+    assert [(r["needed"], r["needed_charged"], r["capacity"], r["usable"]) for r in rows] == [
+        (4662, 5472, 8160, 7344)
+    ] * 3
+    assert report.data["totals"]["nodes"] == 106
+    assert not report.blocked
+
+
+def without_min_vcpus(template: dict[str, Any]) -> None:
+    """Drop the NodePools' instance-cpu requirement (prod's `min_vcpus: 8`)."""
+    for resource in template.get("Resources", {}).values():
+        manifest = resource.get("Properties", {}).get("Manifest")
+        if isinstance(manifest, str) and '"kind":"NodePool"' in manifest:
+            docs = json.loads(manifest)
+            requirements = docs[0]["spec"]["template"]["spec"]["requirements"]
+            docs[0]["spec"]["template"]["spec"]["requirements"] = [
+                r for r in requirements if r["key"] != "karpenter.k8s.aws/instance-cpu"
+            ]
+            resource["Properties"]["Manifest"] = json.dumps(docs)
+
+
+def test_prod_without_its_minimum_node_size_blocks(plan_inputs: Inputs) -> None:
+    """prod's 2 x 400 vCPUs of NodePool limit fit its three /19s only because the pools
+    launch 8 vCPUs or more: with 2-vCPU nodes of 110 pods each they do not."""
+    report = plan_ips(with_templates(plan_inputs("prod"), without_min_vcpus))
+    for pool in ("on-demand", "spot"):
+        found = capacity(report, pool)
+        assert found["nodes"] == 200  # 400 vCPUs / 2
+        assert found["how"].startswith("CPU limit 400 / 2 vCPUs of c5.large")
     # per private subnet: 258 + 2 x 8643 + 10 endpoints + 8 control plane = 17562 addresses,
     # 154 single ones: 16 x (1088 + 154) = 19872 with fragmentation, against 510 x 16 = 8160
     rows = private_rows(report)
@@ -184,7 +216,6 @@ def test_prods_numbers(plan_inputs: Inputs) -> None:
         (17562, 19872, 8160, 7344)
     ] * 3
     assert report.data["totals"]["nodes"] == 406
-    # so prod, as shipped, blocks: 400 two-vCPU nodes of 110 pods do not fit in three /19s
     blocked = findings(report, "subnet-capacity", "block")
     assert len(blocked) == 3 and report.blocked
     assert "Private eu-west-1a (10.30.32.0/19)" in blocked[0]
@@ -336,7 +367,10 @@ def test_cli_json_exit_codes(synth, tmp_path: Path, capsys) -> None:  # type: ig
     assert main([*base, "--env", "dev"]) == EXIT_CLEAR
     clear = json.loads(capsys.readouterr().out)
     assert clear["status"] == "clear" and clear["data"]["mode"] == "prefix"
-    assert main([*base, "--env", "prod"]) == EXIT_BLOCKED
+    assert main([*base, "--env", "prod"]) == EXIT_CLEAR
+    capsys.readouterr()
+    # 5472 addresses per private /19 (8160) with fragmentation: 40 % headroom leaves 4896
+    assert main([*base, "--env", "prod", "--headroom", "40"]) == EXIT_BLOCKED
     blocked = json.loads(capsys.readouterr().out)
     assert blocked["status"] == "blocked"
     assert {f["check"] for f in blocked["findings"] if f["severity"] == "block"} == {

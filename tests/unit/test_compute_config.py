@@ -186,6 +186,8 @@ def test_omitted_karpenter_fields_take_the_library_defaults() -> None:
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"expire_after": "30 days"})])), "compute.karpenter.node_pools[0].disruption.expire_after", "not a duration"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(instance_categories=["c5"])])), "compute.karpenter.node_pools[0].instance_categories[0]", "not an instance category"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(weight=0)])), "compute.karpenter.node_pools[0].weight", "greater than or equal to 1"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(min_vcpus=0)])), "compute.karpenter.node_pools[0].min_vcpus", "greater than or equal to 1"),
+        (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(min_vcpus=897)])), "compute.karpenter.node_pools[0].min_vcpus", "less than or equal to 896"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"budgets": [{"nodes": "lots"}]})])), "compute.karpenter.node_pools[0].disruption.budgets[0].nodes", "write a node count like 2"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"budgets": [{"schedule": "@daily"}]})])), "compute.karpenter.node_pools[0].disruption.budgets[0].schedule", "needs a duration"),
         (with_compute(node_groups=[group()], karpenter=karpenter(node_pools=[pool(disruption={"budgets": [{"reasons": ["Expired"]}]})])), "compute.karpenter.node_pools[0].disruption.budgets[0].reasons[0]", "Input should be"),

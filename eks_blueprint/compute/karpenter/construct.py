@@ -106,6 +106,8 @@ def validate_node_pool(
     v.check_capacity_types(req.capacity_types, f"{what}.requirements.capacity_types")
     v.check_architectures(req.architectures, f"{what}.requirements.architectures")
     v.check_instance_categories(req.instance_categories, f"{what}.requirements.instance_categories")
+    if req.min_vcpus is not None:
+        v.check_min_vcpus(req.min_vcpus, f"{what}.requirements.min_vcpus")
     v.check_min_instance_generation(
         req.min_instance_generation, f"{what}.requirements.min_instance_generation"
     )

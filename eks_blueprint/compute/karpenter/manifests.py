@@ -96,6 +96,14 @@ def node_pool_manifest(spec: NodePoolSpec, *, prefix_delegation: bool) -> dict[s
                 "values": sorted(FEWER_ENI_FAMILIES),
             },
         ]
+    if req.min_vcpus is not None:
+        requirements.append(
+            {
+                "key": "karpenter.k8s.aws/instance-cpu",
+                "operator": "Gt",
+                "values": [str(req.min_vcpus - 1)],
+            }
+        )
     if req.zones:
         requirements.append(
             {"key": "topology.kubernetes.io/zone", "operator": "In", "values": list(req.zones)}

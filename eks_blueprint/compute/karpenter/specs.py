@@ -46,6 +46,11 @@ class NodePoolRequirements:
     """karpenter.k8s.aws/instance-category values. Default: c, m, r."""
     min_instance_generation: int = defaults.MIN_INSTANCE_GENERATION
     """Oldest instance generation (the requirement is Gt this minus one). Default: 5."""
+    min_vcpus: int | None = None
+    """Smallest instance size in vCPUs (karpenter.k8s.aws/instance-cpu Gt this minus one).
+    Fewer, larger nodes need fewer subnet addresses at the pool's CPU limit: `plan ips`
+    sizes the worst case with the smallest allowed type. Default: no minimum beyond the
+    sizes prefix delegation excludes."""
     zones: Sequence[str] = ()
     """topology.kubernetes.io/zone values, zones of the stack's region. Default: every zone
     of the discovered subnets."""
