@@ -437,7 +437,9 @@ class ControlPlane(Construct):
         self._ensure_node_readiness()
         if self.node_groups is None:
             self.node_groups = ManagedNodeGroups(
-                self, "NodeGroups", props=ManagedNodeGroupsProps(cluster=self.icluster, groups=())
+                self, "NodeGroups", props=ManagedNodeGroupsProps(
+                    cluster=self.icluster, groups=(), kubernetes_version=self.kubernetes_version
+                ),
             )
         return self.node_groups.add_group(spec)
 

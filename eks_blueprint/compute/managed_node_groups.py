@@ -35,9 +35,11 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .. import validation as v
+from ..addons.versions import check_kubernetes_version
 from ..baseline import NODE_GROUP_LABEL
 from ..compliance import acknowledge
 from ..ids import pascal_id
+from ..validate_names import check_prop
 from ..wiring import register_capacity
 from . import defaults
 from ._synth_checks import SynthCheck
@@ -209,6 +211,12 @@ class ManagedNodeGroupsProps:
     """Whether the cluster's VPC CNI assigns /28 prefixes (the Addons construct's vpc-cni
     add-on does). Then each group's launch template sets the kubelet's max pods from the
     instance type table (see `NodeGroupSpec.max_pods`). Default: true."""
+    kubernetes_version: str | None = None
+    """The cluster's Kubernetes version (e.g. "1.34"), set as every group's `Version`, so
+    that a deploy which upgrades the control plane rolls the nodes to the same version
+    (node by node, within max_unavailable) instead of leaving them behind until someone
+    runs update-nodegroup-version. `ControlPlane.add_node_group` sets it. Default: none
+    (a group keeps the version it was created with)."""
 
 
 class ManagedNodeGroups(Construct):
@@ -228,6 +236,13 @@ class ManagedNodeGroups(Construct):
                 validate_node_group(spec, f"ManagedNodeGroupsProps.groups[{index}]")
         except v.Invalid as error:
             raise self._fail(error) from None
+        if props.kubernetes_version is not None:
+            check_prop(
+                self.node.path,
+                "ManagedNodeGroupsProps.kubernetes_version",
+                props.kubernetes_version,
+                check_kubernetes_version,
+            )
         self.node_role: iam.IRole = props.node_role or new_node_role(
             self, "NodeRole", description="Nodes of the EKS managed node groups"
         )
@@ -339,6 +354,11 @@ class ManagedNodeGroups(Construct):
                 id=template.ref, version=template.attr_latest_version_number
             ),
         )
+        if self._props.kubernetes_version is not None:
+            # eks.Nodegroup has no version prop; CloudFormation's Version is updatable in
+            # place (a rolling update after the cluster's own update, which it depends on).
+            cfn = cast(eks.CfnNodegroup, nodegroup.node.default_child)
+            cfn.version = self._props.kubernetes_version
         self.nodegroups[spec.name] = nodegroup
         self.launch_templates[spec.name] = template
         return nodegroup

@@ -79,6 +79,7 @@ def node_groups_props(
         groups=[node_group_spec(g) for g in groups],
         subnets=subnets,
         instance_tags=environment_tags(config),
+        kubernetes_version=config.cluster.version,
     )
 
 

@@ -16,6 +16,7 @@ from eks_blueprint.compute.managed_node_groups import (
     NodeGroupSpec,
 )
 from eks_blueprint.compute.taints import Taint
+from eks_blueprint.validate_names import PropError
 from eks_blueprint.wiring import capacity_of
 
 from .scaffold import defined_cluster, imported_cluster, stack
@@ -196,3 +197,40 @@ def test_errors_are_value_errors_raised_before_any_resource() -> None:
         )
     bad = scope.node.find_child("Bad")
     assert not bad.node.children  # no role, no launch template
+
+
+
+def test_node_groups_follow_the_cluster_version() -> None:
+    """With kubernetes_version (ControlPlane.add_node_group sets it) every group's Version is
+    the cluster's, so the deploy that upgrades the control plane rolls the nodes too."""
+    scope = stack()
+    ManagedNodeGroups(
+        scope,
+        "NodeGroups",
+        props=ManagedNodeGroupsProps(
+            cluster=imported_cluster(scope),
+            groups=(NodeGroupSpec(name="system", instance_types=GRAVITON),),
+            kubernetes_version="1.35",
+        ),
+    )
+    Template.from_stack(scope).has_resource_properties("AWS::EKS::Nodegroup", {"Version": "1.35"})
+    # without it, the group keeps the version it was created with
+    _, unversioned = groups(NodeGroupSpec(name="system", instance_types=GRAVITON))
+    template = Template.from_stack(unversioned.node.scope)  # type: ignore[arg-type]
+    template.has_resource_properties("AWS::EKS::Nodegroup", {"Version": Match.absent()})
+
+
+def test_an_unsupported_node_group_version_is_refused() -> None:
+    scope = stack()
+    with pytest.raises(
+        PropError, match=r"ManagedNodeGroupsProps.kubernetes_version = '1.99'.*not supported"
+    ):
+        ManagedNodeGroups(
+            scope,
+            "NodeGroups",
+            props=ManagedNodeGroupsProps(
+                cluster=imported_cluster(scope),
+                groups=(NodeGroupSpec(name="system", instance_types=GRAVITON),),
+                kubernetes_version="1.99",
+            ),
+        )

@@ -537,7 +537,7 @@ def test_markdown_has_the_four_steps_in_order_and_json_the_documented_keys(
     assert [s["step"] for s in data["steps"]] == [1, 2, 3, 4]
     assert all(s["title"] and s["items"] for s in data["steps"])
     data_plane = " ".join(data["steps"][3]["items"])
-    assert "update-nodegroup-version" in data_plane and "33%" in data_plane
+    assert "follows cluster.version (now 1.34)" in data_plane and "33%" in data_plane
     assert "NodePool spot" in data_plane and "drifted" in data_plane
 
 

@@ -224,7 +224,12 @@ def _data_plane(ctx: UpgradeContext, found: StepInputs) -> Step:
             else "a drain that a PodDisruptionBudget refuses fails the update instead of "
             "evicting (ForceUpdateEnabled false)"
         )
-        if group.version:
+        if group.version in (ctx.current, ctx.to):
+            how = (
+                f"its Version follows cluster.version (now {group.version}), so the same "
+                f"deploy rolls its nodes to {ctx.to} once the control plane is there; "
+            )
+        elif group.version:
             how = f"its template pins Version {group.version}: set it to {ctx.to} and deploy; "
         else:
             how = (
