@@ -10,7 +10,7 @@ export PATH := $(NODE_BIN):$(PATH)
 CDK := bin/cdk
 ENV ?=
 
-.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite review clean schema package docs library-smoke
+.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite review clean schema package docs library-smoke plan diagram
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -36,6 +36,25 @@ test: setup
 	$(BIN)/ruff check eks_blueprint stacks tests app.py benchmarks scripts
 	$(BIN)/mypy eks_blueprint stacks app.py benchmarks scripts
 	$(BIN)/python -m pytest
+
+#: The environments: every config/<env>.yaml but the pipeline file.
+ENVS := $(filter-out pipeline,$(basename $(notdir $(wildcard config/*.yaml))))
+PLAN_ENVS = $(if $(ENV),$(ENV),$(ENVS))
+
+## The offline plans of ENV=<name> (default: every environment) from a fresh synth: IP
+## capacity, cost, and with TO=<version> the upgrade plan. Exits 1 if a plan is blocked.
+plan: synth
+	@status=0; for env in $(PLAN_ENVS); do \
+	  for kind in ips cost; do $(BIN)/python -m eks_blueprint.plan $$kind --env $$env || status=$$?; done; \
+	  if [ -n "$(TO)" ]; then $(BIN)/python -m eks_blueprint.plan upgrade --env $$env --to "$(TO)" || status=$$?; fi; \
+	done; exit $$status
+
+## One Mermaid diagram per environment into docs/diagrams/<env>.md (GitHub renders them).
+diagram: synth
+	@mkdir -p docs/diagrams
+	@for env in $(PLAN_ENVS); do \
+	  $(BIN)/python -m eks_blueprint.plan diagram --env $$env --output docs/diagrams/$$env.md && echo "docs/diagrams/$$env.md" || exit 1; \
+	done
 
 ## Offline review report of this working tree against a git ref: make review BASE=origin/main
 review: setup

@@ -46,6 +46,10 @@ REQUIRED = (
     "eks_blueprint/preflight/__init__.py",
     "eks_blueprint/preflight/__main__.py",
     "eks_blueprint/checkrun.py",
+    "eks_blueprint/plan/cli.py",
+    "eks_blueprint/plan/__main__.py",
+    "eks_blueprint/data/instance_types.json",
+    "eks_blueprint/plan/data/prices.json",
 )
 
 SCRIPTS = (
@@ -53,10 +57,11 @@ SCRIPTS = (
     "eks-blueprint-review",
     "eks-blueprint-verify",
     "eks-blueprint-preflight",
+    "eks-blueprint-plan",
 )
 
 #: Distributions a construct library must not force on its users: extras only.
-EXTRAS_ONLY = ("boto3", "cfn-lint", "aws-cdk.lambda-layer-kubectl")
+EXTRAS_ONLY = ("boto3", "cfn-lint", "kubernetes-validate", "aws-cdk.lambda-layer-kubectl")
 
 #: Source files that are never shipped.
 _NOT_SHIPPED = ("__pycache__", ".pyc")

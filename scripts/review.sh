@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The change-safety review of the working tree against a git ref, offline.
 #
-#   scripts/review.sh <base ref> [--fail-on-replace] [--output FILE]
+#   scripts/review.sh <base ref> [--fail-on-replace] [--fail-on-blocked-plan] [--output FILE]
 #
 # Synthesises <base ref> (in a temporary git worktree) and the working tree, each with this
 # checkout's virtualenv and `python app.py` (with `-c pipeline=config/pipeline.yaml` where
 # that file exists, so the pipeline stack is reviewed with the environments), then prints
-# eks_blueprint.review's Markdown report.
-# Exit codes are the review's: 0 report written, 1 error, 2 --fail-on-replace tripped.
+# eks_blueprint.review's Markdown report, with each environment's plans (upgrade when the
+# Kubernetes version changes, IP capacity, cost change, a diagram of the change).
+# Exit codes are the review's: 0 report written, 1 error, 2 --fail-on-replace tripped,
+# 3 --fail-on-blocked-plan tripped.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,4 +57,9 @@ git -C "$root" worktree add --quiet --detach "$tmp/base" "$ref"
 synth "base ($ref)" "$tmp/base" "$tmp/base.out"
 synth "head (working tree)" "$root" "$tmp/head.out"
 cd "$root"
-"$python" -m eks_blueprint.review "$tmp/base.out" "$tmp/head.out" "$@"
+# Each side's plans read the config directory it was synthesised from.
+plans=()
+if [[ -d "$tmp/base/config" && -d "$root/config" ]]; then
+  plans=(--base-config "$tmp/base/config" --head-config "$root/config")
+fi
+"$python" -m eks_blueprint.review "$tmp/base.out" "$tmp/head.out" "${plans[@]}" "$@"

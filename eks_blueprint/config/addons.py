@@ -181,7 +181,8 @@ class CniMetricsHelperConfig(StrictModel):
     PutMetricData calls a minute, and one alarm on two metrics."""
 
     enabled: bool = True
-    """Install the helper (and its alarm). Default: on."""
+    """Install the helper (and its alarm). Default: on, except with compute.auto_mode (Auto
+    Mode runs no aws-node pods for it to read; setting true there is refused)."""
     free_addresses_alarm_below: int | None = DEFAULT_FREE_ADDRESSES_ALARM_BELOW
     """Alarm when the pod IP addresses the VPC CNI holds on nodes but no pod uses
     (totalIPAddresses - assignIPAddresses, averaged over 5 minutes) stay below this many in

@@ -183,6 +183,16 @@ class EnvironmentConfig(StrictModel):
                 "endpoint; add guardduty-data to network.interface_endpoints",
             )
         self._check_addons_and_workloads()
+        helper = self.addons.cni_metrics_helper
+        if self.compute.auto_mode is not None and helper.enabled and "enabled" in (
+            helper.model_fields_set
+        ):
+            raise FieldError(
+                "addons.cni_metrics_helper.enabled",
+                "compute.auto_mode is set: Auto Mode manages pod networking itself, with no "
+                "aws-node pods for cni-metrics-helper to read; set "
+                "addons.cni_metrics_helper.enabled: false",
+            )
         self._compute_rules()
         self._check_spot_role()
         # Node groups hosting Karpenter or (tainted) CoreDNS hold their pods with a node away.

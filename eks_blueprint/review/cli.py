@@ -1,7 +1,12 @@
 """`eks-blueprint-review BASE HEAD`: the change-safety report of two synthesised assemblies.
 
 Exit codes: 0 report written; 1 bad input (missing directory, not a cloud assembly, bad
-arguments); 2 `--fail-on-replace` and a stateful resource would be replaced or deleted.
+arguments); 2 `--fail-on-replace` and a stateful resource would be replaced or deleted;
+3 `--fail-on-blocked-plan` and one of HEAD's plans (upgrade, IP capacity) is blocked.
+
+With `--base-config` and `--head-config` (the config directories each assembly was
+synthesised from) the report also shows each environment's plans: the upgrade plan when
+`cluster.version` changes, IP capacity, the cost change and a diagram of the change.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from typing import NoReturn
 
 from ..template import AssemblyError, load_assembly
 from .diff import compare
+from .plans import EnvironmentPlans, environment_plans, render_plans
 from .render import render_markdown
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_STATEFUL_RISK = 2
+EXIT_BLOCKED_PLAN = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +52,19 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 2 if a stateful resource (cluster, node group, KMS key, log group, VPC, "
         "subnet, ECR repository, SQS queue, Fargate profile) would be replaced or deleted",
     )
+    parser.add_argument(
+        "--base-config",
+        type=Path,
+        help="the config directory BASE was synthesised from (with --head-config: add the plans)",
+    )
+    parser.add_argument(
+        "--head-config", type=Path, help="the config directory HEAD was synthesised from"
+    )
+    parser.add_argument(
+        "--fail-on-blocked-plan",
+        action="store_true",
+        help="exit 3 if HEAD's upgrade or IP-capacity plan of an environment is blocked",
+    )
     return parser
 
 
@@ -58,7 +78,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"eks-blueprint-review: {exc}", file=sys.stderr)
         return EXIT_ERROR
     report = compare(base, head)
-    text = render_markdown(report)
+    plans: list[EnvironmentPlans] = []
+    if (args.base_config is None) != (args.head_config is None):
+        print("eks-blueprint-review: give both --base-config and --head-config", file=sys.stderr)
+        return EXIT_ERROR
+    if args.head_config is not None and report.has_changes:
+        plans = environment_plans(report, args.base, args.head, args.base_config, args.head_config)
+    elif args.fail_on_blocked_plan and args.head_config is None:
+        print(
+            "eks-blueprint-review: --fail-on-blocked-plan needs --base-config and --head-config",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    text = render_markdown(report, render_plans(plans))
     if args.output:
         try:
             args.output.write_text(text, encoding="utf-8")
@@ -76,4 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_STATEFUL_RISK
+    blocked = [p for env in plans for p in env.blocked]
+    if args.fail_on_blocked_plan and blocked:
+        print(
+            "eks-blueprint-review: blocked plan(s): " + ", ".join(p.title for p in blocked),
+            file=sys.stderr,
+        )
+        return EXIT_BLOCKED_PLAN
     return EXIT_OK

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .model import RETAIN_POLICIES, NagCount, Report, ResourceChange, StackDiff
 from .values import render, shorten
@@ -41,8 +41,10 @@ def _action(change: ResourceChange) -> str:
     }[change.replacement]
 
 
-def render_markdown(report: Report) -> str:
-    """The whole report: stateful risks and security first, then per-stack details."""
+def render_markdown(report: Report, plans: Sequence[str] = ()) -> str:
+    """The whole report: stateful risks and security first, then `plans` (the Markdown of
+    :func:`eks_blueprint.review.plans.render_plans`, when the review ran the plans), then
+    per-stack details."""
     out: list[str] = ["## Infrastructure review", ""]
     out.append(f"BASE {_code(report.base)} → HEAD {_code(report.head)}")
     out.append("")
@@ -90,6 +92,7 @@ def render_markdown(report: Report) -> str:
             )
         out.append("")
 
+    out += list(plans)
     out += ["### Summary", ""]
     out += [
         "| Stack | Status | Added | Removed | Modified | Replaced |",

@@ -42,7 +42,8 @@ def addons_props(config: EnvironmentConfig, cluster: eks.ICluster, vpc: ec2.IVpc
         if external_dns.enabled
         else None,
         cert_manager=addons.cert_manager.enabled,
-        cni_metrics_helper=addons.cni_metrics_helper.enabled,
+        # Auto Mode runs no aws-node pods for the helper to read: off there by default.
+        cni_metrics_helper=addons.cni_metrics_helper.enabled and config.compute.auto_mode is None,
         cni_free_addresses_alarm_below=addons.cni_metrics_helper.free_addresses_alarm_below,
         cni_alarm_topic_arn=addons.cni_metrics_helper.alarm_topic_arn,
     )

@@ -111,6 +111,7 @@ LIFECYCLE: dict[str, tuple[str, ...]] = {
 CREATE: dict[str, str] = {
     "AWS::SSM::Parameter": "ssm:PutParameter",
     "AWS::Signer::SigningProfile": "signer:PutSigningProfile",
+    "AWS::CloudWatch::Alarm": "cloudwatch:PutMetricAlarm",
 }
 
 

@@ -182,3 +182,16 @@ def test_alarm_reads_the_metrics_the_helper_publishes() -> None:
     period = cni_metrics.ALARM_PERIOD_SECONDS
     assert 60 <= period <= 300 and period % 60 == 0
     assert 1 <= cni_metrics.ALARM_DATAPOINTS <= cni_metrics.ALARM_EVALUATION_PERIODS
+
+
+def test_auto_mode_refuses_the_helper(tmp_path: Path) -> None:
+    """Auto Mode runs no aws-node pods: the helper would have nothing to read."""
+    from stacks.app_builder import CONFIG_DIR
+
+    text = (CONFIG_DIR / "examples" / "automode.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "automode.yaml"
+    path.write_text(text.replace("cni_metrics_helper: {enabled: false}", "cni_metrics_helper: {enabled: true}"), encoding="utf-8")
+    from eks_blueprint.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"addons.cni_metrics_helper.enabled.*Auto Mode manages pod networking"):
+        load_config(path)
