@@ -79,8 +79,24 @@ def cni_mode(*, prefix_delegation: bool, custom_networking: bool) -> CniMode:
     return "prefix" if prefix_delegation else "secondary-ip"
 
 
+class NamedInstanceType:
+    """The family and size of an instance type name (``m7g`` and ``xlarge`` of
+    ``m7g.xlarge``), for every record that carries one in `name` (this table's, the price
+    table's)."""
+
+    name: str
+
+    @property
+    def family(self) -> str:
+        return self.name.partition(".")[0]
+
+    @property
+    def size(self) -> str:
+        return self.name.partition(".")[2]
+
+
 @dataclass(frozen=True)
-class InstanceType:
+class InstanceType(NamedInstanceType):
     """One EC2 instance type's facts that pod density, IP plans and costs depend on."""
 
     name: str
@@ -99,13 +115,6 @@ class InstanceType:
     """EC2's hypervisor: ``nitro``, ``xen``, or ``""`` where EC2 names none (bare metal)."""
     network_cards: int = 1
 
-    @property
-    def family(self) -> str:
-        return self.name.partition(".")[0]
-
-    @property
-    def size(self) -> str:
-        return self.name.partition(".")[2]
 
     @property
     def category(self) -> str | None:

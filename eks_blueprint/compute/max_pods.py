@@ -49,6 +49,7 @@ __all__ = [
     "max_pods_with_prefixes",
     "node_class_max_pods",
     "node_max_pods",
+    "prefix_pool_requirements",
 ]
 
 #: Nitro families whose sizes have fewer ENIs than their size suggests: g4ad.xlarge and
@@ -57,6 +58,27 @@ FEWER_ENI_FAMILIES = frozenset({"g4ad"})
 #: Karpenter instance sizes that may not reach SMALL_NODE_MAX_PODS with prefixes; NodePools
 #: whose EC2NodeClass sets maxPods exclude them, Xen instances and FEWER_ENI_FAMILIES.
 SIZES_BELOW_MAX_PODS: tuple[str, ...] = ("nano", "micro", "small", "medium")
+
+
+def prefix_pool_requirements() -> list[dict[str, Any]]:
+    """The NodePool requirements that keep a pool to instances holding at least
+    SMALL_NODE_MAX_PODS pods with prefixes: Nitro (prefixes exist there only), no size in
+    SIZES_BELOW_MAX_PODS, no family in FEWER_ENI_FAMILIES. The Karpenter construct adds them
+    to every pool whose EC2NodeClass sets maxPods; :func:`node_class_max_pods` falls back on
+    them. A new list each call (it goes into a manifest)."""
+    return [
+        {"key": "karpenter.k8s.aws/instance-hypervisor", "operator": "In", "values": ["nitro"]},
+        {
+            "key": "karpenter.k8s.aws/instance-size",
+            "operator": "NotIn",
+            "values": list(SIZES_BELOW_MAX_PODS),
+        },
+        {
+            "key": "karpenter.k8s.aws/instance-family",
+            "operator": "NotIn",
+            "values": sorted(FEWER_ENI_FAMILIES),
+        },
+    ]
 
 
 def max_pods_with_prefixes(name: str) -> int | None:
@@ -102,22 +124,9 @@ def node_class_max_pods(pool_requirements: Iterable[Iterable[Mapping[str, Any]]]
         if (value := t.max_pods("prefix")) is not None
     ]
     if not values:
-        common = [
-            {"key": "karpenter.k8s.aws/instance-hypervisor", "operator": "In", "values": ["nitro"]},
-            {
-                "key": "karpenter.k8s.aws/instance-size",
-                "operator": "NotIn",
-                "values": list(SIZES_BELOW_MAX_PODS),
-            },
-            {
-                "key": "karpenter.k8s.aws/instance-family",
-                "operator": "NotIn",
-                "values": sorted(FEWER_ENI_FAMILIES),
-            },
-        ]
         values = [
             value
-            for t in matching_types(common).types
+            for t in matching_types(prefix_pool_requirements()).types
             if (value := t.max_pods("prefix")) is not None
         ]
     return min(values) if values else SMALL_NODE_MAX_PODS

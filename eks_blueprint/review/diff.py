@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..template import Assembly, StackTemplate, references
+from ..template import MANIFEST_TYPE, Assembly, StackTemplate, references
 from .kubernetes import kubernetes_changes
 from .model import (
     RETAIN_POLICIES,
@@ -31,7 +31,6 @@ from .schemas import replacement_rules, schemas_available
 from .security import security_findings
 from .values import ABSENT, leaf_changes, mask_assets, render, values_at
 from .weakening import (
-    MANIFEST_TYPE,
     kubernetes_weakening,
     removal_findings,
     termination_protection_findings,

@@ -12,19 +12,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..template import intrinsic
+from ..template import (
+    KubeObject,
+    UnreadableManifest,
+    helm_releases,
+    intrinsic,
+    manifest_objects,
+)
 from .model import KubernetesChange
 from .values import ABSENT, leaf_changes, mask_assets, render, shorten
 
-MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
-HELM_TYPE = "Custom::AWSCDK-EKS-HelmChart"
 HELM_FIELDS = ("Chart", "Version", "Repository", "Namespace", "Release", "Wait", "Timeout")
 _MAX_DETAILS = 10
 
 
 def _as_text(value: Any) -> str | None:
-    """A string property as text; tokens in an Fn::Join become `${...}` placeholders, which
-    keeps the JSON parseable wherever the token sat inside a string."""
+    """A string property as text, asset hashes masked; tokens in an Fn::Join read by name
+    (`${Role.Arn}`), which keeps the JSON parseable wherever the token sat inside a string
+    and shows a changed reference as a change."""
+    value = mask_assets(value)
     if isinstance(value, str):
         return value
     if intrinsic(value) is not None:
@@ -32,46 +38,25 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
-def _objects(manifest: Any) -> list[dict[str, Any]] | None:
-    text = _as_text(manifest)
-    if text is None:
-        return None
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return None
-    items = parsed if isinstance(parsed, list) else [parsed]
-    return [i for i in items if isinstance(i, dict)]
-
-
-def _object_key(obj: dict[str, Any]) -> str:
-    meta = obj.get("metadata") or {}
-    namespace = meta.get("namespace")
-    name = meta.get("name", "?")
-    where = f"{namespace}/{name}" if namespace else str(name)
-    return f"{obj.get('kind', '?')} {where}"
+def _object_key(obj: KubeObject) -> str:
+    where = f"{obj.namespace}/{obj.name}" if obj.namespace else obj.name
+    return f"{obj.kind or '?'} {where}"
 
 
 def _collect(
     resources: dict[str, Any],
 ) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[str, Any]]:
     """(object key -> (logical id, object), logical id -> raw manifest of unparseable ones)."""
-    objects: dict[str, tuple[str, dict[str, Any]]] = {}
-    opaque: dict[str, Any] = {}
-    for lid, resource in resources.items():
-        if resource.get("Type") != MANIFEST_TYPE:
-            continue
-        manifest = mask_assets((resource.get("Properties") or {}).get("Manifest"))
-        parsed = _objects(manifest)
-        if parsed is None:
-            opaque[lid] = manifest
-            continue
-        for obj in parsed:
-            objects[_object_key(obj)] = (lid, obj)
+    unreadable: list[UnreadableManifest] = []
+    objects = {
+        _object_key(obj): (obj.logical_id, obj.body)
+        for obj in manifest_objects(resources, unreadable=unreadable, render=_as_text)
+    }
+    opaque = {item.logical_id: mask_assets(item.manifest) for item in unreadable}
     return objects, opaque
 
 
-def manifest_objects(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+def objects_by_key(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every Kubernetes object the stack's manifests apply, by `<kind> <namespace>/<name>`,
     with the logical id of the resource that applies it (manifests that cannot be parsed
     are left out). The security review matches objects by this key across the stack."""
@@ -90,10 +75,9 @@ def _details(old: Any, new: Any) -> tuple[str, ...]:
 
 def _helm(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     releases: dict[str, tuple[str, dict[str, Any]]] = {}
-    for lid, resource in resources.items():
-        if resource.get("Type") != HELM_TYPE:
-            continue
-        props = mask_assets(resource.get("Properties") or {})
+    for helm in helm_releases(resources):
+        lid = helm.logical_id
+        props = mask_assets(helm.properties)
         release = render(props.get("Release", lid))
         namespace = render(props.get("Namespace", "default"))
         fields = {k: props[k] for k in HELM_FIELDS if k in props}

@@ -50,7 +50,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..template import OPEN_CIDRS, StackTemplate, as_bool, as_int, dig
-from .kubernetes import MANIFEST_TYPE, manifest_objects
+from .kubernetes import objects_by_key
 from .values import render, shorten
 
 Pair = tuple[str, bool]
@@ -323,8 +323,8 @@ def kubernetes_weakening(
     """(logical id, message, flagged) for the stack's Kubernetes objects: Pod Security lowered,
     NetworkPolicies removed or opened, Karpenter NodePools newly allowed on Spot. The logical
     id is HEAD's resource holding the object, or BASE's for an object that is gone."""
-    old = manifest_objects(old_resources)
-    new = manifest_objects(new_resources)
+    old = objects_by_key(old_resources)
+    new = objects_by_key(new_resources)
     out = _pod_security(old, new)
     out += _network_policies(old, new)
     out += _node_pools(old, new)
@@ -565,7 +565,6 @@ def _node_pools(old: _Objects, new: _Objects) -> list[tuple[str, str, bool]]:
 
 
 __all__ = [
-    "MANIFEST_TYPE",
     "PSS_ENFORCE_LABEL",
     "PSS_ORDER",
     "Pair",

@@ -8,6 +8,9 @@
   renders ``Fn::Join`` / ``Fn::Sub`` strings.
 * :mod:`~eks_blueprint.template.values`: flattening lists, CloudFormation booleans and
   integers, intrinsic detection, references, a readable form for people.
+* :mod:`~eks_blueprint.template.kubernetes`: the Kubernetes objects of the kubectl
+  provider's manifests (:func:`manifest_objects`, :class:`KubeObject`) and its Helm releases
+  (:func:`helm_releases`), read one way for the plans and the review.
 * :mod:`~eks_blueprint.template.facts`: :class:`ClusterFacts`, one set of cluster
   predicates built from a template or from DescribeCluster.
 
@@ -33,6 +36,15 @@ from .assembly import (
     views_of,
 )
 from .facts import OPEN_CIDRS, ClusterFacts
+from .kubernetes import (
+    HELM_TYPE,
+    MANIFEST_TYPE,
+    HelmRelease,
+    KubeObject,
+    UnreadableManifest,
+    helm_releases,
+    manifest_objects,
+)
 from .values import (
     PLACEHOLDER,
     as_bool,
@@ -43,6 +55,7 @@ from .values import (
     getatt_target,
     intrinsic,
     literal,
+    parse_json_text,
     references,
     render_text,
 )
@@ -58,6 +71,8 @@ from .view import (
 )
 
 __all__ = [
+    "HELM_TYPE",
+    "MANIFEST_TYPE",
     "OPEN_CIDRS",
     "PLACEHOLDER",
     "Artifact",
@@ -65,9 +80,12 @@ __all__ = [
     "AssemblyError",
     "ClusterFacts",
     "ExportIndex",
+    "HelmRelease",
+    "KubeObject",
     "ResourceRef",
     "StackTemplate",
     "TemplateView",
+    "UnreadableManifest",
     "Unresolved",
     "as_bool",
     "as_int",
@@ -75,10 +93,13 @@ __all__ = [
     "dig",
     "display",
     "getatt_target",
+    "helm_releases",
     "intrinsic",
     "literal",
     "load_assembly",
     "load_view",
+    "manifest_objects",
+    "parse_json_text",
     "references",
     "render_text",
     "stack_name_for",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: Stands in for a value that is only known at deploy time inside rendered strings.
@@ -104,6 +104,19 @@ def render_text(value: Any) -> str | None:
         if fn in DEPLOY_TIME_FUNCTIONS:
             return PLACEHOLDER
     return None
+
+
+def parse_json_text(value: Any, render: Callable[[Any], str | None] | None = None) -> Any:
+    """The JSON document a string-valued expression holds (Helm values, add-on
+    configuration, a ``Custom::AWSCDKCfnJson`` value), rendered with `render` (default
+    :func:`render_text`); None when the value is not a string or not JSON."""
+    text = (render or render_text)(value)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def literal(value: Any) -> str | None:

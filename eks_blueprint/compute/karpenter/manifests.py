@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ..managed_node_groups import block_devices
-from ..max_pods import FEWER_ENI_FAMILIES, SIZES_BELOW_MAX_PODS
+from ..max_pods import prefix_pool_requirements
 from .specs import NodeClassSpec, NodePoolSpec
 
 
@@ -83,19 +83,7 @@ def node_pool_manifest(spec: NodePoolSpec, *, prefix_delegation: bool) -> dict[s
         },
     ]
     if prefix_delegation:
-        requirements += [
-            {"key": "karpenter.k8s.aws/instance-hypervisor", "operator": "In", "values": ["nitro"]},
-            {
-                "key": "karpenter.k8s.aws/instance-size",
-                "operator": "NotIn",
-                "values": list(SIZES_BELOW_MAX_PODS),
-            },
-            {
-                "key": "karpenter.k8s.aws/instance-family",
-                "operator": "NotIn",
-                "values": sorted(FEWER_ENI_FAMILIES),
-            },
-        ]
+        requirements += prefix_pool_requirements()
     if req.min_vcpus is not None:
         requirements.append(
             {

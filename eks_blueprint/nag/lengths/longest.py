@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ...template import TemplateView
+from ...template import TemplateView, parse_json_text
 from .references import References, parameter_of
 from .shapes import FILLER, PSEUDO_PARAMETERS
 from .text import short_json, visible
@@ -219,13 +219,7 @@ class Longest(References):
         resource = view.get(target) if isinstance(target, str) else None
         if resource is None or resource.type != "Custom::AWSCDKCfnJson":
             return None
-        text = self.text(resource.properties.get("Value"), view)
-        if text is None:
-            return None
-        try:
-            return json.loads(text)
-        except ValueError:
-            return None
+        return parse_json_text(resource.properties.get("Value"), lambda v: self.text(v, view))
 
 
 def _is_no_value(value: Any) -> bool:

@@ -10,20 +10,26 @@ Python: no ``aws_cdk``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...config.capacity import COREDNS
-from ...template.values import as_int, as_list, dig, literal, render_text
+from ...template import (
+    as_int,
+    as_list,
+    dig,
+    helm_releases,
+    literal,
+    manifest_objects,
+    parse_json_text,
+    render_text,
+)
 from ...validate_names import quantity_value
 from ..inputs import PlanInputs
 
-MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
-HELM_TYPE = "Custom::AWSCDK-EKS-HelmChart"
 #: Managed node groups without a launch template or DiskSize get 20 GiB (EKS API default).
 DEFAULT_NODE_GROUP_DISK_GIB = 20
 #: Karpenter's default maxPods when an EC2NodeClass sets none is ENI-based; the plan uses
@@ -213,17 +219,6 @@ class Inventory:
 
 
 # -- small readers ---------------------------------------------------------------------------
-
-
-def _json_text(value: Any) -> Any:
-    """A JSON document held in a template string (tokens rendered as placeholders)."""
-    text = render_text(value)
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 def _quantity(value: Any) -> float | None:
@@ -437,27 +432,16 @@ def _read_fargate(inputs: PlanInputs, inventory: Inventory) -> None:
         inventory.fargate_profiles.append(FargateProfile(name, tuple(selectors)))
 
 
-def _objects(inputs: PlanInputs) -> Iterable[tuple[str, dict[str, Any]]]:
-    for _, logical_id, props in inputs.properties(MANIFEST_TYPE):
-        parsed = _json_text(props.get("Manifest"))
-        if parsed is None:
-            continue
-        for obj in parsed if isinstance(parsed, list) else [parsed]:
-            if isinstance(obj, dict):
-                yield logical_id, obj
-
-
 def _read_manifests(inputs: PlanInputs, inventory: Inventory) -> None:
     classes: dict[str, dict[str, Any]] = {}
     pools: list[dict[str, Any]] = []
     hpa_min: dict[tuple[str, str], tuple[int, int]] = {}
     deployments: list[dict[str, Any]] = []
-    for _, obj in _objects(inputs):
-        kind = obj.get("kind")
-        meta = obj.get("metadata") or {}
-        namespace = str(meta.get("namespace", "default"))
+    for item in manifest_objects(inputs.stacks):
+        obj, kind = item.body, item.kind
+        namespace = item.namespace or "default"
         if kind == "EC2NodeClass":
-            classes[str(meta.get("name"))] = obj.get("spec") or {}
+            classes[item.name] = item.spec
         elif kind == "NodePool":
             pools.append(obj)
         elif kind == "Deployment":
@@ -465,7 +449,7 @@ def _read_manifests(inputs: PlanInputs, inventory: Inventory) -> None:
         elif kind == "Ingress":
             inventory.ingresses += 1
         elif kind == "HorizontalPodAutoscaler":
-            spec = obj.get("spec") or {}
+            spec = item.spec
             target = dig(spec, "scaleTargetRef", "name")
             if dig(spec, "scaleTargetRef", "kind") == "Deployment" and isinstance(target, str):
                 hpa_min[(namespace, target)] = (
@@ -563,11 +547,8 @@ def _node_pool(obj: Mapping[str, Any], classes: Mapping[str, Any], inv: Inventor
 
 
 def _helm_values(inputs: PlanInputs, chart: str) -> dict[str, Any] | None:
-    for _, _, props in inputs.properties(HELM_TYPE):
-        if props.get("Chart") == chart:
-            values = _json_text(props.get("Values"))
-            return values if isinstance(values, dict) else {}
-    return None
+    """The values of the first release of `chart`; None when no release installs it."""
+    return next((h.values for h in helm_releases(inputs.stacks) if h.chart == chart), None)
 
 
 def _read_addon_pods(inputs: PlanInputs, inventory: Inventory) -> None:
@@ -582,7 +563,7 @@ def _read_addon_pods(inputs: PlanInputs, inventory: Inventory) -> None:
         addons.add(name)
         if name != "coredns":
             continue
-        conf = _json_text(props.get("ConfigurationValues")) or {}
+        conf = parse_json_text(props.get("ConfigurationValues")) or {}
         auto = conf.get("autoScaling") or {}
         if auto.get("enabled") in (True, "true"):
             low = as_int(auto.get("minReplicas")) or 2

@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ...instance_types import NamedInstanceType
+
 DATA_FILE = "prices.json"
 #: The packaged table, for messages (the plan reads it through importlib.resources).
 PACKAGED_PATH = "eks_blueprint/plan/data/prices.json"
@@ -53,7 +55,7 @@ class Price:
 
 
 @dataclass(frozen=True)
-class InstancePrice:
+class InstancePrice(NamedInstanceType):
     """One instance type's on-demand Linux price and the facts the plan sizes nodes with."""
 
     name: str
@@ -63,14 +65,6 @@ class InstancePrice:
     arch: str
     """Kubernetes architecture: ``amd64`` or ``arm64``."""
     confirmed: bool
-
-    @property
-    def family(self) -> str:
-        return self.name.partition(".")[0]
-
-    @property
-    def size(self) -> str:
-        return self.name.partition(".")[2]
 
 
 @dataclass(frozen=True)

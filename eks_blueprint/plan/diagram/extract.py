@@ -26,21 +26,33 @@ guessed. Pure Python: no ``aws_cdk``.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from ...template import StackTemplate, as_bool, as_list, intrinsic, literal, render_text
+from ...template import (
+    HELM_TYPE,
+    MANIFEST_TYPE,
+    HelmRelease,
+    KubeObject,
+    StackTemplate,
+    UnreadableManifest,
+    as_bool,
+    as_list,
+    helm_releases,
+    intrinsic,
+    literal,
+    manifest_objects,
+    render_text,
+)
 from .mermaid import mermaid_id
 from .model import Edge, Group, Item, Node, Picture, ResourceKey
 from .nodes import (
     DEPLOY_TIME,
     TENANT_LABEL,
     Controller,
-    KubeObject,
     balancer_node,
     cluster_node,
     fargate_profile_node,
@@ -58,8 +70,6 @@ from .nodes import (
     text,
 )
 
-MANIFEST_TYPE: Final = "Custom::AWSCDK-EKS-KubernetesResource"
-HELM_TYPE: Final = "Custom::AWSCDK-EKS-HelmChart"
 LBC_CHART: Final = "aws-load-balancer-controller"
 
 #: Resource types that are drawn (by a section below) or deliberately left out as plumbing;
@@ -120,43 +130,17 @@ class Extraction:
     notes: list[str] = field(default_factory=list)
 
 
-def manifest_objects(stack: StackTemplate, notes: list[str]) -> list[KubeObject]:
-    """Every object of every kubectl-provider manifest in `stack`, in template order.
-
-    A manifest is a JSON list (a plain string, or an ``Fn::Join`` when it holds tokens such as
-    a role ARN; the tokens read as ``${?}``). One that cannot be read is noted, not guessed.
-    """
-    objects: list[KubeObject] = []
-    for logical_id, resource in stack.resources.items():
-        if resource.get("Type") != MANIFEST_TYPE:
-            continue
-        manifest = (resource.get("Properties") or {}).get("Manifest")
-        rendered = render_text(manifest)
-        try:
-            parsed = json.loads(rendered) if rendered is not None else None
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            notes.append(
-                f"{stack.name}/{logical_id}: manifest could not be read (not JSON once "
-                "deploy-time values are masked); its objects are not drawn"
-            )
-            continue
-        for body in parsed if isinstance(parsed, list) else [parsed]:
-            if isinstance(body, dict):
-                objects.append(KubeObject((stack.name, logical_id), body))
+def _manifest_objects(stack: StackTemplate, notes: list[str]) -> list[KubeObject]:
+    """Every object of every kubectl-provider manifest in `stack`, in template order; one
+    that cannot be read is noted, not guessed."""
+    unreadable: list[UnreadableManifest] = []
+    objects = manifest_objects([stack], unreadable=unreadable)
+    notes.extend(
+        f"{item.stack}/{item.logical_id}: manifest could not be read (not JSON once "
+        "deploy-time values are masked); its objects are not drawn"
+        for item in unreadable
+    )
     return objects
-
-
-def _helm_values(props: Mapping[str, Any]) -> dict[str, Any]:
-    rendered = render_text(props.get("Values"))
-    if rendered is None:
-        return {}
-    try:
-        values = json.loads(rendered)
-    except ValueError:
-        return {}
-    return values if isinstance(values, dict) else {}
 
 
 class _StackReader:
@@ -170,7 +154,8 @@ class _StackReader:
         self.group = Group(
             id=mermaid_id("stk", stack.name), title=f"Stack {stack.name}", kind="stack"
         )
-        self.objects = manifest_objects(stack, notes)
+        self.objects = _manifest_objects(stack, notes)
+        self.releases = helm_releases([stack])
         #: namespace name -> node id, for edges from load balancers to tenants.
         self.namespace_nodes: dict[str, str] = {}
         #: logical id -> node id of drawn subnets, VPC groups and clusters.
@@ -404,18 +389,18 @@ class _StackReader:
                 )
             )
         charts: list[Item] = []
-        for lid, props in self.of_type(HELM_TYPE):
-            chart = text(props.get("Chart"), lid)
+        for helm in self.releases:
+            chart = helm.chart if helm.chart is not None else helm.logical_id
             if chart == LBC_CHART:
                 continue
-            release = text(props.get("Release"), chart)
-            namespace = text(props.get("Namespace"), "default")
-            version = text(props.get("Version"), "(latest)")
+            release = helm.release if helm.release is not None else chart
+            namespace = helm.namespace if helm.namespace is not None else "default"
+            version = helm.version if helm.version is not None else "(latest)"
             charts.append(
                 Item(
                     key=f"{namespace}/{release}",
                     text=f"{chart} {version} · {namespace}",
-                    resources=frozenset({self.key(lid)}),
+                    resources=frozenset({helm.key}),
                 )
             )
         if charts:
@@ -438,7 +423,7 @@ class _StackReader:
             elif obj.kind == "ResourceQuota" and obj.namespace:
                 quotas.setdefault(obj.namespace, []).append(obj)
         names = sorted(
-            n for n, obj in namespaces.items() if TENANT_LABEL in obj.labels() or n in quotas
+            n for n, obj in namespaces.items() if TENANT_LABEL in obj.labels or n in quotas
         )
         if not names:
             return None
@@ -451,9 +436,7 @@ class _StackReader:
         return group
 
     def _load_balancers(self) -> Group | None:
-        charts = [
-            (lid, p) for lid, p in self.of_type(HELM_TYPE) if literal(p.get("Chart")) == LBC_CHART
-        ]
+        charts: list[HelmRelease] = [h for h in self.releases if h.chart == LBC_CHART]
         lb_objects = [
             obj
             for obj in self.objects
@@ -467,23 +450,23 @@ class _StackReader:
         )
         group.kind = "load-balancers"
         controller: Controller | None = None
-        for lid, props in charts:
-            controller = Controller.from_values(_helm_values(props))
+        for helm in charts:
+            controller = Controller.from_values(helm.values)
             group.children.append(
                 Node(
-                    id=mermaid_id("lbc", lid),
+                    id=mermaid_id("lbc", helm.logical_id),
                     title="AWS Load Balancer Controller",
                     lines=[
-                        f"chart {text(props.get('Version'), '(latest)')}",
+                        f"chart {helm.version if helm.version is not None else '(latest)'}",
                         f"IngressClass {controller.ingress_class}"
                         + (" (default)" if controller.default_class else ""),
                     ],
-                    resources=frozenset({self.key(lid)}),
+                    resources=frozenset({helm.key}),
                     shape="subroutine",
                     kind="lb-controller",
                 )
             )
-            controller.node_id = mermaid_id("lbc", lid)
+            controller.node_id = mermaid_id("lbc", helm.logical_id)
         drawn = 0
         for obj in lb_objects:
             node = balancer_node(obj, controller)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ...template import as_bool, as_int, as_list, intrinsic, literal
+from ...template import KubeObject, as_bool, as_int, as_list, intrinsic, literal
 from .mermaid import mermaid_id
 from .model import Node, ResourceKey
 
@@ -22,39 +22,6 @@ NODE_GROUP_LABEL: Final = "eks-blueprint/node-group"
 DEPLOY_TIME: Final = "decided at deploy time"
 _SUBNET_ORDER: Final = {"Public": 0, "Private": 1, "Isolated": 2}
 _HASH_SUFFIX = re.compile(r"[0-9A-F]{8}$")
-
-
-@dataclass
-class KubeObject:
-    """One object of a kubectl-provider manifest, with the resource that applies it."""
-
-    resource: ResourceKey
-    body: dict[str, Any]
-
-    @property
-    def kind(self) -> str:
-        return str(self.body.get("kind", ""))
-
-    @property
-    def name(self) -> str:
-        return str((self.body.get("metadata") or {}).get("name", "?"))
-
-    @property
-    def namespace(self) -> str | None:
-        namespace = (self.body.get("metadata") or {}).get("namespace")
-        return str(namespace) if namespace is not None else None
-
-    def labels(self) -> dict[str, Any]:
-        return dict((self.body.get("metadata") or {}).get("labels") or {})
-
-    def annotations(self) -> dict[str, str]:
-        found = (self.body.get("metadata") or {}).get("annotations") or {}
-        return {str(k): str(v) for k, v in found.items()}
-
-    @property
-    def spec(self) -> dict[str, Any]:
-        spec = self.body.get("spec")
-        return spec if isinstance(spec, dict) else {}
 
 
 def text(value: Any, unknown: str = "?") -> str:
@@ -242,10 +209,10 @@ def node_pool_node(obj: KubeObject) -> Node:
     if disruption.get("consolidationPolicy"):
         lines.append(f"consolidation {disruption['consolidationPolicy']}")
     return Node(
-        id=mermaid_id("np", obj.resource[1], obj.name),
+        id=mermaid_id("np", obj.logical_id, obj.name),
         title=f"NodePool {obj.name}",
         lines=lines,
-        resources=frozenset({obj.resource}),
+        resources=frozenset({obj.key}),
         shape="round",
         kind="nodepool",
     )
@@ -263,10 +230,10 @@ def node_class_node(obj: KubeObject) -> Node:
     if sizes:
         lines.append("volumes " + " + ".join(sizes))
     return Node(
-        id=mermaid_id("nc", obj.resource[1], obj.name),
+        id=mermaid_id("nc", obj.logical_id, obj.name),
         title=f"EC2NodeClass {obj.name}",
         lines=lines,
-        resources=frozenset({obj.resource}),
+        resources=frozenset({obj.key}),
         shape="parallelogram",
         kind="ec2nodeclass",
     )
@@ -305,7 +272,7 @@ _QUOTA_KEYS: Final = (
 
 
 def tenant_node(namespace: KubeObject, quotas: Sequence[KubeObject]) -> Node:
-    resources = {namespace.resource} | {q.resource for q in quotas}
+    resources = {namespace.key} | {q.key for q in quotas}
     lines: list[str] = []
     for quota in quotas:
         hard = quota.spec.get("hard") or {}
@@ -321,9 +288,9 @@ def tenant_node(namespace: KubeObject, quotas: Sequence[KubeObject]) -> Node:
                 lines.append(" · ".join(shown[3:]))
     if not quotas:
         lines.append("no ResourceQuota")
-    tenant = TENANT_LABEL in namespace.labels()
+    tenant = TENANT_LABEL in namespace.labels
     return Node(
-        id=mermaid_id("ns", namespace.resource[1], namespace.name),
+        id=mermaid_id("ns", namespace.logical_id, namespace.name),
         title=f"{'Tenant' if tenant else 'Namespace'} {namespace.name}",
         lines=lines,
         resources=frozenset(resources),
@@ -335,7 +302,7 @@ def tenant_node(namespace: KubeObject, quotas: Sequence[KubeObject]) -> Node:
 def balancer_node(obj: KubeObject, controller: Controller | None) -> Node | None:
     """The load balancer an Ingress or a LoadBalancer Service makes, or None when no
     controller in the templates would make one for it."""
-    annotations = obj.annotations()
+    annotations = obj.annotations
     where = f"{obj.kind} {obj.namespace or 'default'}/{obj.name}"
     lines = [where]
     if obj.kind == "Ingress":
@@ -373,10 +340,10 @@ def balancer_node(obj: KubeObject, controller: Controller | None) -> Node | None
             lines.append("inbound " + ", ".join(str(r) for r in as_list(ranges)))
     title = f"{kind} {scheme}" if scheme else f"{kind} internal (the controller's default)"
     return Node(
-        id=mermaid_id("lb", obj.resource[1], obj.kind, obj.namespace or "default", obj.name),
+        id=mermaid_id("lb", obj.logical_id, obj.kind, obj.namespace or "default", obj.name),
         title=title,
         lines=lines,
-        resources=frozenset({obj.resource}),
+        resources=frozenset({obj.key}),
         shape="flag",
         kind="load-balancer",
     )

@@ -27,8 +27,11 @@ from ...template import (
     ResourceRef,
     StackTemplate,
     TemplateView,
+    UnreadableManifest,
     Unresolved,
     as_int,
+    helm_releases,
+    manifest_objects,
     render_text,
     views_of,
 )
@@ -36,8 +39,6 @@ from ...validate_names import quantity_value
 from ..inputs import PlanInputs
 from .addresses import CniSettings, cni_settings
 
-MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
-HELM_CHART = "Custom::AWSCDK-EKS-HelmChart"
 #: CDK's subnet tags: the group type (Public, Private, Isolated) and the group name.
 SUBNET_TYPE_TAG = "aws-cdk:subnet-type"
 SUBNET_NAME_TAG = "aws-cdk:subnet-name"
@@ -222,19 +223,6 @@ class _Reader:
                 found.append(subnet)
         return tuple(found)
 
-    def documents(self, value: Any, where: str) -> list[dict[str, Any]]:
-        """The Kubernetes objects of a manifest property (a JSON list, maybe Fn::Join-ed)."""
-        text = render_text(value)
-        if text is None:
-            return []
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            self.unresolved.append(f"{where}: the manifest is not JSON")
-            return []
-        items = parsed if isinstance(parsed, list) else [parsed]
-        return [d for d in items if isinstance(d, dict)]
-
 
 def _user_data_max_pods(text: str) -> int | None:
     match = _MAX_PODS_TOML.search(text) or _MAX_PODS_NODECONFIG.search(text)
@@ -320,11 +308,11 @@ def _cpu(value: Any) -> Decimal | None:
 
 
 def _karpenter(reader: _Reader, facts: TemplateFacts) -> None:
-    for _, view, logical_id, props in reader.of_type(MANIFEST):
-        where = f"{view.name}/{logical_id}"
-        for doc in reader.documents(props.get("Manifest"), where):
-            kind, spec = doc.get("kind"), doc.get("spec") or {}
-            name = str((doc.get("metadata") or {}).get("name", logical_id))
+    for stack, view in reader.views:
+        unreadable: list[UnreadableManifest] = []
+        for obj in manifest_objects([stack], unreadable=unreadable):
+            kind, spec = obj.kind, obj.spec
+            name = str(obj.metadata.get("name", obj.logical_id))
             if kind == "EC2NodeClass":
                 kubelet = spec.get("kubelet") or {}
                 facts.node_classes[name] = NodeClass(
@@ -344,16 +332,12 @@ def _karpenter(reader: _Reader, facts: TemplateFacts) -> None:
                         cpu_limit=_cpu(limits.get("cpu")),
                     )
                 )
-    for _, _, _, props in reader.of_type(HELM_CHART):
-        if props.get("Chart") != "karpenter":
-            continue
-        text = render_text(props.get("Values"))
-        try:
-            values = json.loads(text) if text else {}
-        except ValueError:
-            values = {}
-        if isinstance(values, dict):
-            facts.karpenter_replicas = as_int(values.get("replicas"))
+        reader.unresolved.extend(
+            f"{view.name}/{item.logical_id}: the manifest is not JSON" for item in unreadable
+        )
+    for helm in helm_releases(reader.inputs.stacks):
+        if helm.chart == "karpenter":
+            facts.karpenter_replicas = as_int(helm.values.get("replicas"))
 
 
 def _fargate(reader: _Reader) -> list[FargateProfile]:

@@ -20,17 +20,10 @@ from typing import Any, cast
 
 from ...addons import versions as addon_versions
 from ...config.addons import MANAGED_ADDON_FIELDS
-from ...template import literal
+from ...template import KubeObject, UnreadableManifest, helm_releases, literal
 from ..model import Finding
 from .context import UpgradeContext
-from .manifests import (
-    HELM_CHART,
-    ApiVerdict,
-    KubeObject,
-    PdbCoverage,
-    Unreadable,
-    ValuesApi,
-)
+from .manifests import ApiVerdict, PdbCoverage, ValuesApi
 from .minors import minor_text, minors_apart, parse_minor, require_minor
 from .tables import (
     EXTENDED_SUPPORT_PER_HOUR,
@@ -302,12 +295,9 @@ def check_karpenter(
     """compute.karpenter.version supports the target (Karpenter's compatibility matrix)."""
     karpenter = ctx.deployed.config.compute.karpenter
     charts = {
-        str(props.get("Chart")): (
-            f"{stack.name}/{logical_id}.Version",
-            literal(props.get("Version")),
-        )
-        for stack, logical_id, props in ctx.deployed.properties(HELM_CHART)
-        if props.get("Chart") in KARPENTER_CHARTS
+        helm.chart: (f"{helm.stack}/{helm.logical_id}.Version", helm.version)
+        for helm in helm_releases(ctx.deployed.stacks)
+        if helm.chart in KARPENTER_CHARTS
     }
     if karpenter is not None:
         path, version = "compute.karpenter.version", karpenter.version
@@ -395,10 +385,9 @@ def check_charts(ctx: UpgradeContext) -> tuple[list[ChartCheck], list[Finding]]:
     rows: list[ChartCheck] = []
     findings: list[Finding] = []
     target = require_minor(ctx.to)
-    for _, logical_id, props in ctx.deployed.properties(HELM_CHART):
-        chart = literal(props.get("Chart")) or logical_id
-        version = literal(props.get("Version"))
-        repository = literal(props.get("Repository"))
+    for helm in helm_releases(ctx.deployed.stacks):
+        chart = helm.chart or helm.logical_id
+        version, repository = helm.version, helm.repository
         if chart in KARPENTER_CHARTS:
             krow = karpenter_row(version or "")
             supported = f"{krow.min_kubernetes}-{krow.max_kubernetes}" if krow else "unknown"
@@ -671,13 +660,13 @@ def check_ami_pins(
     for obj in objects:
         if obj.kind != "EC2NodeClass" or obj.name in configured:
             continue
-        terms = (obj.body.get("spec") or {}).get("amiSelectorTerms") or []
+        terms = obj.spec.get("amiSelectorTerms") or []
         for j, term in enumerate(terms):
             alias = term.get("alias") if isinstance(term, dict) else None
             if isinstance(alias, str):
                 aliases.append(
                     (
-                        f"{obj.stack}/{obj.resource}: EC2NodeClass {obj.name} "
+                        f"{obj.stack}/{obj.logical_id}: EC2NodeClass {obj.name} "
                         f"spec.amiSelectorTerms[{j}].alias",
                         alias,
                     )
@@ -762,7 +751,7 @@ def _ami_findings(ctx: UpgradeContext, missing: list[Pin]) -> list[Finding]:
 def api_findings(
     ctx: UpgradeContext,
     verdicts: list[ApiVerdict],
-    unreadable: list[Unreadable],
+    unreadable: list[UnreadableManifest],
     values: list[tuple[ValuesApi, str]],
 ) -> list[Finding]:
     """Findings from the manifest verdicts and the chart values."""
@@ -773,7 +762,7 @@ def api_findings(
                 Finding(
                     "removed-apis",
                     "block",
-                    f"{verdict.obj.label()}: {verdict.detail}.",
+                    f"{verdict.obj.describe()}: {verdict.detail}.",
                     f"use {verdict.replacement}",
                 )
             )
@@ -782,7 +771,7 @@ def api_findings(
                 Finding(
                     "manifest-schema",
                     "block",
-                    f"{verdict.obj.label()} is valid for Kubernetes {ctx.current} but not for "
+                    f"{verdict.obj.describe()} is valid for Kubernetes {ctx.current} but not for "
                     f"{ctx.to}: {verdict.detail}.",
                     "change the object to the target's schema",
                 )
@@ -792,7 +781,7 @@ def api_findings(
                 Finding(
                     "manifest-schema",
                     "warn",
-                    f"{verdict.obj.label()} fails strict validation for {ctx.current} and "
+                    f"{verdict.obj.describe()} fails strict validation for {ctx.current} and "
                     f"{ctx.to} alike (not caused by the upgrade): {verdict.detail}.",
                 )
             )
@@ -813,7 +802,7 @@ def api_findings(
             Finding(
                 "removed-apis",
                 "warn",
-                f"manifest {item.stack}/{item.resource} could not be read ({item.reason}): "
+                f"manifest {item.stack}/{item.logical_id} could not be read ({item.reason}): "
                 "its objects were not checked.",
             )
         )
@@ -841,7 +830,7 @@ def pdb_findings(coverage: list[PdbCoverage]) -> list[Finding]:
                 Finding(
                     "pdb-coverage",
                     "warn",
-                    f"{item.workload.label()} has no PodDisruptionBudget: node drains during "
+                    f"{item.workload.describe()} has no PodDisruptionBudget: node drains during "
                     "the data-plane upgrade may evict all its pods at once.",
                     "add a policy/v1 PodDisruptionBudget selecting its pods (e.g. "
                     "maxUnavailable: 1)",
@@ -853,7 +842,7 @@ def pdb_findings(coverage: list[PdbCoverage]) -> list[Finding]:
                     "pdb-coverage",
                     "warn",
                     f"PodDisruptionBudget {name} allows no voluntary disruption of "
-                    f"{item.workload.label()}: node drains stall, and a managed node group "
+                    f"{item.workload.describe()}: node drains stall, and a managed node group "
                     "update without force fails.",
                     "allow at least one disruption (maxUnavailable: 1, or minAvailable below "
                     "the replica count)",

@@ -22,7 +22,6 @@ PDBs and nothing else.
 from __future__ import annotations
 
 import importlib
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,89 +29,40 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Literal
 
-from ...template import PLACEHOLDER, render_text
+from ...template import (
+    MANIFEST_TYPE,
+    KubeObject,
+    UnreadableManifest,
+    helm_releases,
+    manifest_objects,
+)
 from ..inputs import PlanInputs
 from .minors import require_minor
 from .tables import removed_api, removed_group_version
-
-MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
-HELM_CHART = "Custom::AWSCDK-EKS-HelmChart"
 
 #: API groups served by Kubernetes itself without a ``.k8s.io`` suffix.
 _LEGACY_GROUPS = frozenset({"apps", "batch", "autoscaling", "policy", "extensions"})
 
 
-@dataclass(frozen=True)
-class KubeObject:
-    """One object of a manifest resource."""
-
-    stack: str
-    resource: str
-    """Logical id of the Custom::AWSCDK-EKS-KubernetesResource."""
-    body: dict[str, Any]
-
-    @property
-    def api_version(self) -> str:
-        return str(self.body.get("apiVersion", ""))
-
-    @property
-    def kind(self) -> str:
-        return str(self.body.get("kind", ""))
-
-    @property
-    def name(self) -> str:
-        return str((self.body.get("metadata") or {}).get("name", "?"))
-
-    @property
-    def namespace(self) -> str | None:
-        namespace = (self.body.get("metadata") or {}).get("namespace")
-        return str(namespace) if namespace else None
-
-    @property
-    def group(self) -> str:
-        """The API group ("" for the core group)."""
-        return self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else ""
-
-    def label(self) -> str:
-        """``Kind namespace/name (apiVersion) in stack/resource``, for messages."""
-        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"{self.kind} {where} ({self.api_version}) in {self.stack}/{self.resource}"
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A manifest resource whose Manifest could not be read as JSON objects."""
-
-    stack: str
-    resource: str
-    reason: str
-
-
-def manifest_objects(inputs: PlanInputs) -> tuple[list[KubeObject], list[Unreadable]]:
+def read_objects(inputs: PlanInputs) -> tuple[list[KubeObject], list[UnreadableManifest]]:
     """Every object of every manifest resource in the stacks, in template order, and the
-    resources that could not be read (deploy-time values outside JSON strings)."""
+    resources that could not be read (deploy-time values outside JSON strings) or hold an
+    item without apiVersion and kind (there is nothing to check it against)."""
+    unreadable: list[UnreadableManifest] = []
     objects: list[KubeObject] = []
-    unreadable: list[Unreadable] = []
-    for stack, logical_id, props in inputs.properties(MANIFEST):
-        text = render_text(props.get("Manifest"))
-        if text is None:
-            unreadable.append(Unreadable(stack.name, logical_id, "Manifest is not a string"))
-            continue
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as exc:
-            reason = f"not JSON ({exc.msg})"
-            if PLACEHOLDER in text:
-                reason += "; it has deploy-time values outside JSON strings"
-            unreadable.append(Unreadable(stack.name, logical_id, reason))
-            continue
-        for item in parsed if isinstance(parsed, list) else [parsed]:
-            if isinstance(item, dict) and item.get("apiVersion") and item.get("kind"):
-                objects.append(KubeObject(stack.name, logical_id, item))
-            else:
-                unreadable.append(
-                    Unreadable(stack.name, logical_id, "an item without apiVersion and kind")
-                )
+    for obj in manifest_objects(inputs.stacks, unreadable=unreadable):
+        if obj.body.get("apiVersion") and obj.body.get("kind"):
+            objects.append(obj)
+        else:
+            unreadable.append(
+                UnreadableManifest(obj.stack, obj.logical_id, "an item without apiVersion and kind")
+            )
+    # In template order, as the resources come.
+    order = {
+        (stack.name, logical_id): index
+        for index, (stack, logical_id, _) in enumerate(inputs.resources(MANIFEST_TYPE))
+    }
+    unreadable.sort(key=lambda item: order[(item.stack, item.logical_id)])
     return objects, unreadable
 
 
@@ -308,17 +258,10 @@ class ValuesApi:
 def chart_values_api_versions(inputs: PlanInputs) -> list[ValuesApi]:
     """Every ``apiVersion`` key (with its sibling ``kind``, if any) in the charts' values."""
     found: list[ValuesApi] = []
-    for stack, logical_id, props in inputs.properties(HELM_CHART):
-        text = render_text(props.get("Values"))
-        if not text:
-            continue
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        chart = str(props.get("Chart", logical_id))
-        for path, api, kind in _api_versions(values, ""):
-            found.append(ValuesApi(stack.name, logical_id, chart, path, api, kind))
+    for helm in helm_releases(inputs.stacks):
+        chart = helm.chart if helm.chart is not None else helm.logical_id
+        for path, api, kind in _api_versions(helm.values, ""):
+            found.append(ValuesApi(helm.stack, helm.logical_id, chart, path, api, kind))
     return found
 
 
@@ -370,20 +313,20 @@ def pdb_coverage(objects: list[KubeObject]) -> list[PdbCoverage]:
     pdbs = [o for o in objects if o.kind == "PodDisruptionBudget"]
     out = []
     for workload in (o for o in objects if o.kind in WORKLOAD_KINDS):
-        spec = workload.body.get("spec") or {}
+        spec = workload.spec
         labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
         namespace = workload.namespace or "default"
         matching = tuple(
             pdb
             for pdb in pdbs
             if (pdb.namespace or "default") == namespace
-            and _selects((pdb.body.get("spec") or {}).get("selector"), labels)
+            and _selects(pdb.spec.get("selector"), labels)
         )
         replicas = spec.get("replicas", 1)
         blocking = tuple(
             pdb.name
             for pdb in matching
-            if _allows_no_disruption(pdb.body.get("spec") or {}, replicas)
+            if _allows_no_disruption(pdb.spec, replicas)
         )
         out.append(PdbCoverage(workload, matching, blocking))
     return out

@@ -27,8 +27,8 @@ from .manifests import (
     chart_values_api_versions,
     check_objects,
     load_validator,
-    manifest_objects,
     pdb_coverage,
+    read_objects,
     values_verdicts,
 )
 from .minors import parse_minor
@@ -158,7 +158,7 @@ def _full_plan(
     groups, found, group_pins = check_node_groups(ctx)
     findings += found
 
-    objects, unreadable = manifest_objects(ctx.deployed)
+    objects, unreadable = read_objects(ctx.deployed)
     ami_pins, found = check_ami_pins(ctx, objects)
     findings += found
     pins = karpenter_pins + ami_pins + group_pins + addon_pins
@@ -232,20 +232,20 @@ def _full_plan(
                 "objects": len(verdicts),
                 "validator": f"kubernetes-validate {validator.version}" if validator else None,
                 "custom_resources": [
-                    v.obj.label() for v in verdicts if v.status == "custom-resource"
+                    v.obj.describe() for v in verdicts if v.status == "custom-resource"
                 ],
                 "schema_errors": [
-                    {"object": v.obj.label(), "detail": v.detail, "new_in_target": v.regression}
+                    {"object": v.obj.describe(), "detail": v.detail, "new_in_target": v.regression}
                     for v in verdicts
                     if v.status == "schema-error"
                 ],
                 "unvalidated": sum(1 for v in verdicts if v.status == "unvalidated"),
-                "unreadable": [f"{u.stack}/{u.resource}: {u.reason}" for u in unreadable],
+                "unreadable": [f"{u.stack}/{u.logical_id}: {u.reason}" for u in unreadable],
                 "chart_values_api_versions": len(values),
             },
             "pdb": [
                 {
-                    "workload": item.workload.label(),
+                    "workload": item.workload.describe(),
                     "pdbs": [p.name for p in item.pdbs],
                     "blocks_drain": list(item.blocks_drain),
                 }
@@ -259,7 +259,7 @@ def _removed_json(verdict: ApiVerdict) -> dict[str, Any]:
     obj = verdict.obj
     return {
         "stack": obj.stack,
-        "resource": obj.resource,
+        "resource": obj.logical_id,
         "kind": obj.kind,
         "api_version": obj.api_version,
         "name": obj.name,
@@ -327,12 +327,12 @@ def _apis_markdown(
             "",
             markdown_table(
                 ["object", "status", "detail", "use instead"],
-                [[v.obj.label(), v.status, v.detail, v.replacement or "-"] for v in problems],
+                [[v.obj.describe(), v.status, v.detail, v.replacement or "-"] for v in problems],
             ),
         ]
     else:
         lines.append(f"No object uses an API that {ctx.to} does not serve.")
-    custom = [v.obj.label() for v in verdicts if v.status == "custom-resource"]
+    custom = [v.obj.describe() for v in verdicts if v.status == "custom-resource"]
     if custom:
         lines += [
             "",

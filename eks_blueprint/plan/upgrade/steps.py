@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...template import KubeObject
 from ..model import markdown_table
 from .checks import AddonRow, ChartCheck, NodeGroupRow, Pin
 from .context import UpgradeContext
-from .manifests import ApiVerdict, KubeObject, ValuesApi
+from .manifests import ApiVerdict, ValuesApi
 
 
 @dataclass
@@ -53,7 +54,7 @@ def node_pools(objects: list[KubeObject]) -> list[dict[str, Any]]:
     classes = {
         o.name: ", ".join(
             str(t.get("alias"))
-            for t in (o.body.get("spec") or {}).get("amiSelectorTerms") or []
+            for t in o.spec.get("amiSelectorTerms") or []
             if isinstance(t, dict) and t.get("alias")
         )
         for o in objects
@@ -63,7 +64,7 @@ def node_pools(objects: list[KubeObject]) -> list[dict[str, Any]]:
     for obj in objects:
         if obj.kind != "NodePool":
             continue
-        spec = obj.body.get("spec") or {}
+        spec = obj.spec
         template = (spec.get("template") or {}).get("spec") or {}
         node_class = (template.get("nodeClassRef") or {}).get("name")
         budgets = (spec.get("disruption") or {}).get("budgets")
