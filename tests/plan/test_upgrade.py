@@ -114,6 +114,8 @@ def as_target(
     target = copied(with_config(inputs, change))
     for resource in resources(target, "AWS::EKS::Cluster"):
         resource["Properties"]["Version"] = to
+    for resource in resources(target, "AWS::EKS::Nodegroup"):
+        resource["Properties"]["Version"] = to  # node groups follow cluster.version
     for resource in resources(target, "AWS::EKS::Addon"):
         props = resource["Properties"]
         props["AddonVersion"] = ADDON_VERSIONS[to][props["AddonName"]][0]
@@ -329,6 +331,26 @@ def test_target_mode_with_the_new_pins_is_clear(plan_inputs: Inputs) -> None:
     pins = {p["path"]: p for p in report.data["pins"]}
     assert pins["compute.karpenter.node_classes[0].ami_alias"]["exists_for_target"] is True
     assert all(row["listed_for_target"] for row in report.data["addons"])
+
+
+def test_target_mode_refuses_other_node_group_changes_with_the_version(
+    plan_inputs: Inputs,
+) -> None:
+    """CloudFormation refuses a node group Version update combined with other updates, and
+    the rollback cannot lower the control plane: the plan blocks before the deploy."""
+    current = plan_inputs("prod")
+    target = as_target(current, alias="al2023@v20260714")
+    for resource in resources(target, "AWS::EKS::Nodegroup"):
+        resource["Properties"]["ScalingConfig"]["MaxSize"] += 1
+        resource["Properties"]["LaunchTemplate"]["Version"] = "new"  # rides along: allowed
+    report = plan(current, target=target)
+    assert checks_of(report, "block") == ["nodegroup-combined-update"]
+    assert "also ScalingConfig in the same deploy" in messages(report, "nodegroup-combined-update")
+    # the version and a new launch template version alone are one allowed update
+    alone = as_target(current, alias="al2023@v20260714")
+    for resource in resources(alone, "AWS::EKS::Nodegroup"):
+        resource["Properties"]["LaunchTemplate"]["Version"] = "new"
+    assert "nodegroup-combined-update" not in checks_of(plan(current, target=alone))
 
 
 def test_target_mode_checks_the_targets_addon_versions(plan_inputs: Inputs) -> None:

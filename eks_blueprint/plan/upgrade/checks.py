@@ -957,3 +957,57 @@ def check_support(ctx: UpgradeContext) -> tuple[dict[str, Any], list[Finding]]:
                 )
             )
     return data, findings
+
+
+#: AWS::EKS::Nodegroup properties that change with a Kubernetes upgrade; any other one may not
+#: change in the same update.
+_VERSION_PROPERTIES = frozenset({"Version", "ReleaseVersion"})
+
+
+def _without_version(props: dict[str, Any]) -> dict[str, Any]:
+    rest = {k: v for k, v in props.items() if k not in _VERSION_PROPERTIES}
+    template = rest.get("LaunchTemplate")
+    if isinstance(template, dict):
+        # A new launch template version rides with a version update (eksctl combines them).
+        rest["LaunchTemplate"] = {k: v for k, v in template.items() if k != "Version"}
+    return rest
+
+
+def check_combined_nodegroup_updates(ctx: UpgradeContext) -> list[Finding]:
+    """In target mode: a node group whose Version changes together with any other property.
+
+    CloudFormation refuses that update ("Version and ReleaseVersion updates cannot be
+    combined with other updates", aws/containers-roadmap#1258), and the rollback that follows
+    cannot lower the control plane again: the stack is left in UPDATE_ROLLBACK_FAILED. So the
+    other node group changes (labels, taints, sizes, instance types, tags...) must land in a
+    deploy of their own, before or after the upgrade.
+    """
+    if not ctx.target_mode:
+        return []
+    before = {
+        (stack.name, logical_id): props
+        for stack, logical_id, props in ctx.inputs.properties("AWS::EKS::Nodegroup")
+    }
+    findings: list[Finding] = []
+    for stack, logical_id, props in ctx.deployed.properties("AWS::EKS::Nodegroup"):
+        old = before.get((stack.name, logical_id))
+        if old is None or old.get("Version") == props.get("Version"):
+            continue
+        old_rest, new_rest = _without_version(old), _without_version(props)
+        changed = sorted(
+            k for k in set(old_rest) | set(new_rest) if old_rest.get(k) != new_rest.get(k)
+        )
+        if changed:
+            findings.append(
+                Finding(
+                    "nodegroup-combined-update",
+                    "block",
+                    f"node group {logical_id} ({stack.name}) changes its Version and also "
+                    f"{', '.join(changed)} in the same deploy: CloudFormation refuses a Version "
+                    "update combined with other node group updates, and the rollback cannot "
+                    "lower the control plane again (UPDATE_ROLLBACK_FAILED).",
+                    fix="land the other node group changes in a pull request of their own, "
+                    "before or after the upgrade; keep this one to cluster.version and the pins",
+                )
+            )
+    return findings

@@ -13,6 +13,7 @@ from .checks import (
     check_addons,
     check_ami_pins,
     check_charts,
+    check_combined_nodegroup_updates,
     check_karpenter,
     check_kubectl_layer,
     check_node_groups,
@@ -157,6 +158,7 @@ def _full_plan(
     findings += found
     groups, found, group_pins = check_node_groups(ctx)
     findings += found
+    findings += check_combined_nodegroup_updates(ctx)
 
     objects, unreadable = read_objects(ctx.deployed)
     ami_pins, found = check_ami_pins(ctx, objects)
