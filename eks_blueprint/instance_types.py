@@ -273,11 +273,11 @@ def _as_int(value: str) -> int | None:
         return None
 
 
+#: The numeric operators of the karpenter.sh/v1 NodePool CRD (Karpenter 1.8 allows In,
+#: NotIn, Exists, DoesNotExist, Gt and Lt; there is no Gte/Lte, so they are unknown here).
 _COMPARISONS: Final[dict[str, Callable[[int, int], bool]]] = {
     "Gt": operator.gt,
     "Lt": operator.lt,
-    "Gte": operator.ge,
-    "Lte": operator.le,
 }
 
 
@@ -290,7 +290,7 @@ def _matches(op: str, present: tuple[str, ...] | None, values: list[str], key: s
         return present is not None
     if op == "DoesNotExist":
         return present is None
-    if op in ("Gt", "Lt", "Gte", "Lte"):
+    if op in _COMPARISONS:
         bound = _as_int(values[0]) if len(values) == 1 else None
         if bound is None:
             raise RequirementError(f"{key} {op} {values}: needs one integer value")

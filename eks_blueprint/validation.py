@@ -17,7 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from . import validate_names
-from .compute.max_pods import LARGE_NODE_MAX_PODS
+from .compute.max_pods import (
+    LARGE_NODE_MAX_PODS,
+    MANAGED_LARGE_NODE_MIN_VCPUS,
+    SMALL_NODE_MAX_PODS,
+    managed_max_pods_ceiling,
+)
 from .validate_names import MEMORY_QUANTITY as MEMORY_QUANTITY
 from .validate_names import QUANTITY as QUANTITY
 
@@ -280,11 +285,24 @@ def check_imds_hop_limit(value: int, what: str = "imds_hop_limit") -> int:
     return value
 
 
-def check_max_pods(value: int, what: str = "max_pods") -> int:
-    """The kubelet's max pods on a managed node: EKS allows 1-250."""
+def check_max_pods(value: int, what: str = "max_pods", instance_types: Iterable[str] = ()) -> int:
+    """The kubelet's max pods on a managed node: EKS allows 1-250, and at most 110 when
+    the group has a type below 30 vCPUs (`managed_max_pods_ceiling`; types the instance
+    type table does not list are held to 1-250 only)."""
     if not 1 <= value <= LARGE_NODE_MAX_PODS:
         raise Invalid(
             what, value, f"use 1-{LARGE_NODE_MAX_PODS} (EKS's limit for managed nodes), or unset"
+        )
+    found = managed_max_pods_ceiling(instance_types)
+    if found is not None and value > found[0]:
+        ceiling, name, vcpus = found
+        raise Invalid(
+            what,
+            value,
+            f"use 1-{ceiling}, or unset: EKS managed node groups allow at most {ceiling} pods "
+            f"on {name} ({vcpus} vCPUs; {SMALL_NODE_MAX_PODS} below "
+            f"{MANAGED_LARGE_NODE_MIN_VCPUS} vCPUs, {LARGE_NODE_MAX_PODS} from there), the "
+            "group's smallest type; or give the group only larger types",
         )
     return value
 

@@ -144,8 +144,10 @@ class NodeGroupSpec:
     imds_hop_limit: int = defaults.IMDS_HOP_LIMIT
     """IMDSv2 hop limit, 1 or 2. Default: 1, so pods cannot reach the node's credentials."""
     max_pods: int | None = None
-    """The kubelet's max pods (1-250; EKS caps managed nodes at 250), written into the
-    launch template's user data. Default: with prefix delegation
+    """The kubelet's max pods, written into the launch template's user data (AL2023: with
+    the kubeReserved memory nodeadm would give that many pods). EKS caps it for managed
+    node groups at 110 below 30 vCPUs and 250 from there, so the group's smallest type
+    sets the limit (1-250 for types the table does not list). Default: with prefix delegation
     (`ManagedNodeGroupsProps.prefix_delegation`), the smallest EKS-recommended value of the
     group's instance types from the instance type table (110 up to 30 vCPUs, 250 above,
     less for types with few ENIs), so the nodes use the /28 prefixes the VPC CNI hands
@@ -187,7 +189,7 @@ def validate_node_group(spec: NodeGroupSpec, what: str) -> None:
     v.check_percentage(spec.max_unavailable_percentage, f"{what}.max_unavailable_percentage")
     v.check_imds_hop_limit(spec.imds_hop_limit, f"{what}.imds_hop_limit")
     if spec.max_pods is not None:
-        v.check_max_pods(spec.max_pods, f"{what}.max_pods")
+        v.check_max_pods(spec.max_pods, f"{what}.max_pods", spec.instance_types)
 
 
 @dataclass(frozen=True, kw_only=True)

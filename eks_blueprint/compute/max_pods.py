@@ -15,10 +15,16 @@ Who applies it, when the CNI delegates prefixes:
   the launch template's user data: Bottlerocket settings (`[settings.kubernetes]
   max-pods`) or an AL2023 nodeadm NodeConfig (`spec.kubelet.config.maxPods`) in a MIME
   multi-part document, both merged by EKS with its own bootstrap (`max_pods_user_data`).
+  The AL2023 NodeConfig also sets `kubeReserved.memory` for that value: nodeadm computes
+  its reservation (11 MiB x max pods + 255 MiB) from its OWN secondary-IP max pods even
+  when `spec.kubelet.config` sets maxPods, so 110 pods on an m5.large (29 by ENIs) would
+  otherwise reserve 574 MiB instead of 1465 MiB. Bottlerocket derives its reservation
+  from `max-pods` itself.
   EKS would compute the same value itself only if the vpc-cni add-on had prefix delegation
   on before the group was created; writing it makes the value independent of that order
-  and visible in the template. An explicit `NodeGroupSpec.max_pods` wins; a type the table
-  does not list leaves the value to EKS.
+  and visible in the template. An explicit `NodeGroupSpec.max_pods` wins (within EKS's
+  managed-node-group ceiling, `managed_max_pods_ceiling`); a type the table does not list
+  leaves the value to EKS.
 * Karpenter computes pod capacity from ENI limits (secondary IPs) unless the EC2NodeClass
   sets `kubelet.maxPods` (karpenter.k8s.aws/v1 moved kubelet settings to the
   EC2NodeClass): the Karpenter construct sets, per class, the smallest value among the
@@ -42,9 +48,12 @@ from ..instance_types import (
 __all__ = [
     "FEWER_ENI_FAMILIES",
     "LARGE_NODE_MAX_PODS",
+    "MANAGED_LARGE_NODE_MIN_VCPUS",
     "SIZES_BELOW_MAX_PODS",
     "SMALL_NODE_MAX_PODS",
     "group_max_pods",
+    "kube_reserved_memory_mib",
+    "managed_max_pods_ceiling",
     "max_pods_user_data",
     "max_pods_with_prefixes",
     "node_class_max_pods",
@@ -58,6 +67,12 @@ FEWER_ENI_FAMILIES = frozenset({"g4ad"})
 #: Karpenter instance sizes that may not reach SMALL_NODE_MAX_PODS with prefixes; NodePools
 #: whose EC2NodeClass sets maxPods exclude them, Xen instances and FEWER_ENI_FAMILIES.
 SIZES_BELOW_MAX_PODS: tuple[str, ...] = ("nano", "micro", "small", "medium")
+#: EKS managed node groups refuse a maxPods above SMALL_NODE_MAX_PODS on instances with
+#: fewer vCPUs than this, above LARGE_NODE_MAX_PODS on the others (EKS user guide,
+#: cni-increase-ip-addresses-procedure: "Managed node groups enforces a maximum number on
+#: the value of maxPods"). The calculator's 250 starts at 31 (LARGE_NODE_MIN_VCPUS); no
+#: type of the table has exactly 30 vCPUs.
+MANAGED_LARGE_NODE_MIN_VCPUS = 30
 
 
 def prefix_pool_requirements() -> list[dict[str, Any]]:
@@ -107,6 +122,30 @@ def group_max_pods(instance_types: Iterable[str], *, prefix_delegation: bool = T
     return min(v for v in values if v is not None)
 
 
+def managed_max_pods_ceiling(instance_types: Iterable[str]) -> tuple[int, str, int] | None:
+    """The highest maxPods EKS accepts on a managed node group of these types, as
+    (ceiling, the type that sets it, its vCPUs): the type with the fewest vCPUs among those
+    the table lists (below MANAGED_LARGE_NODE_MIN_VCPUS: SMALL_NODE_MAX_PODS, else
+    LARGE_NODE_MAX_PODS). None when the table lists none of them."""
+    known = [t for t in (instance_type(name) for name in instance_types) if t is not None]
+    if not known:
+        return None
+    smallest = min(known, key=lambda t: t.vcpus)
+    ceiling = (
+        LARGE_NODE_MAX_PODS
+        if smallest.vcpus >= MANAGED_LARGE_NODE_MIN_VCPUS
+        else SMALL_NODE_MAX_PODS
+    )
+    return ceiling, smallest.name, smallest.vcpus
+
+
+def kube_reserved_memory_mib(max_pods: int) -> int:
+    """The kubelet's kubeReserved memory (MiB) nodeadm gives a node of `max_pods`
+    (awslabs/amazon-eks-ami nodeadm/internal/kubelet/config.go,
+    getMemoryMebibytesToReserve: 11 x maxPods + 255)."""
+    return 11 * max_pods + 255
+
+
 def node_class_max_pods(pool_requirements: Iterable[Iterable[Mapping[str, Any]]]) -> int:
     """The kubelet maxPods for an EC2NodeClass with prefix delegation: the smallest
     prefix-delegation value among the table's types that the NodePools using the class
@@ -138,7 +177,14 @@ _BOUNDARY = "==EKSBLUEPRINT=="
 def max_pods_user_data(family: Literal["al2023", "bottlerocket"], max_pods: int) -> str:
     """Launch-template user data that sets the kubelet's max pods, in the form EKS merges
     with its own bootstrap for a managed node group: a MIME multipart document with a
-    nodeadm NodeConfig part for AL2023, TOML settings for Bottlerocket."""
+    nodeadm NodeConfig part for AL2023, TOML settings for Bottlerocket.
+
+    The NodeConfig also sets `kubeReserved.memory` for `max_pods`
+    (:func:`kube_reserved_memory_mib`): nodeadm writes `spec.kubelet.config` as a kubelet
+    drop-in over its own config, whose kubeReserved memory follows nodeadm's ENI-based max
+    pods, not this one. The kubelet merges a drop-in as a JSON merge patch (RFC 7386:
+    map keys one by one), so nodeadm's `cpu` and `ephemeral-storage` reservations, which
+    it computes per node from the node's own cores, stay as they are."""
     if family == "bottlerocket":
         return f"[settings.kubernetes]\nmax-pods = {max_pods}\n"
     return (
@@ -155,6 +201,8 @@ def max_pods_user_data(family: Literal["al2023", "bottlerocket"], max_pods: int)
         "  kubelet:\n"
         "    config:\n"
         f"      maxPods: {max_pods}\n"
+        "      kubeReserved:\n"
+        f"        memory: {kube_reserved_memory_mib(max_pods)}Mi\n"
         "\n"
         f"--{_BOUNDARY}--\n"
     )

@@ -160,10 +160,10 @@ SYSTEM_RESERVED = Resources(0, 0)
 def kube_reserved(vcpus: int, max_pods: int) -> Resources:
     """kube-reserved of an EKS-optimized AL2023 or Bottlerocket node.
 
-    On AL2023, nodeadm computes the memory part from its own ENI-based max pods, not from
-    the maxPods this project's launch template sets (a drop-in merged later). Up to 2xlarge
-    the ENI-based number is below 110, so using the group's max pods over-reserves
-    (conservative); for bigger nodes the difference is small against their memory.
+    Memory is 11 MiB per pod plus 255 MiB at the group's max pods: Bottlerocket derives it
+    from max-pods, and on AL2023 the launch template's NodeConfig sets it (nodeadm would
+    otherwise use its own ENI-based pod count; compute/max_pods.py). CPU follows nodeadm's
+    per-core shares.
     """
     cores_m = vcpus * 1000
     cpu = 0
@@ -177,7 +177,7 @@ def kube_reserved(vcpus: int, max_pods: int) -> Resources:
 
 def group_pod_limit(instance_types: Sequence[str]) -> int:
     """The max pods the group's nodes get: the launch template's value (max_pods.py), or,
-    where that is unknown (sizes below large), 110 as an upper bound of the ENI default."""
+    for types not in the instance type table, 110 as an upper bound of the ENI default."""
     return group_max_pods(instance_types) or SMALL_NODE_MAX_PODS
 
 

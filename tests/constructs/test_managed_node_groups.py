@@ -162,6 +162,8 @@ PROP = "Platform/NodeGroups: ManagedNodeGroupsProps.groups[0]"
         (spec(ami_type=eks.NodegroupAmiType.WINDOWS_CORE_2022_X86_64, instance_types=("m7i.large",)), ".ami_type: 'WINDOWS_CORE_2022_X86_64'; use an AL2023 or Bottlerocket"),
         (spec(imds_hop_limit=3), ".imds_hop_limit: 3; use 1"),
         (spec(max_pods=251), ".max_pods: 251; use 1-250"),
+        (spec(max_pods=111), ".max_pods: 111; use 1-110, or unset: EKS managed node groups allow at most 110 pods on m7g.large (2 vCPUs; 110 below 30 vCPUs, 250 from there), the group's smallest type"),
+        (spec(max_pods=200, instance_types=("m7g.16xlarge", "m7g.xlarge")), ".max_pods: 200; use 1-110, or unset: EKS managed node groups allow at most 110 pods on m7g.xlarge (4 vCPUs"),
         (spec(max_unavailable_percentage=0), ".max_unavailable_percentage: 0; use 1-100"),
         (spec(name="System"), ".name: 'System'; use 1-63 lower-case"),
         (spec(instance_types=("large",)), ".instance_types: 'large'; not an EC2 instance type"),
@@ -173,6 +175,16 @@ def test_bad_props_name_the_construct_the_prop_and_the_value(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(PROP + message)):
         groups(bad)
+
+
+def test_max_pods_up_to_the_eks_ceiling_is_accepted() -> None:
+    # 250 from 30 vCPUs (m7g.16xlarge: 64); a type the table does not list keeps 1-250.
+    _, construct = groups(
+        spec(max_pods=250, instance_types=("m7g.16xlarge",)),
+        spec(name="other", max_pods=110),
+        spec(name="unknown", max_pods=250, instance_types=("m7g.notasize",)),
+    )
+    assert construct.max_pods == {"system": 250, "other": 110, "unknown": 250}
 
 
 def test_duplicate_names_are_refused_in_props_and_in_add_group() -> None:

@@ -84,6 +84,18 @@ def test_al2023_groups_get_it_in_a_nodeadm_nodeconfig_part() -> None:
     assert text.startswith("MIME-Version: 1.0\nContent-Type: multipart/mixed;")
     assert "Content-Type: application/node.eks.aws" in text and "kind: NodeConfig" in text
     assert "  kubelet:\n    config:\n      maxPods: 250\n" in text
+    # nodeadm would reserve 11 x 234 + 255 = 2829 MiB (its ENI max pods: 8 x (30 - 1) + 2);
+    # for 250 pods the NodeConfig reserves 11 x 250 + 255 = 3005 MiB, memory only.
+    assert "      kubeReserved:\n        memory: 3005Mi\n\n" in text
+    assert "cpu:" not in text
+
+
+def test_al2023_reserves_memory_for_the_pods_it_allows() -> None:
+    # m5.large: nodeadm's own max pods 3 x (10 - 1) + 2 = 29 -> 574 MiB reserved; with 110
+    # pods it needs 11 x 110 + 255 = 1465 MiB.
+    text = _groups(NodeGroupSpec(name="small", instance_types=("m5.large",)))["small"]
+    assert text is not None
+    assert "      maxPods: 110\n      kubeReserved:\n        memory: 1465Mi\n" in text
 
 
 def test_a_group_of_several_types_takes_the_smallest_value() -> None:

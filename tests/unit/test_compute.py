@@ -586,6 +586,9 @@ def test_al2023_spot_variant(extra: dict[str, dict[str, Any]]) -> None:
     # An explicit max_pods goes into nodeadm's NodeConfig in the user data EKS merges.
     user_data = data["UserData"]["Fn::Base64"]
     assert "kind: NodeConfig" in user_data and "maxPods: 58" in user_data
+    # ...with the kubeReserved memory of 58 pods (nodeadm's would follow its own ENI-based
+    # max pods): 11 x 58 + 255 = 893 MiB.
+    assert "kubeReserved:\n        memory: 893Mi\n" in user_data
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,11 @@ import pytest
 
 from eks_blueprint.compute.max_pods import (
     group_max_pods,
+    managed_max_pods_ceiling,
     max_pods_user_data,
     max_pods_with_prefixes,
 )
+from eks_blueprint.instance_types import RequirementError, matching_types
 from tests.conftest import SynthResult, resources_of
 from tests.unit.test_addons import manifests
 
@@ -57,7 +59,31 @@ def test_user_data_forms() -> None:
     assert mime.startswith("MIME-Version: 1.0\nContent-Type: multipart/mixed;")
     assert "Content-Type: application/node.eks.aws" in mime
     assert "kind: NodeConfig" in mime and "      maxPods: 250\n" in mime
+    # nodeadm reserves memory for its own ENI-based max pods; the NodeConfig reserves it
+    # for 250: 11 x 250 + 255 = 3005 MiB. Only memory: the kubelet merges the drop-in's
+    # kubeReserved key by key, so nodeadm's per-node cpu and ephemeral-storage stay.
+    reserved = "    config:\n      maxPods: 250\n      kubeReserved:\n        memory: 3005Mi\n\n"
+    assert reserved in mime
+    assert "cpu:" not in mime and "ephemeral-storage" not in mime
+    assert "memory: 1465Mi\n" in max_pods_user_data("al2023", 110)  # 11 x 110 + 255
     assert mime.rstrip().endswith("--")
+
+
+def test_managed_node_group_ceiling_follows_the_groups_smallest_type() -> None:
+    # EKS: at most 110 below 30 vCPUs, 250 from there; unknown types do not count.
+    assert managed_max_pods_ceiling(["m5.8xlarge", "m5.large"]) == (110, "m5.large", 2)
+    assert managed_max_pods_ceiling(["m5.8xlarge", "x9z.large"]) == (250, "m5.8xlarge", 32)
+    assert managed_max_pods_ceiling(["x9z.large"]) is None
+
+
+@pytest.mark.parametrize("op", ["Gte", "Lte"])
+def test_gte_and_lte_are_not_karpenter_operators(op: str) -> None:
+    # karpenter.sh/v1 NodePool requirements allow In, NotIn, Exists, DoesNotExist, Gt, Lt.
+    requirement = {"key": "karpenter.k8s.aws/instance-cpu", "operator": op, "values": ["4"]}
+    with pytest.raises(RequirementError, match=f"unknown operator '{op}'"):
+        matching_types([requirement])
+    gt = {"key": "karpenter.k8s.aws/instance-cpu", "operator": "Gt", "values": ["4"]}
+    assert all(t.vcpus > 4 for t in matching_types([gt]).types)
 
 
 def _user_data(template: dict[str, Any]) -> list[str]:
