@@ -77,6 +77,15 @@ SCAN_FILTER = re.compile(r"[a-z0-9*]+(?:[._/-][a-z0-9*]+)*")
 IMAGE = re.compile(
     r"[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?"
 )
+#: An AWS region name, e.g. eu-west-1 (config.base.check_region adds the partition rule).
+REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
+#: An SNS topic ARN, any partition, standard or FIFO: each caller applies its own rules to
+#: the groups (the pipeline's notification rules refuse FIFO topics and other partitions;
+#: the CNI alarm takes the commercial partition only).
+SNS_TOPIC_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"(?P<name>[A-Za-z0-9_-]{1,256})(?P<fifo>\.fifo)?"
+)
 #: An ACM certificate ARN of the commercial partition.
 CERTIFICATE_ARN = re.compile(
     r"arn:aws:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9_-]{1,128}"

@@ -25,8 +25,9 @@ cdk-free on purpose: the config model imports the checks.
 
 from __future__ import annotations
 
-import re
 from typing import Final
+
+from ..validate_names import REGION, SNS_TOPIC_ARN
 
 #: CloudWatch namespace the helper publishes to (hard-coded upstream, not configurable).
 NAMESPACE: Final = "Kubernetes"
@@ -61,11 +62,6 @@ ALARM_DATAPOINTS: Final = 2
 #: Raise it for earlier warning on large clusters (about 16 x the usual node count).
 DEFAULT_FREE_ADDRESSES_ALARM_BELOW: Final = 16
 
-#: An SNS topic ARN of the commercial partition (standard or FIFO name).
-TOPIC_ARN = re.compile(
-    r"arn:aws:sns:(?P<region>[a-z]{2,4}(-[a-z]+)+-\d{1,2}):(?P<account>\d{12}):"
-    r"(?P<name>[A-Za-z0-9_-]{1,256}(\.fifo)?)"
-)
 
 #: The regional ECR registry account of Amazon EKS add-on images, by region (commercial
 #: partition only: this project refuses the others). Source: Amazon EKS User Guide, "View
@@ -122,12 +118,15 @@ def check_free_addresses_threshold(value: object) -> int:
 
 def check_alarm_topic_arn(value: object) -> str:
     """An SNS topic ARN such as arn:aws:sns:eu-west-1:111122223333:platform-alarms."""
-    if not isinstance(value, str) or not TOPIC_ARN.fullmatch(value):
+    match = SNS_TOPIC_ARN.fullmatch(value) if isinstance(value, str) else None
+    if match is None or match.group("partition") != "aws" or not REGION.fullmatch(
+        match.group("region")
+    ):
         raise ValueError(
             "not an SNS topic ARN; expected arn:aws:sns:<region>:<12-digit account>:<topic "
             "name>, e.g. arn:aws:sns:eu-west-1:111122223333:platform-alarms"
         )
-    return value
+    return match.string
 
 
 def registry_account(region: str) -> str:

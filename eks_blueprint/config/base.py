@@ -39,7 +39,7 @@ OTHER_PARTITIONS: dict[str, str] = {
     "us-isof-": "aws-iso-f",
     "eusc-": "aws-eusc (European Sovereign Cloud)",
 }
-REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
+REGION = validate_names.REGION
 
 #: Private ranges a VPC may use: RFC 1918 and the shared address space RFC 6598, which AWS
 #: recommends (and EKS custom networking uses). Public ranges are refused: AWS allows them,

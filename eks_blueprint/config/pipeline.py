@@ -28,6 +28,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..validate_names import (
     CONNECTION_ARN,
+    SNS_TOPIC_ARN,
     check_branch,
     check_connection_arn,
     check_source_repository,
@@ -55,10 +56,6 @@ NOT_ENVIRONMENTS = frozenset({"pipeline"})
 PIPELINE_NAME = re.compile(r"[a-z][a-z0-9-]{0,15}")
 #: A wave becomes a CodePipeline stage; CodePipeline allows `[A-Za-z0-9.@_-]{1,100}` there.
 WAVE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,49}")
-#: An SNS standard topic (notification rules do not deliver to FIFO topics).
-TOPIC_ARN = re.compile(
-    r"arn:aws:sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<name>[A-Za-z0-9_-]{1,256})"
-)
 #: An e-mail address as SNS's email protocol takes it: one @, a dotted domain, no spaces.
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 #: The source checks, in the words this file's users are told (validate_names' rules).
@@ -185,8 +182,10 @@ class NotificationsConfig(StrictModel):
     def _valid_topic(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        match = TOPIC_ARN.fullmatch(value)
-        if not match:
+        match = SNS_TOPIC_ARN.fullmatch(value)
+        # A standard topic of the commercial partition: notification rules do not deliver
+        # to FIFO topics.
+        if not match or match.group("partition") != "aws" or match.group("fifo"):
             raise ValueError(
                 "not an SNS topic ARN; expected arn:aws:sns:<region>:<12-digit account>:<name> "
                 "(a standard topic: notification rules do not deliver to FIFO topics)"
@@ -299,7 +298,7 @@ class PipelineConfig(StrictModel):
                     "to a wave or remove it from approvals",
                 )
         topic = self.notifications.topic_arn
-        match = TOPIC_ARN.fullmatch(topic) if topic else None
+        match = SNS_TOPIC_ARN.fullmatch(topic) if topic else None
         if match and match.group("region") != self.tooling.region:
             raise FieldError(
                 "notifications.topic_arn",

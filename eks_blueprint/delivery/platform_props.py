@@ -13,6 +13,7 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_logs as logs
 
 from ..validate_names import (
+    SNS_TOPIC_ARN,
     PropError,
     check_branch,
     check_connection_arn,
@@ -30,7 +31,6 @@ TARGET_PROFILE = "target"
 _ACCOUNT = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}")
 #: CodeStar Notifications event type ids of a pipeline that mean "it failed".
 FAILURE_EVENTS: tuple[str, ...] = (
     "codepipeline-pipeline-pipeline-execution-failed",
@@ -213,9 +213,8 @@ def check_platform_pipeline(path: str, props: PlatformPipelineProps) -> None:
             "give exactly one failure notification target: an existing topic ARN, or "
             "notification_emails for a topic this construct creates",
         )
-    if props.notification_topic_arn and not _SNS_TOPIC_ARN.fullmatch(
-        props.notification_topic_arn
-    ):
+    topic = SNS_TOPIC_ARN.fullmatch(props.notification_topic_arn or "")
+    if props.notification_topic_arn and (topic is None or topic.group("fifo")):
         fail(
             "notification_topic_arn",
             props.notification_topic_arn,
