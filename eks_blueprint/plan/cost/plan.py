@@ -15,13 +15,14 @@ counted as zero. Cost is information: the plan never blocks. Pure Python: no ``a
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ...config.capacity import EVICTION_HARD, daemonsets, kube_reserved, lands_on
 from ...config.capacity import workloads as platform_workloads
+from ...instance_types import RequirementError, matching_types
 from ...instance_types import instance_type as instance_facts
 from ..inputs import PlanInputError, PlanInputs
 from ..model import Finding, PlanReport, markdown_table
@@ -483,74 +484,35 @@ def _missing_instance(plan: _Plan, name: str, where: str, vcpus_known: bool) -> 
 # -- Karpenter -------------------------------------------------------------------------------
 
 
-_GENERATION = re.compile(r"^([a-z]+)(\d+)")
-
-
-def _label(price: InstancePrice, key: str) -> str | None:
-    """The Karpenter well-known label `key` of an instance type, as Karpenter derives it."""
-    match = _GENERATION.match(price.family)
-    if key == "kubernetes.io/arch":
-        return price.arch
-    if key == "kubernetes.io/os":
-        return "linux"
-    if key == "node.kubernetes.io/instance-type":
-        return price.name
-    if key == "karpenter.k8s.aws/instance-family":
-        return price.family
-    if key == "karpenter.k8s.aws/instance-size":
-        return price.size
-    if key == "karpenter.k8s.aws/instance-category":
-        return match.group(1) if match else None
-    if key == "karpenter.k8s.aws/instance-generation":
-        return match.group(2) if match else None
-    if key == "karpenter.k8s.aws/instance-cpu":
-        return str(price.vcpus)
-    if key == "karpenter.k8s.aws/instance-memory":
-        return str(price.memory_mib)
-    if key == "karpenter.k8s.aws/instance-hypervisor":
-        facts = instance_facts(price.name)
-        if facts is not None:
-            return "nitro" if facts.nitro and not facts.bare_metal else ""
-        return "" if "metal" in price.size else "nitro"
-    return None
-
-
-#: Requirement keys that select nodes but not instance types (priced the same everywhere).
-_NOT_INSTANCE_KEYS = frozenset(
-    {"karpenter.sh/capacity-type", "topology.kubernetes.io/zone", "kubernetes.io/os"}
-)
-
-
 def _admits(pool: NodePool, price: InstancePrice, ignored: set[str]) -> bool:
-    for req in pool.requirements:
-        if req.key in _NOT_INSTANCE_KEYS:
-            continue
-        value = _label(price, req.key)
-        if value is None:
-            ignored.add(req.key)
-            continue
-        if not _matches(req, value):
-            return False
-    return True
+    """Whether `pool`'s requirements allow the priced type, as the instance type table's
+    Karpenter labels answer them (:func:`eks_blueprint.instance_types.matching_types`).
+    Requirement keys the table cannot answer are added to `ignored` and do not filter."""
+    allowed, unevaluated = _allowed_types(pool.requirements)
+    ignored.update(unevaluated)
+    return allowed is None or price.name in allowed
 
 
-def _matches(req: Requirement, value: str) -> bool:
-    op = req.operator
-    if op == "In":
-        return value in req.values
-    if op == "NotIn":
-        return value not in req.values
-    if op == "Exists":
-        return value != ""
-    if op == "DoesNotExist":
-        return value == ""
-    if op in ("Gt", "Lt") and req.values:
-        try:
-            number, bound = float(value), float(req.values[0])
-        except ValueError:
-            return False
-        return number > bound if op == "Gt" else number < bound
-    return True
+@cache
+def _allowed_types(
+    requirements: tuple[Requirement, ...],
+) -> tuple[frozenset[str] | None, tuple[str, ...]]:
+    """(names of the table's types the requirements allow, keys left unevaluated); None for
+    the names when an operator cannot be evaluated (every type is admitted, and its key
+    reported as not modelled)."""
+    as_dicts = [
+        {"key": r.key, "operator": r.operator, "values": list(r.values)} for r in requirements
+    ]
+    try:
+        match = matching_types(as_dicts)
+    except RequirementError:
+        unreadable = tuple(r.key for r in requirements if r.operator not in _OPERATORS)
+        return None, unreadable or tuple(r.key for r in requirements)
+    return frozenset(t.name for t in match.types), match.unevaluated
+
+
+#: The operators matching_types evaluates (the karpenter.sh/v1 NodePool CRD's).
+_OPERATORS = frozenset({"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"})
 
 
 @dataclass(frozen=True)
