@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError, EnvironmentConfig, load_config
-from ..template import AssemblyError, StackTemplate, load_assembly
+from ..template import Assembly, AssemblyError, StackTemplate, load_assembly
 
 
 class PlanInputError(Exception):
@@ -52,9 +52,10 @@ def stage_stacks(stacks: Any, env: str) -> tuple[StackTemplate, ...]:
 
 
 def load_inputs(
-    env: str, config_dir: str | Path = "config", assembly: str | Path = "cdk.out"
+    env: str, config_dir: str | Path = "config", assembly: str | Path | Assembly = "cdk.out"
 ) -> PlanInputs:
-    """Load `config_dir/<env>.yaml` and the stage `env` of `assembly`.
+    """Load `config_dir/<env>.yaml` and the stage `env` of `assembly` (a cdk.out directory,
+    or an assembly already loaded, as the review has both of its own).
 
     Raises PlanInputError naming the file and the fix: no such file, an invalid config (every
     problem listed), no assembly or no stage for `env` (synthesise it first), or an assembly
@@ -70,19 +71,24 @@ def load_inputs(
     except ConfigError as exc:
         raise PlanInputError("\n".join(exc.problems)) from None
     synth_hint = f"run `make synth ENV={env}` (or `bin/cdk synth --no-lookups -c env={env}`)"
-    try:
-        loaded = load_assembly(assembly)
-    except AssemblyError as exc:
-        raise PlanInputError(f"{exc}; {synth_hint}") from None
+    if isinstance(assembly, Assembly):
+        loaded = assembly
+    else:
+        try:
+            loaded = load_assembly(assembly)
+        except AssemblyError as exc:
+            raise PlanInputError(f"{exc}; {synth_hint}") from None
     stacks = stage_stacks(loaded.stacks.values(), env)
     if not stacks:
-        raise PlanInputError(f"{assembly}: the assembly has no stage {env!r}; {synth_hint} first")
+        raise PlanInputError(
+            f"{loaded.path}: the assembly has no stage {env!r}; {synth_hint} first"
+        )
     inputs = PlanInputs(
         env=env,
         config=config,
         config_path=config_path,
         stacks=stacks,
-        assembly_path=Path(assembly),
+        assembly_path=loaded.path,
     )
     _check_fresh(inputs, synth_hint)
     return inputs

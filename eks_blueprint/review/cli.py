@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("eks-blueprint-review: give both --base-config and --head-config", file=sys.stderr)
         return EXIT_ERROR
     if args.head_config is not None and report.has_changes:
-        plans = environment_plans(report, args.base, args.head, args.base_config, args.head_config)
+        plans = environment_plans(report, base, head, args.base_config, args.head_config)
     elif args.fail_on_blocked_plan and args.head_config is None:
         print(
             "eks-blueprint-review: --fail-on-blocked-plan needs --base-config and --head-config",

@@ -26,6 +26,7 @@ from .model import Report
 
 if TYPE_CHECKING:
     from ..plan import PlanInputs, PlanReport
+    from ..template import Assembly
 
 ChangeKind = Literal["add", "replace", "remove"]
 
@@ -54,18 +55,18 @@ class EnvironmentPlans:
 
 def environment_plans(
     report: Report,
-    base_assembly: Path,
-    head_assembly: Path,
+    base_assembly: Assembly,
+    head_assembly: Assembly,
     base_config: Path,
     head_config: Path,
 ) -> list[EnvironmentPlans]:
-    """The plans of every environment HEAD has (a config file and a stage in its assembly)."""
+    """The plans of every environment HEAD has (a config file and a stage in its assembly),
+    from the two assemblies the review already loaded."""
     from ..plan import PlanInputError, load_inputs
     from ..plan.diagram import changes_from_review
     from ..plan.inputs import stage_stacks
-    from ..template import load_assembly
 
-    head_stacks = load_assembly(head_assembly).stacks.values()
+    head_stacks = head_assembly.stacks.values()
     envs = [
         p.stem
         for p in sorted(head_config.glob("*.yaml"))
