@@ -58,10 +58,13 @@ SCRIPTS = (
     "eks-blueprint-verify",
     "eks-blueprint-preflight",
     "eks-blueprint-plan",
+    "eks-blueprint-policy",
 )
 
 #: Distributions a construct library must not force on its users: extras only.
-EXTRAS_ONLY = ("boto3", "cfn-lint", "kubernetes-validate", "aws-cdk.lambda-layer-kubectl")
+EXTRAS_ONLY = (
+    "boto3", "cfn-lint", "kubernetes-validate", "cel-python", "aws-cdk.lambda-layer-kubectl"
+)
 
 #: Source files that are never shipped.
 _NOT_SHIPPED = ("__pycache__", ".pyc")

@@ -134,6 +134,21 @@ CHARTS: Final[dict[ChartName, tuple[str, str]]] = {
 }
 
 
+#: Charts of the governance layer (eks_blueprint/governance), by chart name -> (repository,
+#: pinned version). Not add-ons of the catalog: the `Governance` construct installs them.
+GOVERNANCE_CHARTS: Final[dict[str, tuple[str, str]]] = {
+    # kyverno/kyverno tag kyverno-chart-3.9.0 (20 August 2026): appVersion v1.19.0, the
+    # release whose policies.kyverno.io/v1 CRDs (ValidatingPolicy, MutatingPolicy) the
+    # policies use; chart kubeVersion ">=1.25.0-0".
+    "kyverno": ("https://kyverno.github.io/kyverno/", "3.9.0"),
+    # nirmata/kyverno-notation-aws tag charts-v1.1.0 (appVersion v1.1): the service that
+    # verifies AWS Signer (Notation) signatures for Kyverno. Its release workflow pushes the
+    # OCI chart as version 1.1.0 (the tag's semver, .github/workflows/helm-release.yaml),
+    # whatever Chart.yaml says; "v1.1" would be a range to Helm, not a pin.
+    "kyverno-notation-aws": ("oci://ghcr.io/nirmata/charts/kyverno-notation-aws", "1.1.0"),
+}
+
+
 def addon_versions(kubernetes_version: str, addon: AddonName) -> tuple[str, ...]:
     """The versions of `addon` listed for `kubernetes_version`, pinned first.
 
