@@ -10,10 +10,14 @@ names the group does. So each grant with groups says who binds them (`group_role
 `view`, `edit` or `admin` make ClusterAccess bind every group of the grant to the built-in
 ClusterRole of that name, with a RoleBinding in each of the grant's namespaces or, for
 `view` only, one ClusterRoleBinding (cluster-wide `edit`/`admin` belong in an EKS access
-policy, where they are visible in the EKS API and to `verify`); `external` records that
-your own RBAC binds them. All bindings are one KubernetesManifest (`GroupBindings`),
-applied by the cluster's kubectl provider; the namespaces must exist first (the app makes
-the manifest depend on the tenant namespaces).
+policy, where they are visible in the EKS API and to `verify`); `tenant-admin` and
+`tenant-viewer` bind them to the Role of that name that TenantNamespaces puts in every
+tenant namespace (explicit verbs and resources, no RBAC or guardrail changes: see
+eks_blueprint.tenancy), with a RoleBinding in each of the grant's namespaces, which must be
+tenant namespaces; `external` records that your own RBAC binds them. All bindings are one
+KubernetesManifest (`GroupBindings`), applied by the cluster's kubectl provider; the
+namespaces (and the tenant Roles) must exist first (the app makes the manifest depend on
+the tenant namespaces).
 """
 
 from __future__ import annotations
@@ -44,12 +48,18 @@ CLUSTER_SCOPE_ONLY_POLICIES: frozenset[str] = frozenset({"AmazonEKSClusterAdminP
 #: The EKS access policies a grant may name.
 KNOWN_POLICIES: frozenset[str] = frozenset(ACCESS_POLICIES.values())
 
-#: Who binds a grant's Kubernetes groups: a built-in ClusterRole bound here, or your RBAC.
-GroupRole = Literal["view", "edit", "admin", "external"]
+#: Who binds a grant's Kubernetes groups: a built-in ClusterRole or a tenant Role bound
+#: here, or your RBAC.
+GroupRole = Literal["view", "edit", "admin", "external", "tenant-admin", "tenant-viewer"]
 #: The built-in (user-facing) ClusterRoles ClusterAccess binds groups to.
-BOUND_ROLES: tuple[str, ...] = ("view", "edit", "admin")
+CLUSTER_ROLES: tuple[str, ...] = ("view", "edit", "admin")
+#: The Roles TenantNamespaces creates in every tenant namespace (eks_blueprint.tenancy's
+#: TENANT_ADMIN_ROLE and TENANT_VIEWER_ROLE); bound only by RoleBindings in namespaces.
+TENANT_ROLES: tuple[str, ...] = ("tenant-admin", "tenant-viewer")
+#: Every role ClusterAccess binds groups to.
+BOUND_ROLES: tuple[str, ...] = (*CLUSTER_ROLES, *TENANT_ROLES)
 #: Every value `AccessGrant.group_role` takes.
-GROUP_ROLES: tuple[str, ...] = (*BOUND_ROLES, "external")
+GROUP_ROLES: tuple[str, ...] = (*CLUSTER_ROLES, "external", *TENANT_ROLES)
 #: ClusterRoles ClusterAccess may bind cluster-wide: read-only only.
 CLUSTER_WIDE_ROLES: frozenset[str] = frozenset({"view"})
 #: Labels on every binding ClusterAccess creates.
@@ -83,8 +93,10 @@ class AccessGrant:
     group_role: GroupRole | None = None
     """What the groups may do: `view`, `edit` or `admin` bind each group to that built-in
     ClusterRole, by a RoleBinding in each of `namespaces` or, with no namespaces, a
-    ClusterRoleBinding (`view` only); `external`: your own RBAC binds them, nothing is
-    created. Default: none, which is the same as `external`."""
+    ClusterRoleBinding (`view` only); `tenant-admin` or `tenant-viewer` bind each group to
+    the Role of that name by a RoleBinding in each of `namespaces` (required: tenant
+    namespaces of a TenantNamespaces, which creates the Roles); `external`: your own RBAC
+    binds them, nothing is created. Default: none, which is the same as `external`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,7 +114,8 @@ class ClusterAccess(Construct):
     removing a principal never replaces another's entry. Plus, when any grant has a
     `group_role` of view, edit or admin, one KubernetesManifest `GroupBindings` with the
     RoleBindings and ClusterRoleBinding for its groups (see the module docstring): without
-    them the groups of an access entry grant nothing."""
+    them the groups of an access entry grant nothing. Grants with `group_role` tenant-admin
+    or tenant-viewer bind Roles of TenantNamespaces: make `group_bindings` depend on it."""
 
     def __init__(self, scope: Construct, id: str, *, props: ClusterAccessProps) -> None:
         super().__init__(scope, id)
@@ -138,8 +151,11 @@ class ClusterAccess(Construct):
         self.group_bindings: eks.KubernetesManifest | None = None
         if bindings:
             require_kubectl_provider(
-                self.node.path, "ClusterAccessProps.cluster", props.cluster,
-                "the grants bind Kubernetes groups (group_role view, edit or admin), which "
+                self.node.path,
+                "ClusterAccessProps.cluster",
+                props.cluster,
+                "the grants bind Kubernetes groups (group_role view, edit, admin, "
+                "tenant-admin or tenant-viewer), which "
                 "applies RBAC manifests",
                 " or set group_role external and bind the groups yourself",
             )
@@ -215,7 +231,8 @@ def _check_group_role(path: str, at: str, grant: AccessGrant) -> None:
             f"{at}.namespaces",
             list(grant.namespaces),
             "namespaces scope a policy_name or the RoleBindings of group_role; set "
-            "policy_name, or group_role view/edit/admin, or remove namespaces",
+            "policy_name, or group_role view/edit/admin/tenant-admin/tenant-viewer, or remove "
+            "namespaces",
         )
     if role is None:
         return
@@ -227,6 +244,14 @@ def _check_group_role(path: str, at: str, grant: AccessGrant) -> None:
             role,
             "group_role is set but kubernetes_groups is empty; add the groups to bind or "
             "remove group_role",
+        )
+    if not grant.namespaces and role in TENANT_ROLES:
+        raise PropError(
+            path,
+            f"{at}.group_role",
+            role,
+            f"{role} is a Role in each tenant namespace, bound by a RoleBinding there; list "
+            "the tenant namespaces in namespaces",
         )
     if not grant.namespaces and role in BOUND_ROLES and role not in CLUSTER_WIDE_ROLES:
         raise PropError(
@@ -247,14 +272,16 @@ def _subjects(groups: Sequence[str]) -> list[dict[str, str]]:
 
 
 def _role_ref(role: str) -> dict[str, str]:
-    return {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}
+    kind = "Role" if role in TENANT_ROLES else "ClusterRole"
+    return {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role}
 
 
 def group_bindings(grants: Sequence[AccessGrant]) -> list[dict[str, Any]]:
     """The RBAC objects that bind the grants' groups (a pure function, for tests).
 
     One RoleBinding `eks-blueprint-access-<role>` per namespace and role, with every group
-    bound to that role there, and one ClusterRoleBinding `eks-blueprint-access-view` for
+    bound to that role there (the ClusterRole, or for tenant-admin and tenant-viewer the
+    namespace's Role of that name), and one ClusterRoleBinding `eks-blueprint-access-view` for
     cluster-wide view; in a stable order (namespaces, then roles, sorted), so adding a grant
     changes only the objects it touches.
     """

@@ -33,6 +33,11 @@ from .base import (
 
 #: Access policies EKS only associates cluster-wide.
 CLUSTER_SCOPE_ONLY: frozenset[str] = frozenset({"cluster_admin"})
+#: group_role values the platform binds: built-in ClusterRoles, and the tenant Roles that
+#: every tenant namespace has (eks_blueprint.tenancy; namespaced only).
+BOUND_GROUP_ROLES: tuple[str, ...] = ("view", "edit", "admin", "tenant-admin", "tenant-viewer")
+#: group_role values that are Roles in tenant namespaces.
+TENANT_GROUP_ROLES: tuple[str, ...] = ("tenant-admin", "tenant-viewer")
 
 
 class PolicyStatementConfig(StrictModel):
@@ -157,23 +162,28 @@ class AccessConfig(StrictModel):
     namespaces: list[str] = Field(default_factory=list)
     """Limit the policy, and the RoleBindings of `group_role`, to these namespaces. Default:
     empty, i.e. cluster-wide. Not allowed with cluster_admin, which EKS only associates
-    cluster-wide. With group_role view/edit/admin they must be tenant namespaces of this
-    file, so they exist before the bindings."""
+    cluster-wide. With group_role view/edit/admin/tenant-admin/tenant-viewer they must be
+    tenant namespaces of this file, so they exist before the bindings."""
     kubernetes_groups: list[KubernetesGroup] = Field(default_factory=list)
     """Kubernetes groups the principal is in; they grant nothing until an RBAC binding names
     them, so `group_role` is required with them. Default: none. Names starting with
     `system:` are refused (EKS reserves them)."""
-    group_role: Literal["view", "edit", "admin", "external"] | None = None
+    group_role: (
+        Literal["view", "edit", "admin", "external", "tenant-admin", "tenant-viewer"] | None
+    ) = None
     """Who binds `kubernetes_groups`: `view`, `edit` or `admin` bind every group to the
     built-in ClusterRole of that name, by a RoleBinding in each of `namespaces` or, without
     namespaces, a ClusterRoleBinding (view only: cluster-wide edit/admin belong in `policy`);
+    `tenant-admin` (run the tenant's workloads, read and write its Secrets, exec; not its
+    quota, network policies or RBAC) or `tenant-viewer` (read all but Secrets) bind every
+    group to the Role of that name in each of `namespaces`, which must be tenants;
     `external`: your own RBAC binds them, nothing is created. Required with
     kubernetes_groups, refused without. Default: none."""
 
     @property
     def binds_groups(self) -> bool:
         """True when the platform creates RBAC bindings for this entry's groups."""
-        return self.group_role in ("view", "edit", "admin") and bool(self.kubernetes_groups)
+        return self.group_role in BOUND_GROUP_ROLES and bool(self.kubernetes_groups)
 
     @model_validator(mode="after")
     def _rules(self) -> AccessConfig:
@@ -190,13 +200,21 @@ class AccessConfig(StrictModel):
                 f"{who} kubernetes_groups {self.kubernetes_groups} are bound to nothing, so they "
                 "grant nothing; set group_role: view, edit or admin (RoleBindings to that "
                 "built-in ClusterRole in each of namespaces; without namespaces, view only, a "
-                "ClusterRoleBinding), or external (your own RBAC binds them)",
+                "ClusterRoleBinding), tenant-admin or tenant-viewer (RoleBindings to that Role "
+                "in each tenant namespace of namespaces), or external (your own RBAC binds "
+                "them)",
             )
         if self.group_role is not None and not self.kubernetes_groups:
             raise FieldError(
                 "group_role",
                 f"{who} group_role {self.group_role} is set but kubernetes_groups is empty; "
                 "add the groups to bind, or remove group_role",
+            )
+        if self.group_role in TENANT_GROUP_ROLES and not self.namespaces:
+            raise FieldError(
+                "namespaces",
+                f"{who} group_role {self.group_role} is a Role in every tenant namespace, "
+                "bound by a RoleBinding there; list the tenant namespaces in namespaces",
             )
         if self.group_role in ("edit", "admin") and not self.namespaces:
             raise FieldError(
@@ -210,7 +228,8 @@ class AccessConfig(StrictModel):
             raise FieldError(
                 "namespaces",
                 f"{who} namespaces scope a policy or the RoleBindings of group_role; set "
-                "policy, or group_role view/edit/admin, or remove namespaces",
+                "policy, or group_role view/edit/admin/tenant-admin/tenant-viewer, or remove "
+                "namespaces",
             )
         if self.namespaces and self.policy in CLUSTER_SCOPE_ONLY:
             raise FieldError(
@@ -266,7 +285,7 @@ def check_workload_identities(entries: list[WorkloadIdentityConfig]) -> None:
 
 def check_group_bindings(entries: list[AccessConfig], tenants: list[str]) -> None:
     """RoleBindings go into namespaces that exist before them: the file's tenant namespaces
-    (the bindings are applied after them)."""
+    (the bindings are applied after them, and the tenant Roles are created with them)."""
     for index, entry in enumerate(entries):
         if not entry.binds_groups:
             continue

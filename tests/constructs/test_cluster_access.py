@@ -8,7 +8,14 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
-from eks_blueprint.access import AccessGrant, ClusterAccess, ClusterAccessProps
+from eks_blueprint.access import (
+    TENANT_ROLES,
+    AccessGrant,
+    ClusterAccess,
+    ClusterAccessProps,
+    group_bindings,
+)
+from eks_blueprint.tenancy import TENANT_ADMIN_ROLE, TENANT_VIEWER_ROLE
 
 from .clusters import at, imported, refused, stack, template_of
 
@@ -125,7 +132,17 @@ def _grant(**changes: Any) -> AccessGrant:
         (
             (_grant(kubernetes_groups=("g",), group_role="owner"),),
             "grants[0].group_role",
-            "not one of view, edit, admin, external",
+            "not one of view, edit, admin, external, tenant-admin, tenant-viewer",
+        ),
+        (
+            (_grant(kubernetes_groups=("g",), group_role="tenant-admin"),),
+            "grants[0].group_role",
+            "tenant-admin is a Role in each tenant namespace",
+        ),
+        (
+            (_grant(policy_name=None, kubernetes_groups=("g",), group_role="tenant-viewer"),),
+            "grants[0].group_role",
+            "list the tenant namespaces in namespaces",
         ),
         ((_grant(group_role="view"),), "grants[0].group_role", "kubernetes_groups is empty"),
         (
@@ -185,3 +202,72 @@ def test_a_token_principal_is_refused_before_it_becomes_a_construct_id() -> None
                 cluster=imported(scope), grants=(_grant(principal_arn=role.role_arn),)
             ),
         )
+
+
+def test_tenant_roles_are_bound_by_role_bindings_to_the_namespace_role() -> None:
+    grants = (
+        AccessGrant(
+            principal_arn=TEAM,
+            kubernetes_groups=("payments-developers", "payments-leads"),
+            namespaces=("payments", "shop"),
+            group_role="tenant-admin",
+        ),
+        AccessGrant(
+            principal_arn=AUDIT,
+            kubernetes_groups=("auditors",),
+            namespaces=("payments",),
+            group_role="tenant-viewer",
+        ),
+    )
+    docs = group_bindings(grants)
+    assert [(d["kind"], d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs] == [
+        ("RoleBinding", "payments", "eks-blueprint-access-tenant-admin"),
+        ("RoleBinding", "payments", "eks-blueprint-access-tenant-viewer"),
+        ("RoleBinding", "shop", "eks-blueprint-access-tenant-admin"),
+    ]
+    assert docs[0]["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "tenant-admin",
+    }
+    assert [s["name"] for s in docs[0]["subjects"]] == ["payments-developers", "payments-leads"]
+    assert docs[1]["roleRef"]["kind"] == "Role" and docs[1]["roleRef"]["name"] == "tenant-viewer"
+
+
+def test_built_in_roles_stay_cluster_roles() -> None:
+    (doc,) = group_bindings(
+        (
+            AccessGrant(
+                principal_arn=TEAM, kubernetes_groups=("g",), namespaces=("a",), group_role="edit"
+            ),
+        )
+    )
+    assert doc["roleRef"]["kind"] == "ClusterRole"
+
+
+def test_the_tenant_roles_are_the_roles_tenant_namespaces_create() -> None:
+    assert (TENANT_ADMIN_ROLE, TENANT_VIEWER_ROLE) == TENANT_ROLES
+
+
+def test_a_tenant_role_grant_makes_a_group_bindings_manifest() -> None:
+    template = template_of(
+        lambda scope: ClusterAccess(
+            scope,
+            "Access",
+            props=ClusterAccessProps(
+                cluster=imported(scope),
+                grants=(
+                    AccessGrant(
+                        principal_arn=TEAM,
+                        kubernetes_groups=("payments-developers",),
+                        namespaces=("payments",),
+                        group_role="tenant-admin",
+                    ),
+                ),
+            ),
+        )
+    )
+    template.has_resource_properties(
+        "Custom::AWSCDK-EKS-KubernetesResource",
+        {"Manifest": Match.string_like_regexp('"kind":"Role","name":"tenant-admin"')},
+    )

@@ -17,12 +17,14 @@ from aws_cdk.assertions import Match, Template
 from eks_blueprint import kubectl_layer_for
 from eks_blueprint.access import (
     BINDING_LABELS,
+    TENANT_ROLES,
     AccessGrant,
     ClusterAccess,
     ClusterAccessProps,
     group_bindings,
 )
 from eks_blueprint.config import EnvironmentConfig, load_config
+from eks_blueprint.ids import pascal_id
 from tests.conftest import ENVIRONMENTS, TEST_ENV, SynthResult, resources_of
 from tests.unit.test_addons import MANIFEST, manifests
 from tests.unit.test_config import DEV, write
@@ -84,10 +86,19 @@ def test_no_groups_to_bind_means_no_manifest() -> None:
 # --- the shipped environments ---------------------------------------------------------------
 
 
-def _bindings(synth: SynthResult, env: str) -> list[dict[str, Any]]:
+def _all_bindings(synth: SynthResult, env: str) -> list[dict[str, Any]]:
     return [
         d for d in manifests(synth.template(env, "cluster"))
         if d["kind"] in ("RoleBinding", "ClusterRoleBinding")
+    ]
+
+
+def _bindings(synth: SynthResult, env: str) -> list[dict[str, Any]]:
+    """The bindings ClusterAccess makes (labelled BINDING_LABELS); other constructs bind
+    their own service accounts (e.g. governance: Kyverno reads the verifier's TLS secret)."""
+    return [
+        d for d in _all_bindings(synth, env)
+        if d["metadata"].get("labels", {}).items() >= BINDING_LABELS.items()
     ]
 
 
@@ -112,21 +123,48 @@ def test_every_bound_group_gets_its_binding_in_each_namespace(
     for binding in bindings:
         assert binding["kind"] == "RoleBinding"  # no shipped file binds cluster-wide
         assert binding["metadata"]["name"] == f"eks-blueprint-access-{binding['roleRef']['name']}"
+        # The tenant roles are the namespace's Roles (made by TenantNamespaces), not ClusterRoles.
+        role = binding["roleRef"]["name"]
+        assert binding["roleRef"]["kind"] == ("Role" if role in TENANT_ROLES else "ClusterRole")
         assert all(s["kind"] == "Group" and s["apiGroup"] == RBAC for s in binding["subjects"])
+    # Every other binding in the cluster stack binds service accounts, never an access group.
+    groups = {g for entry in configs[env].access for g in entry.kubernetes_groups}
+    others = [b for b in _all_bindings(synth, env) if b not in bindings]
+    assert all(s["kind"] != "Group" and s["name"] not in groups
+               for b in others for s in b["subjects"]), others
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_bound_tenant_roles_exist_in_their_namespaces(
+    synth: SynthResult, env: str
+) -> None:
+    # A RoleBinding to a missing Role grants nothing: TenantNamespaces makes every Role bound.
+    roles = {
+        (d["metadata"]["namespace"], d["metadata"]["name"])
+        for d in manifests(synth.template(env, "cluster")) if d["kind"] == "Role"
+    }
+    bound = {
+        (b["metadata"]["namespace"], b["roleRef"]["name"])
+        for b in _bindings(synth, env) if b["roleRef"]["kind"] == "Role"
+    }
+    assert bound and bound <= roles
 
 
 def test_shipped_group_roles(configs: dict[str, EnvironmentConfig]) -> None:
-    # Every file's groups are bound by someone: dev and staging here, prod by the team's RBAC.
+    # Every file's groups are bound by the platform, to the tenant's own Roles: the team
+    # administers its workloads in dev and staging and only reads in prod (its changes
+    # arrive through the pipeline), with no EKS access policy there.
     roles = {env: [(e.group_role, tuple(e.kubernetes_groups)) for e in c.access]
              for env, c in configs.items()}
     assert roles == {
-        "dev": [("admin", ("payments-developers",))],
-        "staging": [("edit", ("payments-developers",))],
-        "prod": [("external", ("payments-developers",))],
+        "dev": [("tenant-admin", ("payments-developers",))],
+        "staging": [("tenant-admin", ("payments-developers",))],
+        "prod": [("tenant-viewer", ("payments-developers",))],
     }
+    assert all(entry.binds_groups for c in configs.values() for entry in c.access)
 
 
-@pytest.mark.parametrize("env", ["dev", "staging"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_bindings_are_one_manifest_applied_after_the_tenant_namespaces(
     synth: SynthResult, configs: dict[str, EnvironmentConfig], env: str
 ) -> None:
@@ -134,7 +172,11 @@ def test_bindings_are_one_manifest_applied_after_the_tenant_namespaces(
     manifests_ = resources_of(template, MANIFEST)
     (logical_id,) = [k for k in manifests_ if k.startswith("AccessGroupBindings")]
     assert logical_id == "AccessGroupBindingsF8120D79"  # stable: no environment in the path
-    tenants = {k for k in manifests_ if k.startswith("Tenants")}
+    # One manifest per tenant (namespace and its Roles), plus the tiers' PriorityClasses.
+    tenants = {
+        k for k in manifests_
+        for t in configs[env].tenants if k.startswith(f"Tenants{pascal_id(t.name)}")
+    }
     assert len(tenants) == len(configs[env].tenants)
     assert tenants <= set(depends_on(manifests_[logical_id]))
     Template.from_json(template).has_resource_properties(
@@ -142,10 +184,21 @@ def test_bindings_are_one_manifest_applied_after_the_tenant_namespaces(
     )
 
 
-def test_prod_binds_nothing_itself(synth: SynthResult) -> None:
-    template = synth.template("prod", "cluster")
-    assert not [k for k in resources_of(template, MANIFEST) if k.startswith("AccessGroupBindings")]
-    assert _bindings(synth, "prod") == []
+def test_prod_binds_the_team_read_only_without_an_access_policy(
+    synth: SynthResult, configs: dict[str, EnvironmentConfig]
+) -> None:
+    # prod: the team reads its namespace (Role tenant-viewer) and nothing else; no EKS access
+    # policy, so the RoleBinding is all the team holds.
+    (binding,) = _bindings(synth, "prod")
+    assert binding["metadata"]["namespace"] == "payments"
+    assert binding["roleRef"] == {"apiGroup": RBAC, "kind": "Role", "name": "tenant-viewer"}
+    assert binding["subjects"] == [group("payments-developers")]
+    (entry,) = [
+        r["Properties"]
+        for r in resources_of(synth.template("prod", "cluster"), "AWS::EKS::AccessEntry").values()
+        if r["Properties"]["PrincipalArn"] == configs["prod"].access[0].principal
+    ]
+    assert "AccessPolicies" not in entry
 
 
 def test_the_access_entry_still_carries_the_groups(

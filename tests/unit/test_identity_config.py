@@ -282,7 +282,7 @@ def statement(**fields: Any) -> dict[str, Any]:
         (
             with_section("access", [access(kubernetes_groups=["g"], group_role="owner")]),
             "access[0].group_role",
-            "'view', 'edit', 'admin' or 'external'",
+            "'view', 'edit', 'admin', 'external', 'tenant-admin' or 'tenant-viewer'",
         ),
         (
             with_section(

@@ -123,7 +123,9 @@ def test_each_tenant_gets_its_guardrails(
         labels = objects["Namespace"]["metadata"]["labels"]
         assert labels[TENANT_LABEL] == cfg.name
         for mode in ("enforce", "audit", "warn"):
-            assert labels[f"pod-security.kubernetes.io/{mode}"] == cfg.pod_security == "restricted"
+            assert labels[f"pod-security.kubernetes.io/{mode}"] == cfg.pod_security
+        # restricted, except where a file states baseline for traces (staging's payments).
+        assert cfg.pod_security == ("baseline" if cfg.telemetry.traces else "restricted")
         hard = objects["ResourceQuota"]["spec"]["hard"]
         assert hard["requests.cpu"] == hard["limits.cpu"] == cfg.quota.cpu
         assert hard["requests.memory"] == hard["limits.memory"] == cfg.quota.memory
@@ -189,7 +191,8 @@ def test_shipped_environments_admit_internal_load_balancers_somewhere(
 def test_each_tenant_is_its_own_custom_resource_with_a_stable_id(synth: SynthResult) -> None:
     template = synth.template("staging", "cluster")
     tenants = {k for k in resources_of(template, "Custom::AWSCDK-EKS-KubernetesResource") if k.startswith("Tenants")}
-    assert tenants == {"TenantsPayments66BC51E1", "TenantsBatch1481751A"}
+    # One per tenant, plus the tiers' PriorityClasses (cluster-scoped, applied before them).
+    assert tenants == {"TenantsPayments66BC51E1", "TenantsBatch1481751A", "TenantsPriorityClasses53248F5B"}
 
 
 # --- the construct --------------------------------------------------------------------------
