@@ -25,7 +25,8 @@ from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, acknowledge_wildcard_resources
 from ..encryption import new_key
-from ..validate_names import PropError, check_prop
+from ..observability import application_signals_opt_in, merged, tenant_log_routing
+from ..validate_names import PropError, check_prop, check_tenant_namespace, check_unique
 from ..wiring import addons_of, register_addons
 from . import cni_metrics
 from .catalog import CATALOG, AddonSpec, addon, default_on
@@ -100,6 +101,12 @@ class AddonsProps:
     """metrics-server community add-on. Default: on."""
     cloudwatch_observability: bool = default_on("cloudwatch_observability")
     """Container Insights (amazon-cloudwatch-observability). Default: on."""
+    tenant_log_namespaces: Sequence[str] = ()
+    """Tenant namespaces whose container logs the add-on's Fluent Bit sends to
+    /aws/containerinsights/<cluster>/tenants/<namespace> only (not to the `application`
+    group), each once; the groups must exist first (eks_blueprint.observability.
+    TenantLogGroups: order this construct after it). Only with cloudwatch_observability.
+    Default: none (every namespace's logs go to the `application` group)."""
     snapshot_controller: bool = default_on("snapshot_controller")
     """CSI snapshot controller. Default: off."""
     load_balancer_controller: bool = default_on("load_balancer_controller")
@@ -208,6 +215,7 @@ def _check_props(path: str, props: AddonsProps) -> None:
         check_prop(path, "AddonsProps.external_dns_zone[0]", zone_id, check_hosted_zone_id)
         check_prop(path, "AddonsProps.external_dns_zone[1]", domain, check_domain)
     _check_cni_metrics_props(path, props)
+    _check_tenant_log_namespaces(path, props)
     if props.volume_key is not None and not props.ebs_csi_driver:
         raise PropError(
             path,
@@ -245,6 +253,26 @@ def _check_cni_metrics_props(path: str, props: AddonsProps) -> None:
                 else "cni_free_addresses_alarm_below is None"
             )
             + "); remove the topic, or turn the helper and its alarm on",
+        )
+
+
+def _check_tenant_log_namespaces(path: str, props: AddonsProps) -> None:
+    """Tenant namespaces: valid, each once, and only where Fluent Bit runs."""
+    namespaces = list(props.tenant_log_namespaces)
+    if not namespaces:
+        return
+    for index, namespace in enumerate(namespaces):
+        check_prop(
+            path, f"AddonsProps.tenant_log_namespaces[{index}]", namespace, check_tenant_namespace
+        )
+    check_prop(path, "AddonsProps.tenant_log_namespaces", namespaces, check_unique)
+    if not props.cloudwatch_observability:
+        raise PropError(
+            path,
+            "AddonsProps.tenant_log_namespaces",
+            namespaces,
+            "tenant logs are routed by the cloudwatch-observability add-on's Fluent Bit, which "
+            "is off; turn cloudwatch_observability on or remove tenant_log_namespaces",
         )
 
 
@@ -494,7 +522,18 @@ class Addons(Construct):
         )
         for name in ("CloudWatchAgentServerPolicy", "AWSXrayWriteOnlyAccess"):
             self._ack_managed_policy(role, name, "the CloudWatch agent of Container Insights")
-        return self._addon(spec, role=role)
+        # CloudWatchAgentServerPolicy lets Fluent Bit write to the tenant groups (its logs
+        # actions, PutLogEvents among them, on "*"); their key policy, not this role, admits
+        # CloudWatch Logs to their key.
+        # Application Signals stays opt-in per namespace (observability module docstring).
+        return self._addon(
+            spec,
+            role=role,
+            configuration=merged(
+                application_signals_opt_in(),
+                tenant_log_routing(list(self._props.tenant_log_namespaces)),
+            ),
+        )
 
     # -- Helm charts --------------------------------------------------------------------
 
