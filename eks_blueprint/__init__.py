@@ -44,6 +44,11 @@ if TYPE_CHECKING:
     from .control_plane import ALL_LOG_TYPES as ALL_LOG_TYPES
     from .control_plane import ControlPlane as ControlPlane
     from .control_plane import ControlPlaneProps as ControlPlaneProps
+    from .governance.kyverno import Governance as Governance
+    from .governance.kyverno import GovernanceProps as GovernanceProps
+    from .governance.spec import ImageVerification as ImageVerification
+    from .governance.spec import PolicySet as PolicySet
+    from .governance.spec import TenantRules as TenantRules
     from .identity import PodIdentityRole as PodIdentityRole
     from .identity import PodIdentityRoleProps as PodIdentityRoleProps
     from .identity import ServiceAccountRole as ServiceAccountRole
@@ -52,11 +57,18 @@ if TYPE_CHECKING:
     from .network import Network as Network
     from .network import NetworkProps as NetworkProps
     from .network import availability_zones_context_key as availability_zones_context_key
+    from .observability import PrometheusScraper as PrometheusScraper
+    from .observability import PrometheusScraperProps as PrometheusScraperProps
+    from .observability import TenantLogGroups as TenantLogGroups
+    from .observability import TenantLogGroupsProps as TenantLogGroupsProps
+    from .observability import TenantLogSpec as TenantLogSpec
     from .registry import EnhancedScanning as EnhancedScanning
     from .registry import Registry as Registry
     from .registry import RegistryProps as RegistryProps
     from .registry import RepositorySpec as RepositorySpec
     from .service_roles import SpotServiceLinkedRole as SpotServiceLinkedRole
+    from .tenancy import PriorityTier as PriorityTier
+    from .tenancy import ServiceAccountSpec as ServiceAccountSpec
     from .tenancy import TenantNamespaces as TenantNamespaces
     from .tenancy import TenantNamespacesProps as TenantNamespacesProps
     from .tenancy import TenantSpec as TenantSpec
@@ -99,6 +111,11 @@ _EXPORTS: dict[str, str] = {
     "AccessGrant": "access",
     "ClusterAccess": "access",
     "ClusterAccessProps": "access",
+    "Governance": "governance.kyverno",
+    "GovernanceProps": "governance.kyverno",
+    "ImageVerification": "governance.spec",
+    "PolicySet": "governance.spec",
+    "TenantRules": "governance.spec",
     "PodIdentityRole": "identity",
     "PodIdentityRoleProps": "identity",
     "ServiceAccountRole": "identity",
@@ -107,6 +124,13 @@ _EXPORTS: dict[str, str] = {
     "Registry": "registry",
     "RegistryProps": "registry",
     "RepositorySpec": "registry",
+    "PrometheusScraper": "observability",
+    "PrometheusScraperProps": "observability",
+    "TenantLogGroups": "observability",
+    "TenantLogGroupsProps": "observability",
+    "TenantLogSpec": "observability",
+    "PriorityTier": "tenancy",
+    "ServiceAccountSpec": "tenancy",
     "TenantNamespaces": "tenancy",
     "TenantNamespacesProps": "tenancy",
     "TenantSpec": "tenancy",
@@ -138,6 +162,9 @@ __all__ = [
     "FargateProfiles",
     "FargateProfilesProps",
     "FargateSelectorSpec",
+    "Governance",
+    "GovernanceProps",
+    "ImageVerification",
     "Karpenter",
     "KarpenterProps",
     "ManagedNodeGroups",
@@ -152,16 +179,25 @@ __all__ = [
     "NodePoolSpec",
     "PodIdentityRole",
     "PodIdentityRoleProps",
+    "PolicySet",
+    "PriorityTier",
+    "PrometheusScraper",
+    "PrometheusScraperProps",
     "PropError",
     "Registry",
     "RegistryProps",
     "RepositorySpec",
     "ServiceAccountRole",
     "ServiceAccountRoleProps",
+    "ServiceAccountSpec",
     "SpotServiceLinkedRole",
     "Taint",
+    "TenantLogGroups",
+    "TenantLogGroupsProps",
+    "TenantLogSpec",
     "TenantNamespaces",
     "TenantNamespacesProps",
+    "TenantRules",
     "TenantSpec",
     "ThreatDetection",
     "ThreatDetectionProps",

@@ -20,12 +20,15 @@ from eks_blueprint import (
     ControlPlane,
     DemoWorkload,
     FargateProfiles,
+    Governance,
     Karpenter,
     ManagedNodeGroups,
     Network,
     PodIdentityRole,
+    PrometheusScraper,
     ServiceAccountRole,
     ServiceAccountRoleProps,
+    TenantLogGroups,
     TenantNamespaces,
 )
 from eks_blueprint.config import EnvironmentConfig
@@ -40,6 +43,8 @@ from .translate.compute import (
     karpenter_props,
     node_groups_props,
 )
+from .translate.governance import governance_props
+from .translate.observability import prometheus_props, tenant_log_props
 from .translate.security import guardduty_agent
 from .translate.workloads import (
     access_props,
@@ -61,6 +66,7 @@ class ClusterStack(Stack):
         *,
         config: EnvironmentConfig,
         network: Network,
+        signing_profile_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -69,7 +75,13 @@ class ClusterStack(Stack):
         )
         cluster = self.control_plane.cluster
         icluster = self.control_plane.icluster
+        # Fluent Bit writes each tenant's logs to a group of its own, which it does not create.
+        self.tenant_logs: TenantLogGroups | None = None
+        if (logs := tenant_log_props(config, self.control_plane.log_key)) is not None:
+            self.tenant_logs = TenantLogGroups(self, "TenantLogs", props=logs)
         self.addons = Addons(self, "Addons", props=addons_props(config, icluster, network.vpc))
+        if self.tenant_logs is not None:
+            self.addons.node.add_dependency(self.tenant_logs)
         # After the add-ons, so Karpenter shares their Pod Identity agent. Node groups, then
         # Fargate profiles, then Karpenter on one of them. Each registers as capacity of the
         # cluster, and the library orders it with the add-ons (eks_blueprint.wiring): nodes
@@ -88,23 +100,44 @@ class ClusterStack(Stack):
             self.karpenter = Karpenter(
                 self, "Karpenter", props=karpenter_props(config, icluster, placement)
             )
+        # The policy layer before the workloads: their pods are checked (and tenant pods
+        # labelled and placed) from the first rollout, and stack deletion removes them before
+        # Kyverno, whose webhooks would otherwise wait on a controller that is gone.
+        self.governance: Governance | None = None
+        if (rules := governance_props(config, icluster, signing_profile_arn)) is not None:
+            self.governance = Governance(self, "Governance", props=rules)
         self.demo: DemoWorkload | None = None
         if (demo := demo_props(config, icluster)) is not None:
             self.demo = DemoWorkload(self, "DemoWorkload", props=demo)
             # The Ingress and Service need the controller's webhooks running.
             if self.addons.load_balancer_controller is not None:
                 self.demo.node.add_dependency(self.addons.load_balancer_controller)
+            if self.governance is not None:
+                self.demo.node.add_dependency(self.governance)
         self.access: ClusterAccess | None = None
         if (access := access_props(config, icluster)) is not None:
             self.access = ClusterAccess(self, "Access", props=access)
+        # Before the tenants: each tenant gets the ServiceAccounts of its workload identities,
+        # IRSA ones annotated with their role's ARN.
+        self.workload_roles = self._workload_identities(config, icluster)
+        irsa_arns = {
+            label: role.role.role_arn
+            for label, role in self.workload_roles.items()
+            if isinstance(role, ServiceAccountRole)
+        }
         self.tenants: TenantNamespaces | None = None
-        tenants = tenants_props(config, icluster, load_balancer_cidrs(network))
+        tenants = tenants_props(config, icluster, load_balancer_cidrs(network), irsa_arns)
         if tenants is not None:
             self.tenants = TenantNamespaces(self, "Tenants", props=tenants)
         # The RoleBindings of access groups go into tenant namespaces: apply them after.
         if self.access is not None and self.access.group_bindings is not None and self.tenants:
             self.access.group_bindings.node.add_dependency(self.tenants)
-        self.workload_roles = self._workload_identities(config, icluster)
+        # Tenant pods get their tier's PriorityClass by policy: the classes exist first.
+        if self.governance is not None and self.tenants is not None:
+            self.governance.policies.node.add_dependency(self.tenants)
+        self.prometheus: PrometheusScraper | None = None
+        if (scraper := prometheus_props(config, icluster, network.vpc)) is not None:
+            self.prometheus = PrometheusScraper(self, "Prometheus", props=scraper)
         agent = guardduty_agent(config)
         if agent is not None:
             add_guardduty_agent(icluster, agent.version)

@@ -12,6 +12,7 @@ from eks_blueprint import Registry, SpotServiceLinkedRole, ThreatDetection
 from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.ids import pascal_id
 
+from .translate.governance import verifies_images
 from .translate.security import (
     creates_spot_role,
     has_image_builds,
@@ -25,7 +26,8 @@ SIGNATURE_VALIDITY = Duration.days(365)
 
 class AccountSecurityStack(Stack):
     """GuardDuty (mode create), the ECR repositories, the AWS Signer profile of the image
-    pipelines (when a repository has `build:`) and the EC2 Spot service-linked role
+    pipelines and of the cluster's signature verification (when a repository has `build:`
+    or `governance.image_verification` is on) and the EC2 Spot service-linked role
     (when the file says `create`) of the environment's account. The stage creates this stack
     only when `translate.security.has_account_security` says it has something to hold."""
 
@@ -53,9 +55,10 @@ class AccountSecurityStack(Stack):
                     value=repository.repository_uri,
                     description=f"ECR repository {name}",
                 )
-        if has_image_builds(config):
-            # One AWS Signer profile per environment: the image pipelines sign with it
-            # (Notation), and admission policies verify against it.
+        if has_image_builds(config) or verifies_images(config):
+            # One AWS Signer profile per environment: the image pipelines (and developers, by
+            # hand) sign with it (Notation), and the cluster's admission policy trusts
+            # signatures of this profile only.
             self.signing_profile = signer.SigningProfile(
                 self,
                 "SigningProfile",
@@ -66,5 +69,5 @@ class AccountSecurityStack(Stack):
                 self,
                 "SigningProfileArn",
                 value=self.signing_profile.signing_profile_arn,
-                description="AWS Signer profile of the image pipelines (Notation)",
+                description="AWS Signer profile that signs the environment's images (Notation)",
             )

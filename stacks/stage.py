@@ -46,15 +46,9 @@ class EnvironmentStage(Stage):
             description=f"eks_blueprint {config.name}: VPC, subnets, NAT, endpoints, flow logs",
             termination_protection=protect,
         )
-        self.cluster_stack = ClusterStack(
-            self,
-            "Cluster",
-            config=config,
-            network=self.network_stack.network,
-            stack_name=f"{config.name}-eks-cluster",
-            description=f"eks_blueprint {config.name}: EKS control plane",
-            termination_protection=protect,
-        )
+        # The security stack comes first: the cluster's signature verification reads its
+        # signing profile (a cross-stack reference, which also orders the deployment).
+        self.security_stack: AccountSecurityStack | None = None
         if has_account_security(config):
             self.security_stack = AccountSecurityStack(
                 self,
@@ -65,14 +59,27 @@ class EnvironmentStage(Stage):
                 "account preconditions",
                 termination_protection=protect,
             )
+        profile = self.security_stack.signing_profile if self.security_stack else None
+        self.cluster_stack = ClusterStack(
+            self,
+            "Cluster",
+            config=config,
+            network=self.network_stack.network,
+            signing_profile_arn=profile.signing_profile_arn if profile is not None else None,
+            stack_name=f"{config.name}-eks-cluster",
+            description=f"eks_blueprint {config.name}: EKS control plane",
+            termination_protection=protect,
+        )
+        if self.security_stack is not None and self.security_stack.spot_role is not None:
             # Spot launches need the service-linked role before any node group or
             # Karpenter asks for Spot capacity.
-            if self.security_stack.spot_role is not None:
-                self.cluster_stack.add_stack_dependency(self.security_stack)
+            self.cluster_stack.add_stack_dependency(self.security_stack)
         if has_image_builds(config):
             # Imported here: the CodePipeline and CodeBuild modules cost about 0.2 s to load
             # (measured), which environments without image builds do not pay.
             from .delivery_stack import DeliveryStack
+
+            assert self.security_stack is not None  # registries with build: hold the profile
 
             # Image pipelines: repositories and the signing profile come from the security
             # stack, the cluster from the cluster stack (strong references order them).

@@ -13,9 +13,11 @@ from .compute import (
     instance_architecture,
 )
 from .environment import EnvironmentConfig, LifecycleConfig, TagsConfig
+from .governance import GovernanceConfig
 from .identity import ACCESS_POLICIES, AccessConfig, PolicyStatementConfig, WorkloadIdentityConfig
 from .loader import ConfigError, load_config, load_configs
 from .network import ENDPOINTS_NODES_NEED, FlowLogsConfig, NetworkConfig
+from .observability import ObservabilityConfig, PrometheusConfig
 from .pipeline import (
     NotificationsConfig,
     PipelineConfig,
@@ -25,7 +27,15 @@ from .pipeline import (
     load_pipeline,
 )
 from .security import EnhancedScanningConfig, GuardDutyConfig, RegistryConfig, SecurityConfig
-from .tenancy import ContainerDefaultsConfig, TenantConfig, TenantQuotaConfig
+from .tenancy import (
+    ContainerDefaultsConfig,
+    DedicatedCapacityConfig,
+    TenantConfig,
+    TenantQuotaConfig,
+    TenantServiceAccountConfig,
+    TenantTelemetryConfig,
+    TenantTierConfig,
+)
 from .workloads import DemoWorkloadConfig, WorkloadsConfig
 
 __all__ = [
@@ -42,6 +52,7 @@ __all__ = [
     "ConfigError",
     "ContainerDefaultsConfig",
     "CoreDnsConfig",
+    "DedicatedCapacityConfig",
     "DemoWorkloadConfig",
     "EndpointConfig",
     "EnhancedScanningConfig",
@@ -49,6 +60,7 @@ __all__ = [
     "ExternalDnsConfig",
     "FargateConfig",
     "FlowLogsConfig",
+    "GovernanceConfig",
     "GuardDutyConfig",
     "KarpenterConfig",
     "LifecycleConfig",
@@ -56,14 +68,19 @@ __all__ = [
     "NetworkConfig",
     "NodeGroupConfig",
     "NotificationsConfig",
+    "ObservabilityConfig",
     "PipelineConfig",
     "PolicyStatementConfig",
+    "PrometheusConfig",
     "RegistryConfig",
     "SecurityConfig",
     "SourceConfig",
     "TagsConfig",
     "TenantConfig",
     "TenantQuotaConfig",
+    "TenantServiceAccountConfig",
+    "TenantTelemetryConfig",
+    "TenantTierConfig",
     "ToolingConfig",
     "VpcCniConfig",
     "WaveConfig",

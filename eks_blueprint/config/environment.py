@@ -13,6 +13,7 @@ from .base import FieldError, StrictModel, TagKey, TagValue, check_account, chec
 from .capacity import check_node_group_capacity
 from .cluster import ClusterConfig
 from .compute import ComputeConfig
+from .governance import KYVERNO_KUBERNETES, KYVERNO_RELEASE, GovernanceConfig
 from .identity import (
     AccessConfig,
     WorkloadIdentityConfig,
@@ -21,8 +22,17 @@ from .identity import (
     check_workload_identities,
 )
 from .network import ENDPOINTS_NODES_NEED, NetworkConfig
+from .observability import ObservabilityConfig
 from .security import SecurityConfig, build_target_problem
-from .tenancy import TenantConfig, check_tenants
+from .tenancy import (
+    TenantConfig,
+    TenantTierConfig,
+    check_tenant_capacity,
+    check_tenant_service_accounts,
+    check_tenant_tiers,
+    check_tenants,
+    default_tiers,
+)
 from .workloads import (
     DEMO_NAMESPACE,
     WorkloadsConfig,
@@ -123,6 +133,17 @@ class EnvironmentConfig(StrictModel):
     tenants: list[TenantConfig] = Field(default_factory=list)
     """Tenant namespaces with quotas, limit defaults, Pod Security Standards and default-deny
     network policies. Default: none."""
+    tenant_tiers: list[TenantTierConfig] = Field(default_factory=default_tiers)
+    """Priority tiers of tenants: one PriorityClass `tenant-<name>` each, given by policy to
+    the pods of the tenants in that tier. Default: gold (100000), silver (10000), bronze
+    (1000)."""
+    observability: ObservabilityConfig = ObservabilityConfig()
+    """Environment-wide telemetry: the languages Application Signals instruments in tenants
+    with `telemetry.traces`, and an optional Amazon Managed Service for Prometheus workspace
+    with a managed scraper. Default: all four languages, no Prometheus."""
+    governance: GovernanceConfig = GovernanceConfig()
+    """Kyverno, the cluster's policies and image signature verification. Default: on;
+    enforced in production, audited elsewhere."""
 
     @field_validator("name")
     @classmethod
@@ -202,7 +223,63 @@ class EnvironmentConfig(StrictModel):
         check_group_bindings(list(self.access), [t.name for t in self.tenants])
         self._check_production_choices()
         self._check_image_builds()
+        self._check_governance()
         return self
+
+    def _check_governance(self) -> None:
+        """Image verification needs the repositories it verifies; the images the platform
+        deploys itself must come from an allowed registry."""
+        governance = self.governance
+        if not governance.enabled:
+            return
+        low, high = KYVERNO_KUBERNETES
+        minor = int(self.cluster.version.split(".")[1])
+        if not int(low.split(".")[1]) <= minor <= int(high.split(".")[1]):
+            raise FieldError(
+                "governance.enabled",
+                f"the pinned Kyverno ({KYVERNO_RELEASE}) supports Kubernetes {low} to {high} "
+                f"(kyverno.io compatibility matrix), not cluster.version "
+                f"{self.cluster.version}; upgrade the cluster first, or set governance.enabled: "
+                "false until then",
+            )
+        if governance.image_verification in ("enforce", "audit") and not (
+            self.security.registries
+        ):
+            raise FieldError(
+                "governance.image_verification",
+                f"is {governance.image_verification}, but security.registries is empty: only "
+                "images of the environment's own ECR repositories are verified; add "
+                "security.registries or set governance.image_verification: off",
+            )
+        demo = self.workloads.demo
+        if demo.enabled and not self.registry_allowed(demo.image):
+            raise FieldError(
+                "governance.allowed_registries",
+                f"workloads.demo.image {demo.image!r} is from no allowed registry, so the "
+                "allowed-registries policy would refuse the platform's own demo; add its "
+                "registry prefix (e.g. the image without its tag) to "
+                "governance.allowed_registries",
+            )
+
+    def registry_uri(self, repository: str) -> str:
+        """The image URI prefix of one of this environment's ECR repositories."""
+        return f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/{repository}"
+
+    def allowed_registries(self) -> tuple[str, ...]:
+        """The image prefixes the allowed-registries policy accepts: the environment's ECR
+        repositories, then `governance.allowed_registries`."""
+        own = [self.registry_uri(r.name) for r in self.security.registries]
+        return tuple(dict.fromkeys([*own, *self.governance.allowed_registries]))
+
+    def registry_allowed(self, image: str) -> bool:
+        """Whether `image` starts with an allowed prefix that ends at a path, tag or digest
+        boundary (the policy's rule, so config and cluster agree)."""
+        for prefix in self.allowed_registries():
+            if image.startswith(prefix) and (
+                prefix.endswith("/") or image[len(prefix) : len(prefix) + 1] in ("/", ":", "@")
+            ):
+                return True
+        return False
 
     def _check_image_builds(self) -> None:
         """An image pipeline rolls out to a workload this project renders a manifest for
@@ -251,6 +328,29 @@ class EnvironmentConfig(StrictModel):
 
     def _check_tenants(self) -> None:
         check_tenants(list(self.tenants))
+        check_tenant_tiers(self.tenant_tiers, self.tenants)
+        check_tenant_capacity(self.tenants, self.compute)
+        check_tenant_service_accounts(self.tenants, self.workload_identities)
+        insights = self.addons.cloudwatch_observability.enabled
+        for index, tenant in enumerate(self.tenants):
+            if tenant.telemetry.logs and "logs" in tenant.telemetry.model_fields_set and (
+                not insights
+            ):
+                raise FieldError(
+                    f"tenants[{index}].telemetry.logs",
+                    "the tenant's logs are shipped by the Fluent Bit of the "
+                    "amazon-cloudwatch-observability add-on, and "
+                    "addons.cloudwatch_observability.enabled is false; turn the add-on on or "
+                    "remove logs: true",
+                )
+            if tenant.telemetry.traces and not insights:
+                raise FieldError(
+                    f"tenants[{index}].telemetry.traces",
+                    "traces come from CloudWatch Application Signals, which the "
+                    "amazon-cloudwatch-observability add-on runs, and "
+                    "addons.cloudwatch_observability.enabled is false; turn the add-on on or "
+                    "set traces: false",
+                )
         taken = {DEMO_NAMESPACE: "workloads.demo"} if self.workloads.demo.enabled else {}
         if self.compute.karpenter is not None:
             taken[self.compute.karpenter.namespace] = "compute.karpenter.namespace"

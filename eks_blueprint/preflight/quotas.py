@@ -64,12 +64,16 @@ def _node_groups_planned(ctx: Context) -> tuple[int, str]:
 
 
 def _fargate_profiles_planned(ctx: Context) -> tuple[int, str]:
-    """Configured profiles plus the built-in CoreDNS and Karpenter ones."""
+    """Configured profiles plus the built-in CoreDNS and Karpenter ones, and one
+    `tenant-<name>` per tenant with `isolation: fargate`."""
     fargate = ctx.cfg.compute.fargate
+    tenants = sum(1 for t in ctx.cfg.tenants if t.isolation == "fargate")
     if fargate is None:
-        return 0, "compute.fargate"
+        return tenants, "tenants with isolation fargate"
     count = len(fargate.profiles) + int(fargate.coredns) + int(fargate.karpenter_controller)
-    return count, "compute.fargate profiles (+ coredns, karpenter)"
+    return count + tenants, (
+        "compute.fargate profiles (+ coredns, karpenter) + tenants with isolation fargate"
+    )
 
 
 def _vpcs_in_use(ctx: Context) -> int:

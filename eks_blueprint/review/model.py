@@ -23,6 +23,10 @@ STATEFUL_TYPES: frozenset[str] = frozenset(
         "AWS::EC2::Subnet",
         "AWS::ECR::Repository",
         "AWS::SQS::Queue",
+        # A new profile does not trust what the old one signed: every image is re-signed.
+        "AWS::Signer::SigningProfile",
+        # The metrics a managed Prometheus workspace holds.
+        "AWS::APS::Workspace",
     }
 )
 

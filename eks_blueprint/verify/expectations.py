@@ -15,6 +15,7 @@ from ..baseline import COREDNS_LABELS as COREDNS_LABELS
 from ..baseline import KARPENTER_LABELS as KARPENTER_LABELS
 from ..config import ACCESS_POLICIES, EnvironmentConfig
 from ..config.compute import AMI_TYPES
+from ..config.tenancy import TENANT_PREFIX
 
 #: The add-on GuardDuty runtime monitoring uses when `security.guardduty.agent` is `addon`.
 GUARDDUTY_AGENT_ADDON = "aws-guardduty-agent"
@@ -96,10 +97,15 @@ class Expectations:
 
 def _fargate_profiles(cfg: EnvironmentConfig) -> tuple[FargateProfileExpectation, ...]:
     """The configured profiles, plus the ones compute.fargate adds for CoreDNS and the
-    Karpenter controller."""
+    Karpenter controller, and `tenant-<name>` for each tenant with `isolation: fargate`."""
     fargate, karpenter = cfg.compute.fargate, cfg.compute.karpenter
+    tenants = [
+        FargateProfileExpectation(f"{TENANT_PREFIX}{t.name}", (selector_key(t.name, {}),))
+        for t in cfg.tenants
+        if t.isolation == "fargate"
+    ]
     if fargate is None:
-        return ()
+        return tuple(tenants)
     profiles = [
         FargateProfileExpectation(
             p.name,
@@ -117,7 +123,7 @@ def _fargate_profiles(cfg: EnvironmentConfig) -> tuple[FargateProfileExpectation
                 "karpenter", (selector_key(karpenter.namespace, KARPENTER_LABELS),)
             )
         )
-    return tuple(profiles)
+    return tuple(profiles + tenants)
 
 
 def _access(cfg: EnvironmentConfig) -> tuple[AccessExpectation, ...]:

@@ -7,7 +7,7 @@ from aws_cdk import aws_eks_v2 as eks
 
 from eks_blueprint import AddonsProps
 from eks_blueprint.addons.versions import AddonName
-from eks_blueprint.config import EnvironmentConfig
+from eks_blueprint.config import EnvironmentConfig, TenantConfig
 
 from .lifecycle import removal_policy
 
@@ -46,4 +46,14 @@ def addons_props(config: EnvironmentConfig, cluster: eks.ICluster, vpc: ec2.IVpc
         cni_metrics_helper=addons.cni_metrics_helper.enabled and config.compute.auto_mode is None,
         cni_free_addresses_alarm_below=addons.cni_metrics_helper.free_addresses_alarm_below,
         cni_alarm_topic_arn=addons.cni_metrics_helper.alarm_topic_arn,
+        tenant_log_namespaces=tuple(t.name for t in logged_tenants(config)),
     )
+
+
+def logged_tenants(config: EnvironmentConfig) -> list[TenantConfig]:
+    """The tenants whose container logs go to a log group of their own: `telemetry.logs`,
+    where the cloudwatch-observability add-on (whose Fluent Bit ships them) is on, and not on
+    Fargate (where the add-on's Fluent Bit DaemonSet does not run)."""
+    if not config.addons.cloudwatch_observability.enabled:
+        return []
+    return [t for t in config.tenants if t.telemetry.logs and t.isolation != "fargate"]

@@ -28,6 +28,8 @@ def kubectl_users(config: EnvironmentConfig) -> list[str]:
         users.append("tenants: namespaces, quotas and network policies")
     if any(entry.binds_groups for entry in config.access):
         users.append("access: RoleBindings of kubernetes_groups")
+    if config.governance.enabled:
+        users.append("governance: the Kyverno charts and policies")
     return users
 
 

@@ -30,6 +30,8 @@ from eks_blueprint import (
 )
 from eks_blueprint.config import AMI_TYPES, EnvironmentConfig
 from eks_blueprint.config.compute import NodeGroupConfig, NodePoolConfig, TaintConfig
+from eks_blueprint.config.tenancy import TENANT_PREFIX
+from eks_blueprint.tenancy import tenant_node_pool
 
 from .lifecycle import environment_tags
 
@@ -87,10 +89,19 @@ def fargate_props(
     config: EnvironmentConfig, cluster: eks.Cluster, vpc: ec2.IVpc, subnets: ec2.SubnetSelection
 ) -> FargateProfilesProps | None:
     """The Fargate profiles (and the CoreDNS and Karpenter-controller profiles they ask
-    for), in `subnets`; None without a `compute.fargate` section."""
+    for, and one per Fargate tenant), in `subnets`; None when there are none."""
     fargate = config.compute.fargate
+    tenants = tenant_fargate_profiles(config)
     if fargate is None:
-        return None
+        if not tenants:
+            return None
+        return FargateProfilesProps(
+            cluster=cluster,
+            cluster_name=config.cluster.name,
+            vpc=vpc,
+            subnets=subnets,
+            profiles=tenants,
+        )
     karpenter = config.compute.karpenter
     return FargateProfilesProps(
         cluster=cluster,
@@ -106,7 +117,8 @@ def fargate_props(
                 ],
             )
             for p in fargate.profiles
-        ],
+        ]
+        + tenants,
         coredns=fargate.coredns,
         karpenter_namespace=karpenter.namespace
         if karpenter is not None and fargate.karpenter_controller
@@ -187,6 +199,44 @@ def karpenter_props(
             NodeClassSpec(name=c.name, ami_alias=c.ami_alias, volume_size_gib=c.volume_size_gib)
             for c in karpenter.node_classes
         ],
-        node_pools=[node_pool_spec(p) for p in karpenter.node_pools],
+        node_pools=[
+            *(node_pool_spec(p) for p in karpenter.node_pools),
+            *tenant_node_pools(config),
+        ],
         instance_tags=environment_tags(config),
     )
+
+
+def tenant_node_pools(config: EnvironmentConfig) -> list[NodePoolSpec]:
+    """One tainted NodePool `tenant-<name>` per tenant with `isolation: dedicated` on Karpenter
+    (not on a node group of its own), limited to its quota plus headroom."""
+    karpenter = config.compute.karpenter
+    pools: list[NodePoolSpec] = []
+    for tenant in config.tenants:
+        capacity = tenant.dedicated_capacity
+        if capacity is None or capacity.node_group is not None or karpenter is None:
+            continue
+        cpu, memory = tenant.node_pool_limits()
+        pools.append(
+            tenant_node_pool(
+                tenant.name,
+                cpu=cpu,
+                memory=memory,
+                node_class=capacity.node_class or karpenter.node_classes[0].name,
+                capacity_types=tuple(capacity.capacity_types),
+                architectures=tuple(capacity.architectures),
+                min_vcpus=capacity.min_vcpus,
+            )
+        )
+    return pools
+
+
+def tenant_fargate_profiles(config: EnvironmentConfig) -> list[FargateProfileSpec]:
+    """One Fargate profile `tenant-<name>` per tenant with `isolation: fargate`."""
+    return [
+        FargateProfileSpec(
+            name=f"{TENANT_PREFIX}{t.name}", selectors=[FargateSelectorSpec(namespace=t.name)]
+        )
+        for t in config.tenants
+        if t.isolation == "fargate"
+    ]

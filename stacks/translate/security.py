@@ -31,6 +31,7 @@ def has_account_security(config: EnvironmentConfig) -> bool:
         or security.enhanced_scanning is not None
         or security.spot_service_linked_role == "create"
     )
+    # (Signature verification needs registries, so the signing profile never comes alone.)
 
 
 def has_image_builds(config: EnvironmentConfig) -> bool:

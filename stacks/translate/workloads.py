@@ -25,7 +25,15 @@ from eks_blueprint import (
 )
 from eks_blueprint.config import ACCESS_POLICIES, EnvironmentConfig, WorkloadIdentityConfig
 from eks_blueprint.config.identity import AWS_MANAGED_POLICY
-from eks_blueprint.tenancy import LoadBalancerScheme
+from eks_blueprint.config.tenancy import tenant_identities
+from eks_blueprint.observability import tenant_namespace_annotations
+from eks_blueprint.tenancy import (
+    IRSA_ROLE_ANNOTATION,
+    LoadBalancerScheme,
+    PriorityTier,
+    ServiceAccountSpec,
+    priority_class_name,
+)
 
 
 def demo_props(config: EnvironmentConfig, cluster: eks.ICluster) -> DemoWorkloadProps | None:
@@ -63,13 +71,23 @@ def tenants_props(
     config: EnvironmentConfig,
     cluster: eks.ICluster,
     load_balancer_cidrs: Mapping[LoadBalancerScheme, Sequence[str]],
+    irsa_role_arns: Mapping[str, str] | None = None,
 ) -> TenantNamespacesProps | None:
-    """The tenant namespaces, or None when `tenants:` is empty."""
+    """The tenant namespaces, or None when `tenants:` is empty. `irsa_role_arns` maps a
+    workload identity's label (`namespace/service-account`) to its IRSA role's ARN, for the
+    annotation of the ServiceAccount the tenant gets for it; ValueError when an IRSA
+    identity in a tenant namespace has none."""
     if not config.tenants:
         return None
+    arns = irsa_role_arns or {}
+    insights = config.addons.cloudwatch_observability.enabled
     return TenantNamespacesProps(
         cluster=cluster,
         load_balancer_cidrs=load_balancer_cidrs,
+        tiers=[
+            PriorityTier(name=tier.name, value=tier.value, description=tier.description)
+            for tier in config.tenant_tiers
+        ],
         tenants=[
             TenantSpec(
                 name=t.name,
@@ -91,9 +109,45 @@ def tenants_props(
                 egress=t.egress,
                 egress_cidrs=tuple(t.egress_cidrs),
                 ingress_from=tuple(t.ingress_from),
+                priority_class=priority_class_name(t.tier),
+                dedicated=t.isolation == "dedicated",
+                service_accounts=(
+                    *(
+                        ServiceAccountSpec(name=a.name, automount_token=a.automount_token)
+                        for a in t.service_accounts
+                    ),
+                    *(
+                        _identity_account(config, e, arns)
+                        for e in tenant_identities(t, config.workload_identities)
+                    ),
+                ),
+                namespace_annotations=tenant_namespace_annotations(
+                    t.telemetry.traces if insights else None
+                ),
+                telemetry_egress=insights and t.telemetry.traces is not None,
             )
             for t in config.tenants
         ],
+    )
+
+
+def _identity_account(
+    config: EnvironmentConfig, entry: WorkloadIdentityConfig, arns: Mapping[str, str]
+) -> ServiceAccountSpec:
+    """The tenant's ServiceAccount of a workload identity: an IRSA one annotated with its
+    role's ARN, which must be in `arns` (without it the pods would get no AWS credentials,
+    silently); a Pod Identity one plain (the association names it, not an annotation)."""
+    if entry.mechanism != "irsa":
+        return ServiceAccountSpec(name=entry.service_account)
+    if entry.label not in arns:
+        index = config.workload_identities.index(entry)
+        raise ValueError(
+            f"{config.name}: workload_identities[{index}] ({entry.label}) uses IRSA in a tenant "
+            "namespace, but no role ARN was passed for it in irsa_role_arns; pass the ARN of "
+            "its ServiceAccountRole"
+        )
+    return ServiceAccountSpec(
+        name=entry.service_account, annotations={IRSA_ROLE_ANNOTATION: arns[entry.label]}
     )
 
 

@@ -60,11 +60,12 @@ def variant() -> Callable[..., EnvironmentConfig]:
 
 def minimal_data() -> dict[str, Any]:
     """dev.yaml without anything optional, as data: no compute, no add-on that applies
-    objects through kubectl, no demo, access, tenants, workload identities or account
-    security."""
+    objects through kubectl, no demo, access, tenants, workload identities, account
+    security or governance (Kyverno)."""
     data = raw("dev")
     for key in ("compute", "workloads", "access", "workload_identities", "tenants", "security"):
         data.pop(key)
+    data["governance"] = {"enabled": False}
     data["addons"] = {
         "ebs_csi_driver": {"enabled": False},
         "load_balancer_controller": {"enabled": False},

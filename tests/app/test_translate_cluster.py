@@ -87,6 +87,7 @@ TENANT = {"name": "payments", "quota": {"cpu": "1", "memory": "1Gi"}}
         ),
         ({"tenants": [TENANT]}, ["tenants"]),
         ({"tenants": [TENANT], "access": raw("dev")["access"]}, ["tenants", "access"]),
+        ({"governance": {"enabled": True}}, ["governance"]),
     ],
 )
 def test_each_section_that_applies_objects_asks_for_kubectl(

@@ -17,6 +17,7 @@ from stacks.translate.compute import (
     karpenter_props,
     node_groups_props,
     node_pool_spec,
+    tenant_node_pools,
 )
 
 from .conftest import CLUSTER, VPC, minimal, raw, shipped
@@ -66,8 +67,28 @@ def test_staging_fargate_profiles_hold_coredns_and_the_karpenter_controller() ->
     assert props is not None and fargate is not None and karpenter is not None
     assert props.coredns is True
     assert props.karpenter_namespace == karpenter.namespace
-    assert [p.name for p in props.profiles] == [p.name for p in fargate.profiles]
+    # The file's profiles (none left in staging), then one per Fargate tenant: batch.
+    assert [p.name for p in props.profiles] == [p.name for p in fargate.profiles] + ["tenant-batch"]
+    (batch,) = [p for p in props.profiles if p.name == "tenant-batch"]
+    assert [(s.namespace, dict(s.labels or {})) for s in batch.selectors] == [("batch", {})]
     assert props.cluster_name == config.cluster.name and props.vpc is VPC
+
+
+def test_a_fargate_tenant_gets_a_profile_without_a_fargate_section() -> None:
+    tenant = {
+        "name": "batch",
+        "quota": {"cpu": "4", "memory": "8Gi"},
+        "isolation": "fargate",
+        "fargate_acknowledgement": "network-policies-not-enforced",
+    }
+    config = minimal(tenants=[tenant])
+    assert config.compute.fargate is None
+    props = fargate_props(config, cast(eks.Cluster, CLUSTER), VPC, SUBNETS)
+    assert props is not None and [p.name for p in props.profiles] == ["tenant-batch"]
+    assert props.profiles[0].selectors[0].namespace == "batch"
+    assert not props.coredns and props.karpenter_namespace is None
+    # Without a Fargate tenant and without the section: no profiles at all.
+    assert fargate_props(minimal(), cast(eks.Cluster, CLUSTER), VPC, SUBNETS) is None
 
 
 def test_taints_are_the_library_taint() -> None:
@@ -132,8 +153,30 @@ def test_karpenter_props(config: EnvironmentConfig) -> None:
         karpenter.controller_resources.memory,
     )
     assert [c.name for c in props.node_classes] == [c.name for c in karpenter.node_classes]
-    assert [p.name for p in props.node_pools] == [p.name for p in karpenter.node_pools]
+    # The file's NodePools, then one per tenant with dedicated Karpenter capacity.
+    dedicated = [
+        f"tenant-{t.name}" for t in config.tenants
+        if t.dedicated_capacity is not None and t.dedicated_capacity.node_group is None
+    ]  # fmt: skip
+    assert [p.name for p in props.node_pools] == [p.name for p in karpenter.node_pools] + dedicated
+    assert dedicated == (["tenant-payments"] if config.name == "prod" else [])
     assert props.instance_tags["environment"] == config.name
+
+
+def test_prod_payments_node_pool_is_tainted_labelled_and_sized_by_its_quota() -> None:
+    config = shipped("prod")
+    (pool,) = tenant_node_pools(config)
+    assert pool.name == "tenant-payments"
+    assert pool.node_class == "default"  # the first node class: the tenant names none
+    assert list(pool.taints) == [
+        Taint(key="eks-blueprint/tenant", effect="NoSchedule", value="payments")
+    ]
+    assert dict(pool.labels) == {"eks-blueprint/tenant": "payments"}
+    assert list(pool.requirements.capacity_types) == ["on-demand"]
+    # quota cpu 64, memory 256Gi plus the default 25 % headroom
+    assert (pool.limits.cpu, pool.limits.memory) == (80, "327680Mi")
+    # staging's Fargate tenant and dev's shared one get no NodePool
+    assert tenant_node_pools(shipped("staging")) == tenant_node_pools(shipped("dev")) == []
 
 
 class _Hosts:

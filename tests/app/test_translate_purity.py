@@ -34,6 +34,8 @@ def test_the_modules_are_the_config_sections() -> None:
         "lifecycle",
         "delivery",
         "pipeline",
+        "governance",
+        "observability",  # also tenants[].telemetry
     }
 
 

@@ -84,14 +84,15 @@ def commands(spec: dict[str, Any]) -> str:
 # --- the shipped environments -----------------------------------------------------------
 
 
-def test_only_dev_has_a_delivery_stack_and_signing_profile(synth: Any) -> None:
+def test_only_dev_has_a_delivery_stack_and_every_env_a_signing_profile(synth: Any) -> None:
+    # The pipeline signs in dev only; the profile is in every environment because governance
+    # verifies signatures (image_verification enforce or audit) in each of them.
     assert "delivery" in synth.templates["dev"]
     for env in ("staging", "prod"):
         assert "delivery" not in synth.templates[env]
-        security = synth.templates[env].get("security", {"Resources": {}})
-        assert not resources(security, "AWS::Signer::SigningProfile")
-    profile = only(synth.template("dev", "security"), "AWS::Signer::SigningProfile")
-    assert profile["PlatformId"] == "Notation-OCI-SHA384-ECDSA"
+    for env in ("dev", "staging", "prod"):
+        profile = only(synth.template(env, "security"), "AWS::Signer::SigningProfile")
+        assert profile["PlatformId"] == "Notation-OCI-SHA384-ECDSA"
 
 
 def test_stages_in_order(stages: dict[str, list[dict[str, Any]]]) -> None:

@@ -108,3 +108,18 @@ def test_nothing_refers_to_files_outside_the_repository() -> None:
             continue
         hits += [f"{name}: {needle}" for needle in outside if needle in text]
     assert not hits, hits
+
+
+@pytest.mark.parametrize("rows_of", ["policies", "excluded namespaces"])
+def test_governance_tables_are_the_codes(rows_of: str) -> None:
+    from eks_blueprint.governance.policies import doc_rows
+    from eks_blueprint.governance.spec import excluded_namespace_rows
+
+    rows = doc_rows() if rows_of == "policies" else excluded_namespace_rows()
+    lines = (DOCS / "governance.md").read_text().splitlines()
+    start = lines.index(rows[0])
+    assert lines[start : start + len(rows)] == rows, (
+        f"the {rows_of} table of docs/governance.md differs from the code "
+        "(eks_blueprint.governance.policies.doc_rows / spec.excluded_namespace_rows): paste it"
+    )
+    assert start + len(rows) == len(lines) or not lines[start + len(rows)].startswith("|")

@@ -21,6 +21,7 @@ import pytest
 from pydantic import ValidationError
 
 from eks_blueprint.config import EnvironmentConfig
+from eks_blueprint.config.tenancy import TENANT_PREFIX
 from eks_blueprint.nag import Level, evaluate
 from eks_blueprint.nag.cli import load
 
@@ -55,10 +56,19 @@ def _renamed(config: EnvironmentConfig, index: int, longer: str | None = None) -
     data: Data = json.loads(config.model_dump_json())
     data["name"] = _pad("prod" if config.is_production else config.name[:3], size["environment"])
     data["cluster"]["name"] = _pad(f"c{index}", size["cluster"])
-    tenants = {t["name"]: _pad(f"t{index}{t['name'][:8]}", size["tenant"])
+    # A tenant with its own NodePool or Fargate profile (`tenant-<name>`) is as long as that
+    # name allows: its object name, not the tenant name, is then at the maximum.
+    tenants = {t["name"]: _pad(f"t{index}{t['name'][:8]}", _tenant_length(t, size))
                for t in data["tenants"]}
-    for tenant in data["tenants"]:
+    # Prometheus' settings are refused while it is off: keep only what the file could say.
+    prometheus = data["observability"]["prometheus"]
+    if not prometheus["enabled"]:
+        data["observability"]["prometheus"] = {"enabled": False}
+    for tenant, model in zip(data["tenants"], config.tenants, strict=True):
         tenant["name"] = tenants[tenant["name"]]
+        if "logs" not in model.telemetry.model_fields_set:
+            # its default follows the add-on and the isolation; stated, it is checked
+            tenant["telemetry"].pop("logs")
     compute = data["compute"]
     groups = {g["name"]: _pad(f"g{index}{g['name'][:8]}", size["node group"])
               for g in compute["node_groups"]}
@@ -90,6 +100,21 @@ def _renamed(config: EnvironmentConfig, index: int, longer: str | None = None) -
         identity["service_account"] = _pad(f"s{identity['service_account'][:8]}",
                                            size["workload identity"])
     return data
+
+
+def _pool_kind(tenant: Data) -> str | None:
+    """The kind of `tenant-<name>` object the tenant gets, if any (config/tenancy.py)."""
+    if tenant.get("isolation") == "fargate":
+        return "fargate profile"
+    dedicated = tenant.get("dedicated") or {}
+    if tenant.get("isolation") == "dedicated" and dedicated.get("node_group") is None:
+        return "node pool"
+    return None
+
+
+def _tenant_length(tenant: Data, size: dict[str, int]) -> int:
+    kind = _pool_kind(tenant)
+    return size["tenant"] if kind is None else size[kind] - len(TENANT_PREFIX)
 
 
 def _validate(data: Data) -> EnvironmentConfig:
@@ -130,12 +155,17 @@ def headroom(tmp_path_factory: pytest.TempPathFactory,
 def _names(config: EnvironmentConfig) -> dict[str, list[str]]:
     compute = config.compute
     karpenter = compute.karpenter
+    pooled = {t.name: _pool_kind(t.model_dump()) for t in config.tenants}
+    derived = {kind: [f"{TENANT_PREFIX}{name}" for name, k in pooled.items() if k == kind]
+               for kind in ("node pool", "fargate profile")}
     return {
         "node group": [g.name for g in compute.node_groups],
-        "tenant": [t.name for t in config.tenants],
-        "node pool": [p.name for p in karpenter.node_pools] if karpenter else [],
+        "tenant": [name for name, kind in pooled.items() if kind is None],
+        "node pool": ([p.name for p in karpenter.node_pools] if karpenter else [])
+        + (derived["node pool"] if karpenter else []),
         "node class": [c.name for c in karpenter.node_classes] if karpenter else [],
-        "fargate profile": [p.name for p in compute.fargate.profiles] if compute.fargate else [],
+        "fargate profile": ([p.name for p in compute.fargate.profiles] if compute.fargate else [])
+        + derived["fargate profile"],
     }
 
 

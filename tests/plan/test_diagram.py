@@ -133,7 +133,10 @@ def test_prod_draws_its_zones_capacity_tenants_and_addons(plan_inputs: GetInputs
     assert "m7g.xlarge · on-demand" in system["lines"]
     assert "min 3 · desired 3 · max 6" in system["lines"]
     pools = {n["title"]: n for n in nodes.values() if n["kind"] == "nodepool"}
-    assert set(pools) == {"NodePool on-demand", "NodePool spot"}
+    # + payments' dedicated pool: its quota (64 vCPUs, 256Gi) + 25 % headroom = 80 vCPUs and
+    # 320 x 1024 Mi
+    assert set(pools) == {"NodePool on-demand", "NodePool spot", "NodePool tenant-payments"}
+    assert "limits cpu 80 · memory 327680Mi" in pools["NodePool tenant-payments"]["lines"]
     assert "spot · arm64, amd64" in pools["NodePool spot"]["lines"]
     assert "limits cpu 400 · memory 1600Gi" in pools["NodePool spot"]["lines"]
     assert "weight 50" in pools["NodePool spot"]["lines"]
@@ -182,7 +185,7 @@ def test_dev_and_staging_draw_their_load_balancers_and_fargate(plan_inputs: GetI
     assert "HTTPS with an ACM certificate" in alb["lines"]
     profiles = {n["id"]: n for n in staging.values() if n["kind"] == "fargate-profile"}
     assert {n["title"] for n in profiles.values()} == {
-        "Fargate profile Batch",
+        "Fargate profile TenantBatch",  # tenant-batch: batch has isolation: fargate
         "Fargate profile Coredns",
         "Fargate profile Karpenter",
     }
@@ -191,7 +194,7 @@ def test_dev_and_staging_draw_their_load_balancers_and_fargate(plan_inputs: GetI
     assert set(tenants) == {"Tenant batch", "Tenant payments"}
     runs = [e for e in staging_report.data["edges"] if e["text"] == "runs"]
     assert [(staging[e["source"]]["title"], e["target"]) for e in runs] == [
-        ("Fargate profile Batch", tenants["Tenant batch"])
+        ("Fargate profile TenantBatch", tenants["Tenant batch"])
     ]
 
 

@@ -178,13 +178,20 @@ def test_prods_numbers(plan_inputs: Inputs) -> None:
         assert found["how"].startswith("CPU limit 400 / 8 vCPUs of ")
         assert found["node"]["node_subnet"] == {"individual": 1, "prefixes": 8, "addresses": 129}
         assert found["per_subnet"]["addresses"] == 17 * 129  # ceil(50 / 3) nodes an AZ
-    # per private subnet: 258 + 2 x 2193 + 10 endpoints + 8 control plane = 4662 addresses,
-    # 54 single ones: 16 x (288 + 54) = 5472 with fragmentation, against 510 x 16 = 8160
+    # payments' dedicated NodePool: its quota's 64 vCPUs + 25 % headroom = a CPU limit of 80,
+    # of 8-vCPU nodes (as the other pools): 10 nodes, ceil(10 / 3) = 4 an AZ
+    tenant = capacity(report, "tenant-payments")
+    assert tenant["nodes"] == 10
+    assert tenant["how"].startswith("CPU limit 80 / 8 vCPUs of ")
+    assert tenant["per_subnet"] == {"individual": 4, "prefixes": 32, "addresses": 4 * 129}
+    # per private subnet: 258 + 2 x 2193 + 516 + 10 endpoints + 8 control plane = 5178
+    # addresses; 16 + 2 x 136 + 32 = 320 prefixes and 2 + 2 x 17 + 4 + 10 + 8 = 58 single
+    # ones: 16 x (320 + 58) = 6048 with fragmentation, against 510 x 16 = 8160
     rows = private_rows(report)
     assert [(r["needed"], r["needed_charged"], r["capacity"], r["usable"]) for r in rows] == [
-        (4662, 5472, 8160, 7344)
+        (5178, 6048, 8160, 7344)
     ] * 3
-    assert report.data["totals"]["nodes"] == 106
+    assert report.data["totals"]["nodes"] == 6 + 50 + 50 + 10
     assert not report.blocked
 
 
@@ -209,17 +216,20 @@ def test_prod_without_its_minimum_node_size_blocks(plan_inputs: Inputs) -> None:
         found = capacity(report, pool)
         assert found["nodes"] == 200  # 400 vCPUs / 2
         assert found["how"].startswith("CPU limit 400 / 2 vCPUs of c5.large")
-    # per private subnet: 258 + 2 x 8643 + 10 endpoints + 8 control plane = 17562 addresses,
-    # 154 single ones: 16 x (1088 + 154) = 19872 with fragmentation, against 510 x 16 = 8160
+    # payments' NodePool too: CPU limit 80 / 2 = 40 nodes, ceil(40 / 3) = 14 an AZ, 14 x 129
+    assert capacity(report, "tenant-payments")["nodes"] == 40
+    # per private subnet: 258 + 2 x 8643 + 1806 + 10 endpoints + 8 control plane = 19368
+    # addresses; 1088 + 14 x 8 = 1200 prefixes and 154 + 14 = 168 single ones:
+    # 16 x (1200 + 168) = 21888 with fragmentation, against 510 x 16 = 8160
     rows = private_rows(report)
     assert [(r["needed"], r["needed_charged"], r["capacity"], r["usable"]) for r in rows] == [
-        (17562, 19872, 8160, 7344)
+        (19368, 21888, 8160, 7344)
     ] * 3
-    assert report.data["totals"]["nodes"] == 406
+    assert report.data["totals"]["nodes"] == 6 + 200 + 200 + 40
     blocked = findings(report, "subnet-capacity", "block")
     assert len(blocked) == 3 and report.blocked
     assert "Private eu-west-1a (10.30.32.0/19)" in blocked[0]
-    assert "needs 17562 addresses" in blocked[0] and "7344 after the 10 % headroom" in blocked[0]
+    assert "needs 19368 addresses" in blocked[0] and "7344 after the 10 % headroom" in blocked[0]
     (fix,) = {f.fix for f in report.findings if f.severity == "block"}
     assert fix is not None
     for option in (
@@ -369,7 +379,7 @@ def test_cli_json_exit_codes(synth, tmp_path: Path, capsys) -> None:  # type: ig
     assert clear["status"] == "clear" and clear["data"]["mode"] == "prefix"
     assert main([*base, "--env", "prod"]) == EXIT_CLEAR
     capsys.readouterr()
-    # 5472 addresses per private /19 (8160) with fragmentation: 40 % headroom leaves 4896
+    # 6048 addresses per private /19 (8160) with fragmentation: 40 % headroom leaves 4896
     assert main([*base, "--env", "prod", "--headroom", "40"]) == EXIT_BLOCKED
     blocked = json.loads(capsys.readouterr().out)
     assert blocked["status"] == "blocked"

@@ -57,8 +57,10 @@ def messages(report: PlanReport, check: str) -> str:
 
 
 def with_config(inputs: PlanInputs, change: Callable[[dict[str, Any]], None]) -> PlanInputs:
-    """`inputs` with a validated, changed copy of its config."""
-    data = inputs.config.model_dump()
+    """`inputs` with a validated, changed copy of its config: what its file set (the rules
+    on settings that need another, e.g. prometheus' on `enabled`, see what was stated),
+    changed."""
+    data = inputs.config.model_dump(exclude_unset=True)
     change(data)
     return dataclasses.replace(inputs, config=EnvironmentConfig.model_validate(data))
 
@@ -165,7 +167,7 @@ def test_a_target_that_is_not_a_minor_version_is_bad_input(plan_inputs: Inputs) 
 
 def test_explicit_addon_version_not_listed_for_the_target_blocks(plan_inputs: Inputs) -> None:
     def pin_kube_proxy(data: dict[str, Any]) -> None:
-        data["addons"]["kube_proxy"]["version"] = ADDON_VERSIONS["1.34"]["kube-proxy"][0]
+        data["addons"].setdefault("kube_proxy", {})["version"] = ADDON_VERSIONS["1.34"]["kube-proxy"][0]
 
     report = plan(with_config(plan_inputs("prod"), pin_kube_proxy))
     assert "addon-pins" in checks_of(report, "block")

@@ -38,6 +38,14 @@ def test_prod_accepts_a_pinned_tag_or_digest(tmp_path: Path) -> None:
     from eks_blueprint.config import load_config
     from tests.unit.test_config import as_production, write
 
-    for image in ("repo/app:1.2.3", "repo/app@sha256:" + "a" * 64):
-        data = as_production(mutate(workloads__demo={"enabled": True, "image": image}))
+    # The image's registry is allowed (governance refuses a demo the allowed-registries
+    # policy would refuse), so only the tag rule decides.
+    repository = "registry.example.com/repo/app"
+    for image in (f"{repository}:1.2.3", f"{repository}@sha256:" + "a" * 64):
+        data = as_production(
+            mutate(
+                workloads__demo={"enabled": True, "image": image},
+                governance__allowed_registries=[repository],
+            )
+        )
         assert load_config(write(tmp_path, data)).workloads.demo.image == image

@@ -34,7 +34,8 @@ def cluster(synth: SynthResult, env: str) -> dict[str, Any]:
 
 
 def render(value: Any) -> str:
-    """A CloudFormation string value as text, intrinsics replaced by `<Ref|GetAtt name>`."""
+    """A CloudFormation string value as text, intrinsics replaced by `<Ref|GetAtt|ImportValue
+    name>`."""
     if isinstance(value, str):
         return value
     if "Fn::Join" in value:
@@ -44,6 +45,8 @@ def render(value: Any) -> str:
         return f"<Ref {value['Ref']}>"
     if "Fn::GetAtt" in value:
         return f"<GetAtt {'.'.join(value['Fn::GetAtt'])}>"
+    if "Fn::ImportValue" in value:  # the security stack's signing profile ARN (governance)
+        return f"<ImportValue {value['Fn::ImportValue']}>"
     raise AssertionError(f"unexpected intrinsic {value}")
 
 
@@ -359,7 +362,13 @@ def test_prod_controller_is_pinned_to_the_tainted_system_group(synth: SynthResul
 
 
 @pytest.mark.parametrize(
-    ("env", "pools"), [("dev", {"spot"}), ("staging", {"general"}), ("prod", {"on-demand", "spot"})]
+    ("env", "pools"),
+    [
+        ("dev", {"spot"}),
+        ("staging", {"general"}),
+        # + tenant-payments: prod's payments tenant has isolation: dedicated
+        ("prod", {"on-demand", "spot", "tenant-payments"}),
+    ],
 )
 def test_node_pools_and_node_classes_are_applied_after_the_chart(
     synth: SynthResult, env: str, pools: set[str]

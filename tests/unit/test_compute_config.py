@@ -81,9 +81,13 @@ def test_shipped_environments_choose_their_compute() -> None:
     # dev: one small system group (2 nodes) plus a Spot NodePool
     assert [g.size.desired for g in dev.compute.node_groups] == [2]
     assert dev.compute.karpenter and dev.compute.karpenter.node_pools[0].capacity_types == ["spot"]
-    # staging: Karpenter on Fargate, plus a workload profile
+    # staging: Karpenter on Fargate; batch's workloads too, as a Fargate tenant (the
+    # platform adds the profile tenant-batch), so compute: lists no profile of its own
     assert staging.compute.fargate and staging.compute.fargate.karpenter_controller
-    assert [p.name for p in staging.compute.fargate.profiles] == ["batch"]
+    assert staging.compute.fargate.profiles == []
+    assert [(t.name, t.isolation) for t in staging.tenants if t.isolation == "fargate"] == [
+        ("batch", "fargate")
+    ]
     # prod: tainted on-demand system group of at least 3, on-demand and Spot pools, pinned AMI
     system = prod.compute.node_groups[0]
     assert system.size.min >= 3 and system.capacity_type == "on_demand"

@@ -37,6 +37,9 @@ PINNED: dict[str, dict[str, str]] = {
     "security": {
         "RegistryKey1053ED4C": "AWS::KMS::Key",
         "RegistryShopApi6B889243": "AWS::ECR::Repository",
+        # Every shipped environment verifies image signatures (governance): a new profile
+        # would no longer verify the images signed with this one.
+        "SigningProfile2139A0F9": "AWS::Signer::SigningProfile",
     },
 }
 
@@ -47,6 +50,11 @@ OPTIONAL: dict[str, dict[str, str]] = {
         "FargateBatchF9189470": "AWS::EKS::FargateProfile",
         "FargateCoredns74240D43": "AWS::EKS::FargateProfile",
         "FargateKarpenterC3551B42": "AWS::EKS::FargateProfile",
+        # tenants with isolation: fargate (profile tenant-<name>)
+        "FargateTenantBatch0612FF77": "AWS::EKS::FargateProfile",
+        # /aws/containerinsights/<cluster>/tenants/<name>, with addons.cloudwatch_observability
+        "TenantLogsPayments885CB9B9": "AWS::Logs::LogGroup",
+        "TenantLogsBatch8BFC1E77": "AWS::Logs::LogGroup",
     },
     "security": {
         "RegistryDemoWebBF3250F3": "AWS::ECR::Repository",
@@ -77,10 +85,13 @@ EXPECTED_OPTIONAL: dict[str, set[str]] = {
     # dev builds the demo's image: its repository and its image pipeline's key and logs.
     "dev": {"NodeGroupsSystemB3D9563D", "RegistryDemoWebBF3250F3", "DemoWebKeyFD089E49",
             "DemoWebBuildLogsF61FA5F7", "DemoWebDeployLogs37666536"},
-    "staging": {"FargateBatchF9189470", "FargateCoredns74240D43", "FargateKarpenterC3551B42",
-                *INTERNAL_LB_SUBNETS},
+    # batch runs on its tenant Fargate profile, where the add-on's Fluent Bit does not run, so
+    # only payments gets a log group (dev has the CloudWatch add-on off: no tenant logs there).
+    "staging": {"FargateTenantBatch0612FF77", "FargateCoredns74240D43", "FargateKarpenterC3551B42",
+                "TenantLogsPayments885CB9B9", *INTERNAL_LB_SUBNETS},
     "prod": {
         "NodeGroupsSystemB3D9563D",
+        "TenantLogsPayments885CB9B9",
         "NetworkVpcIsolatedSubnet1Subnet0400477E",
         "NetworkVpcIsolatedSubnet2SubnetF65B365A",
         "NetworkVpcIsolatedSubnet3Subnet8C12D961",

@@ -355,8 +355,9 @@ def test_expected_fargate_profiles_are_the_synthesised_ones(synth: SynthResult, 
         for p in profiles
     )
     assert sorted(p.selectors for p in exp.fargate_profiles or ()) == synthesised
-    if env == "staging":  # batch, plus CoreDNS and the Karpenter controller on Fargate
-        assert {p.name for p in exp.fargate_profiles or ()} == {"batch", "coredns", "karpenter"}
+    if env == "staging":  # tenant batch's profile, plus CoreDNS and the Karpenter controller
+        assert {p.name for p in exp.fargate_profiles or ()} == {
+            "tenant-batch", "coredns", "karpenter"}
 
 
 def test_any_version_addon_passes_when_active(aws: None) -> None:

@@ -255,12 +255,23 @@ CHART_COMPATIBILITY: Final[tuple[ChartRow, ...]] = (
             (21, "1.33", "1.36"),
         )
     ),
+    ChartRow(
+        "kyverno",
+        "3.9.0",
+        "3.9.0",
+        "1.33",
+        "1.35",
+        "kyverno.io 'Compatibility Matrix' as listed by endoflife.date products/kyverno.md "
+        "(Kyverno 1.19: Kubernetes 1.33 - 1.35); chart 3.9.0 ships v1.19.0 "
+        "(kyverno/kyverno tag kyverno-chart-3.9.0, 2026-08-20, Chart.yaml appVersion)",
+    ),
 )
 CHART_SOURCE: Final = TableSource(
     "Helm chart compatibility (CHART_COMPATIBILITY)",
     "aws-load-balancer-controller: aws/eks-charts chart README; external-dns: "
     "kubernetes-sigs/external-dns README compatibility table; cert-manager: cert-manager.io "
-    "'Supported Releases'; karpenter, karpenter-crd: the Karpenter table",
+    "'Supported Releases'; kyverno: kyverno.io 'Compatibility Matrix'; karpenter, "
+    "karpenter-crd: the Karpenter table",
     TAKEN,
     "each chart's README / Chart.yaml kubeVersion at the pinned version, "
     "`helm show chart <repo>/<chart> --version <v>`",
