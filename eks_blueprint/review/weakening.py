@@ -321,13 +321,15 @@ def kubernetes_weakening(
     old_resources: dict[str, Any], new_resources: dict[str, Any]
 ) -> list[tuple[str, str, bool]]:
     """(logical id, message, flagged) for the stack's Kubernetes objects: Pod Security lowered,
-    NetworkPolicies removed or opened, Karpenter NodePools newly allowed on Spot. The logical
+    NetworkPolicies removed or opened, Karpenter NodePools newly allowed on Spot, Kyverno
+    policies removed, switched from refusing to auditing, or made to fail open. The logical
     id is HEAD's resource holding the object, or BASE's for an object that is gone."""
     old = objects_by_key(old_resources)
     new = objects_by_key(new_resources)
     out = _pod_security(old, new)
     out += _network_policies(old, new)
     out += _node_pools(old, new)
+    out += _admission_policies(old, new)
     return out
 
 
@@ -558,6 +560,55 @@ def _node_pools(old: _Objects, new: _Objects) -> list[tuple[str, str, bool]]:
                     f"({_CAPACITY_LABEL} [{', '.join(sorted(before))}] → "
                     f"[{', '.join(sorted(after))}]): its nodes can be "
                     "reclaimed with two minutes' notice",
+                    True,
+                )
+            )
+    return out
+
+
+#: Kyverno's validating policy kinds: CEL (policies.kyverno.io) and the kyverno.io/v1 ones.
+_CEL_POLICY_KINDS = frozenset({"ValidatingPolicy", "ImageValidatingPolicy"})
+_LEGACY_POLICY_KINDS = frozenset({"ClusterPolicy", "Policy"})
+
+
+def _refuses(obj: dict[str, Any]) -> bool | None:
+    """Whether a Kyverno policy refuses what fails it (Deny / Enforce), or None when the
+    object is no validating Kyverno policy. Absent fields take Kyverno's defaults:
+    validationActions [Deny] (policies.kyverno.io), validationFailureAction Audit
+    (kyverno.io/v1)."""
+    group = str(obj.get("apiVersion", "")).split("/")[0]
+    spec = _spec(obj)
+    if group == "policies.kyverno.io" and _kind(obj) in _CEL_POLICY_KINDS:
+        actions = spec.get("validationActions", ["Deny"])
+        return isinstance(actions, list) and "Deny" in actions
+    if group == "kyverno.io" and _kind(obj) in _LEGACY_POLICY_KINDS:
+        return str(spec.get("validationFailureAction", "Audit")).lower() == "enforce"
+    return None
+
+
+def _admission_policies(old: _Objects, new: _Objects) -> list[tuple[str, str, bool]]:
+    """A Kyverno validating policy removed, switched from refusing to auditing, or switched
+    from failing closed (failurePolicy Fail, Kyverno's default) to open (Ignore)."""
+    out: list[tuple[str, str, bool]] = []
+    for key, (lid, before) in sorted(old.items()):
+        refused_before = _refuses(before)
+        if refused_before is None:
+            continue
+        name = f"{_kind(before)} `{_meta(before).get('name', '?')}`"
+        if key not in new:
+            out.append((lid, f"Kyverno {name} removed: nothing checks what it checked", True))
+            continue
+        new_lid, after = new[key]
+        if refused_before and not _refuses(after):
+            out.append((new_lid, f"Kyverno {name} now only audits (was refusing)", True))
+        fails_before = _spec(before).get("failurePolicy", "Fail")
+        fails_after = _spec(after).get("failurePolicy", "Fail")
+        if fails_before == "Fail" and fails_after == "Ignore":
+            out.append(
+                (
+                    new_lid,
+                    f"Kyverno {name} now fails open (failurePolicy Fail → Ignore): while Kyverno "
+                    "does not answer, what it checks is admitted unchecked",
                     True,
                 )
             )

@@ -246,3 +246,15 @@ def test_the_policy_fits_a_customer_managed_policy() -> None:
     sids = [s["Sid"] for s in POLICY["Statement"]]
     assert len(sids) == len(set(sids))
     assert len("".join(POLICY_FILE.read_text().split())) <= MANAGED_POLICY_MAX_CHARS
+
+
+def test_an_environment_with_managed_prometheus_is_allowed() -> None:
+    """No shipped environment turns `observability.prometheus` on, so the synthesised
+    templates above never show AWS::APS: the policy must still allow what PrometheusScraper
+    creates (the workspace, the scraper, and the scraper's service-linked role)."""
+    for action in ("aps:CreateWorkspace", "aps:CreateScraper", "aps:TagResource"):
+        assert allows(action, "*"), action
+    role = "arn:aws:iam::333333333333:role/aws-service-role/scraper.aps.amazonaws.com/X"
+    assert allows(
+        "iam:CreateServiceLinkedRole", role, {"iam:AWSServiceName": "scraper.aps.amazonaws.com"}
+    )

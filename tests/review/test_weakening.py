@@ -727,3 +727,54 @@ def test_real_assembly_weakened_in_three_ways_is_flagged_in_markdown(
         f"`/aws/eks/shop-prod/cluster`: log retention shortened from {retention} days to 1 day"
     ) in text
     assert text.index("### Security-relevant changes") < text.index("### Summary")
+
+
+# --- Kyverno policies ------------------------------------------------------------------------
+
+
+def kyverno_policy(name: str, actions: list[str], failure: str = "Fail") -> dict[str, Any]:
+    return {
+        "apiVersion": "policies.kyverno.io/v1",
+        "kind": "ValidatingPolicy",
+        "metadata": {"name": name},
+        "spec": {"validationActions": actions, "failurePolicy": failure, "validations": []},
+    }
+
+
+def test_a_policy_that_stops_refusing_or_fails_open_is_flagged(tmp_path: Path) -> None:
+    before = {"P": manifest(kyverno_policy("disallow-latest-tag", ["Deny"]))}
+    audited = {"P": manifest(kyverno_policy("disallow-latest-tag", ["Audit"]))}
+    assert flagged(review(tmp_path / "audit", before, audited)) == [
+        ("P", "Kyverno ValidatingPolicy `disallow-latest-tag` now only audits (was refusing)")
+    ]
+    open_ = {"P": manifest(kyverno_policy("disallow-latest-tag", ["Deny"], "Ignore"))}
+    (finding,) = flagged(review(tmp_path / "open", before, open_))
+    assert finding[1].startswith(
+        "Kyverno ValidatingPolicy `disallow-latest-tag` now fails open (failurePolicy Fail → "
+        "Ignore)"
+    )
+    assert flagged(review(tmp_path / "removed", before, {})) == [
+        ("P", "Kyverno ValidatingPolicy `disallow-latest-tag` removed: nothing checks what it "
+         "checked")
+    ]
+    # Stricter is no weakening, nor is an audit-only policy that stays audit-only.
+    assert flagged(review(tmp_path / "stricter", audited, before)) == []
+    assert flagged(review(tmp_path / "same", audited, audited)) == []
+
+
+def test_switching_the_workload_policies_to_audit_flags_each_of_them(tmp_path: Path) -> None:
+    """The project's own policies: `governance.action` enforce -> audit flags each workload
+    policy that stops refusing (Pod Security baseline is always refused; `:latest` has its
+    own switch)."""
+    from eks_blueprint.governance.policies import policy_manifests
+    from eks_blueprint.governance.spec import PolicySet
+
+    enforce = policy_manifests(PolicySet(action="enforce"))
+    audit = policy_manifests(PolicySet(action="audit"))
+    found = flagged(review(tmp_path, {"P": manifest(*enforce)}, {"P": manifest(*audit)}))
+    names = sorted(message.split("`")[1] for _, message in found)
+    assert names == [
+        "require-pdb",
+        "require-readiness-probe",
+        "require-requests-limits",
+    ]
