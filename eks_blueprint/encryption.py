@@ -27,16 +27,19 @@ def new_key(
     )
 
 
-def allow_cloudwatch_logs(key: kms.Key, *, log_group_name_prefix: str = "*") -> None:
+def allow_cloudwatch_logs(
+    key: kms.Key, *, log_group_name_prefix: str = "*", sid: str = "AllowCloudWatchLogs"
+) -> None:
     """Let CloudWatch Logs in this region use `key` for log groups under a name prefix.
 
     The encryption-context condition limits the grant to log groups of this account whose
-    names start with `log_group_name_prefix`, as the CloudWatch Logs guide recommends.
+    names start with `log_group_name_prefix`, as the CloudWatch Logs guide recommends. A
+    key that serves several sets of log groups takes one statement each, by `sid`.
     """
     stack = Stack.of(key)
     key.add_to_resource_policy(
         iam.PolicyStatement(
-            sid="AllowCloudWatchLogs",
+            sid=sid,
             principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
             actions=[
                 "kms:Encrypt*",

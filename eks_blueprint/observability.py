@@ -76,11 +76,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import yaml
-from aws_cdk import Annotations, Aws, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_aps as aps
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -93,7 +92,7 @@ from .config.observability import (
     MIN_SCRAPE_INTERVAL_SECONDS,
 )
 from .defaults import RETENTION_PERIODS
-from .encryption import new_key
+from .encryption import allow_cloudwatch_logs, new_key
 from .ids import pascal_id
 from .validate_names import (
     PropError,
@@ -238,31 +237,10 @@ def _check_tenant_logs(path: str, props: TenantLogGroupsProps) -> None:
 
 def allow_tenant_log_groups(key: kms.Key, log_group_pattern: str) -> None:
     """Let CloudWatch Logs of this region use `key` for the log groups matching
-    `log_group_pattern` of this account (the same grant as
-    eks_blueprint.encryption.allow_cloudwatch_logs, under a statement id of its own, so the
-    control plane's log key can take both)."""
-    stack = Stack.of(key)
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowCloudWatchLogsTenantGroups",
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-            resources=["*"],  # in a key policy, "*" means this key
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": (
-                        f"arn:{Aws.PARTITION}:logs:{stack.region}:{stack.account}"
-                        f":log-group:{log_group_pattern}"
-                    )
-                }
-            },
-        )
+    `log_group_pattern` of this account (eks_blueprint.encryption.allow_cloudwatch_logs,
+    under a statement id of its own, so the control plane's log key can take both)."""
+    allow_cloudwatch_logs(
+        key, log_group_name_prefix=log_group_pattern, sid="AllowCloudWatchLogsTenantGroups"
     )
 
 

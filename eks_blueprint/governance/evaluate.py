@@ -465,37 +465,29 @@ def apply_patch(document: Any, patches: Sequence[Mapping[str, Any]]) -> Any:
             except (KeyError, IndexError, ValueError) as error:
                 raise EvaluationError(f"path {patch['path']} does not exist") from error
         last = tokens[-1]
+        key: int | str
         if isinstance(parent, list):
-            index = len(parent) if last == "-" else int(last)
-            if op == "add":
-                if index > len(parent):
-                    raise EvaluationError(f"index out of range in {patch['path']}")
-                parent.insert(index, copy.deepcopy(patch["value"]))
-            elif op == "replace":
-                parent[index] = copy.deepcopy(patch["value"])
-            elif op == "remove":
-                del parent[index]
-            elif op == "test":
-                if parent[index] != patch["value"]:
-                    raise EvaluationError(f"test failed at {patch['path']}")
-            else:
-                raise EvaluationError(f"unsupported JSON Patch op {op!r}")
+            key = len(parent) if last == "-" else int(last)
+            exists = 0 <= key < len(parent)
+            if op == "add" and key > len(parent):
+                raise EvaluationError(f"index out of range in {patch['path']}")
         elif isinstance(parent, dict):
-            if op == "add":
-                parent[last] = copy.deepcopy(patch["value"])
-            elif op in ("replace", "remove", "test") and last not in parent:
-                raise EvaluationError(f"path {patch['path']} does not exist")
-            elif op == "replace":
-                parent[last] = copy.deepcopy(patch["value"])
-            elif op == "remove":
-                del parent[last]
-            elif op == "test":
-                if parent[last] != patch["value"]:
-                    raise EvaluationError(f"test failed at {patch['path']}")
-            else:
-                raise EvaluationError(f"unsupported JSON Patch op {op!r}")
+            key, exists = last, last in parent
         else:
             raise EvaluationError(f"path {patch['path']} goes through a scalar")
+        if op in ("replace", "remove", "test") and not exists:
+            raise EvaluationError(f"path {patch['path']} does not exist")
+        if op == "add" and isinstance(parent, list):
+            parent.insert(int(key), copy.deepcopy(patch["value"]))
+        elif op in ("add", "replace"):
+            parent[key] = copy.deepcopy(patch["value"])
+        elif op == "remove":
+            del parent[key]
+        elif op == "test":
+            if parent[key] != patch["value"]:
+                raise EvaluationError(f"test failed at {patch['path']}")
+        else:
+            raise EvaluationError(f"unsupported JSON Patch op {op!r}")
     return result
 
 

@@ -477,33 +477,24 @@ def _check_verification(path: str, verification: ImageVerification, policies: Po
             list(verification.repository_arns),
             f"give one ARN per repository ({len(verification.repositories)})",
         )
-    for index, uri in enumerate(verification.repositories):
-        if not Token.is_unresolved(uri) and not _ECR_REPOSITORY.fullmatch(uri):
-            raise PropError(
-                path,
-                f"{at}.repositories[{index}]",
-                uri,
-                "not an ECR repository URI; e.g. "
-                "111111111111.dkr.ecr.eu-west-1.amazonaws.com/shop/api (no tag)",
-            )
-    for index, arn in enumerate(verification.repository_arns):
-        if not Token.is_unresolved(arn) and not _ECR_REPOSITORY_ARN.fullmatch(arn):
-            raise PropError(
-                path,
-                f"{at}.repository_arns[{index}]",
-                arn,
-                "not an ECR repository ARN; e.g. "
-                "arn:aws:ecr:eu-west-1:111111111111:repository/shop/api",
-            )
-    arn = verification.signing_profile_arn
-    if not Token.is_unresolved(arn) and not _SIGNING_PROFILE_ARN.fullmatch(arn):
-        raise PropError(
-            path,
-            f"{at}.signing_profile_arn",
-            arn,
-            "not an AWS Signer signing profile ARN (without version); e.g. "
-            "arn:aws:signer:eu-west-1:111111111111:/signing-profiles/platform",
-        )
+    shapes = [
+        (f"{at}.repositories[{i}]", uri, _ECR_REPOSITORY,
+         "not an ECR repository URI; e.g. "
+         "111111111111.dkr.ecr.eu-west-1.amazonaws.com/shop/api (no tag)")
+        for i, uri in enumerate(verification.repositories)
+    ] + [
+        (f"{at}.repository_arns[{i}]", arn, _ECR_REPOSITORY_ARN,
+         "not an ECR repository ARN; e.g. arn:aws:ecr:eu-west-1:111111111111:repository/shop/api")
+        for i, arn in enumerate(verification.repository_arns)
+    ] + [
+        (f"{at}.signing_profile_arn", verification.signing_profile_arn, _SIGNING_PROFILE_ARN,
+         "not an AWS Signer signing profile ARN (without version); e.g. "
+         "arn:aws:signer:eu-west-1:111111111111:/signing-profiles/platform"),
+    ]  # fmt: skip
+    for prop, value, shape, fix in shapes:
+        # Tokens resolve at deploy time (e.g. the profile ARN from the security stack).
+        if not Token.is_unresolved(value) and not shape.fullmatch(value):
+            raise PropError(path, prop, value, fix)
     region = verification.region
     if region is not None and not Token.is_unresolved(region) and not REGION.fullmatch(region):
         raise PropError(
