@@ -21,7 +21,8 @@ Phases, each timed; any failure stops the run with exit code 1 and one clear mes
    missing context, and the templates carry a managed node group and a Karpenter NodePool;
 5. tools: `eks-blueprint-nag <cdk.out>` exits 0; without the tools extra boto3 is absent,
    `eks-blueprint-verify --help` still exits 0 (argparse needs no boto3), and a real run of
-   verify and preflight exits 2 with one line naming `pip install 'eks-blueprint[tools]'`.
+   verify, preflight and the policy check exits 2 with one line naming
+   `pip install 'eks-blueprint[tools]'`.
 
 The temporary directories are removed on success and kept (their path printed) on failure
 or with `--keep`. pip uses its normal cache (~/.cache/pip); `PIP_NO_CACHE_DIR=1` gives a
@@ -378,6 +379,22 @@ def check_tools(venv: Venv, app_dir: Path, outdir: Path) -> None:
                 f"line naming {TOOLS_INSTALL!r}, got exit code {real.returncode}\n{tail(real)}"
             )
         print(f"   {tool}: --help exit 0; a run exits 2: {real.stderr.strip()}")
+    # The policy check reads an environment file first, then needs cel-python (the extra).
+    config_dir = app_dir / "policy-config"
+    config_dir.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "config" / "prod.yaml", config_dir / "prod.yaml")
+    manifest = app_dir / "policy-manifest.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: smoke}\n")
+    policy = run([venv.bin / "eks-blueprint-policy", "check", "--env", "prod", "--config-dir",
+                  config_dir, manifest], cwd=app_dir, env=env, what="policy", check=False)
+    if policy.returncode != 2 or TOOLS_INSTALL not in policy.stderr or (
+        "Traceback" in policy.stderr
+    ):
+        raise SmokeFailure(
+            "eks-blueprint-policy check without the tools extra: expected exit code 2 and one "
+            f"line naming {TOOLS_INSTALL!r}, got exit code {policy.returncode}\n{tail(policy)}"
+        )
+    print(f"   eks-blueprint-policy: a check exits 2: {policy.stderr.strip()}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

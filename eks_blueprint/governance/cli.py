@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from ..checkrun import TOOLS_INSTALL
 from ..config import ConfigError, EnvironmentConfig, load_config
 from .environment import policy_set
 from .policies import policy_manifests
@@ -84,8 +85,15 @@ def load_manifests(paths: Sequence[Path]) -> list[tuple[str, dict[str, Any]]]:
 def check(
     config: EnvironmentConfig, objects: Sequence[tuple[str, dict[str, Any]]]
 ) -> list[Finding]:
-    """The policy results of `objects` in the environment of `config` (Deny and Audit)."""
-    from . import evaluate as ev  # cel-python: imported only when a check runs
+    """The policy results of `objects` in the environment of `config` (Deny and Audit).
+    PolicyInputError when cel-python (the `[tools]` extra) is not installed."""
+    try:
+        from . import evaluate as ev  # cel-python: imported only when a check runs
+    except ImportError as missing:
+        raise PolicyInputError(
+            f"the policy check needs cel-python ({missing.name} is not installed); "
+            f"{TOOLS_INSTALL}"
+        ) from None
 
     manifests = policy_manifests(policy_set(config))
     tenants = {t.name for t in config.tenants}

@@ -106,3 +106,20 @@ def test_bad_manifests_are_named(tmp_path: Path, capsys: Any) -> None:
     missing = tmp_path / "missing.yaml"
     assert main(["check", "--env", "prod", str(missing)]) == EXIT_BAD_INPUT
     assert f"{missing}: cannot read it" in capsys.readouterr().err
+
+
+def test_without_cel_python_the_check_names_the_tools_extra(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import eks_blueprint.governance as package
+
+    # As in a fresh process without the extra: the module not yet imported, celpy missing.
+    monkeypatch.delitem(sys.modules, "eks_blueprint.governance.evaluate", raising=False)
+    monkeypatch.delattr(package, "evaluate", raising=False)
+    monkeypatch.setitem(sys.modules, "celpy", None)  # import celpy raises ImportError
+    path = write(tmp_path, PDB)
+    assert main(["check", "--env", "prod", str(path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "pip install 'eks-blueprint[tools]'" in err and "Traceback" not in err
