@@ -1,15 +1,18 @@
-// Validates Kyverno CEL policy objects against the Kyverno CRD schemas.
+// Validates Kyverno policy objects against the Kyverno CRD schemas: the CEL policies
+// (policies.kyverno.io/v1) and the image-verification ClusterPolicy (kyverno.io/v1).
 //
 // Reads a JSON array of objects on stdin; validates each with the models of the npm package
 // @kubernetes-models/kyverno 2.0.0 (generated from Kyverno's CRD OpenAPI schemas; a model's
 // validate() throws on a schema error). Prints one line per invalid object, naming its kind
 // and name, and exits 1 if any is invalid (2 on unusable input). Used by
-// tests/governance/test_policy_schema.py.
+// tests/governance/test_policy_schema.py and test_image_verification.py.
+import { ClusterPolicy } from "@kubernetes-models/kyverno/kyverno.io/v1/ClusterPolicy";
 import { MutatingPolicy } from "@kubernetes-models/kyverno/policies.kyverno.io/v1/MutatingPolicy";
 import { ValidatingPolicy } from "@kubernetes-models/kyverno/policies.kyverno.io/v1/ValidatingPolicy";
 
 const MODELS = {
   "policies.kyverno.io/v1": { MutatingPolicy, ValidatingPolicy },
+  "kyverno.io/v1": { ClusterPolicy },
 };
 
 const chunks = [];

@@ -7,7 +7,6 @@ local mirror (skipped where the mirror is absent).
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from eks_blueprint.governance.image_verification import (
     verifier_values,
 )
 from eks_blueprint.governance.spec import SYSTEM_NAMESPACES, ImageVerification
+from tests.governance.test_policy_schema import _validate
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / ".venv" / "bin" / "node"
@@ -129,22 +129,10 @@ def test_manifests_come_in_apply_order_and_values_place_the_service() -> None:
 
 
 def _validate_with_npm(kind: str, obj: dict[str, Any]) -> str:
-    script = (
-        f'import {{ {kind} }} from "@kubernetes-models/kyverno/kyverno.io/v1/{kind}";'
-        "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{"
-        f"try{{new {kind}(JSON.parse(s)).validate();console.log('ok')}}"
-        "catch(e){console.log(String(e.message||e))}});"
-    )
-    done = subprocess.run(
-        [str(NODE), "--input-type=module", "-e", script],
-        input=json.dumps(obj),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout.strip()
+    """'ok', or the schema errors of `obj` (a `kind`) from scripts/validate_kyverno.mjs."""
+    assert obj["kind"] == kind
+    done = _validate([obj])
+    return "ok" if done.returncode == 0 else done.stdout.strip()
 
 
 @pytest.mark.parametrize("action", ["enforce", "audit"])
