@@ -36,7 +36,6 @@ from eks_blueprint.governance.spec import SYSTEM_NAMESPACES, ImageVerification
 from tests.governance.test_policy_schema import _validate
 
 ROOT = Path(__file__).resolve().parents[2]
-NODE = ROOT / ".venv" / "bin" / "node"
 NIRMATA = Path("/work/.mirror/nirmata+kyverno-notation-aws/repo")
 CRDS = "charts-v1.1.0:charts/kyverno-notation-aws/templates/crds/"
 REPO = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/shop/api"
