@@ -62,6 +62,13 @@ from .compute import defaults as compute_defaults
 from .compute.karpenter.specs import NodePoolLimits, NodePoolRequirements, NodePoolSpec
 from .compute.taints import Taint
 from .config.base import check_label_key
+
+# PriorityClass values a tier may take (TIER_VALUES: above 0, at most 1,000,000, so the
+# platform's classes outrank every tenant) and the `tenant-<name>` naming, defined once.
+from .config.tenancy import MAX_PREFIXED_NAME as MAX_PREFIXED_NAME
+from .config.tenancy import TENANT_PREFIX as TENANT_PREFIX
+from .config.tenancy import TIER_VALUES as TIER_VALUES
+from .config.tenancy import priority_class_name as priority_class_name
 from .governance.spec import COST_LABEL, DEDICATED_TAINT_EFFECT, TENANT_LABEL, TenantRules
 from .ids import pascal_id
 from .kubernetes_objects import pruned_manifest, require_kubectl_provider
@@ -112,14 +119,6 @@ EGRESS_MODES: tuple[str, ...] = ("open", "restricted")
 #: The resources of a LimitRange default (requests and limits per container).
 CONTAINER_RESOURCES: tuple[str, ...] = ("cpu", "memory")
 
-#: PriorityClass values a tier may take. Above 0, so a tenant pod outranks pods without a
-#: class (priority 0 when no class is the global default); at most 1,000,000, so classes of
-#: the platform's own components between 1,000,001 and Kubernetes' highest user-definable
-#: value 1,000,000,000 (HighestUserDefinablePriority; system-* classes start at
-#: 2,000,000,000: kubernetes/kubernetes pkg/apis/scheduling/types.go) outrank every tenant.
-TIER_VALUES: Final[tuple[int, int]] = (1, 1_000_000)
-#: The prefix of the PriorityClass of a tier (and of a tenant's NodePool and Fargate profile).
-TENANT_PREFIX: Final = "tenant-"
 #: The Roles in every tenant namespace that ClusterAccess binds groups to.
 TENANT_ADMIN_ROLE: Final = "tenant-admin"
 TENANT_VIEWER_ROLE: Final = "tenant-viewer"
@@ -341,11 +340,6 @@ class TenantNamespaces(Construct):
 PRIORITY_CLASSES_ID: Final = "PriorityClasses"
 
 
-def priority_class_name(tier: str) -> str:
-    """The PriorityClass of a tier: `gold` -> `tenant-gold`."""
-    return f"{TENANT_PREFIX}{tier}"
-
-
 def dedicated_taint(tenant: str) -> Taint:
     """The taint of a tenant's dedicated capacity: `eks-blueprint/tenant=<tenant>:NoSchedule`;
     only pods that tolerate it (the tenant's, by policy) are scheduled there."""
@@ -453,7 +447,7 @@ def _check_tiers(path: str, tiers: Sequence[PriorityTier]) -> list[str]:
     """The tiers' class names, after refusing a bad or repeated tier."""
     names: list[str] = []
     values: list[int] = []
-    longest = 63 - len(TENANT_PREFIX)
+    longest = MAX_PREFIXED_NAME
     for index, tier in enumerate(tiers):
         at = f"TenantNamespacesProps.tiers[{index}]"
         check_prop(path, f"{at}.name", tier.name, check_kubernetes_name)

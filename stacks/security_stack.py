@@ -10,9 +10,9 @@ from constructs import Construct
 
 from eks_blueprint import Registry, SpotServiceLinkedRole, ThreatDetection
 from eks_blueprint.config import EnvironmentConfig
+from eks_blueprint.governance.environment import verifies_images
 from eks_blueprint.ids import pascal_id
 
-from .translate.governance import verifies_images
 from .translate.security import (
     creates_spot_role,
     has_image_builds,

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..addons.versions import resolve_addon_version
 from ..defaults import DEMO_APP
+from ..governance.policies import image_allowed
 from .addons import AddonsConfig
 from .base import FieldError, StrictModel, TagKey, TagValue, check_account, check_region
 from .capacity import check_node_group_capacity
@@ -272,14 +273,9 @@ class EnvironmentConfig(StrictModel):
         return tuple(dict.fromkeys([*own, *self.governance.allowed_registries]))
 
     def registry_allowed(self, image: str) -> bool:
-        """Whether `image` starts with an allowed prefix that ends at a path, tag or digest
-        boundary (the policy's rule, so config and cluster agree)."""
-        for prefix in self.allowed_registries():
-            if image.startswith(prefix) and (
-                prefix.endswith("/") or image[len(prefix) : len(prefix) + 1] in ("/", ":", "@")
-            ):
-                return True
-        return False
+        """Whether the allowed-registries policy would admit `image` (the policy's own rule:
+        a prefix ends at a path, tag or digest boundary; Docker Hub names are normalised)."""
+        return image_allowed(image, self.allowed_registries())
 
     def _check_image_builds(self) -> None:
         """An image pipeline rolls out to a workload this project renders a manifest for

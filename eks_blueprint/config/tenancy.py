@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .. import defaults
 from .. import validation as v
+from ..governance.spec import TENANT_LABEL
 from ..validate_names import RESERVED_NAMESPACES as RESERVED_NAMESPACES
 from ..validate_names import (
     TENANT_COUNTS,
@@ -55,17 +56,17 @@ from .observability import TraceLanguage
 LoadBalancerScheme = Literal["internet-facing", "internal"]
 Isolation = Literal["shared", "dedicated", "fargate"]
 
-#: The label key (and taint key) of a tenant's dedicated nodes: as
-#: eks_blueprint.governance.spec.TENANT_LABEL (this module stays free of the library).
-TENANT_NODE_KEY = "eks-blueprint/tenant"
-#: Prefix of a tier's PriorityClass and of a tenant's NodePool and Fargate profile.
-TENANT_PREFIX = "tenant-"
+#: The label key (and taint key) of a tenant's dedicated nodes: the tenant label.
+TENANT_NODE_KEY = TENANT_LABEL
+#: Prefix of a tier's PriorityClass and of a tenant's NodePool and Fargate profile: the one
+#: definition (eks_blueprint.tenancy and the translation use it).
+TENANT_PREFIX: Final = "tenant-"
 #: Longest name that still makes `tenant-<name>` a 63-character Kubernetes name.
 MAX_PREFIXED_NAME = 63 - len(TENANT_PREFIX)
 #: A tier's priority: above pods without a class (0), at most 1,000,000 so that platform
 #: classes (up to Kubernetes' user-definable maximum 1,000,000,000, kubernetes/kubernetes
 #: pkg/apis/scheduling/types.go HighestUserDefinablePriority) outrank every tenant.
-TIER_VALUES = (1, 1_000_000)
+TIER_VALUES: Final[tuple[int, int]] = (1, 1_000_000)
 #: The one accepted acknowledgement of a Fargate tenant.
 FARGATE_ACKNOWLEDGEMENT = "network-policies-not-enforced"
 #: Why a Fargate tenant needs it (the error and the README say this).
@@ -76,6 +77,11 @@ FARGATE_WHY = (
     "reach; control their traffic with security groups for pods instead"
 )
 
+
+
+def priority_class_name(tier: str) -> str:
+    """The PriorityClass of a tier: `gold` -> `tenant-gold`."""
+    return f"{TENANT_PREFIX}{tier}"
 
 def _internet_facing() -> list[LoadBalancerScheme]:
     return list(defaults.TENANT_INGRESS_FROM)

@@ -9,7 +9,7 @@ what the cluster enforces.
 from __future__ import annotations
 
 from ..config import EnvironmentConfig
-from ..config.tenancy import TENANT_PREFIX
+from ..config.tenancy import priority_class_name
 from .spec import SYSTEM_NAMESPACES, PolicySet, TenantRules
 
 
@@ -41,10 +41,9 @@ def tenant_rules(config: EnvironmentConfig) -> list[TenantRules]:
         TenantRules(
             name=tenant.name,
             pod_security=tenant.pod_security,
-            # tenancy.priority_class_name: `tenant-<tier>`
-            priority_class=f"{TENANT_PREFIX}{tenant.tier}",
+            priority_class=priority_class_name(tenant.tier),
             allowed_priority_classes=tuple(
-                f"{TENANT_PREFIX}{name}"
+                priority_class_name(name)
                 for name, value in sorted(values.items())
                 if value < values[tenant.tier]
             ),

@@ -669,6 +669,22 @@ def registry_starts(prefixes: tuple[str, ...]) -> list[str]:
     return starts
 
 
+def normalised_image(image: str) -> str:
+    """`image` with Docker Hub's implicit host and `library/` made explicit, as the policy's
+    CEL does (_NORMALISED_IMAGE): `nginx:1` -> `docker.io/library/nginx:1`."""
+    first, _, _ = image.partition("/")
+    if "/" in image and (("." in first or ":" in first) or first == "localhost"):
+        return image
+    return f"docker.io/{image}" if "/" in image else f"docker.io/library/{image}"
+
+
+def image_allowed(image: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether the allowed-registries policy admits `image` for `prefixes` (the Python twin
+    of its CEL; tests/governance/test_policies.py holds the two to the same answers)."""
+    normalised = normalised_image(image)
+    return any(normalised.startswith(start) for start in registry_starts(prefixes))
+
+
 #: CEL: the container's image with Docker Hub's implicit host and `library/` made explicit.
 _NORMALISED_IMAGE = (
     "c.image.matches('^([^/]*[.:][^/]*|localhost)/') ? c.image : "

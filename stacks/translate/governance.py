@@ -1,8 +1,8 @@
-"""Translate `governance:` (with `tenants:` and `security.registries`) into the policy set,
-the image verification and the `Governance` construct's props.
-
-`policy_set` and `image_verification` are pure functions of the config (no construct), so the
-offline policy tests and the build gate evaluate exactly what the stack deploys.
+"""Translate `governance:` (with `tenants:` and `security.registries`) into the
+`Governance` construct's props: the policy set (`eks_blueprint.governance.environment.
+policy_set`, which the offline tests and `eks-blueprint-policy` call too, so they evaluate
+exactly what the stack deploys), the image verification and the placement on system
+capacity.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from aws_cdk import aws_eks_v2 as eks
 
 from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.governance.environment import policy_set
-from eks_blueprint.governance.environment import verifies_images as verifies_images
 from eks_blueprint.governance.spec import ImageVerification
 
 if TYPE_CHECKING:

@@ -15,13 +15,12 @@ from typing import Any
 import pytest
 
 from eks_blueprint.config import EnvironmentConfig
+from eks_blueprint.governance.environment import policy_set
 from eks_blueprint.governance.evaluate import Violation, evaluate, mutate
 from eks_blueprint.governance.policies import policy_manifests
 from eks_blueprint.governance.spec import PolicySet
 from eks_blueprint.template.kubernetes import KubeObject, manifest_objects
 from tests.conftest import ENVIRONMENTS, SynthResult
-
-from .conftest import env_policy_set
 
 
 def _objects(synth: SynthResult, env: str) -> list[KubeObject]:
@@ -78,7 +77,7 @@ def test_own_manifests_are_not_refused(
     if its workload policies were enforced (what an audit environment promises production).
     `latest_tag` stays the file's choice: dev's demo runs the talk's `:latest` image on
     purpose, audited."""
-    own = env_policy_set(configs[env])
+    own = policy_set(configs[env])
     enforced = dataclasses.replace(own, action="enforce")
     refused = sorted(
         {

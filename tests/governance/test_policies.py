@@ -21,6 +21,7 @@ from eks_blueprint.governance.evaluate import (
 from eks_blueprint.governance.policies import (
     POLICY_NAMES,
     POLICY_TABLE,
+    image_allowed,
     policy_manifests,
     registry_starts,
 )
@@ -381,6 +382,8 @@ def test_latest_tag(image: str, refused: bool) -> None:
 def test_allowed_registries(image: str, allowed: bool) -> None:
     body = pod("shop", containers=[container(image=image)])
     assert ("allowed-registries" not in failed(body)) is allowed
+    # The Python twin the config uses (EnvironmentConfig.registry_allowed) agrees with the CEL.
+    assert image_allowed(image, POLICIES.allowed_registries) is allowed
 
 
 def test_registry_prefixes_end_at_a_boundary() -> None:
