@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -535,3 +536,123 @@ def test_cli_json(synth, capsys) -> None:  # type: ignore[no-untyped-def]
     assert {"item", "unit_price_usd", "quantity", "baseline_usd", "ceiling_usd"} <= set(
         data["line_items"][0]
     )
+
+
+# -- self-managed, GPU and Windows capacity, usage-priced storage ------------------------------
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PlanInputs]:
+    """config/examples/self-managed.yaml and accelerated.yaml, synthesised once."""
+    from eks_blueprint.config import load_config
+    from eks_blueprint.plan.inputs import stage_stacks
+    from eks_blueprint.template.assembly import load_assembly
+    from stacks.app_builder import build_app
+
+    paths = [CONFIG_DIR / "examples" / f"{name}.yaml" for name in ("self-managed", "accelerated")]
+    configs = {path: load_config(path) for path in paths}
+    outdir = tmp_path_factory.mktemp("examples-cost")
+    build_app(list(configs.values()), outdir=str(outdir)).synth()
+    assembly = load_assembly(outdir)
+    return {
+        config.name: PlanInputs(
+            env=config.name,
+            config=config,
+            config_path=path,
+            stacks=stage_stacks(assembly.stacks.values(), config.name),
+            assembly_path=assembly.path,
+        )
+        for path, config in configs.items()
+    }
+
+
+def test_self_managed_groups_are_priced_from_min_to_max(examples) -> None:  # type: ignore[no-untyped-def]
+    report = plan_cost(examples["selfmanaged"])
+    region = TABLE.regions["eu-west-1"]
+    # hardened: m7i.large first (prioritized On-Demand) at MinSize 2, the costlier of
+    # m7i.large / m6i.large at MaxSize 6; one 50 GiB gp3 root volume a node
+    hardened = _line(report, "Self-managed group hardened: m7i.large")
+    m7i = region.instance("m7i.large")
+    assert m7i is not None
+    assert hardened["unit_price_usd"] == m7i.usd_per_hour
+    assert hardened["quantity"] == {"baseline": 2, "ceiling": 6}
+    assert hardened["baseline_usd"] == pytest.approx(2 * m7i.usd_per_hour * HOURS_PER_MONTH, 0.01)
+    disk = _line(report, "Self-managed group hardened: EBS gp3, 50 GiB")
+    assert disk["quantity"] == {"baseline": 100, "ceiling": 300}
+    # golden: Bottlerocket, its 4 GiB OS volume and 80 GiB data volume, 1 to 3 nodes
+    golden_disk = _line(report, "Self-managed group golden: EBS gp3, 84 GiB")
+    assert golden_disk["quantity"] == {"baseline": 84, "ceiling": 252}
+    assert _line(report, "Self-managed group golden: m7g.large")["quantity"] == {
+        "baseline": 1,
+        "ceiling": 3,
+    }
+    # their vCPUs count for GuardDuty Runtime Monitoring: system 2 x 2 -> 3 x 2, hardened
+    # 2 x 2 -> 6 x 2, golden 1 x 2 -> 3 x 2
+    assert _line(report, "GuardDuty Runtime Monitoring")["quantity"] == {
+        "baseline": 10,
+        "ceiling": 24,
+    }
+    assert any("Self-managed node groups (hardened, golden)" in a for a in report.assumptions)
+
+
+def test_windows_nodes_are_not_priced_at_linux_rates(examples) -> None:  # type: ignore[no-untyped-def]
+    report = plan_cost(examples["accelerated"])
+    windows = _line(report, "Node group windows: m6i.large, m5.large (Windows)")
+    assert windows["priced"] is False and windows["baseline_usd"] is None
+    assert windows["quantity"] == {"baseline": 1, "ceiling": 2}
+    assert "Linux On-Demand prices only" in windows["note"]
+    assert not [
+        i
+        for i in report.data["line_items"]
+        if i["item"].startswith("Node group windows: m6i") and i["priced"]
+    ]
+    (finding,) = [f for f in report.findings if f.check == "windows-not-priced"]
+    assert finding.severity == "warn" and "windows" in finding.message
+    # the EBS volumes are priced as for Linux (the same gp3 rate)
+    assert _line(report, "Node group windows: EBS gp3")["priced"]
+    # GPU types have no price in the table: shown unpriced with the refresh command
+    gpu = _line(report, "Node group gpu: g6.xlarge")
+    assert gpu["priced"] is False
+    assert any(
+        "--add-instance-types g6.xlarge" in (f.fix or "")
+        for f in report.findings
+        if f.check == "price-missing"
+    )
+    assert "Node group windows: m6i.large, m5.large (Windows)" in report.data["unpriced"]
+
+
+@pytest.mark.parametrize(
+    ("env", "item", "billed"),
+    [
+        ("dev", "EFS file system ", "GB read and written (elastic throughput)"),
+        ("prod", "EFS file system ", "Infrequent Access: TransitionToIA AFTER_30_DAYS"),
+        ("staging", "FSx for Lustre, StorageClass fsx-lustre", "PERSISTENT_2 125 MB/s/TiB"),
+    ],
+)
+def test_efs_and_fsx_are_listed_usage_priced_and_left_out_of_the_totals(  # type: ignore[no-untyped-def]
+    plan_inputs, env: str, item: str, billed: str
+) -> None:
+    report = plan_cost(plan_inputs(env))
+    (row,) = [r for r in report.data["usage_priced"] if r["item"].startswith(item)]
+    assert billed in row["billed_by"]
+    # the packaged table has no EFS or FSx prices: said so, never a number
+    assert row["unit_price"] == "not in the price table"
+    assert not [i for i in report.data["line_items"] if "EFS" in i["item"] or "FSx" in i["item"]]
+    (finding,) = [f for f in report.findings if f.check == "usage-priced"]
+    assert finding.severity == "info" and row["item"] in finding.message
+    assert "### Usage-priced storage (not in the totals)" in report.to_markdown()
+
+
+def test_a_usage_price_in_the_table_is_shown(plan_inputs) -> None:  # type: ignore[no-untyped-def]
+    path = Path(__file__).resolve().parents[2] / "eks_blueprint" / "plan" / "data" / "prices.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["regions"]["eu-west-1"]["fsx_lustre"] = {
+        "source": "test",
+        "taken": "2026-11-30",
+        "confirmed": True,
+        "prices": {"persistent_2_125_gb_month": 0.165},
+    }
+    report = plan_cost(plan_inputs("staging"), price_table=parse_price_table(raw))
+    (row,) = report.data["usage_priced"]
+    assert row["unit_price"] == "$0.1650/GB-month"
+    assert _totals(report) == _totals(plan_cost(plan_inputs("staging")))

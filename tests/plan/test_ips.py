@@ -16,7 +16,13 @@ from eks_blueprint.instance_types import InstanceType, instance_type, matching_t
 from eks_blueprint.plan import PlanInputError, PlanInputs, PlanReport
 from eks_blueprint.plan.cli import EXIT_BAD_INPUT, EXIT_BLOCKED, EXIT_CLEAR, main
 from eks_blueprint.plan.ips import plan_ips
-from eks_blueprint.plan.ips.addresses import CniSettings, Demand, SubnetBudget, node_demand
+from eks_blueprint.plan.ips.addresses import (
+    CniSettings,
+    Demand,
+    SubnetBudget,
+    node_demand,
+    windows_node_demand,
+)
 from stacks.app_builder import CONFIG_DIR
 
 Inputs = Callable[[str], PlanInputs]
@@ -138,10 +144,18 @@ def test_nodepool_requirements_are_evaluated_against_the_table(plan_inputs: Inpu
 # -- the shipped environments ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_every_shipped_environment_plans(plan_inputs: Inputs, env: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "mode"),
+    [
+        ("dev", "prefix"),
+        # network.pod_subnets: VPC CNI custom networking, with prefix delegation as everywhere
+        ("staging", "custom-networking+prefix"),
+        ("prod", "prefix"),
+    ],
+)
+def test_every_shipped_environment_plans(plan_inputs: Inputs, env: str, mode: str) -> None:
     report = plan_ips(plan_inputs(env))
-    assert report.kind == "ips" and report.data["mode"] == "prefix"
+    assert report.kind == "ips" and report.data["mode"] == mode
     assert report.data["headroom_percent"] == 10.0
     assert report.data["instance_table"]["taken"]
     assert {r["az"] for r in private_rows(report)} == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
@@ -157,6 +171,37 @@ def test_every_shipped_environment_plans(plan_inputs: Inputs, env: str) -> None:
         "Sources",
     ):
         assert f"### {heading}" in markdown
+
+
+def test_stagings_numbers_with_custom_networking(plan_inputs: Inputs) -> None:
+    report = plan_ips(plan_inputs("staging"))
+    general = capacity(report, "general")
+    # c5.large, 3 ENIs x 10: the primary ENI holds no pods, so (3 - 1) x 9 + 2 = 20 with
+    # secondary IPs, (3 - 1) x 9 x 16 + 2 = 290 -> 110 with prefixes
+    assert general["max_pods"]["c5.large"]["custom-networking"]["max_pods"] == 20
+    assert general["max_pods"]["c5.large"]["custom-networking+prefix"] == {
+        "max_pods": 110,
+        "eni_limit": 290,
+    }
+    assert general["nodes"] == 100  # CPU limit 200 / 2 vCPUs
+    node = general["node"]
+    assert node["mode"] == "custom-networking+prefix" and node["pod_addresses"] == 108
+    # The node's subnet keeps its primary address only; its 108 pods take ceil(108 / 16) = 7
+    # prefixes + WARM_PREFIX_TARGET 1 on one secondary ENI, whose primary is in the pod subnet.
+    assert node["node_subnet"] == {"individual": 1, "prefixes": 0, "addresses": 1}
+    assert node["pod_subnet"] == {"individual": 1, "prefixes": 8, "addresses": 129}
+    assert general["per_subnet"] == {
+        "individual": 34,
+        "prefixes": 0,
+        "addresses": 34,
+    }  # ceil(100 / 3)
+    pods = [r for r in report.data["subnets"] if r["tier"] == "Pods"]
+    assert len(pods) == 3
+    for row in pods:
+        assert row["needed"] == 34 * 129 and row["fits"]
+        assert row["available"] == 2**14 - 5  # a /18
+    for row in private_rows(report):
+        assert row["demand"]["prefixes"] == 0
 
 
 def test_prods_numbers(plan_inputs: Inputs) -> None:
@@ -184,12 +229,13 @@ def test_prods_numbers(plan_inputs: Inputs) -> None:
     assert tenant["nodes"] == 10
     assert tenant["how"].startswith("CPU limit 80 / 8 vCPUs of ")
     assert tenant["per_subnet"] == {"individual": 4, "prefixes": 32, "addresses": 4 * 129}
-    # per private subnet: 258 + 2 x 2193 + 516 + 10 endpoints + 8 control plane = 5178
-    # addresses; 16 + 2 x 136 + 32 = 320 prefixes and 2 + 2 x 17 + 4 + 10 + 8 = 58 single
-    # ones: 16 x (320 + 58) = 6048 with fragmentation, against 510 x 16 = 8160
+    # per private subnet: 258 + 2 x 2193 + 516 + 10 endpoints + 1 EFS mount target + 8
+    # control plane = 5179 addresses; 16 + 2 x 136 + 32 = 320 prefixes and
+    # 2 + 2 x 17 + 4 + 10 + 1 + 8 = 59 single ones: 16 x (320 + 59) = 6064 with
+    # fragmentation, against 510 x 16 = 8160
     rows = private_rows(report)
     assert [(r["needed"], r["needed_charged"], r["capacity"], r["usable"]) for r in rows] == [
-        (5178, 6048, 8160, 7344)
+        (5179, 6064, 8160, 7344)
     ] * 3
     assert report.data["totals"]["nodes"] == 6 + 50 + 50 + 10
     assert not report.blocked
@@ -218,18 +264,18 @@ def test_prod_without_its_minimum_node_size_blocks(plan_inputs: Inputs) -> None:
         assert found["how"].startswith("CPU limit 400 / 2 vCPUs of c5.large")
     # payments' NodePool too: CPU limit 80 / 2 = 40 nodes, ceil(40 / 3) = 14 an AZ, 14 x 129
     assert capacity(report, "tenant-payments")["nodes"] == 40
-    # per private subnet: 258 + 2 x 8643 + 1806 + 10 endpoints + 8 control plane = 19368
-    # addresses; 1088 + 14 x 8 = 1200 prefixes and 154 + 14 = 168 single ones:
-    # 16 x (1200 + 168) = 21888 with fragmentation, against 510 x 16 = 8160
+    # per private subnet: 258 + 2 x 8643 + 1806 + 10 endpoints + 1 EFS mount target + 8
+    # control plane = 19369 addresses; 1088 + 14 x 8 = 1200 prefixes and 155 + 14 = 169
+    # single ones: 16 x (1200 + 169) = 21904 with fragmentation, against 510 x 16 = 8160
     rows = private_rows(report)
     assert [(r["needed"], r["needed_charged"], r["capacity"], r["usable"]) for r in rows] == [
-        (19368, 21888, 8160, 7344)
+        (19369, 21904, 8160, 7344)
     ] * 3
     assert report.data["totals"]["nodes"] == 6 + 200 + 200 + 40
     blocked = findings(report, "subnet-capacity", "block")
     assert len(blocked) == 3 and report.blocked
     assert "Private eu-west-1a (10.30.32.0/19)" in blocked[0]
-    assert "needs 19368 addresses" in blocked[0] and "7344 after the 10 % headroom" in blocked[0]
+    assert "needs 19369 addresses" in blocked[0] and "7344 after the 10 % headroom" in blocked[0]
     (fix,) = {f.fix for f in report.findings if f.severity == "block"}
     assert fix is not None
     for option in (
@@ -316,23 +362,27 @@ def test_a_smaller_subnet_blocks_in_its_own_az(plan_inputs: Inputs) -> None:
 
 def test_the_headroom_flips_a_borderline_case(plan_inputs: Inputs) -> None:
     # 324 vCPUs: 162 spot nodes, 54 an AZ; per private subnet 54 x (1 + 8 x /28) + the
-    # system node (2 + 8 x /28) + 3 endpoints + 8 control plane = 67 single addresses and
-    # 440 prefixes: 16 x 507 = 8112 of 8160 with fragmentation
+    # system node (2 + 8 x /28) + 3 endpoints + 1 EFS mount target + 8 control plane = 68
+    # single addresses and 440 prefixes: 16 x 508 = 8128 of 8160 with fragmentation
     borderline = with_templates(plan_inputs("dev"), nodepool_cpu("324"))
     strict = plan_ips(borderline)
-    assert [r["needed_charged"] for r in private_rows(strict)] == [8112] * 3
-    assert strict.blocked  # 8112 > 7344 (10 % headroom)
-    assert not plan_ips(borderline, headroom_percent=0).blocked  # 8112 <= 8160
-    relaxed = dataclasses.replace(
-        borderline,
-        config=borderline.config.model_copy(
-            update={
-                "network": borderline.config.network.model_copy(update={"ip_headroom_percent": 0.5})
-            }
-        ),
-    )
-    report = plan_ips(relaxed)
-    assert report.data["headroom_percent"] == 0.5 and not report.blocked  # 8112 <= 8119
+    assert [r["needed_charged"] for r in private_rows(strict)] == [8128] * 3
+    assert strict.blocked  # 8128 > 7344 (10 % headroom)
+    assert not plan_ips(borderline, headroom_percent=0).blocked  # 8128 <= 8160
+
+    def with_headroom(percent: float) -> PlanInputs:
+        network = borderline.config.network.model_copy(update={"ip_headroom_percent": percent})
+        return dataclasses.replace(
+            borderline, config=borderline.config.model_copy(update={"network": network})
+        )
+
+    # The borderline is a headroom of 32 / 8160 = 0.392 %: the config's 0.39 % leaves
+    # floor(8160 x 0.9961) = 8128 usable, exactly the need (was 0.5 % before the EFS mount
+    # target's /28 moved it); 0.4 % leaves 8127 and blocks.
+    report = plan_ips(with_headroom(0.39))
+    assert report.data["headroom_percent"] == 0.39 and not report.blocked  # 8128 <= 8128
+    assert [r["usable"] for r in private_rows(report)] == [8128] * 3
+    assert plan_ips(with_headroom(0.4)).blocked  # 8128 > 8127
 
 
 def test_a_bad_headroom_is_bad_input(plan_inputs: Inputs) -> None:
@@ -379,7 +429,7 @@ def test_cli_json_exit_codes(synth, tmp_path: Path, capsys) -> None:  # type: ig
     assert clear["status"] == "clear" and clear["data"]["mode"] == "prefix"
     assert main([*base, "--env", "prod"]) == EXIT_CLEAR
     capsys.readouterr()
-    # 6048 addresses per private /19 (8160) with fragmentation: 40 % headroom leaves 4896
+    # 6064 addresses per private /19 (8160) with fragmentation: 40 % headroom leaves 4896
     assert main([*base, "--env", "prod", "--headroom", "40"]) == EXIT_BLOCKED
     blocked = json.loads(capsys.readouterr().out)
     assert blocked["status"] == "blocked"
@@ -411,3 +461,150 @@ def test_cli_json_exit_codes(synth, tmp_path: Path, capsys) -> None:  # type: ig
     assert json.loads(out.read_text(encoding="utf-8"))["data"]["headroom_percent"] == 25.0
     assert main([*args, "--headroom", "12.5"]) == EXIT_CLEAR
     assert json.loads(out.read_text(encoding="utf-8"))["data"]["headroom_percent"] == 12.5
+
+
+# -- self-managed, GPU and Windows capacity (config/examples) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PlanInputs]:
+    """config/examples/self-managed.yaml and accelerated.yaml, synthesised once."""
+    from eks_blueprint.config import load_config
+    from eks_blueprint.plan.inputs import stage_stacks
+    from eks_blueprint.template.assembly import load_assembly
+    from stacks.app_builder import build_app
+
+    paths = [CONFIG_DIR / "examples" / f"{name}.yaml" for name in ("self-managed", "accelerated")]
+    configs = {path: load_config(path) for path in paths}
+    outdir = tmp_path_factory.mktemp("examples-ips")
+    build_app(list(configs.values()), outdir=str(outdir)).synth()
+    assembly = load_assembly(outdir)
+    return {
+        config.name: PlanInputs(
+            env=config.name,
+            config=config,
+            config_path=path,
+            stacks=stage_stacks(assembly.stacks.values(), config.name),
+            assembly_path=assembly.path,
+        )
+        for path, config in configs.items()
+    }
+
+
+def test_self_managed_groups_take_addresses_like_node_groups(
+    examples: dict[str, PlanInputs],
+) -> None:
+    report = plan_ips(examples["selfmanaged"])
+    hardened, golden = capacity(report, "hardened"), capacity(report, "golden")
+    assert hardened["kind"] == golden["kind"] == "self-managed group"
+    # MaxSize of the Auto Scaling groups; the types of their MixedInstancesPolicy overrides
+    assert (hardened["nodes"], golden["nodes"]) == (6, 3)
+    assert hardened["kubelet_max_pods"] == {"m7i.large": 110, "m6i.large": 110}
+    assert golden["kubelet_max_pods"] == {"m7g.large": 110, "m6g.large": 110}
+    assert "launch template user data" in hardened["how"]  # nodeadm maxPods / TOML max-pods
+    # prefixes, 110 pods: 1 ENI + 8 x /28 a node; hardened ceil(6 / 3) = 2 an AZ, golden 1
+    assert hardened["per_subnet"] == {"individual": 2, "prefixes": 16, "addresses": 258}
+    assert golden["per_subnet"] == {"individual": 1, "prefixes": 8, "addresses": 129}
+    rows = private_rows(report)
+    assert len(rows) == 3
+    for row in rows:
+        lines = {line["what"]: line["addresses"] for line in row["lines"]}
+        assert lines["self-managed group hardened"] == 258
+        assert lines["self-managed group golden"] == 129
+    assert report.data["totals"]["nodes"] == 3 + 6 + 3
+    assert any("Self-managed node groups" in a for a in report.assumptions)
+
+
+def test_a_self_managed_group_beyond_its_subnets_blocks_with_its_config_path(
+    examples: dict[str, PlanInputs],
+) -> None:
+    def bigger(template: dict[str, Any]) -> None:
+        for resource in template.get("Resources", {}).values():
+            if resource["Type"] == "AWS::AutoScaling::AutoScalingGroup":
+                resource["Properties"]["MaxSize"] = "300"
+
+    report = plan_ips(with_templates(examples["selfmanaged"], bigger))
+    assert capacity(report, "hardened")["nodes"] == 300
+    assert report.blocked
+    (fix,) = {f.fix for f in report.findings if f.severity == "block"}
+    assert fix is not None
+    assert "compute.self_managed_node_groups[0].size.max" in fix
+    assert "compute.self_managed_node_groups[1].size.max" in fix
+
+
+def test_a_windows_node_takes_the_secondary_ips_of_its_primary_eni() -> None:
+    # m6i.large: 3 ENIs x 10 addresses, but Windows pods use the primary ENI only: 9 pods,
+    # each with an address, and the node's own: 10, in every Linux CNI mode
+    for cni in (PREFIX, SECONDARY, CniSettings(prefix_delegation=True, custom_networking=True)):
+        node = windows_node_demand(table("m6i.large"), 9)
+        assert (node.pod_addresses, node.enis) == (9, 1)
+        assert (node.node_subnet, node.pod_subnet) == (Demand(10, 0), Demand())
+        assert node_demand(table("m6i.large"), cni, 29) != node  # the Linux formula differs
+    # a lower max pods (user data) is kept; a higher one is capped at the ENI's addresses
+    assert windows_node_demand(table("m6i.large"), 4).node_subnet == Demand(5, 0)
+    assert windows_node_demand(table("m6i.large"), 110).node_subnet == Demand(10, 0)
+
+
+def test_accelerated_windows_and_gpu_groups(examples: dict[str, PlanInputs]) -> None:
+    report = plan_ips(examples["accelerated"])
+    windows = capacity(report, "windows")
+    assert windows["windows"] is True
+    assert windows["kubelet_max_pods"] == {"m6i.large": 9, "m5.large": 9}
+    assert windows["max_pods"]["m6i.large"] == {"windows": {"max_pods": 9}}
+    assert windows["node"]["node_subnet"] == {"individual": 10, "prefixes": 0, "addresses": 10}
+    assert windows["per_subnet"] == {"individual": 10, "prefixes": 0, "addresses": 10}
+    assert findings(report, "windows", "info")
+    assert "9 (Windows)" in report.to_markdown()
+    # GPU nodes are Linux nodes: the CNI's prefix mode as for any other group
+    (gpu,) = [
+        c for c in report.data["capacity"] if c["kind"] == "node group" and c["name"] == "gpu"
+    ]
+    assert gpu["windows"] is False and gpu["kubelet_max_pods"] == {"g6.xlarge": 110}
+    assert gpu["node"]["node_subnet"] == {"individual": 1, "prefixes": 8, "addresses": 129}
+
+
+def test_windows_prefix_delegation_is_reported_not_modelled(
+    examples: dict[str, PlanInputs],
+) -> None:
+    def windows_prefixes(template: dict[str, Any]) -> None:
+        for resource in template.get("Resources", {}).values():
+            props = resource.get("Properties", {})
+            if resource["Type"] == "AWS::EKS::Addon" and props.get("AddonName") == "vpc-cni":
+                values = json.loads(props["ConfigurationValues"])
+                values["enableWindowsPrefixDelegation"] = "true"
+                props["ConfigurationValues"] = json.dumps(values)
+
+    report = plan_ips(with_templates(examples["accelerated"], windows_prefixes))
+    assert report.data["cni"]["enableWindowsPrefixDelegation"] is True
+    (message,) = findings(report, "windows-not-modelled", "warn")
+    assert "node group windows" in message and "left out" in message
+    assert "windows" not in {c["name"] for c in report.data["capacity"]}
+
+
+def without_mount_targets(template: dict[str, Any]) -> None:
+    resources = template.get("Resources", {})
+    for logical_id in [k for k, v in resources.items() if v["Type"] == "AWS::EFS::MountTarget"]:
+        del resources[logical_id]
+
+
+def test_storage_addresses_are_reported(plan_inputs: Inputs) -> None:
+    # prod's EFS file system has a mount target (1 address) in each private subnet
+    prod = plan_ips(plan_inputs("prod"))
+    (efs,) = findings(prod, "efs-mount-targets", "info")
+    assert efs.startswith("3 EFS mount target(s)") and "Private eu-west-1a" in efs
+    assert "counted in those subnets' demand" in efs
+    # ... and each is counted in its subnet: 1 address, a whole /28 where prefixes are in play
+    rows = private_rows(prod)
+    for row in rows:
+        assert {"what": "EFS mount target", "individual": 1, "prefixes": 0, "addresses": 1} in (
+            row["lines"]
+        )
+    bare = plan_ips(with_templates(plan_inputs("prod"), without_mount_targets))
+    assert not findings(bare, "efs-mount-targets", "info")
+    assert [
+        (r["needed"] - b["needed"], r["needed_charged"] - b["needed_charged"])
+        for r, b in zip(rows, private_rows(bare), strict=True)
+    ] == [(1, 16)] * 3
+    # staging's FSx for Lustre StorageClass creates file systems per claim: not bounded
+    (fsx,) = findings(plan_ips(plan_inputs("staging")), "fsx-not-modelled", "warn")
+    assert "fsx-lustre" in fsx

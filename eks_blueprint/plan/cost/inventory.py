@@ -1,7 +1,8 @@
 """What one environment deploys that costs money, read from its synthesised templates.
 
 The template is the authority for what will be deployed: node groups (instance types,
-scaling, disks), Karpenter NodePools and EC2NodeClasses (the manifests the kubectl provider
+scaling, disks), self-managed node groups (the cluster's Auto Scaling groups and their launch
+templates), Karpenter NodePools and EC2NodeClasses (the manifests the kubectl provider
 applies), Fargate profiles, Deployments, ResourceQuotas, NAT gateways, Elastic IPs,
 interface endpoints, KMS keys, log groups, the GuardDuty detector and the cluster's support
 type. :func:`read_inventory` turns them into plain records; the cost plan prices them. Pure
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...config.capacity import COREDNS
+from ...instance_types import instance_type, is_windows_ami
 from ...template import (
     as_int,
     as_list,
@@ -37,6 +39,11 @@ DEFAULT_NODE_GROUP_DISK_GIB = 20
 DEFAULT_MAX_PODS = 110
 #: Karpenter chart 1.8.1 values.yaml: replicas 2, controller requests 1 CPU / 1Gi.
 KARPENTER_DEFAULT_REPLICAS = 2
+#: CSI drivers whose StorageClasses create storage billed by use: EFS access points (the
+#: file system is in the template) and FSx for Lustre file systems (one per claim).
+EFS_CSI = "efs.csi.aws.com"
+FSX_CSI = "fsx.csi.aws.com"
+USAGE_PRICED_DRIVERS = frozenset({EFS_CSI, FSX_CSI})
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,41 @@ class NodeGroup:
     taints: tuple[Taint, ...]
     disk_gib: int
     """EBS GiB per node (every volume of the launch template, or DiskSize)."""
+    self_managed: bool = False
+    """An AWS::AutoScaling::AutoScalingGroup of the cluster, not an AWS::EKS::Nodegroup."""
+    ami_type: str = ""
+    """The EKS AMI type (AL2023_x86_64_STANDARD, WINDOWS_CORE_2022_x86_64...); empty for a
+    self-managed group (its AMI is the launch template's ImageId)."""
+
+    @property
+    def windows(self) -> bool:
+        """Windows nodes: their On-Demand price includes the Windows license."""
+        return is_windows_ami(self.ami_type)
+
+    @property
+    def label(self) -> str:
+        return f"{'Self-managed group' if self.self_managed else 'Node group'} {self.name}"
+
+
+@dataclass(frozen=True)
+class StorageClass:
+    """A StorageClass of a CSI driver whose volumes are billed by use (EFS, FSx for Lustre)."""
+
+    name: str
+    provisioner: str
+    parameters: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class FileSystem:
+    """An AWS::EFS::FileSystem of the template."""
+
+    logical_id: str
+    throughput_mode: str
+    """bursting, elastic or provisioned."""
+    lifecycle: tuple[str, ...]
+    """Its LifecyclePolicies (TransitionToIA...), as written."""
+    mount_targets: int
 
 
 @dataclass(frozen=True)
@@ -214,6 +256,9 @@ class Inventory:
     addons: frozenset[str] = frozenset()
     ingresses: int = 0
     """Ingress objects: each makes the Load Balancer Controller create an ALB (not priced)."""
+    file_systems: list[FileSystem] = field(default_factory=list)
+    storage_classes: list[StorageClass] = field(default_factory=list)
+    """StorageClasses of the EFS and FSx CSI drivers (usage-priced volumes)."""
     skipped: list[str] = field(default_factory=list)
     """Manifests or values the reader could not interpret (printed as assumptions)."""
 
@@ -324,6 +369,8 @@ def read_inventory(inputs: PlanInputs) -> Inventory:
     )
     _read_network(inputs, inventory)
     _read_node_groups(inputs, inventory)
+    _read_self_managed_groups(inputs, inventory)
+    _read_file_systems(inputs, inventory)
     _read_fargate(inputs, inventory)
     _read_manifests(inputs, inventory)
     _read_addon_pods(inputs, inventory)
@@ -363,8 +410,13 @@ def _read_network(inputs: PlanInputs, inventory: Inventory) -> None:
         inventory.kms_keys.append(KmsKey(logical_id, rotation))
 
 
-def _launch_template_disk(inputs: PlanInputs, props: Mapping[str, Any]) -> int | None:
-    ref = dig(props, "LaunchTemplate", "Id")
+def _launch_template_disk(
+    inputs: PlanInputs, props: Mapping[str, Any], ref: Any = None
+) -> int | None:
+    """GiB of every EBS volume of the launch template `ref` (default: the node group's
+    ``LaunchTemplate.Id``) names, None when it names none with sizes."""
+    if ref is None:
+        ref = dig(props, "LaunchTemplate", "Id")
     target = ref.get("Ref") if isinstance(ref, Mapping) else None
     if not isinstance(target, str):
         return None
@@ -411,6 +463,100 @@ def _read_node_groups(inputs: PlanInputs, inventory: Inventory) -> None:
                 labels=labels,
                 taints=taints,
                 disk_gib=disk,
+                ami_type=literal(props.get("AmiType")) or "",
+            )
+        )
+
+
+#: Auto Scaling groups with this tag prefix (``kubernetes.io/cluster/<name>: owned``) are
+#: a cluster's self-managed nodes.
+_CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
+
+
+def _launch_template_data(inputs: PlanInputs, ref: Any) -> Mapping[str, Any]:
+    target = ref.get("Ref") if isinstance(ref, Mapping) else None
+    for stack in inputs.stacks:
+        resource = stack.resources.get(target) if isinstance(target, str) else None
+        if resource and resource.get("Type") == "AWS::EC2::LaunchTemplate":
+            data = dig(resource, "Properties", "LaunchTemplateData")
+            return data if isinstance(data, Mapping) else {}
+    return {}
+
+
+def _read_self_managed_groups(inputs: PlanInputs, inventory: Inventory) -> None:
+    """The cluster's Auto Scaling groups: sizes, instance types (the MixedInstancesPolicy's
+    overrides, or the launch template's InstanceType) and EBS volumes from the template; the
+    labels and taints the kubelet registers (in the user data) from the config's
+    ``compute.self_managed_node_groups`` entry of the same name."""
+    configured = {g.name: g for g in inputs.config.compute.self_managed_node_groups}
+    for _, logical_id, props in inputs.properties("AWS::AutoScaling::AutoScalingGroup"):
+        tags = {
+            str(t.get("Key")): str(t.get("Value"))
+            for t in as_list(props.get("Tags"))
+            if isinstance(t, Mapping)
+        }
+        if not any(key.startswith(_CLUSTER_TAG_PREFIX) for key in tags):
+            continue
+        mixed = dig(props, "MixedInstancesPolicy", "LaunchTemplate") or {}
+        ref = dig(mixed, "LaunchTemplateSpecification", "LaunchTemplateId") or dig(
+            props, "LaunchTemplate", "LaunchTemplateId"
+        )
+        data = _launch_template_data(inputs, ref)
+        types = tuple(
+            str(o.get("InstanceType"))
+            for o in as_list(mixed.get("Overrides"))
+            if isinstance(o, Mapping) and isinstance(o.get("InstanceType"), str)
+        ) or tuple(t for t in [literal(data.get("InstanceType"))] if t)
+        min_size = as_int(props.get("MinSize"))
+        max_size = as_int(props.get("MaxSize"))
+        name = tags.get("Name", logical_id).removesuffix("-node")
+        config = configured.get(name)
+        facts = instance_type(types[0]) if types else None
+        arch = None
+        if facts is not None and len(facts.architectures) == 1:
+            arch = {"x86_64": "amd64", "arm64": "arm64"}.get(facts.architectures[0])
+        inventory.node_groups.append(
+            NodeGroup(
+                name=name,
+                logical_id=logical_id,
+                instance_types=types,
+                min_size=min_size if min_size is not None else 0,
+                max_size=max_size if max_size is not None else (min_size or 0),
+                capacity_type="ON_DEMAND",
+                arch=arch,
+                labels={"eks-blueprint/node-group": name, **(config.labels if config else {})},
+                taints=tuple(
+                    Taint(t.key, t.value, t.effect) for t in (config.taints if config else ())
+                ),
+                disk_gib=_launch_template_disk(inputs, props, ref) or 0,
+                self_managed=True,
+            )
+        )
+        if not types:
+            inventory.skipped.append(
+                f"Auto Scaling group {logical_id}: no instance type in its launch template or "
+                "MixedInstancesPolicy; its nodes are not priced"
+            )
+
+
+def _read_file_systems(inputs: PlanInputs, inventory: Inventory) -> None:
+    mounts: dict[str, int] = {}
+    for _, _, props in inputs.properties("AWS::EFS::MountTarget"):
+        ref = props.get("FileSystemId")
+        if isinstance(ref, Mapping) and isinstance(ref.get("Ref"), str):
+            mounts[ref["Ref"]] = mounts.get(ref["Ref"], 0) + 1
+    for _, logical_id, props in inputs.properties("AWS::EFS::FileSystem"):
+        inventory.file_systems.append(
+            FileSystem(
+                logical_id=logical_id,
+                throughput_mode=literal(props.get("ThroughputMode")) or "bursting",
+                lifecycle=tuple(
+                    f"{k} {v}"
+                    for policy in as_list(props.get("LifecyclePolicies"))
+                    if isinstance(policy, Mapping)
+                    for k, v in policy.items()
+                ),
+                mount_targets=mounts.get(logical_id, 0),
             )
         )
 
@@ -448,6 +594,15 @@ def _read_manifests(inputs: PlanInputs, inventory: Inventory) -> None:
             deployments.append(obj)
         elif kind == "Ingress":
             inventory.ingresses += 1
+        elif kind == "StorageClass" and str(obj.get("provisioner")) in USAGE_PRICED_DRIVERS:
+            parameters = obj.get("parameters") or {}
+            inventory.storage_classes.append(
+                StorageClass(
+                    name=item.name,
+                    provisioner=str(obj.get("provisioner")),
+                    parameters={str(k): str(v) for k, v in parameters.items()},
+                )
+            )
         elif kind == "HorizontalPodAutoscaler":
             spec = item.spec
             target = dig(spec, "scaleTargetRef", "name")

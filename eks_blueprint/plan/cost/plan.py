@@ -28,6 +28,7 @@ from ..inputs import PlanInputError, PlanInputs
 from ..model import Finding, PlanReport, markdown_table
 from .fargate import pod_size, quota_ceiling
 from .inventory import (
+    FSX_CSI,
     Inventory,
     NodeGroup,
     NodePool,
@@ -38,6 +39,7 @@ from .inventory import (
     read_inventory,
 )
 from .prices import (
+    PRICE_KEYS,
     REFRESH_COMMAND,
     InstancePrice,
     Price,
@@ -175,6 +177,8 @@ class _Plan:
     assumptions: list[str] = field(default_factory=list)
     details: list[tuple[str, str]] = field(default_factory=list)
     used_sections: set[str] = field(default_factory=set)
+    usage_priced: list[dict[str, Any]] = field(default_factory=list)
+    """Storage billed by use (EFS, FSx for Lustre): listed, never in the totals."""
     # EC2 capacity, for the per-node and per-vCPU items (GuardDuty, Container Insights).
     nodes: list[float] = field(default_factory=lambda: [0.0, 0.0])
     vcpus: list[float] = field(default_factory=lambda: [0.0, 0.0])
@@ -278,6 +282,7 @@ def plan_cost(inputs: PlanInputs, *, price_table: PriceTable | None = None) -> P
     _network(plan)
     _security(plan)
     _logs(plan)
+    _usage_priced_storage(plan)
     return _report(plan, table)
 
 
@@ -373,17 +378,41 @@ def _control_plane(plan: _Plan) -> None:
 def _node_groups(plan: _Plan) -> None:
     gp3 = plan.price("ebs", "gp3_gb_month") if plan.inventory.node_groups else None
     spot_groups = []
+    windows_groups = []
     for group in plan.inventory.node_groups:
-        priced = [p for p in (plan.instance(t) for t in group.instance_types) if p is not None]
-        missing = [t for t in group.instance_types if plan.instance(t) is None]
-        for name in missing:
-            _missing_instance(plan, name, f"node group {group.name}", _vcpus_of(name) > 0)
+        label = group.label
+        if group.windows:
+            # The table's prices are Linux ones; Windows On-Demand rates include the license.
+            windows_groups.append(group.name)
+            priced: list[InstancePrice] = []
+        else:
+            priced = [p for p in (plan.instance(t) for t in group.instance_types) if p is not None]
+            missing = [t for t in group.instance_types if plan.instance(t) is None]
+            for name in missing:
+                _missing_instance(plan, name, label[0].lower() + label[1:], _vcpus_of(name) > 0)
         if group.capacity_type == "SPOT":
             spot_groups.append(group.name)
         cheapest = min(priced, key=lambda p: p.usd_per_hour, default=None)
+        if group.self_managed and priced and priced[0].name == group.instance_types[0]:
+            # On-Demand "prioritized": the group launches its first type while it can.
+            cheapest = priced[0]
         costliest = max(priced, key=lambda p: p.usd_per_hour, default=None)
-        label = f"Node group {group.name}"
-        if cheapest is None or costliest is None:
+        if group.windows:
+            plan.items.append(
+                LineItem(
+                    item=f"{label}: {', '.join(group.instance_types)} (Windows)",
+                    category="compute",
+                    unit="node-hour",
+                    unit_price=None,
+                    confirmed=False,
+                    baseline_qty=group.min_size,
+                    ceiling_qty=group.max_size,
+                    hourly=True,
+                    qty_unit="nodes",
+                    note="not priced: the price table has Linux On-Demand prices only",
+                )
+            )
+        elif cheapest is None or costliest is None:
             plan.items.append(
                 LineItem(
                     item=f"{label}: {', '.join(group.instance_types)}",
@@ -419,12 +448,30 @@ def _node_groups(plan: _Plan) -> None:
         plan.nodes[1] += group.max_size
         plan.vcpus[0] += group.min_size * base_vcpus
         plan.vcpus[1] += group.max_size * ceil_vcpus
-        if len(group.instance_types) > 1:
+        if len(group.instance_types) > 1 and not group.windows:
             plan.assumptions.append(
-                f"Node group {group.name} lists {', '.join(group.instance_types)}: the baseline "
-                "prices its cheapest type (EKS's on-demand allocation is lowest-price), the "
-                "ceiling its costliest."
+                f"{label} lists {', '.join(group.instance_types)}: the baseline prices "
+                + (
+                    "its first type (its On-Demand allocation strategy is prioritized), the "
+                    "ceiling its costliest."
+                    if group.self_managed
+                    else "its cheapest type (EKS's on-demand allocation is lowest-price), the "
+                    "ceiling its costliest."
+                )
             )
+    if windows_groups:
+        plan.findings.append(
+            Finding(
+                "windows-not-priced",
+                "warn",
+                f"Windows node group(s) {', '.join(windows_groups)}: not priced. Windows "
+                "On-Demand rates include the Windows Server license and differ from the Linux "
+                "prices of the table, so their nodes are shown unpriced and left out of the "
+                "totals (their EBS volumes are priced).",
+                "price them from the EC2 On-Demand page (operating system Windows) until the "
+                "table has Windows prices",
+            )
+        )
     if spot_groups:
         plan.assumptions.append(
             f"Spot node groups ({', '.join(spot_groups)}) are priced at on-demand rates, an "
@@ -434,6 +481,15 @@ def _node_groups(plan: _Plan) -> None:
         plan.assumptions.append(
             "Node groups: baseline at MinSize, ceiling at MaxSize (ScalingConfig of the "
             "template), each node with the EBS volumes of its launch template."
+        )
+    self_managed = [g.name for g in plan.inventory.node_groups if g.self_managed]
+    if self_managed:
+        plan.assumptions.append(
+            f"Self-managed node groups ({', '.join(self_managed)}): the cluster's Auto Scaling "
+            "groups, baseline at MinSize and ceiling at MaxSize like node groups, their types "
+            "from the MixedInstancesPolicy overrides (or the launch template) and every EBS "
+            "volume of their launch template; the labels and taints their user data gives "
+            "the kubelet from compute.self_managed_node_groups."
         )
 
 
@@ -613,6 +669,32 @@ def _karpenter(plan: _Plan) -> None:
             spot_only.append(pool.name)
         base_nodes = baseline.get(pool.name, [])
         label = f"Karpenter pool {pool.name}"
+        if "windows" in (pool.values("kubernetes.io/os") or ()):
+            # Windows nodes: the table's Linux prices would be wrong, so none is used.
+            plan.findings.append(
+                Finding(
+                    "windows-not-priced",
+                    "warn",
+                    f"NodePool {pool.name} may launch Windows nodes: not priced (the price "
+                    "table has Linux On-Demand prices only); left out of the totals.",
+                    "price them from the EC2 On-Demand page (operating system Windows)",
+                )
+            )
+            plan.items.append(
+                LineItem(
+                    item=f"{label}: Windows nodes up to its limits",
+                    category="compute",
+                    unit="node-hour",
+                    unit_price=None,
+                    confirmed=False,
+                    baseline_qty=0,
+                    ceiling_qty=0,
+                    hourly=True,
+                    qty_unit="nodes",
+                    note="not priced: the price table has Linux On-Demand prices only",
+                )
+            )
+            continue
         if pool.cpu_limit is None and pool.memory_limit_mib is None:
             plan.findings.append(
                 Finding(
@@ -1214,6 +1296,110 @@ def _logs(plan: _Plan) -> None:
         )
 
 
+# -- usage-priced storage --------------------------------------------------------------------
+
+#: The smallest FSx for Lustre SSD file system, GiB (1.2 TiB: FSx for Lustre user guide,
+#: storage capacity: 1.2 TiB, 2.4 TiB, then increments of 2.4 TiB for SCRATCH_2 and the
+#: PERSISTENT deployment types).
+FSX_LUSTRE_MIN_GIB = 1200
+
+
+def _unit_price(plan: _Plan, section: str, key: str, unit: str) -> str:
+    price = plan.price(section, key)
+    if price is None:
+        return "not in the price table"
+    return f"${price.usd:,.4f}/{unit}" + ("" if price.confirmed else " *")
+
+
+def _usage_priced_storage(plan: _Plan) -> None:
+    """EFS file systems and the FSx for Lustre file systems a StorageClass creates per claim:
+    billed by what is stored (and, for elastic EFS, read and written), which the template
+    does not say. Listed with their unit price when the table has one, never in the totals."""
+    inv = plan.inventory
+    rows: list[dict[str, Any]] = []
+    for fs in inv.file_systems:
+        ia = [p for p in fs.lifecycle if p.startswith("TransitionToIA")]
+        prices = [
+            f"Standard {_unit_price(plan, 'efs', 'standard_gb_month', 'GB-month')}",
+            f"Infrequent Access {_unit_price(plan, 'efs', 'ia_gb_month', 'GB-month')}",
+        ]
+        if fs.throughput_mode == "elastic":
+            prices += [
+                f"reads {_unit_price(plan, 'efs', 'elastic_read_gb', 'GB')}",
+                f"writes {_unit_price(plan, 'efs', 'elastic_write_gb', 'GB')}",
+            ]
+        if all(p.endswith("not in the price table") for p in prices):
+            prices = ["not in the price table"]
+        rows.append(
+            {
+                "item": f"EFS file system {fs.logical_id}",
+                "billed_by": "GB-month stored"
+                + (" (Standard, then Infrequent Access: " + ", ".join(ia) + ")" if ia else "")
+                + (
+                    "; GB read and written (elastic throughput)"
+                    if fs.throughput_mode == "elastic"
+                    else f"; {fs.throughput_mode} throughput"
+                ),
+                "unit_price": "; ".join(prices),
+                "why": "no fixed monthly cost: what is stored and moved is not in the template "
+                f"({fs.mount_targets} mount targets, free)",
+            }
+        )
+    for sc in inv.storage_classes:
+        if sc.provisioner != FSX_CSI:
+            continue  # EFS access points: the file system's line above
+        deployment = sc.parameters.get("deploymentType", "SCRATCH_2")
+        throughput = sc.parameters.get("perUnitStorageThroughput")
+        key = "_".join(
+            [
+                deployment.lower(),
+                *([throughput] if throughput and deployment.startswith("PERSISTENT") else []),
+            ]
+        )
+        known = key + "_gb_month" in PRICE_KEYS["fsx_lustre"]
+        backups = sc.parameters.get("automaticBackupRetentionDays")
+        rows.append(
+            {
+                "item": f"FSx for Lustre, StorageClass {sc.name}",
+                "billed_by": f"GB-month provisioned, {deployment}"
+                + (f" {throughput} MB/s/TiB" if throughput else "")
+                + f": one file system per claim, at least {FSX_LUSTRE_MIN_GIB / 1000:g} TiB"
+                + (f"; backups ({backups} days) per GB-month" if backups else ""),
+                "unit_price": _unit_price(plan, "fsx_lustre", key + "_gb_month", "GB-month")
+                if known
+                else "not in the price table",
+                "why": "created per PersistentVolumeClaim at run time: the number and size of "
+                "claims are not in the template",
+            }
+        )
+    if not rows:
+        return
+    plan.usage_priced = rows
+    plan.details.append(
+        (
+            "Usage-priced storage (not in the totals)",
+            markdown_table(
+                ["Item", "Billed by", "Unit price", "Not estimated because"],
+                [[r["item"], r["billed_by"], r["unit_price"], r["why"]] for r in rows],
+            ),
+        )
+    )
+    plan.findings.append(
+        Finding(
+            "usage-priced",
+            "info",
+            f"{len(rows)} storage item(s) are billed by use and not estimated (neither in the "
+            f"baseline nor the ceiling): {', '.join(r['item'] for r in rows)}.",
+        )
+    )
+    plan.assumptions.append(
+        "Usage-priced storage (EFS, FSx for Lustre) is listed with its unit prices where the "
+        "price table has them and not estimated: the template says what exists, not how much "
+        "it will hold, so the totals leave it out (EFS has no fixed monthly cost; FSx for "
+        "Lustre file systems are created per claim)."
+    )
+
+
 # -- the report ------------------------------------------------------------------------------
 
 
@@ -1306,6 +1492,7 @@ def _report(plan: _Plan, table: PriceTable) -> PlanReport:
         "ceiling": {"monthly_usd": round(ceiling, 2)},
         "line_items": [i.to_json() for i in items],
         "unpriced": [i.item for i in unpriced],
+        "usage_priced": plan.usage_priced,
         "price_table": {
             "path": table.origin,
             "sections": {

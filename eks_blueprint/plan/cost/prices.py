@@ -36,6 +36,24 @@ PRICE_KEYS: Mapping[str, Mapping[str, str]] = {
     "cloudwatch_logs": {"ingestion_gb": "GB ingested", "storage_gb_month": "GB-month"},
     "guardduty": {"eks_runtime_vcpu_month": "vCPU-month", "eks_audit_million_events": "1M events"},
     "ebs": {"gp3_gb_month": "GB-month"},
+    # Usage-priced storage: shown with the plan's usage-priced lines when present, never
+    # counted in the totals (the template does not say how much is stored).
+    "efs": {
+        "standard_gb_month": "GB-month",
+        "ia_gb_month": "GB-month",
+        "elastic_read_gb": "GB read",
+        "elastic_write_gb": "GB written",
+    },
+    "fsx_lustre": {
+        "scratch_2_gb_month": "GB-month",
+        "persistent_1_50_gb_month": "GB-month",
+        "persistent_1_100_gb_month": "GB-month",
+        "persistent_1_200_gb_month": "GB-month",
+        "persistent_2_125_gb_month": "GB-month",
+        "persistent_2_250_gb_month": "GB-month",
+        "persistent_2_500_gb_month": "GB-month",
+        "persistent_2_1000_gb_month": "GB-month",
+    },
 }
 ARCHITECTURES = ("amd64", "arm64")
 

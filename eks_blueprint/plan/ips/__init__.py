@@ -18,9 +18,9 @@ addresses it needs per subnet and AZ against what the subnets hold.
 4. **Addresses per subnet**: each node at its max pods (:mod:`.addresses`), spread evenly
    over the subnets its capacity may use (node groups: their ``Subnets``; Karpenter: the
    EC2NodeClass's ``subnetSelectorTerms``, narrowed by a zone requirement), plus interface
-   endpoints, NAT gateways, the control plane's interfaces and load balancers; against the
-   subnet's addresses (size - 5, or usable /28 blocks where prefixes are in play) minus
-   the headroom (``network.ip_headroom_percent`` or ``--headroom``).
+   endpoints, NAT gateways, EFS mount targets, the control plane's interfaces and load
+   balancers; against the subnet's addresses (size - 5, or usable /28 blocks where prefixes
+   are in play) minus the headroom (``network.ip_headroom_percent`` or ``--headroom``).
 
 A subnet whose worst case exceeds what it holds after the headroom blocks the plan
 (``subnet-capacity``), naming the subnet, AZ, numbers and fixes. ``data``: ``mode``,
@@ -52,7 +52,14 @@ from ...instance_types import (
 )
 from ..inputs import PlanInputError, PlanInputs
 from ..model import Finding, PlanReport, markdown_table
-from .addresses import CniSettings, Demand, NodeDemand, SubnetBudget, node_demand
+from .addresses import (
+    CniSettings,
+    Demand,
+    NodeDemand,
+    SubnetBudget,
+    node_demand,
+    windows_node_demand,
+)
 from .read import (
     ELB_TAG,
     INTERNAL_ELB_TAG,
@@ -62,6 +69,7 @@ from .read import (
     Subnet,
     TemplateFacts,
     karpenter_subnets,
+    pod_subnets,
     read_templates,
 )
 
@@ -96,6 +104,8 @@ class Capacity:
     elsewhere: Demand = field(default_factory=Demand)
     """Custom networking: what its pods take in the ENIConfig subnets, in total."""
     fix: str = ""
+    windows: bool = False
+    """Windows nodes: one ENI, its secondary IPs (the Linux CNI modes do not apply)."""
 
     def to_json(self, mode: CniMode) -> dict[str, Any]:
         return {
@@ -106,12 +116,15 @@ class Capacity:
             "subnets": [s.logical_id for s in self.subnets],
             "per_subnet": self.per_subnet.to_json(),
             "max_pods": {
-                t.name: {
+                t.name: {"windows": {"max_pods": t.ipv4_per_eni - 1}}
+                if self.windows
+                else {
                     m: {"max_pods": t.max_pods(m), "eni_limit": t.eni_max_pods(m)}
                     for m in (*SHOWN_MODES, *([mode] if mode not in SHOWN_MODES else []))
                 }
                 for t in self.shown_types
             },
+            "windows": self.windows,
             "kubelet_max_pods": dict(self.kubelet_max_pods),
             "node": None if self.node is None else self.node.to_json(),
             "elsewhere": self.elsewhere.to_json(),
@@ -150,11 +163,21 @@ def _charge(demand: NodeDemand) -> int:
     return SubnetBudget.charged(demand.node_subnet) + demand.pod_subnet.addresses
 
 
-def _group_index(inputs: PlanInputs, name: str) -> int | None:
-    for index, group in enumerate(inputs.config.compute.node_groups):
-        if group.name == name:
-            return index
-    return None
+def _group_index(inputs: PlanInputs, group: NodeGroup) -> str:
+    """The config path of a node group (managed or self-managed), or a description."""
+    compute = inputs.config.compute
+    key = "self_managed_node_groups" if group.self_managed else "node_groups"
+    names = [
+        g.name
+        for g in (compute.self_managed_node_groups if group.self_managed else compute.node_groups)
+    ]
+    if group.name in names:
+        return f"compute.{key}[{names.index(group.name)}]"
+    return f"{_kind(group)} {group.name}"
+
+
+def _kind(group: NodeGroup) -> str:
+    return "self-managed group" if group.self_managed else "node group"
 
 
 def _pool_index(inputs: PlanInputs, name: str) -> int | None:
@@ -168,6 +191,7 @@ def _pool_index(inputs: PlanInputs, name: str) -> int | None:
 def _node_group(
     inputs: PlanInputs, group: NodeGroup, cni: CniSettings, findings: list[Finding]
 ) -> Capacity | None:
+    kind = _kind(group)
     known = [t for t in (instance_type(n) for n in group.instance_types) if t is not None]
     unknown = [n for n in group.instance_types if instance_type(n) is None]
     if unknown:
@@ -175,7 +199,7 @@ def _node_group(
             Finding(
                 "instance-type-unknown",
                 "warn",
-                f"node group {group.name}: {', '.join(unknown)} not in the instance type table; "
+                f"{kind} {group.name}: {', '.join(unknown)} not in the instance type table; "
                 "its nodes are counted with the group's other types only"
                 + ("" if known else " (none: the group is left out)"),
                 "rebuild the table with scripts/refresh_instance_types.py",
@@ -183,22 +207,46 @@ def _node_group(
         )
     if not known or group.max_size is None:
         return None
-    if group.max_pods is not None:
-        kubelet, source = group.max_pods, "launch template user data"
-    else:
-        kubelet = min(
-            t.effective_max_pods(
-                prefix_delegation=cni.prefix_delegation, custom_networking=cni.custom_networking
+    if group.windows and cni.windows_prefix_delegation:
+        findings.append(
+            Finding(
+                "windows-not-modelled",
+                "warn",
+                f"{kind} {group.name}: Windows nodes with prefix delegation "
+                "(enableWindowsPrefixDelegation) are not modelled; its "
+                f"{group.max_size} nodes' addresses are left out of the subnet check",
+                "check the subnets' free /28 blocks for those nodes by hand",
             )
-            for t in known
         )
-        source = "EKS's value for the group's smallest type"
-    worst = max((node_demand(t, cni, kubelet) for t in known), key=_charge)
+        return None
+    where = _group_index(inputs, group)
+    if group.windows:
+        # One ENI, its secondary IPs: IPs per ENI - 1 pods (the Windows AMI's bootstrap
+        # sets that as max pods); a lower max pods in the user data wins.
+        eni_pods = min(t.ipv4_per_eni - 1 for t in known)
+        kubelet = eni_pods if group.max_pods is None else min(group.max_pods, eni_pods)
+        source = "Windows: IPs per ENI - 1 of the group's smallest type"
+        worst = max((windows_node_demand(t, kubelet) for t in known), key=_charge)
+    else:
+        if group.max_pods is not None:
+            kubelet, source = group.max_pods, "launch template user data"
+        else:
+            kubelet = min(
+                t.effective_max_pods(
+                    prefix_delegation=cni.prefix_delegation,
+                    custom_networking=cni.custom_networking,
+                )
+                for t in known
+            )
+            source = (
+                "the AMI's default for the group's smallest type"
+                if group.self_managed
+                else "EKS's value for the group's smallest type"
+            )
+        worst = max((node_demand(t, cni, kubelet) for t in known), key=_charge)
     per = _spread(group.max_size, group.subnets)
-    index = _group_index(inputs, group.name)
-    where = f"compute.node_groups[{index}]" if index is not None else f"node group {group.name}"
     return Capacity(
-        kind="node group",
+        kind=kind,
         name=group.name,
         nodes=group.max_size,
         how=f"max size {group.max_size}; kubelet max pods {kubelet} ({source})",
@@ -209,6 +257,7 @@ def _node_group(
         node=worst,
         elsewhere=worst.pod_subnet.times(group.max_size),
         fix=f"a smaller {where}.size.max",
+        windows=group.windows,
     )
 
 
@@ -419,9 +468,20 @@ def _loads(
 
     endpoints: dict[tuple[str, str], list[str]] = {}
 
+    pods_by_zone = pod_subnets(facts) if facts.cni.custom_networking else {}
     for capacity in capacities:
+        per = _spread(capacity.nodes, capacity.subnets)
         for subnet in capacity.subnets:
             add(subnet, f"{capacity.kind} {capacity.name}", capacity.per_subnet)
+            pods = pods_by_zone.get(subnet.az)
+            if capacity.node is not None and pods is not None:
+                # Custom networking: the nodes of this subnet's AZ put their pods' ENIs and
+                # addresses in that AZ's pod subnet (its ENIConfig).
+                add(
+                    pods,
+                    f"pods of {capacity.kind} {capacity.name}",
+                    capacity.node.pod_subnet.times(per),
+                )
     for resident in facts.residents:
         for subnet in resident.subnets:
             if resident.what.startswith("interface endpoint "):
@@ -452,6 +512,11 @@ def _fixes(cni: CniSettings, capacities: Sequence[Capacity], subnet: Subnet) -> 
         options.append(
             "larger private subnets (a shorter network.private_subnet_mask, e.g. 18; new "
             "subnets replace the old, so plan the move)"
+        )
+    elif subnet.tier == "Pods":
+        options.append(
+            "larger pod subnets (a shorter network.pod_subnets.mask or a larger "
+            "network.pod_subnets.cidr; new subnets replace the old and every node with them)"
         )
     else:
         options.append(f"a larger {subnet.name} subnet")
@@ -500,6 +565,11 @@ def _max_pods_table(cni: CniSettings, capacities: Sequence[Capacity]) -> str:
                 f"{t.max_enis} x {t.ipv4_per_eni}",
             ]
             for mode in modes:
+                if capacity.windows:
+                    # Windows: secondary IPs of the primary ENI in every mode.
+                    text = f"{t.ipv4_per_eni - 1} (Windows)"
+                    cells.append(f"**{text}** (in use)" if mode == cni.mode else text)
+                    continue
                 value = t.max_pods(mode)
                 text = "n/a (no prefixes)" if value is None else str(value)
                 cells.append(f"**{text}** (in use)" if mode == cni.mode else text)
@@ -553,7 +623,33 @@ def plan_ips(inputs: PlanInputs, headroom_percent: float | None = None) -> PlanR
                 "EKS Auto Mode is on: its nodes are not modelled, only the capacity above",
             )
         )
-    if cni.custom_networking:
+    found_pod_subnets = pod_subnets(facts)
+    if cni.custom_networking and found_pod_subnets:
+        zones = {
+            s.az for c in capacities if c.node is not None and not c.windows for s in c.subnets
+        }
+        missing = sorted(zones - set(found_pod_subnets))
+        labels = ", ".join(s.label for s in found_pod_subnets.values())
+        if missing:
+            findings.append(
+                Finding(
+                    "custom-networking",
+                    "warn",
+                    f"custom networking: nodes in {', '.join(missing)} have no pod subnet "
+                    f"there (pod subnets: {labels}), so their pods get no address",
+                    "add a pod subnet and its ENIConfig in every AZ with nodes",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "custom-networking",
+                    "info",
+                    f"custom networking: pods take their addresses in the pod subnets "
+                    f"({labels}), checked with the others below",
+                )
+            )
+    elif cni.custom_networking:
         elsewhere = Demand()
         for c in capacities:
             elsewhere = elsewhere + c.elsewhere
@@ -565,6 +661,38 @@ def plan_ips(inputs: PlanInputs, headroom_percent: float | None = None) -> PlanR
                 f"({elsewhere.individual} single, {elsewhere.prefixes} /28 prefixes) in the "
                 "ENIConfig subnets, which the templates do not describe: not checked",
                 "check the ENIConfig subnets' free addresses against that number",
+            )
+        )
+    if facts.efs_mount_targets:
+        labels = ", ".join(s.label for s in facts.efs_mount_targets)
+        findings.append(
+            Finding(
+                "efs-mount-targets",
+                "info",
+                f"{len(facts.efs_mount_targets)} EFS mount target(s) take 1 address each in "
+                f"{labels}: counted in those subnets' demand below",
+            )
+        )
+    if facts.fsx_storage_classes:
+        findings.append(
+            Finding(
+                "fsx-not-modelled",
+                "warn",
+                f"StorageClass(es) {', '.join(facts.fsx_storage_classes)} (FSx for Lustre) "
+                "create a file system per claim, whose network interfaces take addresses in "
+                "the class's subnet; the number of claims is not in the templates: not counted",
+                "keep free addresses in that subnet for the file systems you expect",
+            )
+        )
+    windows = [c.name for c in capacities if c.windows]
+    if windows:
+        findings.append(
+            Finding(
+                "windows",
+                "info",
+                f"Windows node group(s) {', '.join(windows)}: one ENI per node, pods on its "
+                "secondary IPs (IPs per ENI - 1 pods, every one with an address, all in the "
+                "node's subnet: Windows nodes use neither prefixes nor custom networking)",
             )
         )
     if cni.ipv6:
@@ -719,6 +847,20 @@ def plan_ips(inputs: PlanInputs, headroom_percent: float | None = None) -> PlanR
         "instance_table": {"source": table.source, "taken": table.taken},
     }
     report.assumptions += _assumptions(cni)
+    if any(c.kind == "self-managed group" for c in capacities):
+        report.assumptions.append(
+            "Self-managed node groups (the cluster's Auto Scaling groups) are counted like "
+            "node groups: MaxSize nodes over their VPCZoneIdentifier subnets, the instance "
+            "types of their MixedInstancesPolicy overrides (or launch template), the max pods "
+            "of their user data, else the AMI's default for the smallest type."
+        )
+    if windows:
+        report.assumptions.append(
+            "Windows nodes: the VPC resource controller assigns pods secondary IPs of the "
+            "primary ENI only, so a node holds IPs per ENI - 1 pods and takes IPs per ENI "
+            "addresses at most, whatever the Linux CNI mode (EKS user guide, Windows "
+            "considerations; enableWindowsPrefixDelegation, when on, is not modelled)."
+        )
     report.sources += [
         f"Instance types: {len(table.types)} types taken {table.taken}; {table.source}.",
         "Max-pods formulas and the 110/250 ceiling: the EKS max-pods calculator "
@@ -750,14 +892,14 @@ def _assumptions(cni: CniSettings) -> list[str]:
         "v1.8 pkg/providers/instancetype/types.go, ENILimitedPods); node groups without a "
         "max-pods setting EKS's recommended value for their smallest type.",
         "Where prefixes are in play, only /28 blocks clear of the 5 reserved addresses count, "
-        "and every single address (ENI primaries, endpoints, Fargate pods, load balancers) is "
-        "assumed to spoil a whole /28 block (fragmentation, conservatively; subnet CIDR "
-        "reservations for prefixes avoid it in practice).",
-        f"Interface endpoints take 1 address per subnet, NAT gateways 1, the EKS control plane "
-        f"up to 8 per cluster subnet; the demo ALB {ALB_ADDRESSES_PER_SUBNET} per subnet (the "
-        "minimum an ALB needs free; it can grow), each tenant NLB of its quota 1 per subnet of "
-        "every scheme its ingress_from admits. Ingress ALBs tenants create are not bounded by "
-        "any quota and not counted.",
+        "and every single address (ENI primaries, endpoints, EFS mount targets, Fargate pods, "
+        "load balancers) is assumed to spoil a whole /28 block (fragmentation, "
+        "conservatively; subnet CIDR reservations for prefixes avoid it in practice).",
+        "Interface endpoints take 1 address per subnet, NAT gateways 1, EFS mount targets 1, "
+        "the EKS control plane up to 8 per cluster subnet; the demo ALB "
+        f"{ALB_ADDRESSES_PER_SUBNET} per subnet (the minimum an ALB needs free; it can grow), "
+        "each tenant NLB of its quota 1 per subnet of every scheme its ingress_from admits. "
+        "Ingress ALBs tenants create are not bounded by any quota and not counted.",
         "Fargate pods: CoreDNS at its maximum replicas, the Karpenter controller's replicas, "
         "each tenant namespace at its quota's pods; one address each.",
     ]

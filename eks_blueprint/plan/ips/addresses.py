@@ -65,6 +65,8 @@ class CniSettings:
     """ENABLE_POD_ENI: security groups for pods (a trunk ENI per node)."""
     ipv6: bool = False
     """The cluster's IP family is IPv6: pods take IPv6 addresses, not the subnet's IPv4."""
+    windows_prefix_delegation: bool = False
+    """The add-on's ``enableWindowsPrefixDelegation``: Windows nodes take /28 prefixes."""
     source: str = "the VPC CNI's defaults"
     """Where the settings were read."""
 
@@ -90,6 +92,7 @@ class CniSettings:
             "WARM_ENI_TARGET": self.warm_eni_target,
             "ENABLE_POD_ENI": self.pod_eni,
             "ipv6": self.ipv6,
+            "enableWindowsPrefixDelegation": self.windows_prefix_delegation,
             "source": self.source,
         }
 
@@ -106,7 +109,13 @@ def _env_bool(env: Mapping[str, Any], key: str) -> bool:
     return str(env.get(key, "false")).strip().lower() == "true"
 
 
-def cni_settings(env: Mapping[str, Any], *, source: str, ipv6: bool = False) -> CniSettings:
+def cni_settings(
+    env: Mapping[str, Any],
+    *,
+    source: str,
+    ipv6: bool = False,
+    windows_prefix_delegation: bool = False,
+) -> CniSettings:
     """The settings from the add-on's ``env`` map (``ConfigurationValues.env``)."""
     return CniSettings(
         prefix_delegation=_env_bool(env, "ENABLE_PREFIX_DELEGATION"),
@@ -117,6 +126,7 @@ def cni_settings(env: Mapping[str, Any], *, source: str, ipv6: bool = False) -> 
         warm_eni_target=_env_int(env, "WARM_ENI_TARGET"),
         pod_eni=_env_bool(env, "ENABLE_POD_ENI"),
         ipv6=ipv6,
+        windows_prefix_delegation=windows_prefix_delegation,
         source=source,
     )
 
@@ -174,6 +184,24 @@ class NodeDemand:
             "node_subnet": self.node_subnet.to_json(),
             "pod_subnet": self.pod_subnet.to_json(),
         }
+
+
+def windows_node_demand(t: InstanceType, max_pods: int) -> NodeDemand:
+    """The worst case of one Windows node of `t`: the VPC resource controller gives its pods
+    secondary IPs of the primary ENI only (no other ENI, no custom networking, no prefixes
+    unless ``enableWindowsPrefixDelegation``), so at most IPs per ENI - 1 pods, every one with
+    an address (no host-network aws-node or kube-proxy pods on Windows), plus the node's own
+    (EKS user guide, "Deploy Windows nodes on EKS clusters", considerations)."""
+    pods = max(min(max_pods, t.ipv4_per_eni - 1), 0)
+    return NodeDemand(
+        instance_type=t.name,
+        max_pods=max_pods,
+        pod_addresses=pods,
+        enis=1,
+        mode="secondary-ip",
+        node_subnet=Demand(individual=1 + pods),
+        pod_subnet=Demand(),
+    )
 
 
 def node_demand(t: InstanceType, cni: CniSettings, max_pods: int) -> NodeDemand:

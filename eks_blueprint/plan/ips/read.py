@@ -1,7 +1,7 @@
 """What `plan ips` reads from an environment's synthesised templates: the VPC CNI settings,
 the subnets, the capacity (managed node groups, Karpenter NodePools and EC2NodeClasses,
 Fargate profiles) and what else takes addresses in the subnets (interface endpoints, NAT
-gateways, the cluster's network interfaces).
+gateways, EFS mount targets, the cluster's network interfaces).
 
 Everything comes from the templates, so the plan answers for what would be deployed; the
 config is read only for what no template states (tenant pod and load balancer quotas, the
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ...config.network import POD_SUBNET_ROLE, POD_SUBNETS_NAME, SUBNET_ROLE_TAG
+from ...instance_types import is_windows_ami
 from ...template import (
     ResourceRef,
     StackTemplate,
@@ -46,9 +48,20 @@ SUBNET_NAME_TAG = "aws-cdk:subnet-name"
 ELB_TAG = "kubernetes.io/role/elb"
 INTERNAL_ELB_TAG = "kubernetes.io/role/internal-elb"
 ZONE_LABEL = "topology.kubernetes.io/zone"
+FSX_CSI_DRIVER = "fsx.csi.aws.com"
 NODE_GROUP_LABEL = "eks-blueprint/node-group"
 
+#: Self-managed node groups: Auto Scaling groups tagged ``kubernetes.io/cluster/<name>``.
+CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
+SELF_MANAGED_AMI = "SELF_MANAGED"
+"""`NodeGroup.ami_type` of a self-managed group (its AMI is a launch template's ImageId)."""
+
 _MAX_PODS_TOML = re.compile(r"^\s*max-pods\s*=\s*(\d+)\s*$", re.M)
+#: The node group label in a self-managed group's user data: the AL2023 kubelet flag
+#: ``--node-labels=eks-blueprint/node-group=<name>,...`` or Bottlerocket's TOML
+#: ``"eks-blueprint/node-group" = "<name>"``.
+_GROUP_LABEL_FLAG = re.compile(r"--node-labels=(?:[^\s\"]*,)?eks-blueprint/node-group=([^,\s\"]+)")
+_GROUP_LABEL_TOML = re.compile(r'^"eks-blueprint/node-group"\s*=\s*"([^"]+)"\s*$', re.M)
 _MAX_PODS_NODECONFIG = re.compile(r"^\s*maxPods:\s*(\d+)\s*$", re.M)
 
 
@@ -61,7 +74,8 @@ class Subnet:
     cidr: str
     az: str
     tier: str
-    """The CDK subnet type (``Public``, ``Private``, ``Isolated``), or ``unknown``."""
+    """The CDK subnet type (``Public``, ``Private``, ``Isolated``), ``Pods`` for the pod
+    subnets of custom networking (tag ``eks-blueprint/subnet-role: pods``), or ``unknown``."""
     name: str
     """The CDK subnet group name (``Private``, ``InternalLoadBalancer``...)."""
     tags: Mapping[str, str]
@@ -85,6 +99,15 @@ class NodeGroup:
     max_pods: int | None
     """The kubelet max pods the launch template's user data sets, if any."""
     subnets: tuple[Subnet, ...]
+    self_managed: bool = False
+    """An AWS::AutoScaling::AutoScalingGroup of the cluster (a self-managed node group), not
+    an AWS::EKS::Nodegroup."""
+
+    @property
+    def windows(self) -> bool:
+        """Windows nodes (a WINDOWS_* AMI type): their pods take secondary IPs of the
+        primary ENI only."""
+        return is_windows_ami(self.ami_type)
 
 
 @dataclass(frozen=True)
@@ -138,11 +161,21 @@ class TemplateFacts:
     node_pools: list[NodePool] = field(default_factory=list)
     fargate: list[FargateProfile] = field(default_factory=list)
     residents: list[Resident] = field(default_factory=list)
+    efs_mount_targets: list[Subnet] = field(default_factory=list)
+    """The subnet of each EFS mount target (one address each, counted as a `Resident`
+    `EFS_MOUNT_TARGET` of that subnet, and reported)."""
+    fsx_storage_classes: list[str] = field(default_factory=list)
+    """StorageClasses of the FSx for Lustre CSI driver: each claim creates a file system
+    whose network interfaces take addresses in the class's subnet (not bounded here)."""
     karpenter_replicas: int | None = None
     auto_mode: bool = False
     unresolved: list[str] = field(default_factory=list)
     """References or documents the reader could not follow, each with where and why."""
 
+
+#: What an EFS mount target's `Resident` is called: one network interface, one address, in
+#: its subnet (AWS::EFS::MountTarget; EFS allows one per AZ and file system).
+EFS_MOUNT_TARGET = "EFS mount target"
 
 #: Addresses the EKS control plane may take in each subnet given to the cluster: up to 4
 #: network interfaces, and 4 new ones created before the old are deleted in an upgrade
@@ -184,6 +217,8 @@ class _Reader:
         self.subnets: dict[tuple[str, str], Subnet] = {}
         for index, (_, view, logical_id, props) in enumerate(self.of_type("AWS::EC2::Subnet")):
             tags = _tags(props)
+            # Custom networking's pod subnets carry a role tag instead of CDK's group tags.
+            pods = tags.get(SUBNET_ROLE_TAG) == POD_SUBNET_ROLE
             cidr = render_text(props.get("CidrBlock"))
             if cidr is None or "${" in cidr:
                 self.unresolved.append(f"{view.name}/{logical_id}: CidrBlock is not a literal")
@@ -193,8 +228,8 @@ class _Reader:
                 logical_id=logical_id,
                 cidr=cidr,
                 az=_az(props.get("AvailabilityZone"), index),
-                tier=tags.get(SUBNET_TYPE_TAG, "unknown"),
-                name=tags.get(SUBNET_NAME_TAG, logical_id),
+                tier=tags.get(SUBNET_TYPE_TAG, POD_SUBNETS_NAME if pods else "unknown"),
+                name=tags.get(SUBNET_NAME_TAG, POD_SUBNETS_NAME if pods else logical_id),
                 tags=tags,
             )
 
@@ -252,6 +287,7 @@ def _cni(reader: _Reader) -> CniSettings:
         where = f"{view.name}/{logical_id}"
         text = render_text(props.get("ConfigurationValues"))
         env: Mapping[str, Any] = {}
+        configuration: Any = {}
         if text:
             try:
                 configuration = json.loads(text)
@@ -260,8 +296,14 @@ def _cni(reader: _Reader) -> CniSettings:
                 configuration = {}
             found = configuration.get("env") if isinstance(configuration, dict) else None
             env = found if isinstance(found, Mapping) else {}
+        windows_prefixes = isinstance(configuration, dict) and (
+            str(configuration.get("enableWindowsPrefixDelegation", "false")).lower() == "true"
+        )
         return cni_settings(
-            env, source=f"vpc-cni add-on {where} ConfigurationValues (env)", ipv6=ipv6
+            env,
+            source=f"vpc-cni add-on {where} ConfigurationValues (env)",
+            ipv6=ipv6,
+            windows_prefix_delegation=windows_prefixes,
         )
     return cni_settings(
         {}, source="no vpc-cni add-on in the templates: the VPC CNI's defaults", ipv6=ipv6
@@ -298,6 +340,59 @@ def _node_groups(reader: _Reader) -> list[NodeGroup]:
     return groups
 
 
+def _self_managed_groups(reader: _Reader) -> list[NodeGroup]:
+    """The cluster's Auto Scaling groups (self-managed node groups): their instance types
+    (the launch template's InstanceType, or the MixedInstancesPolicy's overrides), MaxSize,
+    VPCZoneIdentifier and the max pods of the launch template's user data."""
+    groups = []
+    for _, view, logical_id, props in reader.of_type("AWS::AutoScaling::AutoScalingGroup"):
+        tags = _tags(props)
+        if not any(key.startswith(CLUSTER_TAG_PREFIX) for key in tags):
+            continue  # not a group of nodes of a cluster
+        where = f"{view.name}/{logical_id}"
+        mixed = props.get("MixedInstancesPolicy") or {}
+        spec = (mixed.get("LaunchTemplate") or {}).get("LaunchTemplateSpecification") or (
+            props.get("LaunchTemplate") or {}
+        )
+        types = [
+            str(t)
+            for t in (
+                render_text(o.get("InstanceType"))
+                for o in (mixed.get("LaunchTemplate") or {}).get("Overrides") or []
+                if isinstance(o, Mapping)
+            )
+            if t
+        ]
+        data: Mapping[str, Any] = {}
+        template_ref = spec.get("LaunchTemplateId")
+        if template_ref is not None:
+            target = view.deref(template_ref)
+            if isinstance(target, ResourceRef):
+                data = target.properties.get("LaunchTemplateData") or {}
+            else:
+                reader.unresolved.append(f"{where} LaunchTemplateId: {target.reason}")
+        if not types and render_text(data.get("InstanceType")):
+            types = [str(render_text(data.get("InstanceType")))]
+        text = _user_data_text(data.get("UserData")) or ""
+        label = _GROUP_LABEL_FLAG.search(text) or _GROUP_LABEL_TOML.search(text)
+        name = label.group(1) if label else tags.get("Name", logical_id).removesuffix("-node")
+        groups.append(
+            NodeGroup(
+                name=name,
+                logical_id=logical_id,
+                instance_types=tuple(types),
+                max_size=as_int(props.get("MaxSize")),
+                ami_type=SELF_MANAGED_AMI,
+                max_pods=_user_data_max_pods(text) if text else None,
+                subnets=reader.subnet_refs(
+                    view, props.get("VPCZoneIdentifier"), f"{where} VPCZoneIdentifier"
+                ),
+                self_managed=True,
+            )
+        )
+    return groups
+
+
 def _cpu(value: Any) -> Decimal | None:
     if value is None:
         return None
@@ -313,7 +408,9 @@ def _karpenter(reader: _Reader, facts: TemplateFacts) -> None:
         for obj in manifest_objects([stack], unreadable=unreadable):
             kind, spec = obj.kind, obj.spec
             name = str(obj.metadata.get("name", obj.logical_id))
-            if kind == "EC2NodeClass":
+            if kind == "StorageClass" and obj.body.get("provisioner") == FSX_CSI_DRIVER:
+                facts.fsx_storage_classes.append(name)
+            elif kind == "EC2NodeClass":
                 kubelet = spec.get("kubelet") or {}
                 facts.node_classes[name] = NodeClass(
                     name=name,
@@ -379,6 +476,11 @@ def _residents(reader: _Reader) -> list[Resident]:
             view, [props.get("SubnetId")], f"{view.name}/{logical_id} SubnetId"
         )
         residents.append(Resident("NAT gateway", 1, subnets))
+    for _, view, logical_id, props in reader.of_type("AWS::EFS::MountTarget"):
+        subnets = reader.subnet_refs(
+            view, [props.get("SubnetId")], f"{view.name}/{logical_id} SubnetId"
+        )
+        residents.append(Resident(EFS_MOUNT_TARGET, 1, subnets))
     for _, view, logical_id, props in reader.of_type("AWS::EKS::Cluster"):
         vpc_config = props.get("ResourcesVpcConfig") or {}
         subnets = reader.subnet_refs(
@@ -394,16 +496,28 @@ def read_templates(inputs: PlanInputs) -> TemplateFacts:
     """Everything `plan ips` needs from the environment's templates."""
     reader = _Reader(inputs)
     facts = TemplateFacts(cni=_cni(reader), subnets=reader.subnets)
-    facts.node_groups = _node_groups(reader)
+    facts.node_groups = _node_groups(reader) + _self_managed_groups(reader)
     _karpenter(reader, facts)
     facts.fargate = _fargate(reader)
     facts.residents = _residents(reader)
+    facts.efs_mount_targets = [
+        subnet
+        for resident in facts.residents
+        if resident.what == EFS_MOUNT_TARGET
+        for subnet in resident.subnets
+    ]
     facts.auto_mode = any(
         bool((props.get("ComputeConfig") or {}).get("Enabled"))
         for _, _, _, props in reader.of_type("AWS::EKS::Cluster")
     )
     facts.unresolved = reader.unresolved
     return facts
+
+
+def pod_subnets(facts: TemplateFacts) -> dict[str, Subnet]:
+    """Custom networking's pod subnets by AZ (the ENIConfig of a node's AZ names its AZ's
+    pod subnet; one per AZ)."""
+    return {s.az: s for s in facts.subnets.values() if s.tier == POD_SUBNETS_NAME}
 
 
 def karpenter_subnets(facts: TemplateFacts, node_class: NodeClass) -> tuple[Subnet, ...]:

@@ -5,7 +5,7 @@ Every check returns its rows (for the report's tables and JSON) and its findings
 that it needs a change or a look first. Check ids: ``version-path``,
 ``version-supported``, ``addon-pins``, ``kubectl-layer``, ``karpenter-compat``,
 ``chart-compat``, ``kubelet-skew``, ``ami-pins``, ``removed-apis``, ``manifest-schema``,
-``pdb-coverage``, ``support-window``.
+``pdb-coverage``, ``support-window``, ``cluster-autoscaler-image``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any, cast
 
 from ...addons import versions as addon_versions
+from ...compute import autoscaling
 from ...config.addons import MANAGED_ADDON_FIELDS
 from ...template import KubeObject, UnreadableManifest, helm_releases, literal
 from ..model import Finding
@@ -443,6 +444,60 @@ def check_charts(ctx: UpgradeContext) -> tuple[list[ChartCheck], list[Finding]]:
                 )
             )
     return rows, findings
+
+
+# -- Cluster Autoscaler image -------------------------------------------------------------
+
+
+def check_cluster_autoscaler(ctx: UpgradeContext) -> list[Finding]:
+    """The Cluster Autoscaler's image follows the control plane's minor: the target needs a
+    pinned image (compute/autoscaling.py CLUSTER_AUTOSCALER_IMAGES), and what is deployed
+    for the target must be that image."""
+    findings: list[Finding] = []
+    wanted = autoscaling.CLUSTER_AUTOSCALER_IMAGES.get(ctx.to)
+    for helm in helm_releases(ctx.deployed.stacks):
+        if helm.chart != autoscaling.CHART_NAME:
+            continue
+        where = f"{helm.stack}/{helm.logical_id}"
+        image = helm.values.get("image")
+        tag = literal(image.get("tag")) if isinstance(image, dict) else None
+        if wanted is None:
+            findings.append(
+                Finding(
+                    "cluster-autoscaler-image",
+                    "block",
+                    f"no Cluster Autoscaler image is pinned for Kubernetes {ctx.to} ({where} "
+                    f"runs {tag or 'an unreadable tag'}): the autoscaler must run the control "
+                    "plane's minor, and synth refuses a version without one.",
+                    f"add the newest cluster-autoscaler-{ctx.to}.x release to "
+                    "CLUSTER_AUTOSCALER_IMAGES in eks_blueprint/compute/autoscaling.py",
+                )
+            )
+        elif tag == wanted:
+            continue
+        elif ctx.target_mode:
+            findings.append(
+                Finding(
+                    "cluster-autoscaler-image",
+                    "block",
+                    f"{where} deploys Cluster Autoscaler {tag or '(unreadable tag)'} with "
+                    f"Kubernetes {ctx.to}, whose image is {wanted}: its minor must match the "
+                    "control plane's.",
+                    "remove the explicit image tag (ClusterAutoscalerProps.image_tag) so the "
+                    "table's image of the target is used",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "cluster-autoscaler-image",
+                    "info",
+                    f"the Cluster Autoscaler ({where}) moves from {tag or 'its current image'} "
+                    f"to {wanted} in the deploy that sets cluster.version {ctx.to}: its chart "
+                    "is updated after the control plane, so it never runs ahead of it.",
+                )
+            )
+    return findings
 
 
 # -- node groups: kubelet skew and release pins -------------------------------------------

@@ -13,6 +13,7 @@ from .checks import (
     check_addons,
     check_ami_pins,
     check_charts,
+    check_cluster_autoscaler,
     check_combined_nodegroup_updates,
     check_karpenter,
     check_kubectl_layer,
@@ -156,6 +157,7 @@ def _full_plan(
     findings += found
     charts, found = check_charts(ctx)
     findings += found
+    findings += check_cluster_autoscaler(ctx)
     groups, found, group_pins = check_node_groups(ctx)
     findings += found
     findings += check_combined_nodegroup_updates(ctx)

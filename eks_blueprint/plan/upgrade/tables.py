@@ -256,6 +256,35 @@ CHART_COMPATIBILITY: Final[tuple[ChartRow, ...]] = (
         )
     ),
     ChartRow(
+        "vpa",
+        "5.0.0",
+        "5.0.0",
+        "1.28",
+        None,
+        "FairwindsOps/charts stable/vpa/Chart.yaml @5f478fce (2026-08-11): kubeVersion "
+        "'>= 1.28.0-0' ('VPA 1.7 supports Kubernetes 1.28 and later'), appVersion 1.7.1",
+    ),
+    ChartRow(
+        "cluster-autoscaler",
+        "9.59.0",
+        "9.59.0",
+        "1.32",
+        "1.35",
+        "kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0 (2026-07-21): Chart.yaml "
+        "has no kubeVersion, appVersion 1.35.0; the image is set per Kubernetes minor "
+        "(eks_blueprint/compute/autoscaling.py CLUSTER_AUTOSCALER_IMAGES, 1.32-1.35), as the "
+        "autoscaler README 'Releases' asks (CA minor = Kubernetes minor)",
+    ),
+    ChartRow(
+        "nvidia-device-plugin",
+        "0.20.0",
+        "0.20.0",
+        "1.10",
+        None,
+        "NVIDIA/k8s-device-plugin tag v0.20.0 (commit 1b826ac, 2026-08-19): "
+        "deployments/helm/nvidia-device-plugin/Chart.yaml kubeVersion '>= 1.10.0-0'",
+    ),
+    ChartRow(
         "kyverno",
         "3.9.0",
         "3.9.0",
@@ -268,7 +297,10 @@ CHART_COMPATIBILITY: Final[tuple[ChartRow, ...]] = (
 )
 CHART_SOURCE: Final = TableSource(
     "Helm chart compatibility (CHART_COMPATIBILITY)",
-    "aws-load-balancer-controller: aws/eks-charts chart README; external-dns: "
+    "aws-load-balancer-controller: aws/eks-charts chart README; vpa: FairwindsOps chart "
+    "kubeVersion; cluster-autoscaler: kubernetes/autoscaler README and its image table; "
+    "nvidia-device-plugin: its Chart.yaml kubeVersion; "
+    "external-dns: "
     "kubernetes-sigs/external-dns README compatibility table; cert-manager: cert-manager.io "
     "'Supported Releases'; kyverno: kyverno.io 'Compatibility Matrix'; karpenter, "
     "karpenter-crd: the Karpenter table",
