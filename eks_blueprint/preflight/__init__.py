@@ -1,11 +1,13 @@
 """`eks-blueprint-preflight --env NAME`: can this account and region take the environment?
 
 Run before the first `cdk deploy`. Read-only boto3 calls (STS, EC2, SSM, CloudFormation, EKS,
-IAM, GuardDuty, Service Quotas) check what would otherwise fail half-way through a
+IAM, GuardDuty, Service Quotas, Inspector) check what would otherwise fail half-way through a
 deployment: the account, the availability zones, the CDK bootstrap version the synthesised
 assembly needs, every pinned add-on version, the EC2 Spot service-linked role, the GuardDuty
 detector, every IAM principal the file names, the pinned AMI releases, and the service
-quotas the environment uses up. It never imports aws_cdk and never changes anything.
+quotas the environment uses up; with self-managed node groups, that Amazon Inspector scans
+the account's EC2 instances (inspector2:BatchGetAccountStatus). It never imports aws_cdk and
+never changes anything.
 
 The checks are the data in CHECKS (checks.py), one small function each, run in that order;
 each adds one or more rows to the report. The AMI and quota checks have their own modules

@@ -21,6 +21,7 @@ from ..checkrun import (
     failure,
     guard,
     missing_permission,
+    naming_actions,
     not_found,
     paginate,
 )
@@ -260,6 +261,38 @@ def check_principals(run: Run, ctx: Context) -> None:
         run.add(check, f"exists ({'; '.join(where)})", f"{kind} found", True)
 
 
+#: The fix for an account without Amazon Inspector EC2 scanning (AWS CLI, inspector2 enable).
+INSPECTOR_ENABLE = "aws inspector2 enable --resource-types EC2"
+
+
+def check_inspector(run: Run, ctx: Context) -> None:
+    """10. Amazon Inspector scans EC2 instances in the account, when the environment has
+    self-managed node groups: their AMIs are the owner's to patch (custom or pinned), and
+    Inspector's EC2 scanning is what finds their vulnerabilities. inspector2
+    BatchGetAccountStatus for the account: its `resourceState.ec2.status` must be ENABLED
+    (ENABLING is not yet scanning); an account Inspector never saw, or one it reports
+    under failedAccounts, fails with its reason. Without self-managed groups: SKIP."""
+    check = "Inspector EC2 scanning"
+    if not ctx.cfg.compute.self_managed_node_groups:
+        run.skip(check, "no compute.self_managed_node_groups")
+        return
+    client = naming_actions(ctx.session.client("inspector2"))
+    answer = guard(partial(client.batch_get_account_status, accountIds=[ctx.account]))
+    expected = "ENABLED (self-managed node groups)"
+    for failed in answer.get("failedAccounts") or []:
+        if failed.get("accountId") == ctx.account:
+            reason = failed.get("errorMessage") or failed.get("errorCode") or "unknown"
+            run.add(check, expected, f"not readable: {reason}; {INSPECTOR_ENABLE}", False)
+            return
+    for account in answer.get("accounts") or []:
+        if account.get("accountId") != ctx.account:
+            continue
+        status = str(((account.get("resourceState") or {}).get("ec2") or {}).get("status", "?"))
+        ok = status == "ENABLED"
+        run.add(check, expected, status if ok else f"{status}: run {INSPECTOR_ENABLE}", ok)
+        return
+    run.add(check, expected, f"Inspector is not enabled: run {INSPECTOR_ENABLE}", False)
+
 
 @dataclass(frozen=True)
 class Check:
@@ -283,6 +316,8 @@ CHECKS: tuple[Check, ...] = (
     Check("principals", "every IAM principal named in the file exists", check_principals),
     Check("amis", "every AMI alias or release is published", check_amis),
     Check("quotas", "service quotas have room for what the environment adds", check_quotas),
+    Check("inspector", "Amazon Inspector scans EC2 when there are self-managed nodes",
+          check_inspector),
 )  # fmt: skip
 
 

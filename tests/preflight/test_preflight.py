@@ -385,7 +385,10 @@ def test_an_account_that_can_take_the_environment_passes(
 ) -> None:
     results = preflight(World(cfg), aws, cdk_out)
     assert failed(results) == []
-    addons = sorted(cfg.addons.installed())
+    # dev's storage.efs: the storage construct installs the EFS CSI driver add-on, whose
+    # pinned version is checked like the others
+    assert cfg.storage.efs is not None and cfg.storage.fsx_lustre is None
+    addons = sorted([*cfg.addons.installed(), "aws-efs-csi-driver"])
     assert list(results) == [
         "account", "availability zone eu-west-1a", "availability zone eu-west-1b",
         "availability zone eu-west-1c", "CDK assembly", "CDK bootstrap version",
@@ -399,10 +402,13 @@ def test_an_account_that_can_take_the_environment_passes(
         "AMI of node group system (BOTTLEROCKET_ARM_64)",
         "quota VPCs per Region", "quota Elastic IPs", "quota interface endpoints per VPC",
         "quota EKS clusters per Region", "quota managed node groups per cluster",
-        "quota Fargate profiles per cluster",
+        "quota Fargate profiles per cluster", "Inspector EC2 scanning",
     ]
     skipped = {name for name, r in results.items() if r.status == "SKIP"}
-    assert skipped == {f"IAM principal {PARTNER}", "quota Fargate profiles per cluster"}
+    assert skipped == {
+        f"IAM principal {PARTNER}", "quota Fargate profiles per cluster", "Inspector EC2 scanning"}
+    # dev runs no self-managed node groups: Inspector's EC2 scanning is not required
+    assert results["Inspector EC2 scanning"].actual == "no compute.self_managed_node_groups"
     # dev: spot_service_linked_role create, and the account has no such role yet
     assert results[f"service-linked role {SPOT_ROLE}"].actual == "absent"
     assert "these credentials read 111111111111 only" in results[f"IAM principal {PARTNER}"].actual
@@ -710,6 +716,32 @@ def test_amis_follow_the_architectures_of_the_pools_using_each_class(tmp_path: P
         f"{BOTTLEROCKET}/x86_64/1.50.0/image_id", f"{BOTTLEROCKET}/arm64/1.50.0/image_id"]
 
 
+def test_gpu_windows_and_self_managed_amis_are_planned_from_their_own_paths() -> None:
+    """NVIDIA and Windows node groups, GPU pools and self-managed groups each check the AMI
+    they really launch: a standard path in their place would pass while the region lacks
+    the AMI the nodes need."""
+    accelerated = load_config(CONFIG_DIR / "examples" / "accelerated.yaml")
+    params = {row: param for row, _, param in planned_amis(accelerated)}
+    assert params["AMI of node group gpu (AL2023_x86_64_NVIDIA)"] == (
+        f"{OPTIMIZED}/x86_64/nvidia/recommended/image_id")
+    assert params["AMI of node group windows (WINDOWS_CORE_2022_x86_64)"] == (
+        f"/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-{K8S}"
+        "/image_id")
+    assert params["AMI bottlerocket@v1.50.0 amd64 NVIDIA (node class bottlerocket)"] == (
+        f"{BOTTLEROCKET}-nvidia/x86_64/1.50.0/image_id")
+    assert params["AMI al2023@v20251112 amd64 NVIDIA (node class default)"] == (
+        f"{OPTIMIZED}/x86_64/nvidia/amazon-eks-node-al2023-x86_64-nvidia-{K8S}-v20251112/image_id")
+    own = load_config(CONFIG_DIR / "examples" / "self-managed.yaml")
+    rows = [(row, param) for row, _, param in planned_amis(own) if "self-managed" in row]
+    assert rows and all(
+        param.startswith(("/aws/service/eks/optimized-ami/", "/aws/service/bottlerocket/"))
+        for _, param in rows
+    ), rows
+    # A custom AMI id is the account's own: no public parameter to check.
+    customs = [g.name for g in own.compute.self_managed_node_groups if g.ami.id is not None]
+    assert not any(name in row for name in customs for row, _ in rows)
+
+
 def test_principals_name_every_field_that_lists_them(cfg: EnvironmentConfig) -> None:
     named = configured_principals(cfg)
     assert named[ADMIN] == ["cluster.admins"]
@@ -720,7 +752,7 @@ def test_principals_name_every_field_that_lists_them(cfg: EnvironmentConfig) -> 
 def test_checks_are_listed_once_in_report_order() -> None:
     assert [c.name for c in CHECKS] == [
         "account", "zones", "bootstrap", "addons", "spot-role", "guardduty", "principals", "amis",
-        "quotas"]
+        "quotas", "inspector"]
 
 
 def test_preflight_never_imports_aws_cdk() -> None:
