@@ -1,0 +1,55 @@
+"""Gates over the example configs: every example synthesises with the compliance packs
+passing, its templates are free of cfn-lint errors, and each Kubernetes object it applies is
+valid against the Kubernetes schema of its kind."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cfnlint.api import ManualArgs, lint_by_config
+
+from eks_blueprint.config import EnvironmentConfig
+from tests.compliance.test_compliance import unlisted_acknowledgements
+from tests.conftest import SynthResult
+
+from .conftest import example_paths
+
+PACKS = {"AwsSolutions", "NIST.800.53.R5", "EksBestPractices"}
+
+
+def test_every_example_is_synthesised(
+    example_synth: SynthResult, example_configs: dict[str, EnvironmentConfig]
+) -> None:
+    assert len(example_configs) == len(example_paths()) >= 2
+    for name in example_configs:
+        # The network, security and cluster stacks at least.
+        assert {"network", "cluster"} <= set(example_synth.templates[name]), name
+
+
+def test_examples_pass_the_compliance_packs(example_synth: SynthResult) -> None:
+    report: dict[str, Any] = json.loads(
+        (example_synth.outdir / "validation-report.json").read_text(encoding="utf-8")
+    )
+    plugins = {p["pluginName"]: p for p in report["pluginReports"]}
+    assert set(plugins) >= PACKS
+    for name in PACKS:
+        errors = [v for v in plugins[name]["violations"] if v["severity"] == "error"]
+        assert not errors, [(v["ruleName"], v["violatingConstructs"]) for v in errors]
+        assert plugins[name]["conclusion"] == "success"
+    # What the examples acknowledge is in the README's table too, with its reason.
+    missing = unlisted_acknowledgements(report)
+    assert not missing, missing
+
+
+def test_examples_have_no_cfn_lint_errors(
+    example_synth: SynthResult, example_configs: dict[str, EnvironmentConfig]
+) -> None:
+    templates = sorted(example_synth.outdir.glob("assembly-*/*.template.json"))
+    assert len(templates) >= 2 * len(example_configs)
+    regions = sorted({c.region for c in example_configs.values()})
+    matches = lint_by_config(ManualArgs(templates=[str(t) for t in templates], regions=regions))
+    errors = [str(m) for m in matches if m.rule.severity == "error"]
+    assert not errors, "\n".join(errors)
+    # The same accepted warnings as the environments (tests/compliance/test_compliance.py).
+    assert {m.rule.id for m in matches} <= {"W3010", "W3005"}, [str(m) for m in matches]
