@@ -22,8 +22,12 @@ if TYPE_CHECKING:
     from .access import ClusterAccessProps as ClusterAccessProps
     from .addons.addons import Addons as Addons
     from .addons.addons import AddonsProps as AddonsProps
+    from .compute.accelerators import NvidiaDevicePlugin as NvidiaDevicePlugin
+    from .compute.accelerators import NvidiaDevicePluginProps as NvidiaDevicePluginProps
     from .compute.auto_mode import AutoModeNodeRole as AutoModeNodeRole
     from .compute.auto_mode import AutoModeProps as AutoModeProps
+    from .compute.cluster_autoscaler import ClusterAutoscaler as ClusterAutoscaler
+    from .compute.cluster_autoscaler import ClusterAutoscalerProps as ClusterAutoscalerProps
     from .compute.fargate import FargateProfiles as FargateProfiles
     from .compute.fargate import FargateProfileSpec as FargateProfileSpec
     from .compute.fargate import FargateProfilesProps as FargateProfilesProps
@@ -40,6 +44,9 @@ if TYPE_CHECKING:
     from .compute.managed_node_groups import ManagedNodeGroups as ManagedNodeGroups
     from .compute.managed_node_groups import ManagedNodeGroupsProps as ManagedNodeGroupsProps
     from .compute.managed_node_groups import NodeGroupSpec as NodeGroupSpec
+    from .compute.self_managed import SelfManagedNodeGroups as SelfManagedNodeGroups
+    from .compute.self_managed import SelfManagedNodeGroupSpec as SelfManagedNodeGroupSpec
+    from .compute.self_managed import SelfManagedNodeGroupsProps as SelfManagedNodeGroupsProps
     from .compute.taints import Taint as Taint
     from .control_plane import ALL_LOG_TYPES as ALL_LOG_TYPES
     from .control_plane import ControlPlane as ControlPlane
@@ -62,11 +69,22 @@ if TYPE_CHECKING:
     from .observability import TenantLogGroups as TenantLogGroups
     from .observability import TenantLogGroupsProps as TenantLogGroupsProps
     from .observability import TenantLogSpec as TenantLogSpec
+    from .pod_networking import CustomNetworking as CustomNetworking
+    from .pod_networking import CustomNetworkingProps as CustomNetworkingProps
+    from .pod_security_groups import PodSecurityGroups as PodSecurityGroups
+    from .pod_security_groups import PodSecurityGroupSpec as PodSecurityGroupSpec
+    from .pod_security_groups import PodSecurityGroupsProps as PodSecurityGroupsProps
+    from .pod_security_groups import PodTrafficRule as PodTrafficRule
     from .registry import EnhancedScanning as EnhancedScanning
     from .registry import Registry as Registry
     from .registry import RegistryProps as RegistryProps
     from .registry import RepositorySpec as RepositorySpec
     from .service_roles import SpotServiceLinkedRole as SpotServiceLinkedRole
+    from .storage.efs import EfsStorage as EfsStorage
+    from .storage.efs import EfsStorageProps as EfsStorageProps
+    from .storage.efs import EfsTenantAccessPoint as EfsTenantAccessPoint
+    from .storage.fsx import FsxLustreStorage as FsxLustreStorage
+    from .storage.fsx import FsxLustreStorageProps as FsxLustreStorageProps
     from .tenancy import PriorityTier as PriorityTier
     from .tenancy import ServiceAccountSpec as ServiceAccountSpec
     from .tenancy import TenantNamespaces as TenantNamespaces
@@ -137,6 +155,24 @@ _EXPORTS: dict[str, str] = {
     "ThreatDetection": "threat_detection",
     "ThreatDetectionProps": "threat_detection",
     "PropError": "validate_names",
+    "SelfManagedNodeGroups": "compute.self_managed",
+    "SelfManagedNodeGroupSpec": "compute.self_managed",
+    "SelfManagedNodeGroupsProps": "compute.self_managed",
+    "EfsStorage": "storage.efs",
+    "EfsStorageProps": "storage.efs",
+    "EfsTenantAccessPoint": "storage.efs",
+    "FsxLustreStorage": "storage.fsx",
+    "FsxLustreStorageProps": "storage.fsx",
+    "CustomNetworking": "pod_networking",
+    "CustomNetworkingProps": "pod_networking",
+    "PodSecurityGroupSpec": "pod_security_groups",
+    "PodSecurityGroups": "pod_security_groups",
+    "PodSecurityGroupsProps": "pod_security_groups",
+    "PodTrafficRule": "pod_security_groups",
+    "NvidiaDevicePlugin": "compute.accelerators",
+    "NvidiaDevicePluginProps": "compute.accelerators",
+    "ClusterAutoscaler": "compute.cluster_autoscaler",
+    "ClusterAutoscalerProps": "compute.cluster_autoscaler",
     "SpotServiceLinkedRole": "service_roles",
     "DemoWorkload": "workloads.demo",
     "DemoWorkloadProps": "workloads.demo",
@@ -151,17 +187,26 @@ __all__ = [
     "AutoModeProps",
     "ClusterAccess",
     "ClusterAccessProps",
+    "ClusterAutoscaler",
+    "ClusterAutoscalerProps",
     "ControlPlane",
     "ControlPlaneProps",
     "ControllerPlacement",
+    "CustomNetworking",
+    "CustomNetworkingProps",
     "DemoWorkload",
     "DemoWorkloadProps",
     "DisruptionBudget",
+    "EfsStorage",
+    "EfsStorageProps",
+    "EfsTenantAccessPoint",
     "EnhancedScanning",
     "FargateProfileSpec",
     "FargateProfiles",
     "FargateProfilesProps",
     "FargateSelectorSpec",
+    "FsxLustreStorage",
+    "FsxLustreStorageProps",
     "Governance",
     "GovernanceProps",
     "ImageVerification",
@@ -177,8 +222,14 @@ __all__ = [
     "NodePoolLimits",
     "NodePoolRequirements",
     "NodePoolSpec",
+    "NvidiaDevicePlugin",
+    "NvidiaDevicePluginProps",
     "PodIdentityRole",
     "PodIdentityRoleProps",
+    "PodSecurityGroupSpec",
+    "PodSecurityGroups",
+    "PodSecurityGroupsProps",
+    "PodTrafficRule",
     "PolicySet",
     "PriorityTier",
     "PrometheusScraper",
@@ -187,6 +238,9 @@ __all__ = [
     "Registry",
     "RegistryProps",
     "RepositorySpec",
+    "SelfManagedNodeGroupSpec",
+    "SelfManagedNodeGroups",
+    "SelfManagedNodeGroupsProps",
     "ServiceAccountRole",
     "ServiceAccountRoleProps",
     "ServiceAccountSpec",

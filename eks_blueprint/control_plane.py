@@ -152,10 +152,33 @@ class ControlPlaneProps:
     auto_mode: AutoModeProps | None = None
     """EKS Auto Mode (EKS-managed nodes and node add-ons). Default: off; the compute
     constructs add capacity instead."""
+    ip_family: Literal["ipv4", "ipv6"] = "ipv4"
+    """The addresses pods and services get (AWS::EKS::Cluster KubernetesNetworkConfig
+    IpFamily, set at creation only: changing it replaces the cluster). "ipv6" needs a
+    dual-stack VPC (`NetworkProps(ip_protocol="dual_stack")`), Nitro instances, no Windows
+    nodes and no custom networking; the add-ons then give vpc-cni the IPv6 IAM policy.
+    Default: "ipv4"."""
+    security_groups_for_pods: bool = False
+    """Attach the AWS managed policy AmazonEKSVPCResourceController to the cluster role, so
+    the VPC resource controller (run by EKS) may create the trunk and branch interfaces of
+    security groups for pods (EKS user guide). Use it with AddonsProps.vpc_cni_pod_eni and
+    PodSecurityGroups. Not with auto_mode, which does not support them. Default: off."""
     open_endpoint_reason: str | None = None
     """Why the public endpoint may be reached from 0.0.0.0/0: the EKS pack's finding
     (EksBestPractices-EKSBP6) is acknowledged with this reason, so the choice is visible in
     the validation report and the review. Default: none, and an open endpoint fails synth."""
+
+
+def _has_ipv6(vpc: ec2.IVpc) -> bool:
+    """False only for a VPC created in this app without an IPv6 block (an `ec2.Vpc` with
+    no AWS::EC2::VPCCidrBlock that asks for an Amazon-provided IPv6 one); an imported VPC
+    cannot be seen, so it passes (EKS checks it at creation)."""
+    if not isinstance(vpc, ec2.Vpc):
+        return True
+    return any(
+        isinstance(child, ec2.CfnVPCCidrBlock) and child.amazon_provided_ipv6_cidr_block
+        for child in vpc.node.children
+    )
 
 
 class ControlPlane(Construct):
@@ -283,6 +306,29 @@ class ControlPlane(Construct):
                 f"The public API endpoint is open to the internet on purpose: "
                 f"{props.open_endpoint_reason}",
             )
+        if props.ip_family == "ipv6":
+            # aws_eks_v2's `ip_family` prop renders the same property; set here, after the
+            # Cluster, so that ControlPlane's constructor call stays one for both families.
+            cfn_cluster.add_property_override("KubernetesNetworkConfig.IpFamily", "ipv6")
+        if props.security_groups_for_pods:
+            if props.auto_mode is not None:
+                raise self._fail(
+                    "security_groups_for_pods",
+                    True,
+                    "EKS Auto Mode does not support security groups for pods (EKS user "
+                    "guide); turn one of them off",
+                )
+            self.cluster.role.add_managed_policy(
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKSVPCResourceController")
+            )
+            acknowledge(
+                self.cluster.role,
+                "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "AmazonEKSVPCResourceController]",
+                "AmazonEKSVPCResourceController is the AWS-managed policy the EKS user guide "
+                "names for security groups for pods: the VPC resource controller manages the "
+                "trunk and branch network interfaces with it.",
+            )
         cfn_cluster.upgrade_policy = eks.CfnCluster.UpgradePolicyProperty(
             support_type=props.upgrade_support_type
         )
@@ -334,6 +380,18 @@ class ControlPlane(Construct):
             raise self._fail(
                 "open_endpoint_reason", props.open_endpoint_reason,
                 "say why the endpoint is open to the internet, or leave it None",
+            )
+        if props.ip_family not in ("ipv4", "ipv6"):
+            raise self._fail(
+                "ip_family", props.ip_family, "use 'ipv4' (the default) or 'ipv6'"
+            )
+        if props.ip_family == "ipv6" and not _has_ipv6(props.vpc):
+            raise self._fail(
+                "ip_family",
+                props.ip_family,
+                "an IPv6 cluster needs a VPC with IPv6 CIDR blocks, and this VPC was created "
+                "without one; create it with NetworkProps(ip_protocol='dual_stack') (or "
+                "ec2.IpProtocol.DUAL_STACK), or use ip_family='ipv4'",
             )
         if props.kubectl_layer is not None and not props.kubectl_provider:
             raise self._fail(
@@ -405,6 +463,12 @@ class ControlPlane(Construct):
             ),
         )
 
+    def _custom_networking(self) -> bool:
+        """Whether the cluster's add-ons run vpc-cni with custom networking (their
+        `vpc_cni_custom_networking`): node groups and Karpenter added by the growth methods
+        then count max pods without the primary ENI, as the pods cannot use it."""
+        return bool(getattr(addons_of(self.cluster), "custom_networking", False))
+
     def add_addons(self, id: str = "Addons", **settings: Any) -> Addons:
         """Add the cluster's add-ons (`Addons`), configured with AddonsProps fields as
         keywords (e.g. `load_balancer_controller=True`); the cluster, its version and VPC are
@@ -438,7 +502,10 @@ class ControlPlane(Construct):
         if self.node_groups is None:
             self.node_groups = ManagedNodeGroups(
                 self, "NodeGroups", props=ManagedNodeGroupsProps(
-                    cluster=self.icluster, groups=(), kubernetes_version=self.kubernetes_version
+                    cluster=self.icluster,
+                    groups=(),
+                    kubernetes_version=self.kubernetes_version,
+                    custom_networking=self._custom_networking(),
                 ),
             )
         return self.node_groups.add_group(spec)
@@ -488,6 +555,7 @@ class ControlPlane(Construct):
             first = next(iter(self.node_groups.nodegroups))
             settings["placement"] = self.node_groups.placement_for(first)
         self._ensure_node_readiness()
+        settings.setdefault("custom_networking", self._custom_networking())
         self.karpenter = Karpenter(
             self,
             "Karpenter",

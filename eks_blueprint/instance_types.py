@@ -115,7 +115,6 @@ class InstanceType(NamedInstanceType):
     """EC2's hypervisor: ``nitro``, ``xen``, or ``""`` where EC2 names none (bare metal)."""
     network_cards: int = 1
 
-
     @property
     def category(self) -> str | None:
         """Karpenter's `instance-category` (``c`` of c7gn.large), None if the name does not
@@ -340,3 +339,181 @@ def matching_types(
         )
     )
     return RequirementMatch(types=allowed, unevaluated=tuple(unevaluated))
+
+
+# -- accelerators and operating systems: what an AMI type can drive -----------------------
+
+Accelerator = Literal["nvidia", "neuron", "other"]
+"""What accelerates an instance type: NVIDIA GPUs, AWS Neuron (Inferentia, Trainium), or
+something no EKS-optimized AMI drives (g4ad's AMD GPUs, dl1's Gaudi, FPGAs...)."""
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """The GPUs of one instance type."""
+
+    manufacturer: Literal["nvidia", "amd"]
+    name: str
+    """Karpenter's `instance-gpu-name`, e.g. l4."""
+    count: int
+    """GPUs per instance (what `nvidia.com/gpu` can request at most on one node)."""
+
+
+#: GPU family -> (manufacturer, GPU name, size -> GPU count): Karpenter's
+#: `karpenter.k8s.aws/instance-gpu-manufacturer`, `-gpu-name` and `-gpu-count` labels, from
+#: aws/karpenter-provider-aws website/content/en/docs/reference/instance-types.md at
+#: 692ccdd0629e (2026-07-11; generated from EC2 DescribeInstanceTypes), the same file the
+#: table's vCPUs come from. The families of the EKS GPU guide's examples, and g4ad (AMD).
+_ONE_GPU: Final = ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")
+_GPUS: Final[dict[str, tuple[Literal["nvidia", "amd"], str, dict[str, int]]]] = {
+    "g4ad": ("amd", "radeon-pro-v520", {"xlarge": 1, "2xlarge": 1, "4xlarge": 1,
+                                        "8xlarge": 2, "16xlarge": 4}),
+    "g4dn": ("nvidia", "t4", {**dict.fromkeys(_ONE_GPU, 1), "12xlarge": 4, "metal": 8}),
+    "g5": ("nvidia", "a10g", {**dict.fromkeys(_ONE_GPU, 1), "12xlarge": 4, "24xlarge": 4,
+                              "48xlarge": 8}),
+    "g5g": ("nvidia", "t4g", {**dict.fromkeys(_ONE_GPU[:4], 1), "16xlarge": 2, "metal": 2}),
+    "g6": ("nvidia", "l4", {**dict.fromkeys(_ONE_GPU, 1), "12xlarge": 4, "24xlarge": 4,
+                            "48xlarge": 8}),
+    "g6e": ("nvidia", "l40s", {**dict.fromkeys(_ONE_GPU, 1), "12xlarge": 4, "24xlarge": 4,
+                               "48xlarge": 8}),
+    "p4d": ("nvidia", "a100", {"24xlarge": 8}),
+    "p5": ("nvidia", "h100", {"4xlarge": 1, "48xlarge": 8}),
+}  # fmt: skip
+
+#: Families the EKS-optimized NVIDIA AMIs (AL2023 and Bottlerocket, x86_64 and arm64)
+#: support: EKS user guide, ml-eks-optimized-ami ("Use EKS-optimized accelerated AMIs for GPU
+#: instances", the variant table), plus every family Karpenter's reference labels with
+#: instance-gpu-manufacturer nvidia (g7, the same file as _GPUS).
+NVIDIA_FAMILIES: Final = frozenset({
+    "p6-b300", "p6-b200", "p6e-gb200", "p6e-gb300", "p5", "p5e", "p5en", "p4d", "p4de", "p3",
+    "p3dn", "g7", "g7e", "gr6", "g6", "g6e", "g6f", "gr6f", "g5", "g5g", "g4dn",
+})  # fmt: skip
+#: Neuron families (the same EKS table: AL2023 x86_64 Neuron and standard Bottlerocket
+#: x86_64 support inf1, inf2, trn1, trn2; trn1n is a trn1 variant).
+_NEURON_FAMILY: Final = re.compile(r"(inf|trn)\d+[a-z]*")
+#: Any accelerated family (GPU, Neuron, Gaudi, graphics): `g<digit>`, `p<digit>`, inf, trn,
+#: dl, gr, vt, f (the same families eks_blueprint.validation.ACCELERATED_FAMILY names, plus
+#: the video and FPGA ones).
+_ACCELERATED_FAMILY: Final = re.compile(r"(g\d|p\d|inf\d|trn\d|dl\d|gr\d|vt\d|f\d)")
+
+#: The taint GPU capacity carries, as the Karpenter documentation's GPU NodePools write it
+#: (concepts/nodepools.md and scheduling.md: key nvidia.com/gpu, value "true", NoSchedule).
+#: Pods that request `nvidia.com/gpu` get the matching toleration from the
+#: ExtendedResourceToleration admission plugin where the API server enables it; this library
+#: does not rely on that and documents the toleration.
+GPU_TAINT: Final = ("nvidia.com/gpu", "true", "NoSchedule")
+#: The taint of Windows capacity: the Kubernetes "Guide for scheduling Windows containers"
+#: example (`--register-with-taints='os=windows:NoSchedule'`). Linux pods without a
+#: `kubernetes.io/os` selector stay off Windows nodes; Windows pods tolerate it and select
+#: `kubernetes.io/os: windows`.
+WINDOWS_TAINT: Final = ("os", "windows", "NoSchedule")
+#: Node label this library puts on NVIDIA nodes whose AMI lacks the NVIDIA device plugin
+#: (AL2023 NVIDIA: drivers and container toolkit, no plugin); the plugin's DaemonSet selects
+#: it. Bottlerocket NVIDIA nodes run the plugin built in and do not carry the label.
+NVIDIA_DEVICE_PLUGIN_LABEL: Final = "eks-blueprint/nvidia-device-plugin"
+#: Smallest root volume of a Windows node, GiB: EKS's default disk size for Windows node
+#: groups (EKS API reference, CreateNodegroup `diskSize`: "The default disk size is 20 GiB
+#: for Linux and Bottlerocket operating systems and 50 GiB for Windows operating systems").
+#: The Windows AMIs' root snapshot size is not published; smaller is refused.
+WINDOWS_MIN_DISK_GIB: Final = 50
+#: The root device of Windows AMIs (EC2 User Guide, device naming: Windows root /dev/sda1).
+WINDOWS_ROOT_DEVICE: Final = "/dev/sda1"
+
+
+def gpu_of(name: str) -> Gpu | None:
+    """The GPUs of instance type `name` from the small GPU table (None where it does not
+    list the type: no GPU, or a family it leaves out)."""
+    family, _, size = name.partition(".")
+    row = _GPUS.get(family)
+    if row is None or size not in row[2]:
+        return None
+    manufacturer, gpu_name, counts = row
+    return Gpu(manufacturer=manufacturer, name=gpu_name, count=counts[size])
+
+
+def accelerator_of(name: str) -> Accelerator | None:
+    """What accelerates instance type `name` (by its family), None for none."""
+    family = name.partition(".")[0]
+    if family in NVIDIA_FAMILIES:
+        return "nvidia"
+    if _NEURON_FAMILY.fullmatch(family):
+        return "neuron"
+    if _ACCELERATED_FAMILY.match(family):
+        return "other"
+    return None
+
+
+def is_windows_ami(ami_type: str) -> bool:
+    """Whether an EKS AMI type (any spelling: WINDOWS_CORE_2022_x86_64, or the config's
+    windows_core_2022) boots Windows."""
+    return ami_type.upper().startswith("WINDOWS")
+
+
+def is_nvidia_ami(ami_type: str) -> bool:
+    """An EKS NVIDIA AMI type: AL2023_*_NVIDIA, BOTTLEROCKET_*_NVIDIA (also _FIPS)."""
+    return "_NVIDIA" in ami_type.upper()
+
+
+def is_neuron_ami(ami_type: str) -> bool:
+    """An EKS Neuron AMI type (AL2023_x86_64_NEURON)."""
+    return "_NEURON" in ami_type.upper()
+
+
+def needs_nvidia_device_plugin(ami_type: str) -> bool:
+    """AL2023 NVIDIA AMIs ship the drivers and the container toolkit but not the Kubernetes
+    device plugin, which must be installed; the Bottlerocket NVIDIA variants include it
+    (EKS user guide, ml-eks-k8s-device-plugin, "Considerations")."""
+    return is_nvidia_ami(ami_type) and ami_type.upper().startswith("AL2023")
+
+
+@dataclass(frozen=True)
+class AmiMismatch:
+    """Instance types an AMI type cannot drive, and how to fix it."""
+
+    types: tuple[str, ...]
+    fix: str
+
+
+def ami_mismatch(instance_types: Iterable[str], ami_type: str) -> AmiMismatch | None:
+    """Instance types whose accelerators (or their absence) do not suit `ami_type`, or None.
+
+    Refused, since either wastes the instances or fails to schedule: NVIDIA GPU types on an
+    AMI without NVIDIA drivers (nodes become Ready but advertise no `nvidia.com/gpu`);
+    NVIDIA AMI types on types without NVIDIA GPUs (the EKS table lists none for them); Neuron
+    types other than on AL2023 Neuron or standard Bottlerocket (the EKS table); the Neuron
+    AMI on other types; accelerators no EKS AMI drives (AMD g4ad, Gaudi dl1, FPGAs); and any
+    accelerated type on Windows (no EKS Windows AMI type is accelerated).
+    """
+    types = list(instance_types)
+    kinds = {t: accelerator_of(t) for t in types}
+    bottlerocket = ami_type.upper().startswith("BOTTLEROCKET")
+    if is_windows_ami(ami_type):
+        wrong = [t for t in types if kinds[t] is not None]
+        fix = (
+            "the Windows AMI types have no GPU or accelerator drivers; run GPU workloads on a "
+            "Linux group with an NVIDIA AMI type, Windows on general purpose types"
+        )
+    elif is_nvidia_ami(ami_type):
+        wrong = [t for t in types if kinds[t] != "nvidia"]
+        fix = (
+            f"{ami_type} is for NVIDIA GPU types (g4dn, g5, g5g, g6, g6e, p4d, p5, ...), "
+            "which these are not; use NVIDIA GPU types, or a standard AMI type for these"
+        )
+    elif is_neuron_ami(ami_type):
+        wrong = [t for t in types if kinds[t] != "neuron"]
+        fix = f"{ami_type} is for Inferentia and Trainium types (inf2, trn1, ...) only"
+    else:
+        wrong = [
+            t
+            for t in types
+            if kinds[t] == "nvidia"
+            or kinds[t] == "other"
+            or (kinds[t] == "neuron" and not bottlerocket)
+        ]
+        fix = (
+            "GPU and accelerator types need an accelerated AMI type with their drivers: NVIDIA "
+            "types an NVIDIA AMI type (al2023_x86_64_nvidia, bottlerocket_x86_64_nvidia, or the "
+            "arm64 ones for g5g), Inferentia/Trainium the AL2023 Neuron or Bottlerocket AMI; no "
+            "EKS AMI drives AMD (g4ad) or Gaudi (dl1) accelerators"
+        )
+    return AmiMismatch(tuple(wrong), fix) if wrong else None

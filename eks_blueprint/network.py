@@ -12,6 +12,19 @@ the previous one, so a group is only ever appended, never inserted):
   Controller puts internal ALBs and NLBs there. Why a tier of their own: a NetworkPolicy can
   admit load balancers only by source CIDR, and the private subnets' CIDRs would also admit
   every pod of every tenant; a dedicated tier's CIDRs admit the load balancers alone.
+
+Two optional address plans for pods (see docs/networking.md):
+
+* **custom networking** (`pod_subnet_cidr`): a secondary CIDR block from the shared address
+  space (100.64.0.0/10) and one `Pods` subnet per AZ in it, each using its AZ's private
+  route table (NAT, S3 gateway endpoint). They carry no load balancer or Karpenter
+  discovery tag and are not part of the VPC's subnet groups, so nothing selects them by
+  type; the VPC CNI puts pods there through one ENIConfig per AZ
+  (:class:`eks_blueprint.pod_networking.CustomNetworking`);
+* **dual stack** (`ip_protocol="dual_stack"`): an Amazon-provided /56 IPv6 block, a /64 in
+  every subnet with IPv6 addresses assigned on creation, and an egress-only internet
+  gateway for the private subnets: what an IPv6 EKS cluster (`ControlPlaneProps.ip_family`)
+  needs.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aws_cdk import RemovalPolicy, Stack, Tags, Token
+from aws_cdk import CfnTag, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -30,14 +43,20 @@ from .compliance import acknowledge
 from .config.base import _check_vpc_cidr as check_vpc_cidr
 from .config.network import (
     INTERFACE_ENDPOINT_NAMES,
+    IP_PROTOCOL_CHOICES,
     NAT_GATEWAY_CHOICES,
+    POD_SUBNET_ROLE,
+    POD_SUBNETS_NAME,
     SUBNET_MASK_RANGE,
+    SUBNET_ROLE_TAG,
     SubnetLayoutError,
     check_availability_zones,
     check_interface_endpoints,
     check_load_balancer_mask,
     check_mask,
+    check_pod_subnets,
     check_subnet_layout,
+    pod_subnet_cidrs,
 )
 from .encryption import allow_cloudwatch_logs, new_key
 from .ids import pascal_id
@@ -123,6 +142,17 @@ class NetworkProps:
     logs. Default: none; the S3 gateway endpoint is always created."""
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
     """What happens to the flow log group and its key when the stack is deleted."""
+    ip_protocol: Literal["ipv4", "dual_stack"] = "ipv4"
+    """"dual_stack": also an Amazon-provided /56 IPv6 block, a /64 per subnet (addresses
+    assigned on creation) and an egress-only internet gateway for the private subnets; an
+    IPv6 cluster needs it. Changing it replaces the subnets. Default: "ipv4"."""
+    pod_subnet_cidr: str | None = None
+    """VPC CNI custom networking: a secondary CIDR block for pods, /16 to /28 inside
+    100.64.0.0/10, not overlapping `cidr` (e.g. "100.64.0.0/16"); three `Pods` subnets
+    are created in it, one per AZ (`Network.pod_subnets`). Default: none."""
+    pod_subnet_mask: int | None = None
+    """Prefix length of each pod subnet, 16..28; three must fit in `pod_subnet_cidr`.
+    Only with it. Default: its length + 2 (a quarter each)."""
 
 
 def _check_props(path: str, props: NetworkProps, region: str) -> None:
@@ -165,6 +195,24 @@ def _check_props(path: str, props: NetworkProps, region: str) -> None:
         check_interface_endpoints,
     )
     check_prop(path, "NetworkProps.nat_gateways", props.nat_gateways, _check_nat_gateways)
+    check_prop(path, "NetworkProps.ip_protocol", props.ip_protocol, _check_ip_protocol)
+    if props.pod_subnet_cidr is None:
+        if props.pod_subnet_mask is not None:
+            raise PropError(
+                path,
+                "NetworkProps.pod_subnet_mask",
+                props.pod_subnet_mask,
+                "it sizes the pod subnets of pod_subnet_cidr, which is not set; set "
+                "pod_subnet_cidr (e.g. '100.64.0.0/16') or remove pod_subnet_mask",
+            )
+        return
+    try:
+        check_pod_subnets(props.pod_subnet_cidr, props.pod_subnet_mask, props.cidr)
+    except SubnetLayoutError as exc:
+        field_name = "pod_subnet_cidr" if exc.field == "cidr" else "pod_subnet_mask"
+        raise PropError(
+            path, f"NetworkProps.{field_name}", getattr(props, field_name), str(exc)
+        ) from None
 
 
 def _check_vpc_cidr(value: str) -> str:
@@ -179,6 +227,14 @@ def _check_nat_gateways(value: str) -> str:
         raise ValueError(
             "not a NAT strategy; use 'per_az' (one per AZ, production) or 'single' "
             "(cheaper; one AZ's failure then cuts egress)"
+        )
+    return value
+
+
+def _check_ip_protocol(value: str) -> str:
+    if value not in IP_PROTOCOL_CHOICES:
+        raise ValueError(
+            "not an IP protocol; use 'ipv4' or 'dual_stack' (IPv4 and IPv6, for an IPv6 cluster)"
         )
     return value
 
@@ -232,6 +288,11 @@ class Network(Construct):
         self.internal_load_balancer_subnets: ec2.SubnetSelection | None = None
         """The `InternalLoadBalancer` group of a created VPC, by name; None without one
         (and for an existing VPC)."""
+        self.pod_subnets: list[ec2.ISubnet] = []
+        """Custom networking's pod subnets, one per AZ in `NetworkProps.availability_zones`
+        order (each knows its AZ and CIDR); [] without `pod_subnet_cidr`."""
+        self.pod_cidr_block: ec2.CfnVPCCidrBlock | None = None
+        """The secondary CIDR block of the pod subnets; None without one."""
         if existing_vpc is not None:
             self.vpc: ec2.IVpc = existing_vpc
         else:
@@ -249,14 +310,22 @@ class Network(Construct):
 
     def _create(self, props: NetworkProps) -> ec2.Vpc:
         lb_mask = props.internal_load_balancer_subnet_mask
+        dual_stack = props.ip_protocol == "dual_stack"
+        # Dual stack: new interfaces in the private subnets (nodes) get an IPv6 address too,
+        # which an IPv6 cluster's nodes need on their primary interface; load balancers and
+        # NAT gateways in the other tiers ask for their own. CDK refuses it without IPv6.
+        ipv6_on_creation: bool | None = True if dual_stack else None
+        ipv6_off: bool | None = False if dual_stack else None  # CDK's default would be on
         subnets = [
             ec2.SubnetConfiguration(
+                ipv6_assign_address_on_creation=ipv6_off,
                 name=PUBLIC_GROUP,
                 subnet_type=ec2.SubnetType.PUBLIC,
                 cidr_mask=props.public_subnet_mask,
                 map_public_ip_on_launch=False,
             ),
             ec2.SubnetConfiguration(
+                ipv6_assign_address_on_creation=ipv6_on_creation,
                 name=PRIVATE_GROUP,
                 subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
                 cidr_mask=props.private_subnet_mask,
@@ -267,6 +336,7 @@ class Network(Construct):
         if props.isolated_subnet_mask is not None:
             subnets.append(
                 ec2.SubnetConfiguration(
+                    ipv6_assign_address_on_creation=ipv6_off,
                     name=ISOLATED_GROUP,
                     subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
                     cidr_mask=props.isolated_subnet_mask,
@@ -278,6 +348,7 @@ class Network(Construct):
             # and internal ones take no traffic from the internet.
             subnets.append(
                 ec2.SubnetConfiguration(
+                    ipv6_assign_address_on_creation=ipv6_off,
                     name=INTERNAL_LOAD_BALANCER_GROUP,
                     subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
                     cidr_mask=lb_mask,
@@ -290,6 +361,7 @@ class Network(Construct):
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(props.cidr),
+            ip_protocol=ec2.IpProtocol.DUAL_STACK if dual_stack else ec2.IpProtocol.IPV4_ONLY,
             availability_zones=list(props.availability_zones),
             nat_gateways=1 if props.nat_gateways == "single" else 3,
             subnet_configuration=subnets,
@@ -356,9 +428,76 @@ class Network(Construct):
             endpoint.connections.allow_from(
                 ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), "HTTPS from inside the VPC"
             )
+            if props.pod_subnet_cidr is not None:
+                # Pods of custom networking have addresses of the secondary block.
+                endpoint.connections.allow_from(
+                    ec2.Peer.ipv4(props.pod_subnet_cidr),
+                    ec2.Port.tcp(443),
+                    "HTTPS from the pod subnets",
+                )
             self.endpoints[name] = endpoint
+        if props.pod_subnet_cidr is not None:
+            self._create_pod_subnets(vpc, props)
         self._acknowledge(vpc)
+        if dual_stack:
+            for subnet in vpc.private_subnets:
+                acknowledge(
+                    subnet,
+                    "NIST.800.53.R5::NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled",
+                    "Dual stack: an IPv6 EKS cluster's nodes need an IPv6 address on their "
+                    "primary interface, so the private subnets assign one on creation. The "
+                    "subnets route IPv6 only to an egress-only internet gateway, which lets no "
+                    "connection in from the internet; no public IPv4 address is assigned.",
+                )
         return vpc
+
+    def _create_pod_subnets(self, vpc: ec2.Vpc, props: NetworkProps) -> None:
+        """The secondary CIDR block and one pod subnet per AZ in it (custom networking).
+
+        Each subnet uses the route table of its AZ's private subnet (NAT and the S3 gateway
+        endpoint, as for the nodes), created only after the block is associated (EC2 refuses
+        a subnet outside the VPC's CIDRs). They are not in the VPC's subnet groups, carry no
+        `kubernetes.io/role/*` or `karpenter.sh/discovery` tag, and MapPublicIpOnLaunch is
+        off: only the VPC CNI, through the ENIConfigs, puts anything there."""
+        assert props.pod_subnet_cidr is not None
+        cidr, mask = check_pod_subnets(props.pod_subnet_cidr, props.pod_subnet_mask, props.cidr)
+        block = ec2.CfnVPCCidrBlock(self, "PodCidrBlock", vpc_id=vpc.vpc_id, cidr_block=cidr)
+        self.pod_cidr_block = block
+        private_by_zone = {s.availability_zone: s for s in vpc.private_subnets}
+        for index, (zone, subnet_cidr) in enumerate(
+            zip(props.availability_zones, pod_subnet_cidrs(cidr, mask), strict=True)
+        ):
+            number = index + 1
+            subnet = ec2.CfnSubnet(
+                self,
+                f"{POD_SUBNETS_NAME}Subnet{number}",
+                vpc_id=vpc.vpc_id,
+                availability_zone=zone,
+                cidr_block=subnet_cidr,
+                map_public_ip_on_launch=False,
+                tags=[
+                    CfnTag(key="Name", value=f"{self.node.path}/{POD_SUBNETS_NAME}{number}"),
+                    CfnTag(key=SUBNET_ROLE_TAG, value=POD_SUBNET_ROLE),
+                ],
+            )
+            subnet.node.add_dependency(block)
+            route_table_id = private_by_zone[zone].route_table.route_table_id
+            ec2.CfnSubnetRouteTableAssociation(
+                self,
+                f"{POD_SUBNETS_NAME}Subnet{number}RouteTable",
+                subnet_id=subnet.ref,
+                route_table_id=route_table_id,
+            )
+            self.pod_subnets.append(
+                ec2.Subnet.from_subnet_attributes(
+                    self,
+                    f"{POD_SUBNETS_NAME}Subnet{number}Ref",
+                    subnet_id=subnet.ref,
+                    availability_zone=zone,
+                    ipv4_cidr_block=subnet_cidr,
+                    route_table_id=route_table_id,
+                )
+            )
 
     @staticmethod
     def _acknowledge(vpc: ec2.Vpc) -> None:

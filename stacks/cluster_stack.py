@@ -17,15 +17,22 @@ from constructs import Construct
 from eks_blueprint import (
     Addons,
     ClusterAccess,
+    ClusterAutoscaler,
     ControlPlane,
+    CustomNetworking,
     DemoWorkload,
+    EfsStorage,
     FargateProfiles,
+    FsxLustreStorage,
     Governance,
     Karpenter,
     ManagedNodeGroups,
     Network,
+    NvidiaDevicePlugin,
     PodIdentityRole,
+    PodSecurityGroups,
     PrometheusScraper,
+    SelfManagedNodeGroups,
     ServiceAccountRole,
     ServiceAccountRoleProps,
     TenantLogGroups,
@@ -38,14 +45,20 @@ from eks_blueprint.threat_detection import add_guardduty_agent
 from .translate.addons import addons_props
 from .translate.cluster import control_plane_props
 from .translate.compute import (
+    cluster_autoscaler_props,
     fargate_props,
     karpenter_placement,
     karpenter_props,
     node_groups_props,
+    nvidia_device_plugin_props,
+    self_managed_props,
 )
 from .translate.governance import governance_props
+from .translate.network import custom_networking_props
 from .translate.observability import prometheus_props, tenant_log_props
+from .translate.pod_security_groups import pod_security_groups_props
 from .translate.security import guardduty_agent
+from .translate.storage import efs_props, fsx_lustre_props
 from .translate.workloads import (
     access_props,
     aws_managed_policy_name,
@@ -100,6 +113,43 @@ class ClusterStack(Stack):
             self.karpenter = Karpenter(
                 self, "Karpenter", props=karpenter_props(config, icluster, placement)
             )
+        # Self-managed node groups (EC2 Auto Scaling groups), capacity like the managed ones:
+        # they register with the cluster and wait for vpc-cni, kube-proxy and the agent.
+        self.self_managed: SelfManagedNodeGroups | None = None
+        if (self_managed := self_managed_props(config, icluster, network.node_subnets)) is not None:
+            self.self_managed = SelfManagedNodeGroups(self, "SelfManagedNodes", props=self_managed)
+        # The Cluster Autoscaler on one of the node groups (the config refuses it with
+        # Karpenter or Auto Mode, or without node groups).
+        self.cluster_autoscaler: ClusterAutoscaler | None = None
+        scaler = cluster_autoscaler_props(config, icluster, self.node_groups)
+        if scaler is not None:
+            self.cluster_autoscaler = ClusterAutoscaler(self, "ClusterAutoscaler", props=scaler)
+        # The NVIDIA device plugin for AL2023 NVIDIA nodes (Bottlerocket's have it built in).
+        self.nvidia_device_plugin: NvidiaDevicePlugin | None = None
+        if (plugin := nvidia_device_plugin_props(config, icluster)) is not None:
+            self.nvidia_device_plugin = NvidiaDevicePlugin(self, "NvidiaDevicePlugin", props=plugin)
+        # Custom networking: the ENIConfigs before any node launches (CustomNetworking orders
+        # the node groups and Karpenter created above after its manifest).
+        self.custom_networking: CustomNetworking | None = None
+        if (pods := custom_networking_props(config, icluster, network)) is not None:
+            self.custom_networking = CustomNetworking(self, "CustomNetworking", props=pods)
+        # After the compute: the CSI drivers' pods need nodes, and each storage construct
+        # orders its add-on after the capacity registered so far (eks_blueprint.wiring).
+        self.efs: EfsStorage | None = None
+        self.fsx_lustre: FsxLustreStorage | None = None
+        if (efs := efs_props(config, icluster, network.vpc, network.node_subnets)) is not None:
+            self.efs = EfsStorage(self, "Efs", props=efs)
+        fsx = fsx_lustre_props(config, icluster, network.vpc, network.node_subnets)
+        if fsx is not None:
+            self.fsx_lustre = FsxLustreStorage(self, "FsxLustre", props=fsx)
+        # Security groups for pods: EC2 groups in the VPC, opened on the cluster security
+        # group for DNS, and a SecurityGroupPolicy per entry in its tenant's namespace.
+        self.pod_security_groups: PodSecurityGroups | None = None
+        sgp = pod_security_groups_props(
+            config, icluster, network.vpc, cluster.cluster_security_group_id
+        )
+        if sgp is not None:
+            self.pod_security_groups = PodSecurityGroups(self, "PodSecurityGroups", props=sgp)
         # The policy layer before the workloads: their pods are checked (and tenant pods
         # labelled and placed) from the first rollout, and stack deletion removes them before
         # Kyverno, whose webhooks would otherwise wait on a controller that is gone.
@@ -132,6 +182,9 @@ class ClusterStack(Stack):
         # The RoleBindings of access groups go into tenant namespaces: apply them after.
         if self.access is not None and self.access.group_bindings is not None and self.tenants:
             self.access.group_bindings.node.add_dependency(self.tenants)
+        # A SecurityGroupPolicy lives in its tenant's namespace: the namespace exists first.
+        if self.pod_security_groups is not None and self.tenants is not None:
+            self.pod_security_groups.policies.node.add_dependency(self.tenants)
         # Tenant pods get their tier's PriorityClass by policy: the classes exist first.
         if self.governance is not None and self.tenants is not None:
             self.governance.policies.node.add_dependency(self.tenants)

@@ -26,6 +26,7 @@ from constructs import Construct, IConstruct
 from ..compliance import acknowledge, acknowledge_wildcard_resources
 from ..encryption import new_key
 from ..observability import application_signals_opt_in, merged, tenant_log_routing
+from ..pod_networking import CUSTOM_NETWORKING_ENV, vpc_cni_ipv6_policy
 from ..validate_names import PropError, check_prop, check_tenant_namespace, check_unique
 from ..wiring import addons_of, register_addons
 from . import cni_metrics
@@ -53,6 +54,8 @@ from .validate import (
     check_toleration,
 )
 from .versions import CHARTS, AddonName, check_kubernetes_version, resolve_addon_version
+from .vpa import NAMESPACE as VPA_NAMESPACE
+from .vpa import check_vpa_mode, vpa_values
 
 #: The default StorageClass: gp3, encrypted with the volume key, bound where the pod lands.
 STORAGE_CLASS_NAME = "gp3-encrypted"
@@ -81,6 +84,35 @@ class AddonsProps:
     """Explicit add-on versions; each must be listed in versions.py. Default: the pins."""
     vpc_cni_pod_eni: bool = False
     """ENABLE_POD_ENI (security groups for pods). Default: off."""
+    vpc_cni_custom_networking: bool = False
+    """VPC CNI custom networking by AZ (AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG, ENI_CONFIG_LABEL_DEF
+    topology.kubernetes.io/zone): pods take addresses from the subnet of their node's AZ's
+    ENIConfig (`eks_blueprint.pod_networking.CustomNetworking` applies them). Not with
+    ip_family "ipv6". Default: off."""
+    ip_family: str = "ipv4"
+    """The cluster's IP family (`ControlPlaneProps.ip_family`), "ipv4" or "ipv6". "ipv6":
+    the vpc-cni role also gets the CNI's IPv6-mode policy (AWS manages none;
+    AmazonEKS_CNI_Policy covers IPv4 only). EKS configures the add-on's IPv6 mode from
+    the cluster itself. Default: "ipv4"."""
+    vpc_cni_pod_security_group_enforcing_mode: str | None = None
+    """POD_SECURITY_GROUP_ENFORCING_MODE, "standard" or "strict", only with
+    vpc_cni_pod_eni. standard: the node's
+    and the pod's security groups both apply and NetworkPolicy (on here) still governs the
+    pods, as the EKS best practices guide recommends with network policies; strict: only
+    the pod's groups, no source NAT, and TCP early demux off for kubelet probes. Default:
+    standard with vpc_cni_pod_eni, nothing without."""
+    vpc_cni_windows_ipam: bool = False
+    """Windows IPAM (`enableWindowsIpam` in the vpc-cni add-on's configuration, which sets
+    `enable-windows-ipam: "true"` in the amazon-vpc-cni ConfigMap): the VPC resource
+    controller then gives Windows pods their addresses. Needed for Windows nodes (EKS user
+    guide, windows-support). Default: off."""
+    vertical_pod_autoscaler: bool = default_on("vertical_pod_autoscaler")
+    """The Vertical Pod Autoscaler chart (FairwindsOps `vpa`) in kube-system; needs
+    metrics_server. Default: off."""
+    vertical_pod_autoscaler_mode: str = "recommend"
+    """`recommend`: only the recommender, so VPA never evicts or resizes a pod; `auto`: also
+    the updater and the admission controller, which apply recommendations as each
+    VerticalPodAutoscaler's updateMode says. Default: recommend."""
     coredns_replicas: int = 2
     """CoreDNS replicas without autoscaling, 1 to 100. Default: 2."""
     coredns_autoscaling: tuple[int, int] | None = None
@@ -310,6 +342,9 @@ class Addons(Construct):
             )
         self._props = props
         self.cluster = props.cluster
+        #: Whether vpc-cni puts pods in ENIConfig subnets (custom networking): capacity added
+        #: through ControlPlane's growth methods then counts one ENI fewer for max pods.
+        self.custom_networking = props.vpc_cni_custom_networking
         #: Add-ons that nodes need to become Ready: compute must depend on these.
         self.before_compute: list[IConstruct] = []
         #: Add-ons and charts that schedule pods: these depend on compute.
@@ -343,6 +378,7 @@ class Addons(Construct):
                 self._chart(spec, "cert-manager", {"crds": {"enabled": True}})
             ),
             "cni_metrics_helper": self._cni_metrics_helper,
+            "vertical_pod_autoscaler": self._vertical_pod_autoscaler,
         }
         created: dict[str, object] = {}
         for spec in CATALOG:
@@ -424,21 +460,67 @@ class Addons(Construct):
             managed_policies=["AmazonEKS_CNI_Policy"],
         )
         self._ack_managed_policy(role, "AmazonEKS_CNI_Policy", "the VPC CNI plugin")
-        return self._addon(
-            spec,
-            preserve=True,
-            role=role,
-            configuration={
-                "env": {
-                    # /28 prefixes per ENI slot: many more pods per node, fewer EC2 calls.
-                    "ENABLE_PREFIX_DELEGATION": "true",
-                    "WARM_PREFIX_TARGET": "1",
-                    "ENABLE_POD_ENI": "true" if self._props.vpc_cni_pod_eni else "false",
-                },
-                # Kubernetes NetworkPolicy enforced by the CNI's eBPF agent.
-                "enableNetworkPolicy": "true",
+        configuration: dict[str, Any] = {
+            "env": {
+                # /28 prefixes per ENI slot: many more pods per node, fewer EC2 calls.
+                "ENABLE_PREFIX_DELEGATION": "true",
+                "WARM_PREFIX_TARGET": "1",
+                "ENABLE_POD_ENI": "true" if self._props.vpc_cni_pod_eni else "false",
             },
-        )
+            # Kubernetes NetworkPolicy enforced by the CNI's eBPF agent.
+            "enableNetworkPolicy": "true",
+        }
+        if self._props.ip_family not in ("ipv4", "ipv6"):
+            raise PropError(
+                self.node.path,
+                "AddonsProps.ip_family",
+                self._props.ip_family,
+                "use 'ipv4' (the default) or 'ipv6', as the cluster's ControlPlaneProps.ip_family",
+            )
+        if self._props.vpc_cni_custom_networking:
+            if self._props.ip_family == "ipv6":
+                raise PropError(
+                    self.node.path,
+                    "AddonsProps.vpc_cni_custom_networking",
+                    True,
+                    "EKS does not support custom networking in an IPv6 cluster (whose pods "
+                    "take IPv6 addresses from the node subnets); turn it off",
+                )
+            configuration["env"].update(CUSTOM_NETWORKING_ENV)
+        if self._props.ip_family == "ipv6":
+            # No ENABLE_IPv6/ENABLE_IPv4 here: EKS configures the add-on's IP family from the
+            # cluster's (AWS's IPv6 patterns set none), and the role needs the IPv6 actions.
+            role.add_managed_policy(vpc_cni_ipv6_policy(self, "VpcCniIpv6Policy"))
+        mode = self._props.vpc_cni_pod_security_group_enforcing_mode
+        if mode is not None:
+            prop = "AddonsProps.vpc_cni_pod_security_group_enforcing_mode"
+            if mode not in ("standard", "strict"):
+                raise PropError(self.node.path, prop, mode, "use 'standard' or 'strict'")
+            if not self._props.vpc_cni_pod_eni:
+                raise PropError(
+                    self.node.path,
+                    prop,
+                    mode,
+                    "the mode applies to pods with security groups and vpc_cni_pod_eni is "
+                    "False; set vpc_cni_pod_eni=True or leave the mode None",
+                )
+        if self._props.vpc_cni_pod_eni:
+            mode = mode or "standard"
+            configuration["env"]["POD_SECURITY_GROUP_ENFORCING_MODE"] = mode
+            if mode == "strict":
+                # Kubelet TCP probes reach pods on branch interfaces only with early demux
+                # off; standard mode needs no change (EKS user guide,
+                # security-groups-pods-deployment.adoc). The init container's env, as the
+                # add-on's configuration schema names it (unconfirmed offline; the key of
+                # the aws-vpc-cni chart's values, init.env).
+                configuration["init"] = {"env": {"DISABLE_TCP_EARLY_DEMUX": "true"}}
+        if self._props.vpc_cni_windows_ipam:
+            # The add-on's configuration schema has `enableWindowsIpam` (a boolean string, as
+            # `aws eks describe-addon-configuration --addon-name vpc-cni` prints it); the
+            # chart writes it to the amazon-vpc-cni ConfigMap's enable-windows-ipam
+            # (aws/amazon-vpc-cni-k8s charts/aws-vpc-cni/templates/configmap.yaml).
+            configuration["enableWindowsIpam"] = "true"
+        return self._addon(spec, preserve=True, role=role, configuration=configuration)
 
     def _coredns_configuration(self) -> dict[str, Any]:
         props = self._props
@@ -706,6 +788,28 @@ class Addons(Construct):
             "step with the add-on, and the role is usable only by that add-on's service "
             "account (Pod Identity association).",
         )
+
+    def _vertical_pod_autoscaler(self, spec: AddonSpec) -> eks.HelmChart:
+        """The VPA chart in its mode (eks_blueprint/addons/vpa.py), after compute. It calls
+        no AWS API, so it gets no role."""
+        props = self._props
+        mode = check_prop(
+            self.node.path,
+            "AddonsProps.vertical_pod_autoscaler_mode",
+            props.vertical_pod_autoscaler_mode,
+            check_vpa_mode,
+        )
+        if not props.metrics_server:
+            raise PropError(
+                self.node.path,
+                "AddonsProps.vertical_pod_autoscaler",
+                True,
+                "the VPA recommender reads pod usage from the metrics API, which the "
+                "metrics-server add-on serves; set metrics_server=True or switch VPA off",
+            )
+        chart = self._chart(spec, VPA_NAMESPACE, vpa_values(mode))
+        self.after_compute.append(chart)
+        return chart
 
 
 def _load_balancer_controller_wildcard_reason(resource: str) -> str | None:

@@ -204,6 +204,13 @@ CATALOG: Final[tuple[AddonSpec, ...]] = (
         service_account="cni-metrics-helper",
         summary="VPC CNI IP address counts in CloudWatch, and a free-address alarm",
     ),
+    _chart(
+        "vertical_pod_autoscaler",
+        "vpa",
+        "VerticalPodAutoscaler",
+        default=False,
+        summary="Vertical Pod Autoscaler: request recommendations (applied only in mode auto)",
+    ),
 )
 
 #: The table by config field.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .versions import ADDON_NAMES, AddonName, addon_versions
+from .versions import ADDON_NAMES, STORAGE_ADDONS, AddonName, addon_versions
 
 #: A Route 53 hosted zone id: `Z` and up to 31 upper-case letters or digits.
 HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
@@ -105,9 +105,16 @@ def check_toleration(toleration: Mapping[str, object]) -> Mapping[str, object]:
 
 def check_addon_name(value: str) -> str:
     """The name of an EKS managed add-on this project installs (Helm charts have none)."""
-    if value not in ADDON_NAMES:
+    if value in STORAGE_ADDONS:
         raise ValueError(
-            f"not an EKS add-on this project installs; use one of {', '.join(ADDON_NAMES)} "
+            f"{value} is installed by the storage constructs, not by Addons; set its version "
+            "with EfsStorageProps.addon_version / FsxLustreStorageProps.addon_version (config: "
+            "storage.efs.version / storage.fsx_lustre.version)"
+        )
+    if value not in ADDON_NAMES:
+        names = [n for n in ADDON_NAMES if n not in STORAGE_ADDONS]
+        raise ValueError(
+            f"not an EKS add-on this project installs; use one of {', '.join(names)} "
             "(Helm charts are pinned in eks_blueprint/addons/versions.py CHARTS)"
         )
     return value

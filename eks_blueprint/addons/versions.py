@@ -65,12 +65,23 @@ AddonName = Literal[
     "metrics-server",
     "amazon-cloudwatch-observability",
     "snapshot-controller",
+    # Installed by eks_blueprint.storage (EfsStorage, FsxLustreStorage), not by `Addons`:
+    # they are not in the add-on CATALOG (STORAGE_ADDONS below).
+    "aws-efs-csi-driver",
+    "aws-fsx-csi-driver",
 ]
 ADDON_NAMES: Final[tuple[AddonName, ...]] = get_args(AddonName)
+#: The add-ons of ADDON_NAMES that the storage constructs install (with their own Pod
+#: Identity roles), not `Addons`: the add-on catalog lists every other name.
+STORAGE_ADDONS: Final[tuple[AddonName, ...]] = ("aws-efs-csi-driver", "aws-fsx-csi-driver")
 
 #: Helm charts this project installs, by chart name.
 ChartName = Literal[
-    "aws-load-balancer-controller", "external-dns", "cert-manager", "cni-metrics-helper"
+    "aws-load-balancer-controller",
+    "external-dns",
+    "cert-manager",
+    "cni-metrics-helper",
+    "vpa",
 ]
 
 
@@ -86,6 +97,21 @@ _EBS_CSI = _same(("v1.48.0-eksbuild.2", "v1.46.0-eksbuild.1"), _ALL)
 _METRICS = _same(("v0.8.0-eksbuild.2", "v0.7.2-eksbuild.4"), _ALL)
 _CLOUDWATCH = _same(("v4.4.0-eksbuild.1", "v4.1.0-eksbuild.1"), _ALL)
 _SNAPSHOT = _same(("v8.3.0-eksbuild.1", "v8.2.0-eksbuild.1"), _ALL)
+# aws-efs-csi-driver: v3.3.0-eksbuild.1 (driver v3.3.0, kubernetes-sigs/aws-efs-csi-driver
+# CHANGELOG-3.x, tag 11 June 2026) and v3.2.0-eksbuild.1, the add-on versions public EKS
+# deployments moved between in June-July 2026 (e.g. ministryofjustice/modernisation-platform-
+# environments#17347). The driver supports Kubernetes 1.17+ (its docs/compatibility.md).
+# NOT confirmed from an AWS table per Kubernetes minor (the EKS user guide publishes none
+# for this add-on): confirm with `aws eks describe-addon-versions --addon-name
+# aws-efs-csi-driver --kubernetes-version <v>` before relying on it.
+_EFS_CSI = _same(("v3.3.0-eksbuild.1", "v3.2.0-eksbuild.1"), _ALL)
+# aws-fsx-csi-driver: v1.9.0-eksbuild.1 (driver v1.9.0, kubernetes-sigs/aws-fsx-csi-driver
+# tag of 20 April 2026), seen pinned in public EKS configurations of 2026; v1.7.0-eksbuild.1
+# is named by the EKS user guide (hybrid nodes add-on table, awsdocs/amazon-eks-user-guide
+# #1215). The add-on has lagged new Kubernetes minors before (aws/containers-roadmap#2625:
+# "not supported in 1.33" in June 2025), so its availability for 1.35 is NOT confirmed:
+# check `aws eks describe-addon-versions --addon-name aws-fsx-csi-driver` per version.
+_FSX_CSI = _same(("v1.9.0-eksbuild.1", "v1.7.0-eksbuild.1"), _ALL)
 _KUBE_PROXY = {
     "1.32": ("v1.32.6-eksbuild.12", "v1.32.3-eksbuild.7"),
     "1.33": ("v1.33.3-eksbuild.10", "v1.33.0-eksbuild.2"),
@@ -113,6 +139,8 @@ ADDON_VERSIONS: Final[dict[str, dict[AddonName, tuple[str, ...]]]] = {
         "metrics-server": _METRICS[k8s],
         "amazon-cloudwatch-observability": _CLOUDWATCH[k8s],
         "snapshot-controller": _SNAPSHOT[k8s],
+        "aws-efs-csi-driver": _EFS_CSI[k8s],
+        "aws-fsx-csi-driver": _FSX_CSI[k8s],
     }
     for k8s in _ALL
 }
@@ -131,6 +159,28 @@ CHARTS: Final[dict[ChartName, tuple[str, str]]] = {
     # image tag v1.20.4, the helper of the vpc-cni release pinned above (kept in step:
     # tests/unit/test_cni_metrics_config.py). Read from the chart's Chart.yaml/values.yaml.
     "cni-metrics-helper": ("https://aws.github.io/eks-charts", "1.20.4"),
+    # FairwindsOps/charts stable/vpa 5.0.0 (commit 5f478fce, 11 August 2026, "update VPA to
+    # 1.7.1"): appVersion 1.7.1 (registry.k8s.io/autoscaling/vpa-*), kubeVersion ">= 1.28.0-0".
+    # Chosen over kubernetes/autoscaler's own vertical-pod-autoscaler chart (0.11.0), whose
+    # README still says "currently under development and is not ready for production use".
+    "vpa": ("https://charts.fairwinds.com/stable", "5.0.0"),
+}
+
+
+#: Charts of the capacity constructs (eks_blueprint/compute), by chart name -> (repository,
+#: pinned version). Not add-ons of the catalog: `NvidiaDevicePlugin` and `ClusterAutoscaler`
+#: install them, where the capacity needs them.
+CAPACITY_CHARTS: Final[dict[str, tuple[str, str]]] = {
+    # NVIDIA/k8s-device-plugin tag v0.20.0 (commit 1b826ac, 19 August 2026):
+    # deployments/helm/nvidia-device-plugin/Chart.yaml version and appVersion 0.20.0,
+    # kubeVersion ">= 1.10.0-0"; the repository the EKS user guide installs it from
+    # (ml-eks-k8s-device-plugin). Only for AL2023 NVIDIA nodes (compute/accelerators.py).
+    "nvidia-device-plugin": ("https://nvidia.github.io/k8s-device-plugin", "0.20.0"),
+    # kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0 (21 July 2026):
+    # cluster-autoscaler/charts/cluster-autoscaler/Chart.yaml version 9.59.0, appVersion
+    # 1.35.0, no kubeVersion. The chart is the same for every minor; the image tag is set per
+    # minor (compute/autoscaling.py CLUSTER_AUTOSCALER_IMAGES).
+    "cluster-autoscaler": ("https://kubernetes.github.io/autoscaler", "9.59.0"),
 }
 
 

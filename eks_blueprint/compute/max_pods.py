@@ -31,6 +31,12 @@ Who applies it, when the CNI delegates prefixes:
   instance types its NodePools may launch (`node_class_max_pods`), and the pools keep to
   instances that hold at least 110 pods with prefixes (Nitro, not the `nano`..`medium`
   sizes, not g4ad).
+
+With VPC CNI custom networking (pods in the ENIConfig subnets) the node's primary ENI
+carries no pod address, so every value here is computed with one ENI fewer
+(`custom_networking=True`; :data:`eks_blueprint.instance_types.CniMode`
+"custom-networking+prefix"): m5.large holds 110 pods either way, m6g.medium 50 instead of
+98 (1 ENI of 4 addresses for pods).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from typing import Any, Literal
 from ..instance_types import (
     LARGE_NODE_MAX_PODS,
     SMALL_NODE_MAX_PODS,
+    CniMode,
     instance_type,
     matching_types,
 )
@@ -104,19 +111,36 @@ def max_pods_with_prefixes(name: str) -> int | None:
     return None if found is None else found.max_pods("prefix")
 
 
-def node_max_pods(name: str, *, prefix_delegation: bool = True) -> int | None:
+def node_max_pods(
+    name: str, *, prefix_delegation: bool = True, custom_networking: bool = False
+) -> int | None:
     """The max pods of one node of `name` with a VPC CNI that does (not) delegate
     prefixes: prefixes where the type supports them, secondary IPs otherwise (the CNI's
-    fallback); None where the table does not list the type."""
+    fallback); with custom networking the primary ENI holds no pod address, so one ENI
+    fewer counts. None where the table does not list the type."""
     found = instance_type(name)
-    return None if found is None else found.effective_max_pods(prefix_delegation=prefix_delegation)
+    return (
+        None
+        if found is None
+        else found.effective_max_pods(
+            prefix_delegation=prefix_delegation, custom_networking=custom_networking
+        )
+    )
 
 
-def group_max_pods(instance_types: Iterable[str], *, prefix_delegation: bool = True) -> int | None:
+def group_max_pods(
+    instance_types: Iterable[str],
+    *,
+    prefix_delegation: bool = True,
+    custom_networking: bool = False,
+) -> int | None:
     """The max pods of a managed node group with these types: the smallest of theirs (a
     launch template sets one value for every node), None when any type is not in the
     table (or there is none)."""
-    values = [node_max_pods(t, prefix_delegation=prefix_delegation) for t in instance_types]
+    values = [
+        node_max_pods(t, prefix_delegation=prefix_delegation, custom_networking=custom_networking)
+        for t in instance_types
+    ]
     if not values or any(v is None for v in values):
         return None
     return min(v for v in values if v is not None)
@@ -146,27 +170,34 @@ def kube_reserved_memory_mib(max_pods: int) -> int:
     return 11 * max_pods + 255
 
 
-def node_class_max_pods(pool_requirements: Iterable[Iterable[Mapping[str, Any]]]) -> int:
+def node_class_max_pods(
+    pool_requirements: Iterable[Iterable[Mapping[str, Any]]], *, custom_networking: bool = False
+) -> int:
     """The kubelet maxPods for an EC2NodeClass with prefix delegation: the smallest
     prefix-delegation value among the table's types that the NodePools using the class
-    (their `spec.template.spec.requirements`) may launch.
+    (their `spec.template.spec.requirements`) may launch; with `custom_networking`, the
+    value without the primary ENI (mode "custom-networking+prefix").
 
     Without a pool yet, or when no pool matches a type of the table, the pools' common
     constraints decide (Nitro, no size below large, not FEWER_ENI_FAMILIES: every pool with
     prefix delegation carries them). Types without prefixes are ignored: the pools exclude
     them (instance-hypervisor In nitro).
     """
+    mode: CniMode = "custom-networking+prefix" if custom_networking else "prefix"
     values = [
         value
         for requirements in pool_requirements
         for t in matching_types(requirements).types
-        if (value := t.max_pods("prefix")) is not None
+        if (value := t.max_pods(mode)) is not None
     ]
     if not values:
+        # Without a pool to go by, types whose only ENI is the primary (hpc6id.32xlarge on
+        # its default network card) are left out in custom networking: they hold no pod at
+        # all, and no usual pool (instance categories c, m, r...) launches them.
         values = [
             value
             for t in matching_types(prefix_pool_requirements()).types
-            if (value := t.max_pods("prefix")) is not None
+            if (value := t.max_pods(mode)) is not None and t.pod_enis(mode) > 0
         ]
     return min(values) if values else SMALL_NODE_MAX_PODS
 

@@ -23,6 +23,7 @@ from ..addons.cni_metrics import (
 )
 from ..addons.validate import check_coredns_autoscaling, check_domain, check_hosted_zone_id
 from ..addons.versions import AddonName
+from ..addons.vpa import VpaMode
 from .base import FieldError, LabelKey, LabelValue, StrictModel
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "OffByDefaultAddonConfig",
     "OptionalAddonConfig",
     "Toleration",
+    "VerticalPodAutoscalerConfig",
     "VpcCniConfig",
 ]
 
@@ -68,7 +70,27 @@ class VpcCniConfig(ManagedAddonConfig):
     """The Amazon VPC CNI: prefix delegation and network policies are always on."""
 
     pod_eni: bool = False
-    """ENABLE_POD_ENI: security groups for pods (trunk ENIs). Default: off."""
+    """ENABLE_POD_ENI: security groups for pods (trunk ENIs); also attaches
+    AmazonEKSVPCResourceController to the cluster role. Not with compute.auto_mode.
+    Default: off."""
+    pod_security_group_enforcing_mode: Literal["standard", "strict"] | None = None
+    """POD_SECURITY_GROUP_ENFORCING_MODE, only with pod_eni. standard (the default here):
+    the node's and the pod's security groups both apply, Kubernetes NetworkPolicy (which
+    this project enables) keeps working for those pods, and kubelet probes from the pod's
+    node pass. strict (the VPC CNI's own default): only the pod's groups apply, traffic to
+    the internet is not translated to the node's address, and TCP early demux is switched
+    off for kubelet probes (init DISABLE_TCP_EARLY_DEMUX). Default: standard with pod_eni
+    (EKS best practices: standard with network policies)."""
+
+    @model_validator(mode="after")
+    def _mode_needs_pod_eni(self) -> VpcCniConfig:
+        if self.pod_security_group_enforcing_mode is not None and not self.pod_eni:
+            raise FieldError(
+                "pod_security_group_enforcing_mode",
+                "the enforcing mode applies to pods with security groups, and pod_eni is off; "
+                "set pod_eni: true or remove the mode",
+            )
+        return self
 
 
 class Toleration(StrictModel):
@@ -226,6 +248,37 @@ class CniMetricsHelperConfig(StrictModel):
         return self
 
 
+class VerticalPodAutoscalerConfig(StrictModel):
+    """The Vertical Pod Autoscaler (FairwindsOps `vpa` chart, VPA 1.7.1) in kube-system. It
+    reads usage from the metrics-server add-on (which must be on) and writes recommended
+    requests into each VerticalPodAutoscaler object's status. Cost: three small Deployments
+    at most (the recommender requests 50m CPU / 500Mi; updater and admission controller
+    50m / 500Mi and 50m / 200Mi in mode auto), no AWS resources."""
+
+    enabled: bool = False
+    """Install VPA. Default: off."""
+    mode: VpaMode = "recommend"
+    """`recommend` (default): only the recommender runs, so no pod is ever evicted or
+    resized by VPA, whatever a VerticalPodAutoscaler's updateMode says; read the
+    recommendations with `kubectl describe vpa`. `auto`: also the updater (evicts pods far
+    from their recommendation, respecting PodDisruptionBudgets) and the admission controller
+    (sets requests on new pods); then each object's updateMode decides, and the CRD's default
+    is Recreate, so write updateMode: "Off" where you only want recommendations."""
+
+    @model_validator(mode="after")
+    def _mode_needs_vpa(self) -> VerticalPodAutoscalerConfig:
+        # Only `auto` is refused while off: it asks for evictions that will not happen. The
+        # default `recommend` is accepted either way, so a dumped config (which writes every
+        # default) loads again.
+        if not self.enabled and self.mode == "auto":
+            raise FieldError(
+                "mode",
+                "VPA is off (enabled: false), so mode auto does nothing; remove it or set "
+                "enabled: true",
+            )
+        return self
+
+
 #: Field of AddonsConfig -> the EKS managed add-on (AWS::EKS::Addon AddonName) it
 #: configures, from the add-on table.
 MANAGED_ADDON_FIELDS: dict[str, AddonName] = {
@@ -262,6 +315,20 @@ class AddonsConfig(StrictModel):
     """cert-manager. Default: off."""
     cni_metrics_helper: CniMetricsHelperConfig = CniMetricsHelperConfig()
     """cni-metrics-helper and the free pod address alarm. Default: on."""
+    vertical_pod_autoscaler: VerticalPodAutoscalerConfig = VerticalPodAutoscalerConfig()
+    """The Vertical Pod Autoscaler, in recommendation mode unless `mode: auto`. Default:
+    off. Needs metrics_server."""
+
+    @model_validator(mode="after")
+    def _vpa_needs_metrics(self) -> AddonsConfig:
+        if self.vertical_pod_autoscaler.enabled and not self.metrics_server.enabled:
+            raise FieldError(
+                "vertical_pod_autoscaler.enabled",
+                "the VPA recommender reads pod usage from the metrics API, which "
+                "metrics_server serves, and metrics_server is off; turn metrics_server on or "
+                "VPA off",
+            )
+        return self
 
     def version_overrides(self) -> dict[str, tuple[AddonName, str]]:
         """Config field path -> (add-on name, explicit version), for the table check."""

@@ -10,7 +10,7 @@ longer fit. This module is a small, pure model (no aws_cdk) of one such node:
 
 and of the pods that can land on the group (`workloads`, `lands_on`). `check_node_group_capacity`
 is the config rule EnvironmentConfig runs; it requires, for the group hosting the Karpenter
-controller and for every tainted group hosting CoreDNS:
+controller, the group hosting the Cluster Autoscaler and every tainted group hosting CoreDNS:
 
 (a) every single pod that lands there fits on one node next to the DaemonSets, and
 (b) all of them fit on `size.min - 1` nodes: one node can always be away (a rolling update
@@ -20,6 +20,10 @@ It is a model, not a scheduler: sums per dimension, not bin packing ((a) rules o
 fragmentation; the headroom covers the rest). Numbers are requests, which is what the
 scheduler counts; the table of DaemonSet requests names the source of every number and the
 add-on version it was read for (a unit test fails when versions.py pins another one).
+
+Only Linux nodes are modelled: every DaemonSet and Deployment below is a Linux pod (the charts'
+nodeSelector kubernetes.io/os: linux), so none lands on a Windows group, whose own
+kube-reserved and DaemonSets differ; `group_capacity` refuses one (WindowsNotModelled).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
     from .addons import AddonsConfig
     from .compute import ComputeConfig, NodeGroupConfig
     from .security import SecurityConfig
+    from .storage import StorageConfig
 
 #: Share of what the DaemonSets leave on a node that pinned pods may not use. It absorbs the
 #: memory the kernel keeps from the kubelet's capacity (EC2 reports 2-7.5 % less than the
@@ -225,6 +230,15 @@ DAEMONSETS: dict[str, tuple[PodRequests, ...]] = {
         PodRequests("cloudwatch-agent", Resources(250, 128)),
         PodRequests("fluent-bit", Resources(50, 25)),
     ),
+    # kubernetes-sigs/aws-efs-csi-driver tag v3.3.0 (chart 4.3.0, appVersion 3.3.0)
+    # charts/aws-efs-csi-driver/values.yaml: node.resources {} and sidecars.livenessProbe /
+    # nodeDriverRegistrar resources {}: no requests. node.tolerations [operator: Exists].
+    "aws-efs-csi-driver": (PodRequests("efs-csi-node", Resources(0, 0)),),
+    # kubernetes-sigs/aws-fsx-csi-driver tag v1.9.0 (chart 1.17.0, appVersion 1.9.0)
+    # charts/aws-fsx-csi-driver/values.yaml: node.resources requests 10m/40Mi (fsx-plugin),
+    # sidecars.nodeDriverRegistrar and livenessProbe 10m/32Mi each; node.tolerateAllTaints
+    # true (templates/node-daemonset.yaml: `operator: Exists`).
+    "aws-fsx-csi-driver": (PodRequests("fsx-csi-node", Resources(30, 104)),),
     # GuardDuty user guide, "Configure GuardDuty security agent (add-on) parameters for Amazon
     # EKS": default CPU request 200m, memory request 256Mi (agent 1.5.0 and later).
     "aws-guardduty-agent": (PodRequests("aws-guardduty-agent", Resources(200, 256)),),
@@ -239,13 +253,23 @@ DAEMONSETS_READ_AT: dict[str, str] = {
     "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
     "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
     "amazon-cloudwatch-observability": "v4.4.0-eksbuild.1",
+    "aws-efs-csi-driver": "v3.3.0-eksbuild.1",
+    "aws-fsx-csi-driver": "v1.9.0-eksbuild.1",
 }
 
 
-def daemonsets(addons: AddonsConfig, security: SecurityConfig) -> list[PodRequests]:
-    """The DaemonSet pods on every node of the cluster. They all tolerate every taint
-    (tolerations `operator: Exists` in each chart above), so they land on every group."""
+def daemonsets(
+    addons: AddonsConfig, security: SecurityConfig, storage: StorageConfig | None = None
+) -> list[PodRequests]:
+    """The DaemonSet pods on every Linux node of the cluster. They all tolerate every taint
+    (tolerations `operator: Exists` in each chart above), so they land on every Linux group;
+    none runs on Windows nodes. `storage` adds the CSI node pods of storage.efs and
+    storage.fsx_lustre (their add-ons are installed by the storage constructs, not `addons`)."""
     names: list[str] = [name for name in addons.installed() if name in DAEMONSETS]
+    if storage is not None and storage.efs is not None:
+        names.append("aws-efs-csi-driver")
+    if storage is not None and storage.fsx_lustre is not None:
+        names.append("aws-fsx-csi-driver")
     # `existing` counts too: the organisation's detector is expected to run EKS runtime
     # monitoring (eks-blueprint-verify checks), whose agent GuardDuty installs.
     if security.guardduty.mode != "off":
@@ -308,12 +332,29 @@ METRICS_SERVER = Resources(100, 200)
 #: amazon-cloudwatch-observability-controller-manager: 1 replica, 100m/64Mi,
 #: manager.tolerations [] (chart 4.4.0 values.yaml).
 CLOUDWATCH_MANAGER = Resources(100, 64)
+#: fsx-csi-controller: fsx-plugin 10m/40Mi (controller.resources) + csi-provisioner,
+#: csi-resizer and liveness-probe 10m/32Mi each (sidecars.*.resources), 2 replicas,
+#: tolerations CriticalAddonsOnly and every NoExecute taint (kubernetes-sigs/aws-fsx-csi-driver
+#: tag v1.9.0 charts/aws-fsx-csi-driver/values.yaml). No anti-affinity.
+FSX_CSI_CONTROLLER = Resources(40, 136)
+FSX_CSI_CONTROLLER_TOLERATIONS = (CRITICAL_ADDONS_ONLY, Toleration(effect="NoExecute"))
+#: VPA (FairwindsOps stable/vpa 5.0.0 values.yaml; addons/vpa.py sets no resources,
+#: tolerations or nodeSelector): recommender requests 50m/500Mi, updater 50m/500Mi,
+#: admission controller 50m/200Mi, replicaCount 1 each, tolerations [] (only untainted
+#: groups). The admission controller's certgen hook Job (resources {}) is short-lived.
+VPA_RECOMMENDER = Resources(50, 500)
+VPA_UPDATER = Resources(50, 500)
+VPA_ADMISSION_CONTROLLER = Resources(50, 200)
 
 
-def workloads(compute: ComputeConfig, addons: AddonsConfig) -> list[Workload]:
-    """The platform's Deployments that may run on managed node groups. Charts without
-    requests (Load Balancer Controller 1.14.0, external-dns 1.19.0, cert-manager v1.20.2:
-    `resources: {}`; snapshot-controller v8.3.0 manifest: none) add nothing and are left out."""
+def workloads(
+    compute: ComputeConfig, addons: AddonsConfig, storage: StorageConfig | None = None
+) -> list[Workload]:
+    """The platform's Deployments that may run on managed node groups (`storage` adds the
+    FSx CSI controller of storage.fsx_lustre). Charts without requests (Load Balancer
+    Controller 1.14.0, external-dns 1.19.0, cert-manager v1.20.2: `resources: {}`;
+    snapshot-controller v8.3.0 manifest: none; efs-csi-controller, chart of v3.3.0:
+    controller.resources {}) add nothing and are left out."""
     out: list[Workload] = []
     karpenter = compute.karpenter
     if karpenter is not None and karpenter.controller_on == "node_group":
@@ -345,12 +386,50 @@ def workloads(compute: ComputeConfig, addons: AddonsConfig) -> list[Workload]:
         out.append(Workload("metrics-server", METRICS_SERVER, 2))
     if addons.cloudwatch_observability.enabled:
         out.append(Workload("cloudwatch-controller-manager", CLOUDWATCH_MANAGER, 1))
+    scaler = compute.cluster_autoscaler
+    host = autoscaler_host(compute)
+    if scaler is not None and host is not None:
+        # Pinned to its group (nodeSelector, the group's taints tolerated:
+        # ManagedNodeGroups.placement_for); chart 9.59.0 sets no affinity, so both replicas
+        # may share a node. Requests: compute.cluster_autoscaler cpu / memory.
+        out.append(
+            Workload(
+                "cluster-autoscaler",
+                Resources(cpu_millicores(scaler.cpu), memory_mebibytes(scaler.memory)),
+                scaler.replicas,
+                node_group=host,
+            )
+        )
+    vpa = addons.vertical_pod_autoscaler
+    if vpa.enabled:
+        out.append(Workload("vpa-recommender", VPA_RECOMMENDER, 1))
+        if vpa.mode == "auto":
+            out.append(Workload("vpa-updater", VPA_UPDATER, 1))
+            out.append(Workload("vpa-admission-controller", VPA_ADMISSION_CONTROLLER, 1))
+    if storage is not None and storage.fsx_lustre is not None:
+        out.append(
+            Workload("fsx-csi-controller", FSX_CSI_CONTROLLER, 2, FSX_CSI_CONTROLLER_TOLERATIONS)
+        )
     return out
 
 
+def autoscaler_host(compute: ComputeConfig) -> str | None:
+    """The node group the Cluster Autoscaler runs on: compute.cluster_autoscaler.node_group,
+    else the first node group (as stacks/translate/compute.py places it); None without one."""
+    scaler = compute.cluster_autoscaler
+    if scaler is None:
+        return None
+    if scaler.node_group is not None:
+        return scaler.node_group
+    return compute.node_groups[0].name if compute.node_groups else None
+
+
 def lands_on(workload: Workload, group: NodeGroupConfig) -> bool:
-    """Whether the scheduler may put `workload` on `group`: pinned there, or tolerating each
-    of its NoSchedule/NoExecute taints (PreferNoSchedule only steers)."""
+    """Whether the scheduler may put `workload` on `group`: a Linux group (every platform pod
+    is a Linux pod), and pinned there or tolerating each of its NoSchedule/NoExecute taints
+    (PreferNoSchedule only steers)."""
+    if group.windows:
+        return False
     if workload.node_group is not None:
         return workload.node_group == group.name
     return all(
@@ -361,6 +440,7 @@ def lands_on(workload: Workload, group: NodeGroupConfig) -> bool:
 
 
 # -- quantities ------------------------------------------------------------------------------
+
 
 def cpu_millicores(value: str) -> int:
     """A CPU quantity ("1", "500m", "1.5", ".5") in millicores, rounded up."""
@@ -373,6 +453,10 @@ def memory_mebibytes(value: str) -> int:
 
 
 # -- one node group --------------------------------------------------------------------------
+
+
+class WindowsNotModelled(ValueError):
+    """The model covers Linux nodes: a Windows node's reservations and DaemonSets differ."""
 
 
 @dataclass(frozen=True)
@@ -418,11 +502,18 @@ def group_capacity(
     addons: AddonsConfig,
     security: SecurityConfig,
     instance_types: Sequence[str] | None = None,
+    storage: StorageConfig | None = None,
 ) -> GroupCapacity:
-    """The capacity model of `group` (or of it with other `instance_types`).
+    """The capacity model of Linux group `group` (or of it with other `instance_types`).
 
-    Raises UnknownInstanceType when a type is not modelled.
+    Raises UnknownInstanceType when a type is not modelled, WindowsNotModelled for a
+    Windows group (no Linux DaemonSet or platform pod runs there).
     """
+    if group.windows:
+        raise WindowsNotModelled(
+            f"node group {group.name} runs Windows ({group.ami_type}): the model has the Linux "
+            "DaemonSets and kube-reserved only, and no platform pod lands there"
+        )
     types = tuple(instance_types or group.instance_types)
     max_pods = group_pod_limit(types)
     per_type = [allocatable(t, max_pods) for t in types]
@@ -430,8 +521,8 @@ def group_capacity(
         instance_types=types,
         max_pods=max_pods,
         allocatable=Resources(min(r.cpu_m for r in per_type), min(r.memory_mi for r in per_type)),
-        daemonsets=tuple(daemonsets(addons, security)),
-        workloads=tuple(w for w in workloads(compute, addons) if lands_on(w, group)),
+        daemonsets=tuple(daemonsets(addons, security, storage)),
+        workloads=tuple(w for w in workloads(compute, addons, storage) if lands_on(w, group)),
     )
 
 
@@ -447,19 +538,23 @@ def _blocking_taints(group: NodeGroupConfig) -> bool:
 
 
 def groups_to_check(compute: ComputeConfig, addons: AddonsConfig) -> list[int]:
-    """Indexes of the node groups the rule covers: the Karpenter controller's host, and
-    every tainted group CoreDNS can run on."""
+    """Indexes of the node groups the rule covers: the Karpenter controller's host, the
+    Cluster Autoscaler's host, and every tainted group CoreDNS can run on. Never a Windows
+    group (no platform pod runs there; a Windows host is refused by check_node_group_capacity
+    and check_os_and_accelerators)."""
     karpenter = compute.karpenter
-    host = (
+    hosts = {
         karpenter.controller_node_group
         if karpenter is not None and karpenter.controller_on == "node_group"
-        else None
-    )
+        else None,
+        autoscaler_host(compute),
+    } - {None}
     dns = [w for w in workloads(compute, addons) if w.name == "coredns"]
     return [
         i
         for i, g in enumerate(compute.node_groups)
-        if g.name == host or (_blocking_taints(g) and any(lands_on(w, g) for w in dns))
+        if not g.windows
+        and (g.name in hosts or (_blocking_taints(g) and any(lands_on(w, g) for w in dns)))
     ]
 
 
@@ -496,6 +591,7 @@ def _fixes(
     addons: AddonsConfig,
     security: SecurityConfig,
     model: GroupCapacity,
+    storage: StorageConfig | None = None,
 ) -> str:
     where = f"compute.node_groups[{index}]"
     options: list[str] = []
@@ -505,7 +601,7 @@ def _fixes(
         for bigger in SIZE_LADDER[SIZE_LADDER.index(size) + 1 :]:
             candidate = f"{family}.{bigger}"
             try:
-                trial = group_capacity(group, compute, addons, security, [candidate])
+                trial = group_capacity(group, compute, addons, security, [candidate], storage)
             except UnknownInstanceType:
                 break
             if trial.fits(max(group.size.min - 1, 0)):
@@ -531,11 +627,12 @@ def check_group(
     compute: ComputeConfig,
     addons: AddonsConfig,
     security: SecurityConfig,
+    storage: StorageConfig | None = None,
 ) -> None:
     """Raise FieldError (at the group's instance_types), with the arithmetic and the fix,
     when group `index` is too small."""
     group = compute.node_groups[index]
-    model = group_capacity(group, compute, addons, security)
+    model = group_capacity(group, compute, addons, security, storage=storage)
     where = f"compute.node_groups[{index}]"
     too_big = model.too_big()
     if too_big:
@@ -544,7 +641,7 @@ def check_group(
             f"{where}.instance_types",
             f"node group {group.name}: one pod of {pods} does not fit on a node next to "
             f"the DaemonSets: {_arithmetic(model)}. Fix: "
-            f"{_fixes(group, index, compute, addons, security, model)}",
+            f"{_fixes(group, index, compute, addons, security, model, storage)}",
         )
     nodes = max(group.size.min - 1, 0)
     pinned = model.pinned(nodes)
@@ -565,23 +662,50 @@ def check_group(
         f"{nodes} node(s), which is what remains while one node is replaced (rolling "
         f"update, auto repair): {_arithmetic(model)}; pods {_pods(model, nodes)} = "
         f"{pinned} > {nodes} x {model.usable} = {room} (short {', '.join(short)}). Fix: "
-        f"{_fixes(group, index, compute, addons, security, model)}",
+        f"{_fixes(group, index, compute, addons, security, model, storage)}",
     )
 
 
 def check_node_group_capacity(
-    compute: ComputeConfig, addons: AddonsConfig, security: SecurityConfig
+    compute: ComputeConfig,
+    addons: AddonsConfig,
+    security: SecurityConfig,
+    storage: StorageConfig | None = None,
 ) -> None:
     """The config rule: every group in `groups_to_check` passes `check_group`. A group with
-    an instance type the model does not know is skipped with a CapacityCheckSkipped warning."""
+    an instance type the model does not know is skipped with a CapacityCheckSkipped warning.
+    A Cluster Autoscaler placed on a Windows group is refused: its pods are Linux pods."""
+    _check_autoscaler_host(compute)
     for index in groups_to_check(compute, addons):
         try:
-            check_group(index, compute, addons, security)
+            check_group(index, compute, addons, security, storage)
         except UnknownInstanceType as exc:
             warnings.warn(
                 f"compute.node_groups[{index}]: capacity not checked ({exc}); make sure the "
-                "Karpenter controller, CoreDNS and the add-on DaemonSets fit on size.min - 1 "
-                "nodes",
+                "Karpenter controller, the Cluster Autoscaler, CoreDNS and the add-on "
+                "DaemonSets fit on size.min - 1 nodes",
                 CapacityCheckSkipped,
                 stacklevel=2,
             )
+
+
+def _check_autoscaler_host(compute: ComputeConfig) -> None:
+    host = autoscaler_host(compute)
+    scaler = compute.cluster_autoscaler
+    group = next((g for g in compute.node_groups if g.name == host), None)
+    if scaler is None or group is None or not group.windows:
+        return
+    linux = [g.name for g in compute.node_groups if not g.windows]
+    if scaler.node_group is not None:
+        where, what = "compute.cluster_autoscaler.node_group", f"{host} is"
+    else:
+        where, what = (
+            "compute.cluster_autoscaler",
+            f"the default host, the first node group {host}, is",
+        )
+    raise FieldError(
+        where,
+        f"{what} a Windows node group, and the Cluster Autoscaler runs on Linux only; set "
+        f"compute.cluster_autoscaler.node_group to a Linux group"
+        + (f" ({', '.join(linux)})" if linux else ""),
+    )

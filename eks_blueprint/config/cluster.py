@@ -117,6 +117,12 @@ class ClusterConfig(StrictModel):
     """EKS refuses to delete the cluster while on. Default: on."""
     upgrade_policy: Literal["standard", "extended"] = "standard"
     """Support type after standard support ends. `extended` costs more per hour."""
+    ip_family: Literal["ipv4", "ipv6"] = "ipv4"
+    """The addresses pods and services get. `ipv6`: pods take IPv6 addresses from their
+    subnets' /64 (no IPv4 exhaustion; the node NATs their traffic to IPv4 destinations),
+    services get unique local IPv6 addresses. Needs `network.ip_protocol: dual_stack`, Nitro
+    instance types, no Windows nodes and no `network.pod_subnets` (EKS refuses those). EKS
+    sets it only at creation: changing it replaces the cluster. Default: ipv4."""
     admins: list[PrincipalArn] = Field(default_factory=list)
     """IAM principals given AmazonEKSClusterAdminPolicy through access entries."""
     viewers: list[PrincipalArn] = Field(default_factory=list)

@@ -14,6 +14,15 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .. import validation as v
 from ..compute import defaults
+from ..instance_types import (
+    GPU_TAINT,
+    WINDOWS_MIN_DISK_GIB,
+    WINDOWS_TAINT,
+    ami_mismatch,
+    is_nvidia_ami,
+    is_windows_ami,
+    needs_nvidia_device_plugin,
+)
 from ..validation import (
     AMI_ALIAS,
     DURATION,
@@ -23,6 +32,7 @@ from ..validation import (
     RESTRICTED_DOMAINS,
     instance_architecture,
 )
+from .autoscaling import ClusterAutoscalerConfig
 from .base import FieldError, LabelKey, LabelValue, StrictModel, first_duplicate
 
 #: AMI types the config accepts, as written in YAML, to the EKS AmiType they mean.
@@ -31,6 +41,16 @@ AMI_TYPES: dict[str, str] = {
     "al2023_arm64": "AL2023_ARM_64_STANDARD",
     "bottlerocket_x86_64": "BOTTLEROCKET_x86_64",
     "bottlerocket_arm64": "BOTTLEROCKET_ARM_64",
+    # NVIDIA GPU instances (g4dn, g5, g6, g6e, p4d, p5; arm64: g5g). AL2023 needs the NVIDIA
+    # device plugin, which the cluster stack installs; Bottlerocket's variants include it.
+    "al2023_x86_64_nvidia": "AL2023_x86_64_NVIDIA",
+    "al2023_arm64_nvidia": "AL2023_ARM_64_NVIDIA",
+    "bottlerocket_x86_64_nvidia": "BOTTLEROCKET_x86_64_NVIDIA",
+    "bottlerocket_arm64_nvidia": "BOTTLEROCKET_ARM_64_NVIDIA",
+    # Windows Server 2022 (x86_64 only). 2025 is in the CloudFormation schema but not in the
+    # installed aws-cdk-lib's NodegroupAmiType; 2019 is left out as the older release.
+    "windows_core_2022": "WINDOWS_CORE_2022_x86_64",
+    "windows_full_2022": "WINDOWS_FULL_2022_x86_64",
 }
 
 CapacityType = Literal["spot", "on-demand"]
@@ -106,7 +126,48 @@ MemoryQuantity = Annotated[str, AfterValidator(_check_memory)]
 
 def ami_architecture(ami_type: str) -> Literal["arm64", "x86_64"]:
     """The architecture of a config AMI type (a key of AMI_TYPES)."""
-    return "arm64" if ami_type.endswith("arm64") else "x86_64"
+    return "arm64" if "arm64" in ami_type else "x86_64"
+
+
+def check_os_and_accelerators(compute: ComputeConfig, pod_subnets: bool) -> None:
+    """Environment-wide rules of Windows and GPU capacity (EnvironmentConfig runs it).
+
+    Windows nodes cannot run CoreDNS or the platform's Linux controllers: a cluster with a
+    Windows group needs Linux capacity (EKS user guide, windows-support: "Amazon EKS clusters
+    must contain one or more Linux or Fargate nodes to run core system Pods that only run on
+    Linux, such as CoreDNS"); the Karpenter controller cannot run on one; Windows nodes
+    support no custom networking (`pod_subnets`: network.pod_subnets is set, the same page);
+    Karpenter's Windows AMI families are not offered (ami_alias refuses windows@).
+    """
+    windows = [i for i, g in enumerate(compute.node_groups) if is_windows_ami(g.ami_type)]
+    if not windows:
+        return
+    first = windows[0]
+    name = compute.node_groups[first].name
+    linux = [g for g in compute.node_groups if not is_windows_ami(g.ami_type)]
+    fargate_dns = compute.fargate is not None and compute.fargate.coredns
+    if not linux and compute.karpenter is None and not fargate_dns:
+        raise FieldError(
+            ["compute", "node_groups", first, "ami_type"],
+            f"node group {name} is Windows, and the cluster has no Linux capacity for "
+            "CoreDNS and the platform's controllers (EKS runs them on Linux only); add a "
+            "Linux node group, Karpenter, or fargate.coredns: true",
+        )
+    karpenter = compute.karpenter
+    if karpenter is not None and karpenter.controller_on == "node_group":
+        host = karpenter.controller_node_group
+        if host in [compute.node_groups[i].name for i in windows]:
+            raise FieldError(
+                ["compute", "karpenter", "controller_node_group"],
+                f"{host} is a Windows node group; the Karpenter controller runs on Linux: "
+                "name a Linux node group, or use controller_on: fargate",
+            )
+    if pod_subnets:
+        raise FieldError(
+            ["compute", "node_groups", first, "ami_type"],
+            f"node group {name} is Windows, and network.pod_subnets sets up custom "
+            "networking, which EKS does not support on Windows nodes; remove one",
+        )
 
 
 #: Kubernetes labels, keys and values checked as the API server does.
@@ -155,9 +216,14 @@ class NodeGroupConfig(StrictModel):
     """EC2 instance types, all of one architecture, e.g. [m7g.large]. Changing them
     replaces the group."""
     ami_type: str = "al2023_x86_64"
-    """al2023_x86_64, al2023_arm64, bottlerocket_x86_64 or bottlerocket_arm64. Default:
-    inferred from instance_types, as the library does: al2023_arm64 for Graviton types
-    (m7g, c7gn, t4g), al2023_x86_64 otherwise. Changing it replaces the group."""
+    """al2023_x86_64, al2023_arm64, bottlerocket_x86_64 or bottlerocket_arm64; for NVIDIA
+    GPU types (g4dn, g5, g6, g6e, p4d, p5; g5g on arm64) al2023_x86_64_nvidia,
+    al2023_arm64_nvidia, bottlerocket_x86_64_nvidia or bottlerocket_arm64_nvidia; for
+    Windows nodes windows_core_2022 or windows_full_2022. GPU groups get the taint
+    nvidia.com/gpu=true:NoSchedule and Windows groups os=windows:NoSchedule unless `taints`
+    has one with that key. Default: inferred from instance_types, as the library does:
+    al2023_arm64 for Graviton types (m7g, c7gn, t4g), al2023_x86_64 otherwise (GPU types
+    need an NVIDIA type given here). Changing it replaces the group."""
     capacity_type: Literal["on_demand", "spot"] = "on_demand"
     """on_demand (default) or spot (needs at least 2 instance types). Changing it replaces
     the group."""
@@ -168,7 +234,8 @@ class NodeGroupConfig(StrictModel):
     taints: list[TaintConfig] = Field(default_factory=list)
     """Kubernetes taints on the nodes. Default: none."""
     disk_size_gib: int = Field(default=defaults.DISK_SIZE_GIB, ge=v.MIN_DISK_GIB, le=v.MAX_DISK_GIB)
-    """Size of the encrypted gp3 root (AL2023) or data (Bottlerocket) volume. Default: 50."""
+    """Size of the encrypted gp3 root (AL2023, Windows: at least 50) or data (Bottlerocket)
+    volume. Default: 50."""
     max_unavailable_percentage: int = Field(
         default=defaults.MAX_UNAVAILABLE_PERCENTAGE, ge=1, le=100
     )
@@ -191,6 +258,30 @@ class NodeGroupConfig(StrictModel):
                 arch = instance_architecture(types[0])
                 return {**data, "ami_type": "al2023_arm64" if arch == "arm64" else "al2023_x86_64"}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_taint(cls, data: object) -> object:
+        """GPU and Windows groups are tainted for their workloads only (GPU_TAINT,
+        WINDOWS_TAINT), unless `taints` has a taint with that key already."""
+        if not isinstance(data, dict) or not isinstance(data.get("ami_type"), str):
+            return data
+        ami_type = data["ami_type"]
+        default = (
+            WINDOWS_TAINT
+            if is_windows_ami(ami_type)
+            else GPU_TAINT
+            if is_nvidia_ami(ami_type)
+            else None
+        )
+        taints = data.get("taints", [])
+        if default is None or not isinstance(taints, list):
+            return data
+        keys = [t.get("key") if isinstance(t, dict) else getattr(t, "key", None) for t in taints]
+        if default[0] in keys:
+            return data
+        key, value, effect = default
+        return {**data, "taints": [*taints, {"key": key, "value": value, "effect": effect}]}
 
     @field_validator("instance_types")
     @classmethod
@@ -216,13 +307,34 @@ class NodeGroupConfig(StrictModel):
             raise ValueError(f"unknown AMI type; use one of {', '.join(AMI_TYPES)}")
         return value
 
+    @property
+    def windows(self) -> bool:
+        """The group runs Windows nodes."""
+        return is_windows_ami(self.ami_type)
+
+    @property
+    def needs_nvidia_device_plugin(self) -> bool:
+        """The group's AMI has NVIDIA drivers but no device plugin (AL2023 NVIDIA)."""
+        return needs_nvidia_device_plugin(AMI_TYPES[self.ami_type])
+
     @model_validator(mode="after")
     def _consistent(self) -> NodeGroupConfig:
         try:
             v.check_spot_instance_types(self.instance_types, self.capacity_type == "spot")
-            v.check_accelerated_ami(self.instance_types, AMI_TYPES[self.ami_type])
         except v.Invalid as error:
             raise FieldError("instance_types", error.fix) from None
+        mismatch = ami_mismatch(self.instance_types, AMI_TYPES[self.ami_type])
+        if mismatch is not None:
+            raise FieldError(
+                ["instance_types", self.instance_types.index(mismatch.types[0])],
+                f"{', '.join(mismatch.types)}: {mismatch.fix}",
+            )
+        if self.windows and self.disk_size_gib < WINDOWS_MIN_DISK_GIB:
+            raise FieldError(
+                "disk_size_gib",
+                f"Windows nodes need a root volume of at least {WINDOWS_MIN_DISK_GIB} GiB "
+                "(EKS's own default for Windows); raise it",
+            )
         try:
             v.check_ami_architecture(self.instance_types, AMI_TYPES[self.ami_type])
         except v.Invalid as error:
@@ -328,6 +440,32 @@ class NodePoolConfig(StrictModel):
     """Taints on the nodes. Default: none."""
     weight: int | None = Field(default=None, ge=1, le=v.MAX_WEIGHT)
     """Priority among pools that fit (higher first). Default: none."""
+    accelerator: Literal["nvidia"] | None = None
+    """nvidia: a GPU pool. Its nodes are NVIDIA GPU instances only
+    (karpenter.k8s.aws/instance-gpu-manufacturer In nvidia), tainted
+    nvidia.com/gpu=true:NoSchedule unless `taints` has that key; instance_categories default
+    to [g, p]. The node class's al2023 or bottlerocket alias picks the NVIDIA AMI variant for
+    GPU instances itself; on al2023 the cluster stack installs the NVIDIA device plugin.
+    g4dn and p4d are generation 4: set min_instance_generation: 4 for them. Default: none
+    (a general pool)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gpu_defaults(cls, data: object) -> object:
+        """A GPU pool's categories default to g and p, and it carries GPU_TAINT."""
+        if not isinstance(data, dict) or data.get("accelerator") != "nvidia":
+            return data
+        out = dict(data)
+        out.setdefault("instance_categories", ["g", "p"])
+        taints = out.get("taints", [])
+        if isinstance(taints, list):
+            keys = [
+                t.get("key") if isinstance(t, dict) else getattr(t, "key", None) for t in taints
+            ]
+            if GPU_TAINT[0] not in keys:
+                key, value, effect = GPU_TAINT
+                out["taints"] = [*taints, {"key": key, "value": value, "effect": effect}]
+        return out
 
     @field_validator("instance_categories")
     @classmethod
@@ -348,6 +486,12 @@ class NodePoolConfig(StrictModel):
             v.check_node_labels(self.labels)
         except v.Invalid as error:
             raise FieldError(["labels", error.value], error.fix) from None
+        if self.accelerator == "nvidia" and not {"g", "p"} & set(self.instance_categories):
+            raise FieldError(
+                "instance_categories",
+                "an nvidia pool launches NVIDIA GPU instances, which are in categories g and "
+                "p only; include g or p (or leave instance_categories out for [g, p])",
+            )
         return self
 
 
@@ -502,6 +646,11 @@ class AutoModeConfig(StrictModel):
         return value
 
 
+# Imported here, not at the top: config.self_managed builds on SizeConfig, TaintConfig and
+# the other models above.
+from .self_managed import SelfManagedNodeGroupConfig  # noqa: E402
+
+
 class ComputeConfig(StrictModel):
     """Where pods run. Every part is optional; combine node groups with Karpenter or Fargate,
     or use Auto Mode."""
@@ -514,6 +663,14 @@ class ComputeConfig(StrictModel):
     """Fargate profiles. Default: none."""
     auto_mode: AutoModeConfig | None = None
     """EKS Auto Mode. Default: off. Cannot be combined with karpenter."""
+    self_managed_node_groups: list[SelfManagedNodeGroupConfig] = Field(
+        default_factory=list, max_length=10
+    )
+    """Self-managed node groups (EC2 Auto Scaling groups) for custom or hardened AMIs, at
+    most 10; names unique across node_groups too. Default: none."""
+    cluster_autoscaler: ClusterAutoscalerConfig | None = None
+    """The Kubernetes Cluster Autoscaler for the managed node groups. Default: off. Not with
+    karpenter or auto_mode (one node autoscaler per cluster)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ComputeConfig:

@@ -10,10 +10,11 @@ from ..addons.versions import resolve_addon_version
 from ..defaults import DEMO_APP
 from ..governance.policies import image_allowed
 from .addons import AddonsConfig
+from .autoscaling import check_cluster_autoscaler
 from .base import FieldError, StrictModel, TagKey, TagValue, check_account, check_region
 from .capacity import check_node_group_capacity
 from .cluster import ClusterConfig
-from .compute import ComputeConfig
+from .compute import ComputeConfig, check_os_and_accelerators
 from .governance import KYVERNO_KUBERNETES, KYVERNO_RELEASE, GovernanceConfig
 from .identity import (
     AccessConfig,
@@ -22,9 +23,12 @@ from .identity import (
     check_group_bindings,
     check_workload_identities,
 )
-from .network import ENDPOINTS_NODES_NEED, NetworkConfig
+from .network import ENDPOINTS_NODES_NEED, NetworkConfig, check_networking
 from .observability import ObservabilityConfig
+from .pod_security_groups import PodSecurityGroupConfig, check_pod_security_groups
 from .security import SecurityConfig, build_target_problem
+from .self_managed import check_self_managed
+from .storage import StorageConfig, check_storage
 from .tenancy import (
     TenantConfig,
     TenantTierConfig,
@@ -44,8 +48,12 @@ from .workloads import (
 #: Tag keys the environment cannot set: AWS's own, and those EKS and Karpenter manage.
 MANAGED_TAG_PREFIXES = ("aws:", "kubernetes.io/cluster")
 MANAGED_TAG_KEYS = frozenset(
-    {"eks:eks-cluster-name", "karpenter.sh/nodepool", "karpenter.sh/nodeclaim",
-     "karpenter.k8s.aws/ec2nodeclass"}
+    {
+        "eks:eks-cluster-name",
+        "karpenter.sh/nodepool",
+        "karpenter.sh/nodeclaim",
+        "karpenter.k8s.aws/ec2nodeclass",
+    }
 )
 ENV_NAME = re.compile(r"[a-z][a-z0-9-]{0,19}")
 #: Tags this project sets on every resource itself; `extra` cannot set them again.
@@ -145,6 +153,14 @@ class EnvironmentConfig(StrictModel):
     governance: GovernanceConfig = GovernanceConfig()
     """Kyverno, the cluster's policies and image signature verification. Default: on;
     enforced in production, audited elsewhere."""
+    storage: StorageConfig = StorageConfig()
+    """Shared file storage: an encrypted EFS file system (optionally one access point per
+    tenant) and dynamic FSx for Lustre volumes, each with its CSI driver add-on. Default:
+    neither."""
+    pod_security_groups: list[PodSecurityGroupConfig] = Field(default_factory=list)
+    """Security groups for the pods of tenants (security groups for pods): per entry an EC2
+    security group and the SecurityGroupPolicy that gives it to the pods it selects. Needs
+    addons.vpc_cni.pod_eni. Default: none."""
 
     @field_validator("name")
     @classmethod
@@ -206,8 +222,10 @@ class EnvironmentConfig(StrictModel):
             )
         self._check_addons_and_workloads()
         helper = self.addons.cni_metrics_helper
-        if self.compute.auto_mode is not None and helper.enabled and "enabled" in (
-            helper.model_fields_set
+        if (
+            self.compute.auto_mode is not None
+            and helper.enabled
+            and "enabled" in (helper.model_fields_set)
         ):
             raise FieldError(
                 "addons.cni_metrics_helper.enabled",
@@ -217,14 +235,21 @@ class EnvironmentConfig(StrictModel):
             )
         self._compute_rules()
         self._check_spot_role()
-        # Node groups hosting Karpenter or (tainted) CoreDNS hold their pods with a node away.
-        check_node_group_capacity(self.compute, self.addons, self.security)
+        # Node groups hosting Karpenter, the Cluster Autoscaler or (tainted) CoreDNS hold their
+        # pods with a node away.
+        check_node_group_capacity(self.compute, self.addons, self.security, self.storage)
         self._check_tenants()
         # After the tenants: RoleBindings of access groups go into tenant namespaces.
         check_group_bindings(list(self.access), [t.name for t in self.tenants])
         self._check_production_choices()
         self._check_image_builds()
         self._check_governance()
+        check_self_managed(self)
+        check_storage(self.storage, self.tenants, self.compute, self.cluster.version)
+        check_networking(self)
+        check_pod_security_groups(self)
+        check_os_and_accelerators(self.compute, pod_subnets=self.network.pod_subnets is not None)
+        check_cluster_autoscaler(self.compute, self.cluster.version)
         return self
 
     def _check_governance(self) -> None:
@@ -243,9 +268,7 @@ class EnvironmentConfig(StrictModel):
                 f"{self.cluster.version}; upgrade the cluster first, or set governance.enabled: "
                 "false until then",
             )
-        if governance.image_verification in ("enforce", "audit") and not (
-            self.security.registries
-        ):
+        if governance.image_verification in ("enforce", "audit") and not (self.security.registries):
             raise FieldError(
                 "governance.image_verification",
                 f"is {governance.image_verification}, but security.registries is empty: only "
@@ -329,8 +352,10 @@ class EnvironmentConfig(StrictModel):
         check_tenant_service_accounts(self.tenants, self.workload_identities)
         insights = self.addons.cloudwatch_observability.enabled
         for index, tenant in enumerate(self.tenants):
-            if tenant.telemetry.logs and "logs" in tenant.telemetry.model_fields_set and (
-                not insights
+            if (
+                tenant.telemetry.logs
+                and "logs" in tenant.telemetry.model_fields_set
+                and (not insights)
             ):
                 raise FieldError(
                     f"tenants[{index}].telemetry.logs",

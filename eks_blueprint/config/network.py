@@ -13,12 +13,16 @@ import ipaddress
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Final, Literal, get_args
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
 from .. import defaults
+from ..instance_types import instance_type
 from .base import FieldError, RetentionDays, StrictModel, VpcCidr, first_duplicate
+
+if TYPE_CHECKING:
+    from .environment import EnvironmentConfig
 
 #: Interface endpoints the config and NetworkProps may list, by their AWS service short name
 #: (the last part of com.amazonaws.<region>.<name>). Adding one: add its name here; check
@@ -184,6 +188,117 @@ def check_interface_endpoints(names: Sequence[str]) -> Sequence[str]:
     return names
 
 
+#: Where the pod subnets' secondary CIDR may come from: the shared address space (RFC 6598),
+#: which the EKS user guide's custom networking tutorial uses for pod subnets because it is
+#: rarely routed elsewhere in a company network. 198.19.0.0/16, which the 2018 EKS
+#: announcement also names, is left out: the VPC's rules for associating it depend on the
+#: primary CIDR's range, which this project has not verified.
+POD_CIDR_RANGE = ipaddress.IPv4Network("100.64.0.0/10")
+#: The prefix lengths AWS allows for a VPC CIDR block, the secondary one included.
+VPC_CIDR_MASK_RANGE = (16, 28)
+#: The pod subnets of custom networking: their name (Name tag prefix, `plan ips` label) and
+#: the tag that marks their role. CDK's subnet-type tags would mislead there (they are no
+#: CDK subnet group and hold neither nodes nor load balancers); `plan ips` reads this one.
+POD_SUBNETS_NAME = "Pods"
+SUBNET_ROLE_TAG = "eks-blueprint/subnet-role"
+POD_SUBNET_ROLE = "pods"
+#: IP protocols of a created VPC.
+IP_PROTOCOL_CHOICES: tuple[str, ...] = ("ipv4", "dual_stack")
+#: IP families of a cluster (AWS::EKS::Cluster KubernetesNetworkConfig.IpFamily).
+IP_FAMILY_CHOICES: tuple[str, ...] = ("ipv4", "ipv6")
+
+
+def default_pod_subnet_mask(cidr: str) -> int:
+    """Three equal pod subnets that fit `cidr`: a quarter of it each (the fourth quarter stays
+    free, e.g. for a later change of the layout)."""
+    return ipaddress.IPv4Network(cidr).prefixlen + 2
+
+
+def check_pod_subnets(
+    cidr: object, mask: object = None, vpc_cidr: str | None = None
+) -> tuple[str, int]:
+    """The pod subnets' secondary CIDR and per-AZ prefix length (None: the default,
+    :func:`default_pod_subnet_mask`): a valid CIDR of /16 to /28 inside POD_CIDR_RANGE, not
+    overlapping the VPC's own CIDR `vpc_cidr`, holding three subnets of `mask` (16 to 28).
+    Returns (cidr, mask); raises SubnetLayoutError naming `cidr` or `mask`, with the fix."""
+    if not isinstance(cidr, str):
+        raise SubnetLayoutError("cidr", "not a CIDR string; write it like 100.64.0.0/16")
+    try:
+        network = ipaddress.IPv4Network(cidr)
+    except ValueError as exc:
+        raise SubnetLayoutError(
+            "cidr", f"not a valid IPv4 CIDR ({exc}); write it like 100.64.0.0/16"
+        ) from None
+    low, high = VPC_CIDR_MASK_RANGE
+    if not low <= network.prefixlen <= high:
+        raise SubnetLayoutError(
+            "cidr",
+            f"a VPC CIDR block is /{low} to /{high} (AWS's limits), not /{network.prefixlen}; "
+            "e.g. 100.64.0.0/16",
+        )
+    if not network.subnet_of(POD_CIDR_RANGE):
+        raise SubnetLayoutError(
+            "cidr",
+            f"{cidr} is outside the shared address space {POD_CIDR_RANGE} (RFC 6598) that pod "
+            "subnets come from; use e.g. 100.64.0.0/16",
+        )
+    if vpc_cidr is not None and network.overlaps(ipaddress.IPv4Network(vpc_cidr)):
+        raise SubnetLayoutError(
+            "cidr",
+            f"{cidr} overlaps the VPC's cidr {vpc_cidr}; a secondary CIDR block must not "
+            "overlap the VPC's other blocks, so use another part of 100.64.0.0/10",
+        )
+    if mask is None:
+        mask = network.prefixlen + 2
+    if isinstance(mask, bool) or not isinstance(mask, int):
+        raise SubnetLayoutError("mask", "not a subnet prefix length; use a whole number, e.g. 18")
+    if not SUBNET_MASK_RANGE[0] <= mask <= SUBNET_MASK_RANGE[1]:
+        raise SubnetLayoutError(
+            "mask",
+            f"/{mask} is not a subnet prefix length from {SUBNET_MASK_RANGE[0]} to "
+            f"{SUBNET_MASK_RANGE[1]}",
+        )
+    if 3 * 2 ** (32 - mask) > network.num_addresses:
+        raise SubnetLayoutError(
+            "mask",
+            f"3 pod subnets of /{mask} need {3 * 2 ** (32 - mask)} addresses but {cidr} has "
+            f"{network.num_addresses}; use a mask of at least {network.prefixlen + 2} or a "
+            "larger cidr",
+        )
+    return str(network), mask
+
+
+def pod_subnet_cidrs(cidr: str, mask: int) -> list[str]:
+    """The three pod subnets' CIDRs, in AZ order: the first three blocks of `mask` in `cidr`."""
+    return [str(s) for s in list(ipaddress.IPv4Network(cidr).subnets(new_prefix=mask))[:3]]
+
+
+class PodSubnetsConfig(StrictModel):
+    """VPC CNI custom networking: pods take their addresses from three subnets (one per AZ)
+    of a secondary VPC CIDR in the shared address space, not from the nodes' subnets."""
+
+    cidr: str
+    """The secondary CIDR block added to the VPC, /16 to /28, inside 100.64.0.0/10 and not
+    overlapping `network.cidr`, e.g. 100.64.0.0/16. Changing it replaces the pod subnets
+    (and needs every node replaced)."""
+    mask: int | None = Field(default=None, ge=SUBNET_MASK_RANGE[0], le=SUBNET_MASK_RANGE[1])
+    """Prefix length of each AZ's pod subnet, 16..28; three must fit in `cidr`. Default:
+    the cidr's length + 2 (a quarter each: /18 of a /16)."""
+
+    @model_validator(mode="after")
+    def _fits(self) -> PodSubnetsConfig:
+        try:
+            check_pod_subnets(self.cidr, self.mask)
+        except SubnetLayoutError as exc:
+            raise FieldError(exc.field, str(exc)) from None
+        return self
+
+    @property
+    def resolved_mask(self) -> int:
+        """`mask`, or the default for `cidr`."""
+        return self.mask if self.mask is not None else default_pod_subnet_mask(self.cidr)
+
+
 class FlowLogsConfig(StrictModel):
     """VPC flow logs, always on, to an encrypted CloudWatch Logs group."""
 
@@ -228,6 +343,18 @@ class NetworkConfig(StrictModel):
     """Flow log settings. Default: all traffic, 30 days."""
     interface_endpoints: list[InterfaceEndpointName] = Field(default_factory=list)
     """Interface VPC endpoints to create; the S3 gateway endpoint is always created."""
+    ip_protocol: Literal["ipv4", "dual_stack"] = "ipv4"
+    """`dual_stack`: the VPC also gets an Amazon-provided /56 IPv6 block, every subnet a /64
+    of it (new interfaces get an IPv6 address), the private subnets an egress-only internet
+    gateway for outbound IPv6. Required by `cluster.ip_family: ipv6`. Changing it replaces
+    the subnets. Default: ipv4."""
+    pod_subnets: PodSubnetsConfig | None = None
+    """VPC CNI custom networking: a secondary CIDR (100.64.0.0/10) with one pod subnet per
+    AZ, routed like the private subnets (NAT), tagged so that no load balancer or Karpenter
+    node lands there; the vpc-cni add-on then gives pods addresses there only, through one
+    ENIConfig per AZ. Nodes launched before it is on keep the old mode: replace them.
+    Refused with `cluster.ip_family: ipv6` (EKS does not support custom networking there).
+    Default: none (pods take addresses from the private subnets)."""
     ip_headroom_percent: float = Field(
         default=DEFAULT_IP_HEADROOM_PERCENT, ge=0, le=MAX_IP_HEADROOM_PERCENT
     )
@@ -262,6 +389,11 @@ class NetworkConfig(StrictModel):
             check_subnet_layout(self.cidr, masks)
         except SubnetLayoutError as exc:
             raise FieldError(exc.field, str(exc)) from None
+        if self.pod_subnets is not None:
+            try:
+                check_pod_subnets(self.pod_subnets.cidr, self.pod_subnets.mask, self.cidr)
+            except SubnetLayoutError as exc:
+                raise FieldError(["pod_subnets", exc.field], str(exc)) from None
         again = first_duplicate(self.interface_endpoints)
         if again is not None:
             raise FieldError(
@@ -269,3 +401,53 @@ class NetworkConfig(StrictModel):
                 f"{self.interface_endpoints[again]} is listed more than once",
             )
         return self
+
+
+def check_networking(config: EnvironmentConfig) -> None:
+    """The cross-section rules of IPv6 clusters and custom networking: combinations EKS or
+    the VPC CNI refuse at deploy time, each a FieldError naming the combination and the fix.
+
+    Sources: EKS user guide, "Learn about IPv6 addresses to clusters, pods, and services"
+    (no Windows, Nitro-based EC2 or Fargate only, no custom networking; the IP family is set
+    at creation only) and AWS::EKS::Cluster KubernetesNetworkConfig.IpFamily (the VPC and
+    subnets must have IPv4 and IPv6 CIDR blocks); EKS Auto Mode manages pod networking
+    itself and reads no ENIConfig."""
+    network, cluster, compute = config.network, config.cluster, config.compute
+    if cluster.ip_family == "ipv6":
+        if network.ip_protocol != "dual_stack":
+            raise FieldError(
+                "cluster.ip_family",
+                "ipv6 needs a VPC with IPv4 and IPv6 CIDR blocks (EKS refuses the cluster "
+                "otherwise); set network.ip_protocol: dual_stack",
+            )
+        if network.pod_subnets is not None:
+            raise FieldError(
+                "network.pod_subnets",
+                "cluster.ip_family ipv6 with custom networking (network.pod_subnets): EKS does "
+                "not support custom networking in IPv6 clusters, whose pods take IPv6 "
+                "addresses from the node subnets anyway; remove network.pod_subnets",
+            )
+        for index, group in enumerate(compute.node_groups):
+            if group.ami_type.lower().startswith("windows"):
+                raise FieldError(
+                    ["compute", "node_groups", index, "ami_type"],
+                    f"cluster.ip_family ipv6 with Windows nodes ({group.ami_type}): EKS "
+                    "supports no Windows pods in IPv6 clusters; use a Linux AMI type, or "
+                    "cluster.ip_family: ipv4",
+                )
+            for position, name in enumerate(group.instance_types):
+                found = instance_type(name)
+                if found is not None and not found.prefix_delegation:
+                    raise FieldError(
+                        ["compute", "node_groups", index, "instance_types", position],
+                        f"cluster.ip_family ipv6 with {name}, which is not Nitro-based: IPv6 "
+                        "pods need prefix delegation, which the VPC CNI has on Nitro "
+                        "instances only; use a Nitro type (e.g. m7g.large, m6i.large)",
+                    )
+    if network.pod_subnets is not None and compute.auto_mode is not None:
+        raise FieldError(
+            "network.pod_subnets",
+            "compute.auto_mode with custom networking (network.pod_subnets): Auto Mode "
+            "manages pod networking itself and reads no ENIConfig; remove "
+            "network.pod_subnets, or use node groups or Karpenter",
+        )

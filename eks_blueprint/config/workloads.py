@@ -71,7 +71,9 @@ class DemoWorkloadConfig(StrictModel):
     these (`kubernetes.io/arch`). Default: [amd64] (the talk's image is amd64-only)."""
     inbound_cidrs: list[Cidr] = Field(default_factory=list)
     """Client CIDRs the ALB accepts (alb.ingress.kubernetes.io/inbound-cidrs). Required with
-    internet-facing; with internal, empty means the VPC CIDR. Default: none."""
+    internet-facing; with internal, empty means the VPC's CIDRs (network.cidr, and
+    network.pod_subnets.cidr with custom networking, where the pods' addresses come from).
+    Default: none."""
     allow_open_ingress: bool = False
     """Must be true to list 0.0.0.0/0 in inbound_cidrs: an explicit, reviewable choice."""
 

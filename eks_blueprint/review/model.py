@@ -27,6 +27,15 @@ STATEFUL_TYPES: frozenset[str] = frozenset(
         "AWS::Signer::SigningProfile",
         # The metrics a managed Prometheus workspace holds.
         "AWS::APS::Workspace",
+        # Shared file storage: a replaced file system is a new, empty one.
+        "AWS::EFS::FileSystem",
+        "AWS::EFS::AccessPoint",
+        "AWS::FSx::FileSystem",
+        # A secondary CIDR holds the pod subnets of custom networking (and an IPv6 block the
+        # addresses of every pod): removing it takes their addresses away.
+        "AWS::EC2::VPCCidrBlock",
+        # Self-managed nodes run workloads just as a managed node group does.
+        "AWS::AutoScaling::AutoScalingGroup",
     }
 )
 

@@ -160,6 +160,16 @@ def expectations_from_config(cfg: EnvironmentConfig) -> Expectations:
         name: resolve_addon_version(cfg.cluster.version, name, version)
         for name, version in cfg.addons.installed().items()
     }
+    # The storage drivers are EKS add-ons too, installed by the storage constructs (at the
+    # version they resolve the same way) where `storage:` asks for them.
+    if cfg.storage.efs is not None:
+        addons["aws-efs-csi-driver"] = resolve_addon_version(
+            cfg.cluster.version, "aws-efs-csi-driver", cfg.storage.efs.version
+        )
+    if cfg.storage.fsx_lustre is not None:
+        addons["aws-fsx-csi-driver"] = resolve_addon_version(
+            cfg.cluster.version, "aws-fsx-csi-driver", cfg.storage.fsx_lustre.version
+        )
     guardduty = cfg.security.guardduty
     if guardduty.mode != "off" and guardduty.agent == "addon":
         addons[GUARDDUTY_AGENT_ADDON] = guardduty.agent_version

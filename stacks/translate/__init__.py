@@ -5,10 +5,13 @@ cluster object, that object) and returns props or specs of the `eks_blueprint` c
 No translator creates a construct or takes a scope: the stacks in `stacks/` create the
 constructs from what these return, so each mapping can be tested without a CDK App.
 
-    network    `network:`                  -> NetworkProps, subnet tags
+    network    `network:`                  -> NetworkProps, subnet tags, ENIConfigs
     cluster    `cluster:` (+ who needs kubectl) -> ControlPlaneProps
-    compute    `compute:`                  -> node group, Fargate and Karpenter props
+    compute    `compute:`                  -> node group (managed and self-managed), Fargate,
+                                              Karpenter and Cluster Autoscaler props
     addons     `addons:`                   -> AddonsProps
+    storage    `storage:`                  -> EFS and FSx for Lustre props
+    pod_security_groups `pod_security_groups:` -> PodSecurityGroupsProps
     workloads  `tenants:`, `workload_identities:`, `access:`, `workloads.demo:`
     security   `security:`                 -> GuardDuty, ECR, Spot role
     lifecycle  `lifecycle:`, `tags:`       -> removal policy, retention, tags

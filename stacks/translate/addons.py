@@ -25,6 +25,17 @@ def addons_props(config: EnvironmentConfig, cluster: eks.ICluster, vpc: ec2.IVpc
         vpc=vpc,
         versions=versions,
         vpc_cni_pod_eni=addons.vpc_cni.pod_eni,
+        vpc_cni_custom_networking=config.network.pod_subnets is not None,
+        ip_family=config.cluster.ip_family,
+        vpc_cni_pod_security_group_enforcing_mode=(
+            addons.vpc_cni.pod_security_group_enforcing_mode or "standard"
+        )
+        if addons.vpc_cni.pod_eni
+        else None,
+        # Windows node groups need the VPC CNI's Windows IPAM.
+        vpc_cni_windows_ipam=any(g.windows for g in config.compute.node_groups),
+        vertical_pod_autoscaler=addons.vertical_pod_autoscaler.enabled,
+        vertical_pod_autoscaler_mode=addons.vertical_pod_autoscaler.mode,
         coredns_replicas=dns.replicas,
         coredns_autoscaling=(dns.autoscaling.min_replicas, dns.autoscaling.max_replicas)
         if dns.autoscaling.enabled

@@ -10,6 +10,7 @@ from aws_cdk import aws_eks_v2 as eks
 from eks_blueprint import AutoModeProps, ControlPlaneProps
 from eks_blueprint.config import EnvironmentConfig
 
+from .compute import nvidia_device_plugin_needed
 from .lifecycle import removal_policy, retention
 
 
@@ -30,6 +31,16 @@ def kubectl_users(config: EnvironmentConfig) -> list[str]:
         users.append("access: RoleBindings of kubernetes_groups")
     if config.governance.enabled:
         users.append("governance: the Kyverno charts and policies")
+    if config.storage.needs_kubectl:
+        users.append("storage: the EFS and FSx for Lustre StorageClasses and volumes")
+    if config.network.pod_subnets is not None:
+        users.append("network.pod_subnets: one ENIConfig per AZ (custom networking)")
+    if config.pod_security_groups:
+        users.append("pod_security_groups: the SecurityGroupPolicy objects")
+    if nvidia_device_plugin_needed(config):
+        users.append("compute: the NVIDIA device plugin chart (AL2023 NVIDIA nodes)")
+    if config.compute.cluster_autoscaler is not None:
+        users.append("compute.cluster_autoscaler: its Helm chart")
     return users
 
 
@@ -70,4 +81,6 @@ def control_plane_props(config: EnvironmentConfig, vpc: ec2.IVpc) -> ControlPlan
         open_endpoint_reason=cluster.endpoint.open_public_endpoint_reason,
         auto_mode=auto_mode_props(config),
         kubectl_provider=needs_kubectl(config),
+        ip_family=config.cluster.ip_family,
+        security_groups_for_pods=config.addons.vpc_cni.pod_eni,
     )

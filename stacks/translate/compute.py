@@ -1,8 +1,14 @@
-"""Translate `compute:` into the props of the compute constructs: managed node groups,
-Fargate profiles and Karpenter (Auto Mode is a control-plane prop: see `cluster`).
+"""Translate `compute:` into the props of the compute constructs: managed and self-managed
+node groups, Fargate profiles, Karpenter and the Cluster Autoscaler (Auto Mode is a
+control-plane prop: see `cluster`).
 
-The Karpenter controller's placement comes from the node group or Fargate profile it runs
-on, so the stack creates those first and passes them to `karpenter_placement`.
+The Karpenter controller's and the Cluster Autoscaler's placement comes from the node group
+or Fargate profile they run on, so the stack creates those first and passes them in.
+
+The cluster this app creates sets no service CIDR, so EKS picked one when it created the
+cluster; self-managed nodes' user data needs it. No `service_ipv4_cidr` is given: the
+construct reads the one EKS chose at deploy time (eks:DescribeCluster), rather than guessing
+it here.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 
 from eks_blueprint import (
+    ClusterAutoscalerProps,
     ControllerPlacement,
     DisruptionBudget,
     FargateProfiles,
@@ -28,8 +35,14 @@ from eks_blueprint import (
     NodePoolSpec,
     Taint,
 )
+from eks_blueprint.compute.accelerators import NvidiaDevicePluginProps
+from eks_blueprint.compute.self_managed import (
+    SelfManagedNodeGroupSpec,
+    SelfManagedNodeGroupsProps,
+)
 from eks_blueprint.config import AMI_TYPES, EnvironmentConfig
 from eks_blueprint.config.compute import NodeGroupConfig, NodePoolConfig, TaintConfig
+from eks_blueprint.config.self_managed import SelfManagedNodeGroupConfig
 from eks_blueprint.config.tenancy import TENANT_PREFIX
 from eks_blueprint.tenancy import tenant_node_pool
 
@@ -40,6 +53,12 @@ _AMI_TYPES: dict[str, eks.NodegroupAmiType] = {
     "AL2023_ARM_64_STANDARD": eks.NodegroupAmiType.AL2023_ARM_64_STANDARD,
     "BOTTLEROCKET_x86_64": eks.NodegroupAmiType.BOTTLEROCKET_X86_64,
     "BOTTLEROCKET_ARM_64": eks.NodegroupAmiType.BOTTLEROCKET_ARM_64,
+    "AL2023_x86_64_NVIDIA": eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
+    "AL2023_ARM_64_NVIDIA": eks.NodegroupAmiType.AL2023_ARM_64_NVIDIA,
+    "BOTTLEROCKET_x86_64_NVIDIA": eks.NodegroupAmiType.BOTTLEROCKET_X86_64_NVIDIA,
+    "BOTTLEROCKET_ARM_64_NVIDIA": eks.NodegroupAmiType.BOTTLEROCKET_ARM_64_NVIDIA,
+    "WINDOWS_CORE_2022_x86_64": eks.NodegroupAmiType.WINDOWS_CORE_2022_X86_64,
+    "WINDOWS_FULL_2022_x86_64": eks.NodegroupAmiType.WINDOWS_FULL_2022_X86_64,
 }
 
 
@@ -82,6 +101,7 @@ def node_groups_props(
         subnets=subnets,
         instance_tags=environment_tags(config),
         kubernetes_version=config.cluster.version,
+        custom_networking=config.network.pod_subnets is not None,
     )
 
 
@@ -175,6 +195,7 @@ def node_pool_spec(pool: NodePoolConfig) -> NodePoolSpec:
         labels=dict(pool.labels),
         taints=tuple(taint(t) for t in pool.taints),
         weight=pool.weight,
+        accelerator=pool.accelerator,
     )
 
 
@@ -204,7 +225,33 @@ def karpenter_props(
             *tenant_node_pools(config),
         ],
         instance_tags=environment_tags(config),
+        custom_networking=config.network.pod_subnets is not None,
     )
+
+
+def nvidia_device_plugin_needed(config: EnvironmentConfig) -> bool:
+    """Whether any NVIDIA capacity runs an AMI without the device plugin: an AL2023 NVIDIA
+    node group, or a GPU NodePool whose EC2NodeClass uses an al2023 alias."""
+    compute = config.compute
+    if any(g.needs_nvidia_device_plugin for g in compute.node_groups):
+        return True
+    karpenter = compute.karpenter
+    if karpenter is None:
+        return False
+    aliases = {c.name: c.ami_alias for c in karpenter.node_classes}
+    return any(
+        p.accelerator == "nvidia" and aliases[p.node_class].startswith("al2023")
+        for p in karpenter.node_pools
+    )
+
+
+def nvidia_device_plugin_props(
+    config: EnvironmentConfig, cluster: eks.ICluster
+) -> NvidiaDevicePluginProps | None:
+    """The NVIDIA device plugin, when NVIDIA capacity needs it; None otherwise."""
+    if not nvidia_device_plugin_needed(config):
+        return None
+    return NvidiaDevicePluginProps(cluster=cluster)
 
 
 def tenant_node_pools(config: EnvironmentConfig) -> list[NodePoolSpec]:
@@ -240,3 +287,73 @@ def tenant_fargate_profiles(config: EnvironmentConfig) -> list[FargateProfileSpe
         for t in config.tenants
         if t.isolation == "fargate"
     ]
+
+
+def self_managed_group_spec(group: SelfManagedNodeGroupConfig) -> SelfManagedNodeGroupSpec:
+    """One `compute.self_managed_node_groups` entry."""
+    return SelfManagedNodeGroupSpec(
+        name=group.name,
+        instance_types=tuple(group.instance_types),
+        ami_family=group.ami.family,
+        ami_id=group.ami.id,
+        ami_release=group.ami.release,
+        architecture=group.ami.architecture,
+        min_size=group.size.min,
+        desired_size=group.size.desired,
+        max_size=group.size.max,
+        labels=dict(group.labels),
+        taints=tuple(taint(t) for t in group.taints),
+        disk_size_gib=group.disk_size_gib,
+        max_unavailable_percentage=group.max_unavailable_percentage,
+        max_pods=group.max_pods,
+        detailed_monitoring=group.detailed_monitoring,
+    )
+
+
+def self_managed_props(
+    config: EnvironmentConfig, cluster: eks.ICluster, subnets: ec2.SubnetSelection
+) -> SelfManagedNodeGroupsProps | None:
+    """The self-managed node groups, in `subnets`; None when the file lists none."""
+    groups = config.compute.self_managed_node_groups
+    if not groups:
+        return None
+    return SelfManagedNodeGroupsProps(
+        cluster=cluster,
+        cluster_name=config.cluster.name,
+        kubernetes_version=config.cluster.version,
+        groups=[self_managed_group_spec(g) for g in groups],
+        subnets=subnets,
+        instance_tags=environment_tags(config),
+        custom_networking=config.network.pod_subnets is not None,
+    )
+
+
+def cluster_autoscaler_props(
+    config: EnvironmentConfig,
+    cluster: eks.ICluster,
+    node_groups: ManagedNodeGroups | None,
+) -> ClusterAutoscalerProps | None:
+    """The Cluster Autoscaler of an environment, on `compute.cluster_autoscaler.node_group`
+    (default: the first node group); None when the section is absent."""
+    scaler = config.compute.cluster_autoscaler
+    if scaler is None:
+        return None
+    # The config model requires node groups and a host among them.
+    assert node_groups is not None, "cluster_autoscaler needs compute.node_groups"
+    host = scaler.node_group or config.compute.node_groups[0].name
+    return ClusterAutoscalerProps(
+        cluster=cluster,
+        cluster_name=config.cluster.name,
+        kubernetes_version=config.cluster.version,
+        placement=node_groups.placement_for(host),
+        replicas=scaler.replicas,
+        expander=scaler.expander,
+        balance_similar_node_groups=scaler.balance_similar_node_groups,
+        skip_nodes_with_system_pods=scaler.skip_nodes_with_system_pods,
+        skip_nodes_with_local_storage=scaler.skip_nodes_with_local_storage,
+        scale_down_enabled=scaler.scale_down_enabled,
+        scale_down_utilization_threshold=scaler.scale_down_utilization_threshold,
+        scale_down_unneeded_time=scaler.scale_down_unneeded_time,
+        cpu=scaler.cpu,
+        memory=scaler.memory,
+    )

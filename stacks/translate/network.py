@@ -1,10 +1,12 @@
-"""Translate `network:` into NetworkProps, and the tags the private subnets carry."""
+"""Translate `network:` into NetworkProps, the tags the private subnets carry and, with
+`network.pod_subnets`, CustomNetworkingProps (the ENIConfigs)."""
 
 from __future__ import annotations
 
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
 
-from eks_blueprint import NetworkProps
+from eks_blueprint import CustomNetworkingProps, Network, NetworkProps
 from eks_blueprint.config import EnvironmentConfig
 
 from .lifecycle import removal_policy, retention
@@ -14,7 +16,8 @@ KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery"
 
 
 def network_props(config: EnvironmentConfig) -> NetworkProps:
-    """The VPC of an environment: its zones, CIDR, subnet sizes, NAT, endpoints, flow logs."""
+    """The VPC of an environment: its zones, CIDR, subnet sizes, NAT, endpoints, flow logs,
+    IP protocol and the pod subnets of custom networking."""
     net = config.network
     return NetworkProps(
         availability_zones=tuple(config.availability_zones),
@@ -28,6 +31,9 @@ def network_props(config: EnvironmentConfig) -> NetworkProps:
         flow_log_traffic=ec2.FlowLogTrafficType[net.flow_logs.traffic_type],
         interface_endpoints=tuple(net.interface_endpoints),
         removal_policy=removal_policy(config),
+        ip_protocol=net.ip_protocol,
+        pod_subnet_cidr=net.pod_subnets.cidr if net.pod_subnets is not None else None,
+        pod_subnet_mask=net.pod_subnets.mask if net.pod_subnets is not None else None,
     )
 
 
@@ -37,3 +43,13 @@ def private_subnet_tags(config: EnvironmentConfig) -> dict[str, str]:
     if config.compute.karpenter is None:
         return {}
     return {KARPENTER_DISCOVERY_TAG: config.cluster.name}
+
+
+def custom_networking_props(
+    config: EnvironmentConfig, cluster: eks.ICluster, network: Network
+) -> CustomNetworkingProps | None:
+    """One ENIConfig per pod subnet of `network` (the cluster security group on the pods'
+    ENIs); None without `network.pod_subnets`."""
+    if config.network.pod_subnets is None:
+        return None
+    return CustomNetworkingProps(cluster=cluster, subnets=tuple(network.pod_subnets))

@@ -52,9 +52,17 @@ def demo_props(config: EnvironmentConfig, cluster: eks.ICluster) -> DemoWorkload
         platforms=tuple(demo.platforms),
         # An internal ALB without a list accepts the VPC's own clients only.
         inbound_cidrs=tuple(demo.inbound_cidrs)
-        or ((config.network.cidr,) if demo.scheme == "internal" else ()),
+        or (vpc_client_cidrs(config) if demo.scheme == "internal" else ()),
         allow_open_ingress=demo.allow_open_ingress,
     )
+
+
+def vpc_client_cidrs(config: EnvironmentConfig) -> tuple[str, ...]:
+    """The IPv4 ranges clients inside the VPC come from: `network.cidr` (nodes, and pods
+    without custom networking) and, with custom networking, `network.pod_subnets.cidr`, the
+    secondary CIDR the pods take their addresses from."""
+    pods = config.network.pod_subnets
+    return (config.network.cidr,) + ((pods.cidr,) if pods is not None else ())
 
 
 def load_balancer_cidrs(network: Network) -> dict[LoadBalancerScheme, list[str]]:

@@ -63,7 +63,15 @@ def minimal_data() -> dict[str, Any]:
     objects through kubectl, no demo, access, tenants, workload identities, account
     security or governance (Kyverno)."""
     data = raw("dev")
-    for key in ("compute", "workloads", "access", "workload_identities", "tenants", "security"):
+    for key in (
+        "compute",
+        "workloads",
+        "access",
+        "workload_identities",
+        "tenants",
+        "security",
+        "storage",
+    ):
         data.pop(key)
     data["governance"] = {"enabled": False}
     data["addons"] = {

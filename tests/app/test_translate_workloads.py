@@ -163,6 +163,17 @@ def test_an_internal_demo_without_a_list_accepts_the_vpc(
     assert props is not None and list(props.inbound_cidrs) == [config.network.cidr]
 
 
+def test_an_internal_demo_without_a_list_accepts_the_pods_of_custom_networking() -> None:
+    # staging: custom networking gives the pods 100.64.x addresses, outside network.cidr;
+    # pods calling the internal ALB come from there
+    config = shipped("staging")
+    assert config.network.pod_subnets is not None and config.workloads.demo.scheme == "internal"
+    assert not config.workloads.demo.inbound_cidrs
+    props = demo_props(config, CLUSTER)
+    assert props is not None
+    assert list(props.inbound_cidrs) == [config.network.cidr, config.network.pod_subnets.cidr]
+
+
 def test_dev_identities_one_of_each_mechanism() -> None:
     config = shipped("dev")
     pod_identity, irsa = (

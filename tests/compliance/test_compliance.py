@@ -106,6 +106,13 @@ def test_cfn_lint_has_no_errors(synth: SynthResult, configs: Any) -> None:
 def test_readme_table_names_every_acknowledged_rule(validation_report: dict[str, Any]) -> None:
     """The README's acknowledgement table stays complete: every rule acknowledged in any
     environment is named there, and for AwsSolutions-IAM4 also the managed policy."""
+    missing = unlisted_acknowledgements(validation_report)
+    assert not missing, missing
+
+
+def unlisted_acknowledgements(validation_report: dict[str, Any]) -> list[str]:
+    """The acknowledged rules of a validation report that the README's table does not name
+    (for AwsSolutions-IAM4: or whose managed policy it does not name)."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## Compliance gates and acknowledged findings", 1)[1].split("\n## ", 1)[0]
     missing: set[str] = set()
@@ -122,4 +129,4 @@ def test_readme_table_names_every_acknowledged_rule(validation_report: dict[str,
                 policy = rule.rsplit("policy/", 1)[-1].split("]", 1)[0].split('"', 1)[0]
                 if policy.rsplit("/", 1)[-1] not in section:
                     missing.add(rule)
-    assert not missing, sorted(missing)
+    return sorted(missing)

@@ -151,6 +151,7 @@ def full() -> Template:
             external_dns_zone=("Z0123456789ABCDEFGHIJ", "shop.example.com"),
             cert_manager=True,
             load_balancer_controller_replicas=3,
+            vertical_pod_autoscaler=True,
         ),
     )
     return Template.from_stack(stack)
@@ -198,6 +199,10 @@ def test_charts_and_their_identities(full: Template) -> None:
         "AWS::EKS::PodIdentityAssociation",
         {"Namespace": "kube-system", "ServiceAccount": "aws-load-balancer-controller"},
     )
+    # VPA calls no AWS API: its chart (in kube-system) gets no identity.
+    assert charts["vpa"]["Namespace"] == "kube-system"
+    associations = full.find_resources("AWS::EKS::PodIdentityAssociation").values()
+    assert not any("vpa" in a["Properties"]["ServiceAccount"] for a in associations)
     (storage_class,) = full.find_resources("Custom::AWSCDK-EKS-KubernetesResource").values()
     assert '\\"name\\":\\"gp3-encrypted\\"' in json.dumps(storage_class["Properties"]["Manifest"])
 
@@ -214,6 +219,11 @@ def scaffold() -> tuple[cdk.Stack, eks.Cluster, ec2.Vpc]:
 BAD: list[tuple[dict[str, Any], str, str]] = [
     ({"kubernetes_version": "1.19"}, "AddonsProps.kubernetes_version", "is not supported"),
     ({"versions": {"coredns2": "v1"}}, "AddonsProps.versions", "not an EKS add-on"),
+    (
+        {"versions": {"aws-efs-csi-driver": "v3.3.0-eksbuild.1"}},
+        "AddonsProps.versions",
+        "installed by the storage constructs, not by Addons",
+    ),
     (
         {"versions": {"coredns": "v0.0.1-eksbuild.1"}},
         "AddonsProps.versions['coredns']",

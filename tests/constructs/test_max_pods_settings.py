@@ -202,9 +202,11 @@ def class_value_of_250(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     later get the real value."""
     calls: list[int] = []
 
-    def fake(pool_requirements: Any) -> int:
+    def fake(pool_requirements: Any, *, custom_networking: bool = False) -> int:
         calls.append(1)
-        return 250 if len(calls) == 1 else node_class_max_pods(pool_requirements)
+        if len(calls) == 1:
+            return 250
+        return node_class_max_pods(pool_requirements, custom_networking=custom_networking)
 
     monkeypatch.setattr(karpenter_construct, "node_class_max_pods", fake)
     yield

@@ -22,7 +22,7 @@ import pytest
 from .conftest import Example, guide_examples
 
 #: The examples the issue asks the guide to carry; each is synthesised (3-5 s each).
-EXPECTED = ("bring-your-own-vpc", "compliance", "private-cluster")
+EXPECTED = ("bring-your-own-vpc", "compliance", "compute-network-storage", "private-cluster")
 #: The packs every example registers on its app, by class name.
 PACK_CLASSES = ("AwsSolutionsChecks", "NIST80053R5Checks", "EksBestPracticesChecks")
 

@@ -308,6 +308,8 @@ CASES: list[Case] = [
     Case("ami-bottlerocket", "EKSBP10", OK,
          node_stack(nodegroup(AmiType="BOTTLEROCKET_ARM_64")), "Ng"),
     Case("ami-al2", "EKSBP10", FAIL, node_stack(nodegroup(AmiType="AL2_x86_64")), "Ng"),
+    Case("ami-windows", "EKSBP10", OK,
+         node_stack(nodegroup(AmiType="WINDOWS_CORE_2022_x86_64")), "Ng"),
     Case("ami-absent", "EKSBP10", FAIL, node_stack(nodegroup(AmiType=None)), "Ng"),
     Case("ami-custom", "EKSBP10", UNRESOLVED,
          node_stack(nodegroup(AmiType="CUSTOM"), launch_template(image="ami-0abc")), "Ng"),

@@ -28,11 +28,13 @@ from eks_blueprint.nag.cli import load
 #: The longest names the configuration models accept (eks_blueprint/config/): environment
 #: names [a-z][a-z0-9-]{0,19}, EKS cluster names 1-100, and Kubernetes-style names (node
 #: groups, tenants, Karpenter node pools and classes, Fargate profiles, namespaces and
-#: service accounts of workload identities) 1-63. test_names_are_the_longest_accepted proves
+#: service accounts of workload identities) 1-63, and pod security group names (the
+#: SecurityGroupPolicy and construct id) 1-40. test_names_are_the_longest_accepted proves
 #: each is the maximum: one more character is refused.
 ENV_NAME = 20
 CLUSTER_NAME = 100
 RESOURCE_NAME = 63
+POD_SECURITY_GROUP_NAME = 40
 
 Data = dict[str, Any]
 
@@ -45,7 +47,8 @@ def _pad(base: str, length: int) -> str:
 #: The kinds of names the headroom lengthens, and their longest valid length.
 LENGTHS = {"environment": ENV_NAME, "cluster": CLUSTER_NAME, "tenant": RESOURCE_NAME,
            "node group": RESOURCE_NAME, "node class": RESOURCE_NAME, "node pool": RESOURCE_NAME,
-           "fargate profile": RESOURCE_NAME, "workload identity": RESOURCE_NAME}
+           "fargate profile": RESOURCE_NAME, "workload identity": RESOURCE_NAME,
+           "pod security group": POD_SECURITY_GROUP_NAME}
 
 
 def _renamed(config: EnvironmentConfig, index: int, longer: str | None = None) -> Data:
@@ -93,6 +96,13 @@ def _renamed(config: EnvironmentConfig, index: int, longer: str | None = None) -
                 selector["namespace"] = tenants.get(selector["namespace"], selector["namespace"])
     for entry in data["access"]:
         entry["namespaces"] = [tenants.get(n, n) for n in entry.get("namespaces", [])]
+    for entry in data["pod_security_groups"]:
+        entry["name"] = _pad(f"sg{entry['name'][:8]}", size["pod security group"])
+        entry["namespace"] = tenants.get(entry["namespace"], entry["namespace"])
+    efs = data["storage"]["efs"]
+    if efs:
+        for point in efs["access_points"]:
+            point["tenant"] = tenants[point["tenant"]]
     for identity in data["workload_identities"]:
         identity["namespace"] = tenants.get(
             identity["namespace"], _pad(f"n{identity['namespace'][:8]}",
@@ -166,6 +176,7 @@ def _names(config: EnvironmentConfig) -> dict[str, list[str]]:
         "node class": [c.name for c in karpenter.node_classes] if karpenter else [],
         "fargate profile": ([p.name for p in compute.fargate.profiles] if compute.fargate else [])
         + derived["fargate profile"],
+        "pod security group": [e.name for e in config.pod_security_groups],
     }
 
 
@@ -176,10 +187,11 @@ def test_every_name_is_at_its_maximum(headroom: Headroom,
         assert len(config.name) == ENV_NAME
         assert len(config.cluster.name) == CLUSTER_NAME
         for kind, names in _names(config).items():
-            assert all(len(n) == RESOURCE_NAME for n in names), (config.name, kind, names)
+            assert all(len(n) == LENGTHS[kind] for n in names), (config.name, kind, names)
     kinds = {kind for config in headroom.configs for kind, names in _names(config).items()
              if names}
-    assert kinds == {"node group", "tenant", "node pool", "node class", "fargate profile"}
+    assert kinds == {"node group", "tenant", "node pool", "node class", "fargate profile",
+                     "pod security group"}
 
 
 @pytest.mark.parametrize("kind", sorted(LENGTHS))

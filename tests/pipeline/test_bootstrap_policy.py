@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SynthResult
+from tests.examples.conftest import example_configs, example_synth  # noqa: F401 (fixtures)
 from tests.pipeline.conftest import PipelineSynth
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "bootstrap" / "execution-policy.json"
@@ -28,7 +29,13 @@ POLICY: dict[str, Any] = json.loads(POLICY_FILE.read_text())
 MANAGED_POLICY_MAX_CHARS = 6144
 #: A CloudFormation type's service prefix in IAM, where it is not the type's middle part
 #: in lower case.
-SERVICE_OF = {"CodeStarNotifications": "codestar-notifications"}
+SERVICE_OF = {"CodeStarNotifications": "codestar-notifications", "EFS": "elasticfilesystem"}
+#: Types whose first creation in an account makes the service create its service-linked role
+#: (with the caller's iam:CreateServiceLinkedRole): the role's service name.
+SERVICE_LINKED_ROLE_OF = {
+    "AWS::EFS::FileSystem": "elasticfilesystem.amazonaws.com",
+    "AWS::AutoScaling::AutoScalingGroup": "autoscaling.amazonaws.com",
+}
 
 
 def _listed(value: Any) -> list[Any]:
@@ -103,6 +110,8 @@ LIFECYCLE: dict[str, tuple[str, ...]] = {
     "AWS::IAM::OIDCProvider": ("iam:DeleteOpenIDConnectProvider", "iam:TagOpenIDConnectProvider",
                                "iam:ListOpenIDConnectProviderTags"),
     "AWS::IAM::ServiceLinkedRole": ("iam:GetRole",),
+    "AWS::IAM::InstanceProfile": ("iam:DeleteInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
+                                  "iam:GetInstanceProfile"),
     "AWS::SSM::Parameter": ("ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameters"),
     "AWS::Signer::SigningProfile": ("signer:PutSigningProfile", "signer:GetSigningProfile",
                                     "signer:CancelSigningProfile", "signer:TagResource"),
@@ -126,6 +135,10 @@ def _required(
         return [("lambda:InvokeFunction", f"arn:aws:lambda:eu-west-1:{account}:function:x", {})]
     _, service, kind = type_.split("::")
     needed = _lifecycle(stack, account, logical_id, resource)
+    linked = SERVICE_LINKED_ROLE_OF.get(type_)
+    if linked is not None:
+        arn = f"arn:aws:iam::{account}:role/aws-service-role/{linked}/AWSServiceRoleFor"
+        needed.append(("iam:CreateServiceLinkedRole", arn, {"iam:AWSServiceName": linked}))
     return _created(stack, account, logical_id, resource, service, kind) + needed
 
 
@@ -142,6 +155,7 @@ def _lifecycle(
             f"arn:aws:iam::{account}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
         "AWS::IAM::ServiceLinkedRole": f"arn:aws:iam::{account}:role/aws-service-role/"
         f"{resource.get('Properties', {}).get('AWSServiceName')}/AWSServiceRoleFor",
+        "AWS::IAM::InstanceProfile": f"arn:aws:iam::{account}:instance-profile/{name}",
     }.get(type_, "*")
     return [(action, arn, {}) for action in LIFECYCLE.get(type_, ())]
 
@@ -177,6 +191,9 @@ def _created(
         name = properties["AWSServiceName"]
         arn = f"arn:aws:iam::{account}:role/aws-service-role/{name}/AWSServiceRoleFor"
         return [("iam:CreateServiceLinkedRole", arn, {"iam:AWSServiceName": name})]
+    if type_ == "AWS::IAM::InstanceProfile":
+        arn = f"arn:aws:iam::{account}:instance-profile/{_generated(stack, logical_id)}"
+        return [("iam:CreateInstanceProfile", arn, {}), ("iam:AddRoleToInstanceProfile", arn, {})]
     if service == "IAM":
         pytest.fail(f"{stack}/{logical_id}: {type_} has no rule here; add it and a statement")
     if service == "S3":
@@ -188,19 +205,39 @@ def _created(
     return [(CREATE.get(type_, f"{prefix}:Create{kind}"), "*", {})]
 
 
-def test_every_resource_the_stacks_create_is_allowed(
-    synth: SynthResult, pipeline_synth: PipelineSynth
-) -> None:
+def _missing(stacks: Iterator[tuple[str, str, dict[str, Any]]], types: set[str]) -> set[str]:
+    """What the policy refuses of what CloudFormation calls to create these stacks."""
     missing: set[str] = set()
-    types: set[str] = set()
-    for stack, account, template in _stacks(synth, pipeline_synth):
+    for stack, account, template in stacks:
         for logical_id, resource in template["Resources"].items():
             types.add(resource["Type"])
             for action, arn, context in _required(stack, account, logical_id, resource):
                 if not allows(action, arn, context):
                     missing.add(f"{resource['Type']}: {action} on {arn} {context or ''}".strip())
+    return missing
+
+
+def test_every_resource_the_stacks_create_is_allowed(
+    synth: SynthResult, pipeline_synth: PipelineSynth
+) -> None:
+    types: set[str] = set()
+    missing = _missing(_stacks(synth, pipeline_synth), types)
     assert not missing, "\n".join(sorted(missing))
     assert {"AWS::EKS::Cluster", "AWS::IAM::Role", "AWS::CodePipeline::Pipeline"} <= types
+
+
+def test_every_resource_the_examples_create_is_allowed(example_synth: SynthResult) -> None:  # noqa: F811
+    # config/examples/ are deployed with the same bootstrap: self-managed nodes (Auto Scaling,
+    # instance profiles), IPv6, GPU and Windows capacity, the Cluster Autoscaler
+    types: set[str] = set()
+    stacks = (
+        (f"{env}-eks-{kind}", synth_account(example_synth, env), template)
+        for env, kinds in example_synth.templates.items()
+        for kind, template in kinds.items()
+    )
+    missing = _missing(stacks, types)
+    assert not missing, "\n".join(sorted(missing))
+    assert {"AWS::AutoScaling::AutoScalingGroup", "AWS::IAM::InstanceProfile"} <= types
 
 
 def test_lambda_code_is_read_from_the_bootstrap_assets_bucket() -> None:

@@ -49,12 +49,27 @@ def test_version_table_covers_every_supported_kubernetes_version() -> None:
         assert all(v and all(x.startswith("v") and "eksbuild" in x for x in v) for v in table.values())
 
 
+#: The vpc-cni `env` each shipped environment adds to prefix delegation (as config/<env>.yaml
+#: asks): staging's pods take addresses from network.pod_subnets (custom networking by AZ),
+#: prod turns on security groups for pods (addons.vpc_cni.pod_eni) in standard enforcing mode.
+VPC_CNI_ENV = {
+    "dev": {"ENABLE_POD_ENI": "false"},
+    "staging": {
+        "ENABLE_POD_ENI": "false",
+        "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true",
+        "ENI_CONFIG_LABEL_DEF": "topology.kubernetes.io/zone",
+    },
+    "prod": {"ENABLE_POD_ENI": "true", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
+}
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_vpc_cni_configuration_and_pod_identity(synth: Any, env: str) -> None:
     template = synth.template(env, "cluster")
     cni = addon(template, "vpc-cni")
+    # Standard mode needs no init-container change (only strict turns early demux off).
     assert json.loads(cni["ConfigurationValues"]) == {
-        "env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1", "ENABLE_POD_ENI": "false"},
+        "env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1", **VPC_CNI_ENV[env]},
         "enableNetworkPolicy": "true",
     }
     assert cni["ResolveConflicts"] == "OVERWRITE" and cni["PreserveOnDelete"] is True
@@ -95,7 +110,11 @@ def test_switchable_addons(synth: Any, env: str, present: set[str], absent: set[
 
 
 def test_default_storage_class_is_encrypted_gp3(synth: Any) -> None:
-    (sc,) = [d for d in manifests(synth.template("prod", "cluster")) if d["kind"] == "StorageClass"]
+    classes = {d["metadata"]["name"]: d for d in manifests(synth.template("prod", "cluster")) if d["kind"] == "StorageClass"}
+    # prod's storage.efs adds the class `efs`; gp3-encrypted stays the one default.
+    assert sorted(classes) == ["efs", "gp3-encrypted"]
+    assert "annotations" not in classes["efs"]["metadata"]
+    sc = classes["gp3-encrypted"]
     assert sc["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
     assert sc["provisioner"] == "ebs.csi.aws.com"
     assert sc["parameters"]["type"] == "gp3" and sc["parameters"]["encrypted"] == "true"
@@ -180,6 +199,10 @@ CRD_GROUPS = {
     "kyverno.io": "tests/governance/test_image_verification.py (ClusterPolicy)",
     # kyverno-notation-aws's CRDs (nirmata/kyverno-notation-aws charts-v1.1.0)
     "notation.nirmata.io": "tests/governance/test_image_verification.py (TrustStore, TrustPolicy)",
+    # VPC CNI custom networking's CRD (aws/amazon-vpc-cni-k8s): ENI_CONFIG_SCHEMA there
+    "crd.k8s.amazonaws.com": "tests/constructs/test_custom_networking.py (ENIConfig)",
+    # security groups for pods' CRD (amazon-vpc-resource-controller-k8s): SGP_SCHEMA there
+    "vpcresources.k8s.aws": "tests/constructs/test_pod_security_groups.py (SecurityGroupPolicy)",
 }
 
 

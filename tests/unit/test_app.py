@@ -58,12 +58,14 @@ def test_termination_protection(synth: SynthResult, env: str, protected: bool) -
         assert artifact["properties"].get("terminationProtection", False) is protected
 
 
-def test_construct_ids_do_not_depend_on_the_environment_name(configs: Any) -> None:
-    # GIVEN the dev config under another environment name
-    renamed = configs["dev"].model_copy(update={"name": "other"})
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_construct_ids_do_not_depend_on_the_environment_name(configs: Any, env: str) -> None:
+    # GIVEN the config under another environment name (each shipped file: security group
+    # rules between groups, e.g. storage's, are named after their peer)
+    renamed = configs[env].model_copy(update={"name": "other"})
     app = cdk.App()
     # WHEN both are built as stages (no synth needed: ids are fixed at construction)
-    stages = [EnvironmentStage(app, configs["dev"]), EnvironmentStage(app, renamed)]
+    stages = [EnvironmentStage(app, configs[env]), EnvironmentStage(app, renamed)]
 
     def paths(stage: EnvironmentStage) -> list[str]:
         return sorted(

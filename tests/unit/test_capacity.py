@@ -22,21 +22,31 @@ from eks_blueprint.config.capacity import (
     KARPENTER_REPLICAS,
     CapacityCheckSkipped,
     Resources,
+    Toleration,
     UnknownInstanceType,
+    WindowsNotModelled,
+    Workload,
     allocatable,
     cpu_millicores,
+    daemonsets,
     group_capacity,
     groups_to_check,
     instance_capacity,
     kube_reserved,
+    lands_on,
     memory_mebibytes,
+    workloads,
 )
+from eks_blueprint.config.compute import TaintConfig
 from stacks.app_builder import CONFIG_DIR, config_paths
 
 from .test_config import problems, write
 
 PROD: dict[str, Any] = yaml.safe_load((CONFIG_DIR / "prod.yaml").read_text())
 DEV: dict[str, Any] = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+EXAMPLES = CONFIG_DIR / "examples"
+AUTOSCALER: dict[str, Any] = yaml.safe_load((EXAMPLES / "cluster-autoscaler.yaml").read_text())
+ACCELERATED: dict[str, Any] = yaml.safe_load((EXAMPLES / "accelerated.yaml").read_text())
 
 
 def prod(**group: Any) -> dict[str, Any]:
@@ -48,7 +58,9 @@ def prod(**group: Any) -> dict[str, Any]:
 
 def model(config: EnvironmentConfig, index: int = 0) -> Any:
     group = config.compute.node_groups[index]
-    return group_capacity(group, config.compute, config.addons, config.security)
+    return group_capacity(
+        group, config.compute, config.addons, config.security, storage=config.storage
+    )
 
 
 # --- instance figures and allocatable ----------------------------------------------------------
@@ -101,8 +113,16 @@ def test_allocatable_of_m7g_large_and_xlarge() -> None:
 
 @pytest.mark.parametrize(
     ("quantity", "cpu_m"),
-    [("1", 1000), ("500m", 500), ("1.5", 1500), ("250m", 250), (".5", 500), ("1.1", 1100),
-     ("1e0", 1000), ("1500e-3", 1500)],
+    [
+        ("1", 1000),
+        ("500m", 500),
+        ("1.5", 1500),
+        ("250m", 250),
+        (".5", 500),
+        ("1.1", 1100),
+        ("1e0", 1000),
+        ("1500e-3", 1500),
+    ],
 )
 def test_cpu_quantities(quantity: str, cpu_m: int) -> None:
     assert cpu_millicores(quantity) == cpu_m
@@ -172,19 +192,31 @@ def test_dev_group_totals_count_everything_an_untainted_group_takes() -> None:
     system = model(config)
     assert system.instance_types == ("t4g.medium", "t4g.large") and system.max_pods == 110
     assert system.allocatable == Resources(1930, 2531)  # the t4g.medium
-    assert system.daemonset_requests == Resources(180, 120)  # no Container Insights, GuardDuty
+    # no Container Insights, GuardDuty; storage.efs adds efs-csi-node, which requests nothing
+    assert {p.name for p in system.daemonsets} == {
+        "aws-node",
+        "kube-proxy",
+        "eks-pod-identity-agent",
+        "ebs-csi-node",
+        "efs-csi-node",
+    }
+    assert system.daemonset_requests == Resources(180, 120)
     assert {w.name for w in system.workloads} == {
         "karpenter",
         "coredns",
         "ebs-csi-controller",
         "metrics-server",
-    }
+    }  # no vpa-recommender: dev leaves VPA off (test_vpa_recommends_on_untainted_groups...)
+    assert not config.addons.vertical_pod_autoscaler.enabled
     # one node left: the second Karpenter replica cannot join the first (hostname
     # anti-affinity), so it waits Pending and needs no room
     # dev's controller asks for 500m / 768Mi (config/dev.yaml), prod's for 1 CPU / 1Gi
     assert system.pinned(1) == Resources(500 + 200 + 120 + 200, 768 + 140 + 480 + 400)
-    assert system.pinned(2).cpu_m == 1520
-    assert system.fits(1)
+    # ... which one t4g.medium holds: 1020m of 1575m, 1788 of 2169 MiB usable (the figures
+    # in config/dev.yaml's comment), so dev's system group keeps size.min 2
+    assert system.usable == Resources(1575, 2169) and system.fits(1)
+    assert system.pinned(2) == Resources(1520, 2556)
+    assert config.compute.node_groups[0].size.min == 2
 
 
 def test_coredns_autoscaling_counts_its_maximum(tmp_path: Path) -> None:
@@ -192,12 +224,16 @@ def test_coredns_autoscaling_counts_its_maximum(tmp_path: Path) -> None:
     data["addons"]["coredns"]["autoscaling"] = {"enabled": True, "max_replicas": 6}
     config = load_config(write(tmp_path, data))
     assert {w.name: w.replicas for w in model(config).workloads}["coredns"] == 6
-    # on dev's small nodes, 10 replicas are too many with one node away
+    # on dev's small nodes, 10 replicas are too many with one of its 2 nodes away:
+    # 500 + 10 x 100 + 120 + 200 = 1820m > 1575m; 768 + 10 x 70 + 480 + 400 = 2348 > 2169 MiB
     data = copy.deepcopy(DEV)
     data["addons"]["coredns"] = {"autoscaling": {"enabled": True, "max_replicas": 10}}
     (problem,) = problems(tmp_path, data)
-    assert "coredns 10 x 100m CPU / 70Mi" in problem and "(short 245m CPU" in problem
+    assert "coredns 10 x 100m CPU / 70Mi" in problem
+    assert "= 1820m CPU / 2348Mi > 1 x 1575m CPU / 2169Mi" in problem
+    assert "(short 245m CPU, 179Mi memory)" in problem
     assert "instance_types [t4g.xlarge] instead of [t4g.medium, t4g.large]" in problem
+    assert "size.min (and desired) of 3, so 2 nodes remain" in problem
 
 
 def test_groups_checked() -> None:
@@ -270,6 +306,9 @@ def test_a_single_node_karpenter_host_is_refused(tmp_path: Path) -> None:
     data["compute"]["node_groups"][0]["size"] = {"min": 1, "desired": 1, "max": 3}
     (problem,) = problems(tmp_path, data)
     assert "do not fit on 0 node(s)" in problem
+    # with no node left, the Karpenter replica cannot count and the rest is short
+    assert "= 520m CPU / 1020Mi > 0 x 1575m CPU / 2169Mi" in problem
+    # one node holds dev's pods (test_dev_group_totals...): one must remain
     assert "size.min (and desired) of 2, so 1 nodes remain" in problem
 
 
@@ -287,3 +326,153 @@ def test_unknown_instance_types_skip_the_check_with_a_warning(tmp_path: Path) ->
     with pytest.warns(CapacityCheckSkipped, match=r"node_groups\[0\].*m7g.metal"):
         config = load_config(write(tmp_path, data))
     assert config.compute.node_groups[0].instance_types == ["m7g.metal"]
+
+
+# --- pods of storage, VPA, the Cluster Autoscaler; Windows groups -------------------------------
+
+
+def test_storage_adds_its_csi_node_pods_and_the_fsx_controller(tmp_path: Path) -> None:
+    data = prod()
+    data["storage"]["fsx_lustre"] = {}  # prod has storage.efs already
+    config = load_config(write(tmp_path, data))
+    system = model(config)
+    names = [p.name for p in system.daemonsets]
+    assert "efs-csi-node" in names and "fsx-csi-node" in names  # both tolerate every taint
+    # prod's 680m/529Mi + fsx-csi-node 3 x 10m and 40 + 32 + 32 Mi; efs-csi-node: none
+    assert system.daemonset_requests == Resources(710, 633)
+    # the FSx controller tolerates CriticalAddonsOnly, so it joins prod's tainted group;
+    # the EFS controller requests nothing and is not modelled
+    assert [(w.name, w.replicas) for w in system.workloads][-1] == ("fsx-csi-controller", 2)
+    assert system.pinned(2) == Resources(2420 + 2 * 40, 2738 + 2 * 136)
+    assert system.fits(2)
+    # without `storage` (the cost plan's call) the storage pods are not counted
+    assert not {"efs-csi-node", "fsx-csi-node"} & {
+        p.name for p in daemonsets(config.addons, config.security)
+    }
+    assert "fsx-csi-controller" not in {w.name for w in workloads(config.compute, config.addons)}
+
+
+def test_fsx_controller_lands_only_where_it_tolerates(tmp_path: Path) -> None:
+    data = prod()
+    data["storage"]["fsx_lustre"] = {}
+    config = load_config(write(tmp_path, data))
+    (controller,) = [
+        w
+        for w in workloads(config.compute, config.addons, config.storage)
+        if w.name == "fsx-csi-controller"
+    ]
+    system = config.compute.node_groups[0]
+    assert lands_on(controller, system)  # CriticalAddonsOnly
+    for effect, lands in (("NoSchedule", False), ("NoExecute", True), ("PreferNoSchedule", True)):
+        tainted = system.model_copy(
+            update={"taints": [TaintConfig(key="example.com/dedicated", effect=effect)]}
+        )
+        assert lands_on(controller, tainted) is lands, effect
+
+
+def test_vpa_recommends_on_untainted_groups_and_auto_adds_two_pods(tmp_path: Path) -> None:
+    # dev with VPA on needs a third system node (below), so the variant has one
+    data = copy.deepcopy(DEV)
+    data["compute"]["node_groups"][0]["size"] = {"min": 3, "desired": 3, "max": 3}
+    data["addons"]["vertical_pod_autoscaler"] = {"enabled": True, "mode": "auto"}
+    system = model(load_config(write(tmp_path, data)))
+    vpa = {w.name: (w.replicas, w.requests) for w in system.workloads if w.name.startswith("vpa")}
+    assert vpa == {
+        "vpa-recommender": (1, Resources(50, 500)),
+        "vpa-updater": (1, Resources(50, 500)),
+        "vpa-admission-controller": (1, Resources(50, 200)),
+    }
+    # dev's 1520m / 2556Mi for two nodes + recommender 50/500 + updater 50/500 + admission 50/200
+    assert system.pinned(2) == Resources(1520 + 150, 2556 + 1200) and system.fits(2)
+    assert not system.fits(1)  # 3756Mi on two nodes; one alone would be short
+    # prod's group is tainted CriticalAddonsOnly, which VPA (tolerations []) does not tolerate
+    config = load_config(CONFIG_DIR / "prod.yaml")
+    assert config.addons.vertical_pod_autoscaler.enabled
+    assert not [w for w in model(config).workloads if w.name.startswith("vpa")]
+    # the recommender is what keeps VPA out of dev (config/dev.yaml): dev's two t4g.medium
+    # nodes hold dev as shipped, and recommendation mode alone makes one node too small:
+    # 1788 + 500 = 2288Mi > 2169Mi usable
+    data = copy.deepcopy(DEV)
+    assert data["compute"]["node_groups"][0]["size"] == {"min": 2, "desired": 2, "max": 3}
+    assert load_config(write(tmp_path, data)).compute.node_groups[0].size.min == 2
+    data["addons"]["vertical_pod_autoscaler"] = {"enabled": True}
+    (problem,) = problems(tmp_path, data)
+    assert "vpa-recommender 1 x 50m CPU / 500Mi = 1070m CPU / 2288Mi" in problem
+    assert "(short 119Mi memory)" in problem
+    assert "size.min (and desired) of 3, so 2 nodes remain" in problem
+
+
+def test_cluster_autoscaler_host_is_checked(tmp_path: Path) -> None:
+    config = load_config(EXAMPLES / "cluster-autoscaler.yaml")
+    assert groups_to_check(config.compute, config.addons) == [0]
+    assert [
+        (w.name, w.replicas, w.requests, w.one_per_node)
+        for w in model(config).workloads
+        if w.name == "cluster-autoscaler"
+    ] == [("cluster-autoscaler", 2, Resources(100, 600), False)]  # no anti-affinity
+    assert not [w for w in model(config, 1).workloads if w.name == "cluster-autoscaler"]
+    # on the untainted workers group, which the rule checks only as the autoscaler's host:
+    # the example's size.min 1 leaves no node while its one node is replaced
+    data = copy.deepcopy(AUTOSCALER)
+    data["compute"]["cluster_autoscaler"]["node_group"] = "workers"
+    data["compute"]["cluster_autoscaler"].update(cpu="250m", memory="1Gi")
+    (problem,) = problems(tmp_path, data)
+    assert "node group workers with size.min 1: its pods do not fit on 0 node(s)" in problem
+    assert "cluster-autoscaler 2 x 250m CPU / 1024Mi + vpa-recommender" in problem
+    assert "compute.node_groups[1].size.min (and desired) of 2" in problem
+    data["compute"]["node_groups"][1]["size"] = {"min": 2, "desired": 2, "max": 10}
+    config = load_config(write(tmp_path, data))
+    assert groups_to_check(config.compute, config.addons) == [0, 1]
+    workers = {w.name: w for w in model(config, 1).workloads}
+    assert workers["cluster-autoscaler"].requests == Resources(250, 1024)
+    assert "vpa-recommender" in workers and "metrics-server" in workers
+    # default host: the first group
+    del data["compute"]["cluster_autoscaler"]["node_group"]
+    config = load_config(write(tmp_path, data))
+    assert [w.node_group for w in model(config).workloads if w.name == "cluster-autoscaler"] == [
+        "system"
+    ]
+
+
+def test_windows_groups_are_neither_hosts_nor_modelled(tmp_path: Path) -> None:
+    config = load_config(EXAMPLES / "accelerated.yaml")
+    system, gpu, windows = config.compute.node_groups
+    assert windows.windows and groups_to_check(config.compute, config.addons) == [0]
+    with pytest.raises(WindowsNotModelled, match="windows"):
+        group_capacity(windows, config.compute, config.addons, config.security)
+    anywhere = Workload("anywhere", Resources(1, 1), 1, (Toleration(),))
+    assert lands_on(anywhere, gpu) and lands_on(anywhere, system)
+    assert not lands_on(anywhere, windows)  # every platform pod is a Linux pod
+    # CoreDNS tolerating the Windows taint does not make the group one to check
+    data = copy.deepcopy(ACCELERATED)
+    data.setdefault("addons", {}).setdefault("coredns", {})["tolerations"] = [{"key": "os"}]
+    config = load_config(write(tmp_path, data))
+    assert groups_to_check(config.compute, config.addons) == [0]
+
+
+def test_a_windows_cluster_autoscaler_host_is_refused(tmp_path: Path) -> None:
+    data = copy.deepcopy(AUTOSCALER)
+    win = {
+        "name": "win",
+        "instance_types": ["m6i.large", "m5.large"],
+        "ami_type": "windows_core_2022",
+        "size": {"min": 1, "desired": 1, "max": 2},
+    }
+    data["compute"]["node_groups"].insert(0, win)
+    del data["compute"]["cluster_autoscaler"]["node_group"]
+    (problem,) = problems(tmp_path, data)
+    assert (
+        "compute.cluster_autoscaler: the default host, the first node group win, is a Windows "
+        "node group, and the Cluster Autoscaler runs on Linux only; set "
+        "compute.cluster_autoscaler.node_group to a Linux group (system, workers)" in problem
+    )
+    data["compute"]["cluster_autoscaler"]["node_group"] = "win"
+    (problem,) = problems(tmp_path, data)
+    assert "compute.cluster_autoscaler.node_group: win is a Windows node group" in problem
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_examples_pass_without_skipping(path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CapacityCheckSkipped)
+        load_config(path)

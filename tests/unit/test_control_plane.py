@@ -207,14 +207,29 @@ def test_principals_that_clean_to_one_name_get_distinct_ids() -> None:
     assert ids[0] == "RoleDeveloper" and ids[2] == "RoleDevOps"
 
 
-def test_cluster_role_has_only_the_eks_cluster_policy(synth: SynthResult) -> None:
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cluster_role_has_only_the_eks_cluster_policy(
+    synth: SynthResult, configs: Any, env: str
+) -> None:
+    """The EKS cluster policy, plus AmazonEKSVPCResourceController exactly where the VPC
+    resource controller needs it: security groups for pods (vpc_cni.pod_eni) or Windows
+    nodes (EKS user guide)."""
+    config = configs[env]
     role = next(
         r
-        for r in resources_of(cluster_template(synth, "prod"), "AWS::IAM::Role").values()
+        for r in resources_of(cluster_template(synth, env), "AWS::IAM::Role").values()
         if "eks.amazonaws.com" in str(r["Properties"]["AssumeRolePolicyDocument"])
     )
-    (policy,) = role["Properties"]["ManagedPolicyArns"]
-    assert arn_text(policy) == "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+    expected = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"]
+    windows = any(g.windows for g in config.compute.node_groups)
+    if config.addons.vpc_cni.pod_eni or windows:
+        expected.append("arn:aws:iam::aws:policy/AmazonEKSVPCResourceController")
+    assert [arn_text(p) for p in role["Properties"]["ManagedPolicyArns"]] == expected
+
+
+def test_prod_gives_the_cluster_role_the_vpc_resource_controller(configs: Any) -> None:
+    # the case above that adds the policy is exercised by a shipped environment
+    assert configs["prod"].addons.vpc_cni.pod_eni
 
 
 def test_only_the_cluster_and_its_data_are_retained_not_access(synth: SynthResult) -> None:

@@ -113,6 +113,9 @@ def test_demo_platforms_with_capacity_load(
     tmp_path: Path, compute: dict[str, Any], platforms: list[str]
 ) -> None:
     data = with_compute(compute, platforms=platforms)
+    if set(compute) == {"fargate"}:
+        # dev's storage.efs needs EC2 nodes (dynamic EFS volumes; test_storage_config)
+        data.pop("storage")
     if "auto_mode" in compute:  # Auto Mode brings its own load balancing
         data["workloads"]["demo"].update(scheme="internal", inbound_cidrs=[])
         data["addons"]["load_balancer_controller"] = {"enabled": True}
@@ -168,7 +171,8 @@ def test_dev_keeps_the_amd64_image_off_its_arm64_nodes(
 @pytest.mark.parametrize(
     ("env", "cidrs"),
     [("dev", "203.0.113.0/24"),  # the office, as for dev's API endpoint
-     ("staging", "10.20.0.0/16")],  # internal without a list: the VPC CIDR
+     # internal without a list: the VPC's CIDRs, the pods' of custom networking included
+     ("staging", "10.20.0.0/16,100.64.0.0/16")],
 )
 def test_alb_inbound_cidrs(synth: SynthResult, env: str, cidrs: str) -> None:
     annotations = _demo(synth, env)["Ingress"]["metadata"]["annotations"]

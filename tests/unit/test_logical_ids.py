@@ -55,6 +55,13 @@ OPTIONAL: dict[str, dict[str, str]] = {
         # /aws/containerinsights/<cluster>/tenants/<name>, with addons.cloudwatch_observability
         "TenantLogsPayments885CB9B9": "AWS::Logs::LogGroup",
         "TenantLogsBatch8BFC1E77": "AWS::Logs::LogGroup",
+        # storage.efs: the file system, its key and one access point per listed tenant
+        "EfsKey35F03706": "AWS::KMS::Key",
+        "EfsFileSystem339D9BB5": "AWS::EFS::FileSystem",
+        "EfsAccessPointPaymentsA95A6765": "AWS::EFS::AccessPoint",
+        # storage.fsx_lustre: the key of the (PERSISTENT) file systems the driver creates;
+        # the file systems themselves are the driver's, not CloudFormation's
+        "FsxLustreKeyDBDFFFAF": "AWS::KMS::Key",
     },
     "security": {
         "RegistryDemoWebBF3250F3": "AWS::ECR::Repository",
@@ -71,7 +78,20 @@ OPTIONAL: dict[str, dict[str, str]] = {
         "NetworkVpcInternalLoadBalancerSubnet1Subnet6E6CE58F": "AWS::EC2::Subnet",
         "NetworkVpcInternalLoadBalancerSubnet2SubnetD375FAA9": "AWS::EC2::Subnet",
         "NetworkVpcInternalLoadBalancerSubnet3Subnet276CB01D": "AWS::EC2::Subnet",
+        # network.pod_subnets (custom networking): the secondary CIDR and its subnets
+        "NetworkPodCidrBlockB5F6C982": "AWS::EC2::VPCCidrBlock",
+        "NetworkPodsSubnet1FB3B2744": "AWS::EC2::Subnet",
+        "NetworkPodsSubnet23D646D3D": "AWS::EC2::Subnet",
+        "NetworkPodsSubnet3D9680FFB": "AWS::EC2::Subnet",
     },
+}
+
+#: network.pod_subnets (staging).
+POD_NETWORK = {
+    "NetworkPodCidrBlockB5F6C982",
+    "NetworkPodsSubnet1FB3B2744",
+    "NetworkPodsSubnet23D646D3D",
+    "NetworkPodsSubnet3D9680FFB",
 }
 
 #: network.internal_load_balancer_subnet_mask (staging, prod): appended after the other groups.
@@ -83,12 +103,16 @@ INTERNAL_LB_SUBNETS = {
 
 EXPECTED_OPTIONAL: dict[str, set[str]] = {
     # dev builds the demo's image: its repository and its image pipeline's key and logs.
+    # dev and prod have storage.efs (prod with an access point for payments), staging
+    # storage.fsx_lustre and custom networking.
     "dev": {"NodeGroupsSystemB3D9563D", "RegistryDemoWebBF3250F3", "DemoWebKeyFD089E49",
-            "DemoWebBuildLogsF61FA5F7", "DemoWebDeployLogs37666536"},
+            "DemoWebBuildLogsF61FA5F7", "DemoWebDeployLogs37666536",
+            "EfsKey35F03706", "EfsFileSystem339D9BB5"},
     # batch runs on its tenant Fargate profile, where the add-on's Fluent Bit does not run, so
     # only payments gets a log group (dev has the CloudWatch add-on off: no tenant logs there).
     "staging": {"FargateTenantBatch0612FF77", "FargateCoredns74240D43", "FargateKarpenterC3551B42",
-                "TenantLogsPayments885CB9B9", *INTERNAL_LB_SUBNETS},
+                "TenantLogsPayments885CB9B9", *INTERNAL_LB_SUBNETS,
+                "FsxLustreKeyDBDFFFAF", *POD_NETWORK},
     "prod": {
         "NodeGroupsSystemB3D9563D",
         "TenantLogsPayments885CB9B9",
@@ -96,6 +120,9 @@ EXPECTED_OPTIONAL: dict[str, set[str]] = {
         "NetworkVpcIsolatedSubnet2SubnetF65B365A",
         "NetworkVpcIsolatedSubnet3Subnet8C12D961",
         *INTERNAL_LB_SUBNETS,
+        "EfsKey35F03706",
+        "EfsFileSystem339D9BB5",
+        "EfsAccessPointPaymentsA95A6765",
     },
 }
 

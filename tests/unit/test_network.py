@@ -261,10 +261,13 @@ def test_endpoint_security_groups_allow_https_from_the_vpc_only(
 ) -> None:
     groups = resources_of(net(synth, env), "AWS::EC2::SecurityGroup").values()
     assert len(groups) == len(configs[env].network.interface_endpoints)
+    network = configs[env].network
+    # With custom networking, pods have addresses of the pod subnets' secondary block.
+    cidrs = [network.cidr, *([network.pod_subnets.cidr] if network.pod_subnets else [])]
     for group in groups:
         rules = group["Properties"]["SecurityGroupIngress"]
         assert [(r["CidrIp"], r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in rules] == [
-            (configs[env].network.cidr, "tcp", 443, 443)
+            (cidr, "tcp", 443, 443) for cidr in cidrs
         ]
 
 

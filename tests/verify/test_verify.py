@@ -24,7 +24,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from eks_blueprint.config import load_config
+from eks_blueprint.config import EnvironmentConfig, load_config
 from eks_blueprint.verify import (
     COREDNS_LABELS,
     KARPENTER_LABELS,
@@ -51,6 +51,7 @@ from tests.aws_stubs import (
     set_fake_credentials,
 )
 from tests.conftest import SynthResult, resources_of
+from tests.examples.conftest import example_configs, example_synth  # noqa: F401 (fixtures)
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -334,6 +335,22 @@ def test_expected_addons_are_the_synthesised_ones(synth: SynthResult, env: str) 
     exp = expectations_from_config(load_config(CONFIG_DIR / f"{env}.yaml"))
     addons = resources_of(synth.template(env, "cluster"), "AWS::EKS::Addon").values()
     assert {a["Properties"]["AddonName"]: a["Properties"].get("AddonVersion") for a in addons} == exp.addons
+    # the storage drivers are expected where the file has storage: (dev, prod: EFS; staging:
+    # FSx for Lustre), so the comparison above covers them
+    storage = load_config(CONFIG_DIR / f"{env}.yaml").storage
+    assert ("aws-efs-csi-driver" in exp.addons) == (storage.efs is not None)
+    assert ("aws-fsx-csi-driver" in exp.addons) == (storage.fsx_lustre is not None)
+
+
+def test_expected_addons_of_the_examples_are_the_synthesised_ones(
+    example_synth: SynthResult,  # noqa: F811
+    example_configs: dict[str, EnvironmentConfig],  # noqa: F811
+) -> None:
+    for name, config in example_configs.items():
+        exp = expectations_from_config(config)
+        addons = resources_of(example_synth.template(name, "cluster"), "AWS::EKS::Addon").values()
+        synthesised = {a["Properties"]["AddonName"]: a["Properties"].get("AddonVersion") for a in addons}
+        assert synthesised == exp.addons, name
 
 
 def test_node_group_label_is_the_one_the_construct_sets() -> None:

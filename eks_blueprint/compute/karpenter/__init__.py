@@ -24,6 +24,7 @@ from .construct import (
 from .interruption import INTERRUPTION_EVENTS
 from .policy import CONTROLLER_POLICIES
 from .specs import (
+    GPU_INSTANCE_CATEGORIES,
     DisruptionBudget,
     NodeClassSpec,
     NodePoolDisruption,
@@ -36,6 +37,7 @@ __all__ = [
     "CHART_REPOSITORY",
     "CONTROLLER_POLICIES",
     "CRD_CHART_REPOSITORY",
+    "GPU_INSTANCE_CATEGORIES",
     "INTERRUPTION_EVENTS",
     "SERVICE_ACCOUNT",
     "ControllerPlacement",

@@ -39,9 +39,9 @@ from ..managed_node_groups import ManagedNodeGroups, new_node_role
 from ..max_pods import node_class_max_pods
 from ..placement import ControllerPlacement
 from .interruption import interruption_queue
-from .manifests import node_class_manifest, node_pool_manifest
+from .manifests import ami_family, node_class_manifest, node_pool_manifest
 from .policy import CONTROLLER_POLICIES, acknowledge_controller_policy, controller_statements
-from .specs import NodeClassSpec, NodePoolSpec
+from .specs import GPU_INSTANCE_CATEGORIES, NodeClassSpec, NodePoolSpec
 
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter"
 CRD_CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter-crd"
@@ -87,6 +87,10 @@ class KarpenterProps:
     to the smallest value the instance type table gives the types its NodePools (those in
     `node_pools` naming it) may launch: 110 for the usual pools. Without it Karpenter
     counts ENI-based pods and prefixes add no density. Default: true."""
+    custom_networking: bool = False
+    """Whether the cluster's VPC CNI uses custom networking (pods in ENIConfig subnets): the
+    primary ENI then holds no pod address, so each EC2NodeClass's maxPods counts one ENI
+    fewer (with prefix delegation). Default: false."""
 
 
 def validate_node_class(spec: NodeClassSpec, what: str) -> None:
@@ -133,6 +137,17 @@ def validate_node_pool(
         )
     v.check_node_labels(spec.labels, f"{what}.labels")
     v.check_weight(spec.weight, f"{what}.weight")
+    if spec.accelerator not in (None, "nvidia"):
+        raise v.Invalid(f"{what}.accelerator", spec.accelerator, "use nvidia or None")
+    if spec.accelerator == "nvidia" and not set(GPU_INSTANCE_CATEGORIES) & set(
+        req.instance_categories
+    ):
+        raise v.Invalid(
+            f"{what}.requirements.instance_categories",
+            list(req.instance_categories),
+            "a GPU pool launches NVIDIA GPU instances, which are in categories g and p "
+            "only; include g or p (NodePoolSpec.nvidia_gpu(...) does)",
+        )
     v.check_node_class_ref(spec.node_class, node_classes, f"{what}.node_class")
 
 
@@ -171,6 +186,8 @@ class Karpenter(Construct):
         #: Each EC2NodeClass's kubelet maxPods as set in its manifest (None: not set).
         self._max_pods: dict[str, int | None] = {}
         self._node_pools: list[str] = []
+        self._class_specs: dict[str, NodeClassSpec] = {}
+        self._device_plugin_pools: dict[str, bool] = {}
         for node_class in props.node_classes:
             self._add_node_class(node_class)
         for pool in props.node_pools:
@@ -231,8 +248,10 @@ class Karpenter(Construct):
         `karpenter` profile."""
         capacity = capacity_of(self.cluster)
         for hosts in capacity:
-            if isinstance(hosts, ManagedNodeGroups) and hosts.nodegroups:
-                return hosts.placement_for(next(iter(hosts.nodegroups)))
+            if isinstance(hosts, ManagedNodeGroups):
+                linux = [n for n in hosts.nodegroups if n not in hosts.windows_groups]
+                if linux:
+                    return hosts.placement_for(linux[0])
         for hosts in capacity:
             if isinstance(hosts, FargateProfiles) and "karpenter" in hosts.profiles:
                 return hosts.karpenter_placement()
@@ -386,7 +405,8 @@ class Karpenter(Construct):
         if not self.props.prefix_delegation:
             return None
         return node_class_max_pods(
-            self._requirements(pool) for pool in self.props.node_pools if pool.node_class == name
+            (self._requirements(pool) for pool in self.props.node_pools if pool.node_class == name),
+            custom_networking=self.props.custom_networking,
         )
 
     def _requirements(self, spec: NodePoolSpec) -> list[dict[str, Any]]:
@@ -407,7 +427,27 @@ class Karpenter(Construct):
 
     def node_pool_manifest(self, spec: NodePoolSpec) -> dict[str, Any]:
         """The NodePool object of `spec`."""
-        return node_pool_manifest(spec, prefix_delegation=self.props.prefix_delegation)
+        return node_pool_manifest(
+            spec,
+            prefix_delegation=self.props.prefix_delegation,
+            nvidia_device_plugin=self._needs_device_plugin(spec),
+        )
+
+    def _needs_device_plugin(self, spec: NodePoolSpec) -> bool:
+        """A GPU pool on an al2023 class (AL2023 NVIDIA AMIs lack the device plugin;
+        Bottlerocket's NVIDIA variants include it)."""
+        if spec.accelerator != "nvidia":
+            return False
+        classes = {c.name: c for c in self.props.node_classes}
+        classes.update(getattr(self, "_class_specs", {}))
+        node_class = classes.get(spec.node_class)
+        return node_class is not None and ami_family(node_class.ami_alias) == "al2023"
+
+    @property
+    def nvidia_device_plugin_pools(self) -> list[str]:
+        """Names of the GPU pools whose nodes need the NVIDIA device plugin (al2023 class);
+        their nodes carry NVIDIA_DEVICE_PLUGIN_LABEL."""
+        return [name for name, needs in self._device_plugin_pools.items() if needs]
 
     def add_node_class(self, spec: NodeClassSpec) -> eks.KubernetesManifest:
         """Add an EC2NodeClass (construct `NodeClass<Name>`), applied after the chart, and
@@ -436,6 +476,7 @@ class Karpenter(Construct):
 
     def _add_node_class(self, spec: NodeClassSpec) -> eks.KubernetesManifest:
         body = self.node_class_manifest(spec)
+        self._class_specs[spec.name] = spec
         manifest = self._manifest(f"NodeClass{pascal_id(spec.name)}", body)
         self._node_classes[spec.name] = manifest
         self._max_pods[spec.name] = body["spec"].get("kubelet", {}).get("maxPods")
@@ -448,7 +489,9 @@ class Karpenter(Construct):
         set_to = self._max_pods.get(spec.node_class)
         if set_to is None:
             return
-        needs = node_class_max_pods([self._requirements(spec)])
+        needs = node_class_max_pods(
+            [self._requirements(spec)], custom_networking=self.props.custom_networking
+        )
         if needs < set_to:
             raise v.Invalid(
                 f"{what}.requirements",
@@ -460,6 +503,7 @@ class Karpenter(Construct):
 
     def _add_node_pool(self, spec: NodePoolSpec) -> eks.KubernetesManifest:
         manifest = self._manifest(f"NodePool{pascal_id(spec.name)}", self.node_pool_manifest(spec))
+        self._device_plugin_pools[spec.name] = self._needs_device_plugin(spec)
         manifest.node.add_dependency(self._node_classes[spec.node_class])
         self._node_pools.append(spec.name)
         self.manifests[f"NodePool/{spec.name}"] = manifest

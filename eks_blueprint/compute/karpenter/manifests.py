@@ -7,9 +7,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from ...instance_types import NVIDIA_DEVICE_PLUGIN_LABEL
 from ..managed_node_groups import block_devices
 from ..max_pods import prefix_pool_requirements
 from .specs import NodeClassSpec, NodePoolSpec
+
+#: The requirement that keeps a GPU pool to NVIDIA GPU instances (a well-known label
+#: Karpenter derives from the instance type: karpenter.k8s.aws/instance-gpu-manufacturer).
+NVIDIA_GPU_REQUIREMENT: dict[str, Any] = {
+    "key": "karpenter.k8s.aws/instance-gpu-manufacturer",
+    "operator": "In",
+    "values": ["nvidia"],
+}
 
 
 def ami_family(ami_alias: str) -> Literal["al2023", "bottlerocket"]:
@@ -62,10 +71,14 @@ def node_class_manifest(
     }
 
 
-def node_pool_manifest(spec: NodePoolSpec, *, prefix_delegation: bool) -> dict[str, Any]:
+def node_pool_manifest(
+    spec: NodePoolSpec, *, prefix_delegation: bool, nvidia_device_plugin: bool = False
+) -> dict[str, Any]:
     """A NodePool. With prefix delegation the EC2NodeClass sets maxPods (at least 110), so
     the pool keeps to instances with the addresses for them (prefixes exist on Nitro only;
-    small sizes and g4ad have too few ENIs)."""
+    small sizes and g4ad have too few ENIs). A GPU pool (`accelerator`) keeps to NVIDIA GPU
+    instances and carries the GPU taint; `nvidia_device_plugin` (its class's AMI lacks the
+    plugin: al2023) labels its nodes for the plugin's DaemonSet."""
     req = spec.requirements
     requirements: list[dict[str, Any]] = [
         {"key": "kubernetes.io/arch", "operator": "In", "values": list(req.architectures)},
@@ -84,6 +97,8 @@ def node_pool_manifest(spec: NodePoolSpec, *, prefix_delegation: bool) -> dict[s
     ]
     if prefix_delegation:
         requirements += prefix_pool_requirements()
+    if spec.accelerator == "nvidia":
+        requirements.append(dict(NVIDIA_GPU_REQUIREMENT, values=["nvidia"]))
     if req.min_vcpus is not None:
         requirements.append(
             {
@@ -105,11 +120,15 @@ def node_pool_manifest(spec: NodePoolSpec, *, prefix_delegation: bool) -> dict[s
         "requirements": requirements,
         "expireAfter": spec.disruption.expire_after,
     }
-    if spec.taints:
-        template_spec["taints"] = [t.to_manifest() for t in spec.taints]
+    taints = spec.resolved_taints()
+    if taints:
+        template_spec["taints"] = [t.to_manifest() for t in taints]
     template: dict[str, Any] = {"spec": template_spec}
-    if spec.labels:
-        template["metadata"] = {"labels": dict(spec.labels)}
+    labels = dict(spec.labels)
+    if nvidia_device_plugin and spec.accelerator == "nvidia":
+        labels[NVIDIA_DEVICE_PLUGIN_LABEL] = "true"
+    if labels:
+        template["metadata"] = {"labels": labels}
     disruption: dict[str, Any] = {
         "consolidationPolicy": spec.disruption.consolidation_policy,
         "consolidateAfter": spec.disruption.consolidate_after,

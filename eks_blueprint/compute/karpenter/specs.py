@@ -15,10 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ...instance_types import GPU_TAINT
 from .. import defaults
 from ..taints import Taint
 
 ConsolidationPolicy = Literal["WhenEmpty", "WhenEmptyOrUnderutilized"]
+#: Accelerators a NodePool can be dedicated to.
+PoolAccelerator = Literal["nvidia"]
+#: The instance categories of NVIDIA GPU instances (g: graphics and inference, p: training).
+GPU_INSTANCE_CATEGORIES: tuple[str, ...] = ("g", "p")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,3 +133,46 @@ class NodePoolSpec:
     """Taints on the nodes. Default: none."""
     weight: int | None = None
     """Priority among pools that fit, 1-100 (higher first). Default: none."""
+    accelerator: PoolAccelerator | None = None
+    """nvidia: a GPU pool. Its nodes are NVIDIA GPU instances only (requirement
+    karpenter.k8s.aws/instance-gpu-manufacturer In nvidia), tainted
+    nvidia.com/gpu=true:NoSchedule unless `taints` has that key. Its
+    `requirements.instance_categories` must include g or p
+    (`NodePoolSpec.nvidia_gpu(...)` sets them). The EC2NodeClass's al2023 or bottlerocket
+    alias selects the NVIDIA AMI variant for GPU instances itself (Karpenter resolves each
+    alias to its standard, nvidia and neuron AMIs and matches them on instance-gpu-count:
+    aws/karpenter-provider-aws pkg/providers/amifamily/al2023.go and types.go). On al2023 the
+    nodes are labelled for the NVIDIA device plugin (`eks_blueprint.compute.accelerators`).
+    Default: none, a general pool."""
+
+    @classmethod
+    def nvidia_gpu(
+        cls,
+        *,
+        name: str = "gpu",
+        node_class: str = defaults.NODE_CLASS,
+        min_instance_generation: int = defaults.MIN_INSTANCE_GENERATION,
+        limits: NodePoolLimits | None = None,
+        **kwargs: Any,
+    ) -> NodePoolSpec:
+        """A GPU pool: NVIDIA g and p instances of generation `min_instance_generation` or
+        newer (4 admits g4dn and p4d), both architectures, on-demand, with the GPU taint;
+        other NodePoolSpec fields as keywords."""
+        return cls(
+            name=name,
+            node_class=node_class,
+            accelerator="nvidia",
+            requirements=NodePoolRequirements(
+                instance_categories=GPU_INSTANCE_CATEGORIES,
+                min_instance_generation=min_instance_generation,
+            ),
+            limits=limits or NodePoolLimits(),
+            **kwargs,
+        )
+
+    def resolved_taints(self) -> tuple[Taint, ...]:
+        """`taints`, plus the GPU taint for a GPU pool unless one with its key is there."""
+        if self.accelerator != "nvidia" or any(t.key == GPU_TAINT[0] for t in self.taints):
+            return tuple(self.taints)
+        key, value, _ = GPU_TAINT
+        return (*self.taints, Taint(key, "NoSchedule", value))

@@ -68,12 +68,14 @@ def _launch_template(res: ResourceRef) -> ResourceRef | Unresolved | None:
 
 @BEST_PRACTICE.rule(
     "EKSBP10", L.ERROR, NODEGROUP,
-    "The managed node group does not run an AL2023 or Bottlerocket AMI.",
+    "The managed node group does not run an AL2023, Bottlerocket or Windows AMI.",
     "AL2 reaches end of support and has no IMDSv2-by-default or SELinux-enforcing "
-    "Bottlerocket hardening. Fix: AmiType AL2023_* or BOTTLEROCKET_*. A CUSTOM AMI is "
-    "reported as unresolved: verify the image and acknowledge.")
+    "Bottlerocket hardening. Fix: AmiType AL2023_* or BOTTLEROCKET_* (WINDOWS_* for Windows "
+    "containers, which have no Linux AMI). A CUSTOM AMI is reported as unresolved: verify the "
+    "image and acknowledge.")
 def nodegroup_ami_type(res: ResourceRef) -> Verdict:
-    """EKSBP10: nodes run AL2023 or Bottlerocket.
+    """EKSBP10: Linux nodes run AL2023 or Bottlerocket; Windows nodes run an EKS-optimised
+    Windows Server AMI type (WINDOWS_*), the only kind EKS offers for Windows containers.
 
     ``CUSTOM`` (or no AmiType with an ``ImageId`` in the launch template) cannot be proven
     from the template, so it is reported as unresolved: check the image and acknowledge.
@@ -82,7 +84,7 @@ def nodegroup_ami_type(res: ResourceRef) -> Verdict:
     ami_type = literal(raw)
     if raw is not None and ami_type is None:
         return Verdict.unresolved("AmiType is computed at deploy time")
-    if ami_type is not None and ami_type.startswith(("AL2023_", "BOTTLEROCKET_")):
+    if ami_type is not None and ami_type.startswith(("AL2023_", "BOTTLEROCKET_", "WINDOWS_")):
         return Verdict.ok()
     lt = _launch_template(res)
     image = dig(lt.properties, "LaunchTemplateData", "ImageId") if isinstance(lt, ResourceRef) \
@@ -93,7 +95,7 @@ def nodegroup_ami_type(res: ResourceRef) -> Verdict:
     if ami_type is None:
         return Verdict.fail("AmiType not set: EKS picks the default for the Kubernetes version "
                             "(AL2 before 1.30)")
-    return Verdict.fail(f"AmiType is {ami_type}, not AL2023_* or BOTTLEROCKET_*")
+    return Verdict.fail(f"AmiType is {ami_type}, not AL2023_*, BOTTLEROCKET_* or WINDOWS_*")
 
 
 def _metadata_options(res: ResourceRef, rule: str) -> Mapping[str, Any] | Verdict:
