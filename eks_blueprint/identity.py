@@ -28,7 +28,13 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .addons.pod_identity import ensure_pod_identity_agent
+from .addons.pod_identity import (
+    POD_IDENTITY_PRINCIPAL as POD_IDENTITY_PRINCIPAL,
+)
+from .addons.pod_identity import (
+    ensure_pod_identity_agent,
+    pinned_pod_identity_principal,
+)
 from .compliance import acknowledge
 from .ids import pascal_id
 from .scoping import attach_to_cluster, once
@@ -46,7 +52,6 @@ from .validate_names import (
 
 #: Construct id of the native OIDC provider on a cluster (one per cluster).
 OIDC_PROVIDER_ID = "OidcProviderNative"
-POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 #: The audience IRSA tokens carry (the EKS Pod Identity Webhook default).
 STS_AUDIENCE = "sts.amazonaws.com"
 
@@ -355,18 +360,8 @@ class PodIdentityRole(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            # The session tags EKS Pod Identity sets pin the role to this cluster, namespace
-            # and service account, even if someone associates it elsewhere in the account.
-            assumed_by=iam.SessionTagsPrincipal(
-                iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL).with_conditions(
-                    {
-                        "StringEquals": {
-                            "aws:RequestTag/eks-cluster-name": props.cluster.cluster_name,
-                            "aws:RequestTag/kubernetes-namespace": props.namespace,
-                            "aws:RequestTag/kubernetes-service-account": props.service_account,
-                        }
-                    }
-                )
+            assumed_by=pinned_pod_identity_principal(
+                props.cluster.cluster_name, props.namespace, props.service_account
             ),
             description=f"EKS Pod Identity role of {props.namespace}/{props.service_account}",
         )

@@ -12,8 +12,29 @@ from constructs import Construct
 from .validate_names import PropError
 
 
-def require_kubectl_provider(path: str, field: str, cluster: eks.ICluster, needs: str,
-                             otherwise: str = "") -> None:
+def has_kubectl(cluster: eks.ICluster) -> bool:
+    """Whether `cluster` can apply manifests and charts: it has a kubectl provider, or (an
+    imported cluster) the options to create one."""
+    options = getattr(cluster, "kubectl_provider_options", None)  # not on eks.Cluster itself
+    return cluster.kubectl_provider is not None or options is not None
+
+
+def required_node_affinity(key: str, values: Sequence[str]) -> dict[str, Any]:
+    """The pod spec's `affinity`: only nodes whose label `key` is one of `values`."""
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": key, "operator": "In", "values": list(values)}]}
+                ]
+            }
+        }
+    }
+
+
+def require_kubectl_provider(
+    path: str, field: str, cluster: eks.ICluster, needs: str, otherwise: str = ""
+) -> None:
     """Refuse a cluster without a kubectl provider for the construct at `path`, whose prop
     `field` is the cluster: `needs` says what applies manifests, `otherwise` ("or ...") any
     other way out."""
@@ -27,9 +48,14 @@ def require_kubectl_provider(path: str, field: str, cluster: eks.ICluster, needs
         )
 
 
-def pruned_manifest(scope: Construct, id: str, cluster: eks.ICluster,
-                    manifest: Sequence[dict[str, Any]], *,
-                    overwrite: bool | None = None) -> eks.KubernetesManifest:
+def pruned_manifest(
+    scope: Construct,
+    id: str,
+    cluster: eks.ICluster,
+    manifest: Sequence[dict[str, Any]],
+    *,
+    overwrite: bool | None = None,
+) -> eks.KubernetesManifest:
     """`manifest` applied to `cluster`, pruned: an object removed from the list is deleted
     from the cluster."""
     return eks.KubernetesManifest(

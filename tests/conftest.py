@@ -42,6 +42,20 @@ class SynthResult:
         return self.templates[env][kind]
 
 
+def synthesise(configs: dict[str, EnvironmentConfig], outdir: Path) -> SynthResult:
+    """`configs` (by environment name) in one app, synthesised into `outdir`: each stage's
+    templates by stack kind (the stack name after `<env>-eks-`)."""
+    app = build_app(list(configs.values()), outdir=str(outdir))
+    assembly = app.synth()
+    templates: dict[str, dict[str, dict[str, Any]]] = {}
+    for stage_name in configs:
+        stage = assembly.get_nested_assembly(f"assembly-{stage_name}")
+        for stack in stage.stacks:
+            kind = stack.stack_name.removeprefix(f"{stage_name}-eks-")
+            templates.setdefault(stage_name, {})[kind] = stack.template
+    return SynthResult(outdir=outdir, templates=templates)
+
+
 @pytest.fixture(scope="session")
 def configs() -> dict[str, EnvironmentConfig]:
     return {c.name: c for c in load_configs(config_paths(None, None, CONFIG_DIR))}
@@ -52,16 +66,7 @@ def synth(
     tmp_path_factory: pytest.TempPathFactory, configs: dict[str, EnvironmentConfig]
 ) -> SynthResult:
     """All environments, synthesised once, with the compliance packs enforcing at synth."""
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = build_app(list(configs.values()), outdir=str(outdir))
-    assembly = app.synth()
-    templates: dict[str, dict[str, dict[str, Any]]] = {}
-    for stage_name in configs:
-        stage = assembly.get_nested_assembly(f"assembly-{stage_name}")
-        for stack in stage.stacks:
-            kind = stack.stack_name.removeprefix(f"{stage_name}-eks-")
-            templates.setdefault(stage_name, {})[kind] = stack.template
-    return SynthResult(outdir=outdir, templates=templates)
+    return synthesise(configs, tmp_path_factory.mktemp("cdk.out"))
 
 
 _TEMPLATE_CACHE: dict[tuple[str, str], Template] = {}

@@ -25,6 +25,7 @@ from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, acknowledge_wildcard_resources
 from ..encryption import new_key
+from ..kubernetes_objects import has_kubectl
 from ..observability import application_signals_opt_in, merged, tenant_log_routing
 from ..pod_networking import CUSTOM_NETWORKING_ENV, vpc_cni_ipv6_policy
 from ..validate_names import PropError, check_prop, check_tenant_namespace, check_unique
@@ -330,7 +331,7 @@ class Addons(Construct):
         if addons_of(props.cluster) is not None:
             register_addons(props.cluster, self, path=path)  # raises: it names both paths
         kubectl = [s.prop for s in CATALOG if s.needs_kubectl and props.installs(s)]
-        if kubectl and not _has_kubectl(props.cluster):
+        if kubectl and not has_kubectl(props.cluster):
             raise PropError(
                 path,
                 f"AddonsProps.{kubectl[0]}",
@@ -835,13 +836,6 @@ def _acknowledge_load_balancer_controller_wildcards(policy: iam.ManagedPolicy) -
     acknowledge_wildcard_resources(
         policy, _load_balancer_controller_wildcard_reason, owner="Addons load balancer controller"
     )
-
-
-def _has_kubectl(cluster: eks.ICluster) -> bool:
-    """Whether `cluster` can apply manifests and charts: it has a kubectl provider, or (an
-    imported cluster) the options to create one."""
-    options = getattr(cluster, "kubectl_provider_options", None)  # not on eks.Cluster itself
-    return cluster.kubectl_provider is not None or options is not None
 
 
 def storage_class_manifest(key_arn: str) -> dict[str, Any]:

@@ -45,6 +45,27 @@ def pod_identity_role(
     )
 
 
+def pinned_pod_identity_principal(
+    cluster_name: str, namespace: str, service_account: str
+) -> iam.IPrincipal:
+    """The trust of a Pod Identity role for one service account: sts:AssumeRole and
+    sts:TagSession by pods.eks.amazonaws.com, only with the session tags naming
+    `cluster_name`, `namespace` and `service_account`."""
+    # The session tags EKS Pod Identity sets pin the role to this cluster, namespace and
+    # service account, even if someone associates it elsewhere in the account.
+    return iam.SessionTagsPrincipal(
+        iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL).with_conditions(
+            {
+                "StringEquals": {
+                    "aws:RequestTag/eks-cluster-name": cluster_name,
+                    "aws:RequestTag/kubernetes-namespace": namespace,
+                    "aws:RequestTag/kubernetes-service-account": service_account,
+                }
+            }
+        )
+    )
+
+
 def ensure_pod_identity_agent(
     cluster: eks.ICluster, kubernetes_version: str, version: str | None = None
 ) -> eks.CfnAddon:

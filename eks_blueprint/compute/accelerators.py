@@ -32,6 +32,7 @@ from constructs import Construct
 
 from ..addons.versions import CAPACITY_CHARTS
 from ..instance_types import GPU_TAINT, NVIDIA_DEVICE_PLUGIN_LABEL
+from ..kubernetes_objects import required_node_affinity
 from ..validate_names import PropError, check_kubernetes_name, check_prop
 
 #: The chart: name, repository and pinned version (addons/versions.py).
@@ -100,23 +101,7 @@ class NvidiaDevicePlugin(Construct):
     def chart_values(self) -> dict[str, Any]:
         """The Helm values: the node affinity on NVIDIA_DEVICE_PLUGIN_LABEL and tolerations."""
         return {
-            "affinity": {
-                "nodeAffinity": {
-                    "requiredDuringSchedulingIgnoredDuringExecution": {
-                        "nodeSelectorTerms": [
-                            {
-                                "matchExpressions": [
-                                    {
-                                        "key": NVIDIA_DEVICE_PLUGIN_LABEL,
-                                        "operator": "In",
-                                        "values": ["true"],
-                                    }
-                                ]
-                            }
-                        ]
-                    }
-                }
-            },
+            "affinity": required_node_affinity(NVIDIA_DEVICE_PLUGIN_LABEL, ["true"]),
             # Every taint: the affinity already limits the pods to the labelled GPU nodes
             # (which carry GPU_TAINT, and may carry taints of their own).
             "tolerations": [{"operator": "Exists"}],

@@ -36,7 +36,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .. import validation as v
-from ..addons.pod_identity import POD_IDENTITY_PRINCIPAL, ensure_pod_identity_agent
+from ..addons.pod_identity import ensure_pod_identity_agent, pinned_pod_identity_principal
 from ..addons.versions import check_kubernetes_version
 from ..baseline import NODE_GROUP_LABEL
 from ..compliance import acknowledge
@@ -138,18 +138,8 @@ class ClusterAutoscaler(Construct):
             self,
             "Role",
             description=f"Cluster Autoscaler of {props.cluster_name}",
-            # The session tags EKS Pod Identity sets pin the role to this cluster, namespace
-            # and service account, even if someone associates it elsewhere in the account.
-            assumed_by=iam.SessionTagsPrincipal(
-                iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL).with_conditions(
-                    {
-                        "StringEquals": {
-                            "aws:RequestTag/eks-cluster-name": props.cluster_name,
-                            "aws:RequestTag/kubernetes-namespace": a.NAMESPACE,
-                            "aws:RequestTag/kubernetes-service-account": a.SERVICE_ACCOUNT,
-                        }
-                    }
-                )
+            assumed_by=pinned_pod_identity_principal(
+                props.cluster_name, a.NAMESPACE, a.SERVICE_ACCOUNT
             ),
             managed_policies=[self.policy],
         )

@@ -145,6 +145,44 @@ def block_devices(family: AmiFamily, size_gib: int) -> list[tuple[str, int]]:
     return [("/dev/xvda", size_gib)]
 
 
+def encrypted_block_device_mappings(
+    family: AmiFamily, size_gib: int
+) -> list[ec2.CfnLaunchTemplate.BlockDeviceMappingProperty]:
+    """A launch template's mappings of `block_devices`: encrypted gp3, deleted with the
+    node."""
+    return [
+        ec2.CfnLaunchTemplate.BlockDeviceMappingProperty(
+            device_name=device,
+            ebs=ec2.CfnLaunchTemplate.EbsProperty(
+                volume_size=size,
+                volume_type="gp3",
+                encrypted=True,
+                delete_on_termination=True,
+            ),
+        )
+        for device, size in block_devices(family, size_gib)
+    ]
+
+
+def imdsv2_options(hop_limit: int) -> ec2.CfnLaunchTemplate.MetadataOptionsProperty:
+    """A launch template's metadata options: IMDSv2 only, `hop_limit` hops."""
+    return ec2.CfnLaunchTemplate.MetadataOptionsProperty(
+        http_endpoint="enabled",
+        http_tokens="required",
+        http_put_response_hop_limit=hop_limit,
+    )
+
+
+def instance_and_volume_tags(
+    tags: Sequence[CfnTag],
+) -> list[ec2.CfnLaunchTemplate.TagSpecificationProperty]:
+    """A launch template's tag specifications: `tags` on the instances and their volumes."""
+    return [
+        ec2.CfnLaunchTemplate.TagSpecificationProperty(resource_type=kind, tags=list(tags))
+        for kind in ("instance", "volume")
+    ]
+
+
 @dataclass(frozen=True, kw_only=True)
 class NodeGroupSpec:
     """One managed node group. Fields marked "replaces" create a new group when changed.
@@ -436,27 +474,9 @@ class ManagedNodeGroups(Construct):
                     if max_pods is not None and family != "windows"
                     else None
                 ),
-                metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(
-                    http_endpoint="enabled",
-                    http_tokens="required",
-                    http_put_response_hop_limit=spec.imds_hop_limit,
-                ),
-                block_device_mappings=[
-                    ec2.CfnLaunchTemplate.BlockDeviceMappingProperty(
-                        device_name=device,
-                        ebs=ec2.CfnLaunchTemplate.EbsProperty(
-                            volume_size=size,
-                            volume_type="gp3",
-                            encrypted=True,
-                            delete_on_termination=True,
-                        ),
-                    )
-                    for device, size in block_devices(family, spec.disk_size_gib)
-                ],
-                tag_specifications=[
-                    ec2.CfnLaunchTemplate.TagSpecificationProperty(resource_type=kind, tags=tags)
-                    for kind in ("instance", "volume")
-                ],
+                metadata_options=imdsv2_options(spec.imds_hop_limit),
+                block_device_mappings=encrypted_block_device_mappings(family, spec.disk_size_gib),
+                tag_specifications=instance_and_volume_tags(tags),
             ),
         )
         nodegroup = eks.Nodegroup(

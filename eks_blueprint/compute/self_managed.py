@@ -78,7 +78,12 @@ from ..validate_names import PropError, check_cidr
 from ..wiring import register_capacity
 from . import defaults
 from ._synth_checks import SynthCheck
-from .managed_node_groups import block_devices, new_node_role
+from .managed_node_groups import (
+    encrypted_block_device_mappings,
+    imdsv2_options,
+    instance_and_volume_tags,
+    new_node_role,
+)
 from .max_pods import group_max_pods, kube_reserved_memory_mib
 from .placement import ControllerPlacement
 from .taints import Taint
@@ -715,32 +720,14 @@ class SelfManagedNodeGroups(Construct):
                 # it admits the control plane and every other node.
                 security_group_ids=[self.cluster.cluster_security_group_id],
                 user_data=Fn.base64(self._user_data(spec, max_pods)),
-                metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(
-                    http_endpoint="enabled",
-                    http_tokens="required",
-                    http_put_response_hop_limit=defaults.IMDS_HOP_LIMIT,
-                ),
+                metadata_options=imdsv2_options(defaults.IMDS_HOP_LIMIT),
                 monitoring=ec2.CfnLaunchTemplate.MonitoringProperty(
                     enabled=spec.detailed_monitoring
                 ),
-                block_device_mappings=[
-                    ec2.CfnLaunchTemplate.BlockDeviceMappingProperty(
-                        device_name=device,
-                        ebs=ec2.CfnLaunchTemplate.EbsProperty(
-                            volume_size=size,
-                            volume_type="gp3",
-                            encrypted=True,
-                            delete_on_termination=True,
-                        ),
-                    )
-                    for device, size in block_devices(spec.ami_family, spec.disk_size_gib)
-                ],
-                tag_specifications=[
-                    ec2.CfnLaunchTemplate.TagSpecificationProperty(
-                        resource_type=kind, tags=instance_tags
-                    )
-                    for kind in ("instance", "volume")
-                ],
+                block_device_mappings=encrypted_block_device_mappings(
+                    spec.ami_family, spec.disk_size_gib
+                ),
+                tag_specifications=instance_and_volume_tags(instance_tags),
             ),
         )
         subnets = self.cluster.vpc.select_subnets(

@@ -124,6 +124,18 @@ Quantity = Annotated[str, AfterValidator(_check_quantity)]
 MemoryQuantity = Annotated[str, AfterValidator(_check_memory)]
 
 
+def check_instance_types(value: list[str]) -> list[str]:
+    """`value` (a group's instance types), refused with the index of the first type that is
+    no EC2 instance type or is listed again."""
+    for index, instance_type in enumerate(value):
+        if not (len(instance_type) <= 64 and INSTANCE_TYPE.fullmatch(instance_type)):
+            raise FieldError([index], "not an EC2 instance type; write it like m7g.large")
+    again = first_duplicate(value)
+    if again is not None:
+        raise FieldError([again], f"{value[again]} is listed more than once")
+    return value
+
+
 def ami_architecture(ami_type: str) -> Literal["arm64", "x86_64"]:
     """The architecture of a config AMI type (a key of AMI_TYPES)."""
     return "arm64" if "arm64" in ami_type else "x86_64"
@@ -286,13 +298,7 @@ class NodeGroupConfig(StrictModel):
     @field_validator("instance_types")
     @classmethod
     def _valid_instance_types(cls, value: list[str]) -> list[str]:
-        for index, instance_type in enumerate(value):
-            if not (len(instance_type) <= 64 and INSTANCE_TYPE.fullmatch(instance_type)):
-                raise FieldError([index], "not an EC2 instance type; write it like m7g.large")
-        again = first_duplicate(value)
-        if again is not None:
-            raise FieldError([again], f"{value[again]} is listed more than once")
-        return value
+        return check_instance_types(value)
 
     @field_validator("ami_type")
     @classmethod

@@ -22,9 +22,8 @@ from pydantic import Field, field_validator, model_validator
 
 from .. import validation as v
 from ..compute import defaults
-from ..validation import INSTANCE_TYPE
-from .base import FieldError, StrictModel, first_duplicate
-from .compute import Labels, ResourceName, SizeConfig, TaintConfig
+from .base import FieldError, StrictModel
+from .compute import Labels, ResourceName, SizeConfig, TaintConfig, check_instance_types
 
 if TYPE_CHECKING:
     from .environment import EnvironmentConfig
@@ -340,13 +339,7 @@ class SelfManagedNodeGroupConfig(StrictModel):
     @field_validator("instance_types")
     @classmethod
     def _valid_instance_types(cls, value: list[str]) -> list[str]:
-        for index, instance_type in enumerate(value):
-            if not (len(instance_type) <= 64 and INSTANCE_TYPE.fullmatch(instance_type)):
-                raise FieldError([index], "not an EC2 instance type; write it like m7g.large")
-        again = first_duplicate(value)
-        if again is not None:
-            raise FieldError([again], f"{value[again]} is listed more than once")
-        return value
+        return check_instance_types(value)
 
     @field_validator("labels")
     @classmethod

@@ -42,10 +42,11 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IConstruct
 
 from ..addons.pod_identity import ensure_pod_identity_agent, pod_identity_role
-from ..addons.versions import check_kubernetes_version, resolve_addon_version
+from ..addons.versions import AddonName, check_kubernetes_version, resolve_addon_version
 from ..compliance import acknowledge
 from ..encryption import new_key
 from ..ids import pascal_id
+from ..kubernetes_objects import has_kubectl
 from ..validate_names import PropError, check_prop
 from ..wiring import capacity_of
 from . import rules
@@ -124,19 +125,9 @@ class EfsStorageProps:
 
 def _check_props(path: str, props: EfsStorageProps) -> None:
     """Every check that needs no construct tree (PropError naming the prop and the fix)."""
-    check_prop(
-        path,
-        "EfsStorageProps.kubernetes_version",
-        props.kubernetes_version,
-        check_kubernetes_version,
+    check_driver_versions(
+        path, "EfsStorageProps", "aws-efs-csi-driver", props.kubernetes_version, props.addon_version
     )
-    if props.addon_version is not None:
-        check_prop(
-            path,
-            "EfsStorageProps.addon_version",
-            props.addon_version,
-            lambda v: resolve_addon_version(props.kubernetes_version, "aws-efs-csi-driver", v),
-        )
     if props.throughput_mode not in rules.EFS_THROUGHPUT_MODES:
         raise PropError(
             path,
@@ -170,11 +161,37 @@ def _check_props(path: str, props: EfsStorageProps) -> None:
     )
 
 
-def has_kubectl(cluster: eks.ICluster) -> bool:
-    """Whether `cluster` can apply manifests: a kubectl provider, or (an imported cluster)
-    the options to create one."""
-    options = getattr(cluster, "kubectl_provider_options", None)
-    return cluster.kubectl_provider is not None or options is not None
+def check_driver_versions(
+    path: str,
+    props_name: str,
+    addon_name: AddonName,
+    kubernetes_version: str,
+    addon_version: str | None,
+) -> None:
+    """PropError unless `kubernetes_version` is supported and `addon_version` (if given)
+    is a listed version of the driver add-on `addon_name` for it."""
+    check_prop(
+        path, f"{props_name}.kubernetes_version", kubernetes_version, check_kubernetes_version
+    )
+    if addon_version is not None:
+        check_prop(
+            path,
+            f"{props_name}.addon_version",
+            addon_version,
+            lambda v: resolve_addon_version(kubernetes_version, addon_name, v),
+        )
+
+
+def require_kubectl(path: str, prop: str, cluster: eks.ICluster) -> None:
+    """PropError unless `cluster` can apply the StorageClass manifest."""
+    if not has_kubectl(cluster):
+        raise PropError(
+            path,
+            prop,
+            cluster.node.path,
+            "the StorageClass is a Kubernetes manifest, but the cluster has no kubectl "
+            "provider; give it one (ControlPlaneProps.kubectl_provider=True)",
+        )
 
 
 def client_group(
@@ -204,6 +221,40 @@ def after_capacity(cluster: eks.ICluster, item: IConstruct) -> None:
         item.node.add_dependency(hosts)
 
 
+def driver_addon(
+    scope: Construct,
+    *,
+    cluster: eks.ICluster,
+    kubernetes_version: str,
+    addon_name: AddonName,
+    addon_version: str | None,
+    role: iam.IRole,
+    service_account: str,
+) -> eks.CfnAddon:
+    """The CSI driver add-on `addon_name` (construct id "Driver"), its controller's service
+    account bound to `role` through Pod Identity, ordered after the Pod Identity agent and
+    the cluster's capacity (`after_capacity`)."""
+    agent = ensure_pod_identity_agent(cluster, kubernetes_version)
+    addon = eks.CfnAddon(
+        scope,
+        "Driver",
+        cluster_name=cluster.cluster_name,
+        addon_name=addon_name,
+        addon_version=resolve_addon_version(kubernetes_version, addon_name, addon_version),
+        resolve_conflicts="OVERWRITE",
+        preserve_on_delete=False,
+        pod_identity_associations=[
+            eks.CfnAddon.PodIdentityAssociationProperty(
+                role_arn=role.role_arn, service_account=service_account
+            )
+        ],
+    )
+    # The association only works once the agent runs on the nodes.
+    addon.node.add_dependency(agent)
+    after_capacity(cluster, addon)
+    return addon
+
+
 class EfsStorage(Construct):
     """An encrypted, backed-up EFS file system with mount targets in the node subnets, the
     EFS CSI driver add-on with its own Pod Identity role, and its StorageClass.
@@ -216,14 +267,7 @@ class EfsStorage(Construct):
         super().__init__(scope, id)
         path = self.node.path
         _check_props(path, props)
-        if not has_kubectl(props.cluster):
-            raise PropError(
-                path,
-                "EfsStorageProps.cluster",
-                props.cluster.node.path,
-                "the StorageClass is a Kubernetes manifest, but the cluster has no kubectl "
-                "provider; give it one (ControlPlaneProps.kubectl_provider=True)",
-            )
+        require_kubectl(path, "EfsStorageProps.cluster", props.cluster)
         clients = client_group(
             path,
             "EfsStorageProps.client_security_group",
@@ -343,27 +387,15 @@ class EfsStorage(Construct):
             "and deleted only with the efs.csi.aws.com/cluster tag; usable only by the "
             "driver's controller service account (Pod Identity association).",
         )
-        agent = ensure_pod_identity_agent(props.cluster, props.kubernetes_version)
-        self.addon = eks.CfnAddon(
+        self.addon = driver_addon(
             self,
-            "Driver",
-            cluster_name=props.cluster.cluster_name,
+            cluster=props.cluster,
+            kubernetes_version=props.kubernetes_version,
             addon_name="aws-efs-csi-driver",
-            addon_version=resolve_addon_version(
-                props.kubernetes_version, "aws-efs-csi-driver", props.addon_version
-            ),
-            resolve_conflicts="OVERWRITE",
-            preserve_on_delete=False,
-            pod_identity_associations=[
-                eks.CfnAddon.PodIdentityAssociationProperty(
-                    role_arn=self.role.role_arn,
-                    service_account=rules.EFS_CONTROLLER_SERVICE_ACCOUNT,
-                )
-            ],
+            addon_version=props.addon_version,
+            role=self.role,
+            service_account=rules.EFS_CONTROLLER_SERVICE_ACCOUNT,
         )
-        # The association only works once the agent runs on the nodes.
-        self.addon.node.add_dependency(agent)
-        after_capacity(props.cluster, self.addon)
         # Mount targets first: the driver resolves one per node's zone at mount time.
         self.addon.node.add_dependency(self.file_system)
 

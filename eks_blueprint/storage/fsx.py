@@ -38,13 +38,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ..addons.pod_identity import ensure_pod_identity_agent, pod_identity_role
-from ..addons.versions import check_kubernetes_version, resolve_addon_version
+from ..addons.pod_identity import pod_identity_role
 from ..compliance import acknowledge_wildcard_resources
 from ..encryption import new_key
 from ..validate_names import PropError, check_prop
 from . import rules
-from .efs import after_capacity, client_group, has_kubectl
+from .efs import check_driver_versions, client_group, driver_addon, require_kubectl
 from .rules import LustreDeploymentType, LustreVersion
 
 
@@ -91,19 +90,13 @@ class FsxLustreStorageProps:
 
 def _check_props(path: str, props: FsxLustreStorageProps) -> None:
     """Every check that needs no construct tree (PropError naming the prop and the fix)."""
-    check_prop(
+    check_driver_versions(
         path,
-        "FsxLustreStorageProps.kubernetes_version",
+        "FsxLustreStorageProps",
+        "aws-fsx-csi-driver",
         props.kubernetes_version,
-        check_kubernetes_version,
+        props.addon_version,
     )
-    if props.addon_version is not None:
-        check_prop(
-            path,
-            "FsxLustreStorageProps.addon_version",
-            props.addon_version,
-            lambda v: resolve_addon_version(props.kubernetes_version, "aws-fsx-csi-driver", v),
-        )
     check_prop(
         path,
         "FsxLustreStorageProps.deployment_type",
@@ -143,14 +136,7 @@ class FsxLustreStorage(Construct):
         super().__init__(scope, id)
         path = self.node.path
         _check_props(path, props)
-        if not has_kubectl(props.cluster):
-            raise PropError(
-                path,
-                "FsxLustreStorageProps.cluster",
-                props.cluster.node.path,
-                "the StorageClass is a Kubernetes manifest, but the cluster has no kubectl "
-                "provider; give it one (ControlPlaneProps.kubectl_provider=True)",
-            )
+        require_kubectl(path, "FsxLustreStorageProps.cluster", props.cluster)
         try:
             subnets = props.vpc.select_subnets(
                 subnet_type=props.subnets.subnet_type,
@@ -251,26 +237,15 @@ class FsxLustreStorage(Construct):
             self, "DriverPolicy", cluster_name=props.cluster.cluster_name, key=self.key
         )
         self.role.add_managed_policy(self.policy)
-        agent = ensure_pod_identity_agent(props.cluster, props.kubernetes_version)
-        self.addon = eks.CfnAddon(
+        self.addon = driver_addon(
             self,
-            "Driver",
-            cluster_name=props.cluster.cluster_name,
+            cluster=props.cluster,
+            kubernetes_version=props.kubernetes_version,
             addon_name="aws-fsx-csi-driver",
-            addon_version=resolve_addon_version(
-                props.kubernetes_version, "aws-fsx-csi-driver", props.addon_version
-            ),
-            resolve_conflicts="OVERWRITE",
-            preserve_on_delete=False,
-            pod_identity_associations=[
-                eks.CfnAddon.PodIdentityAssociationProperty(
-                    role_arn=self.role.role_arn,
-                    service_account=rules.FSX_CONTROLLER_SERVICE_ACCOUNT,
-                )
-            ],
+            addon_version=props.addon_version,
+            role=self.role,
+            service_account=rules.FSX_CONTROLLER_SERVICE_ACCOUNT,
         )
-        self.addon.node.add_dependency(agent)
-        after_capacity(props.cluster, self.addon)
 
         backup_days = props.backup_retention_days
         if backup_days is None and persistent:

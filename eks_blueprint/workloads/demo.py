@@ -28,7 +28,11 @@ from constructs import Construct
 
 from .. import defaults
 from ..config.workloads import DEMO_POD_LABELS
-from ..kubernetes_objects import pruned_manifest, require_kubectl_provider
+from ..kubernetes_objects import (
+    pruned_manifest,
+    require_kubectl_provider,
+    required_node_affinity,
+)
 from ..validate_names import (
     DEMO_COUNTS,
     PropError,
@@ -93,8 +97,12 @@ class DemoWorkload(Construct):
     def __init__(self, scope: Construct, id: str, *, props: DemoWorkloadProps) -> None:
         super().__init__(scope, id)
         check_demo(self.node.path, props)
-        require_kubectl_provider(self.node.path, "DemoWorkloadProps.cluster", props.cluster,
-                                 "the demo is applied as a manifest")
+        require_kubectl_provider(
+            self.node.path,
+            "DemoWorkloadProps.cluster",
+            props.cluster,
+            "the demo is applied as a manifest",
+        )
         self.manifest = pruned_manifest(self, "Manifest", props.cluster, demo_manifests(props))
 
 
@@ -112,8 +120,7 @@ def check_demo(path: str, props: DemoWorkloadProps) -> None:
             path,
             f"{at}.replicas",
             props.replicas,
-            f"more than max_replicas ({props.max_replicas}); raise max_replicas or lower "
-            "replicas",
+            f"more than max_replicas ({props.max_replicas}); raise max_replicas or lower replicas",
         )
     check_prop(path, f"{at}.scheme", props.scheme, check_choice, SCHEMES)
     if props.certificate_arn is not None and not Token.is_unresolved(props.certificate_arn):
@@ -174,21 +181,7 @@ def _placement(platforms: Sequence[str]) -> dict[str, Any]:
     """Pod spec fields that keep pods on nodes of the image's architectures."""
     if len(platforms) == 1:
         return {"nodeSelector": {ARCH_LABEL: platforms[0]}}
-    return {
-        "affinity": {
-            "nodeAffinity": {
-                "requiredDuringSchedulingIgnoredDuringExecution": {
-                    "nodeSelectorTerms": [
-                        {
-                            "matchExpressions": [
-                                {"key": ARCH_LABEL, "operator": "In", "values": list(platforms)}
-                            ]
-                        }
-                    ]
-                }
-            }
-        }
-    }
+    return {"affinity": required_node_affinity(ARCH_LABEL, platforms)}
 
 
 def demo_manifests(props: DemoWorkloadProps) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from eks_blueprint.config import EnvironmentConfig, load_config
-from stacks.app_builder import CONFIG_DIR, build_app
-from tests.conftest import SynthResult
+from stacks.app_builder import CONFIG_DIR
+from tests.conftest import SynthResult, synthesise
 
 EXAMPLES_DIR = CONFIG_DIR / "examples"
 
@@ -36,13 +36,4 @@ def example_synth(
     tmp_path_factory: pytest.TempPathFactory, example_configs: dict[str, EnvironmentConfig]
 ) -> SynthResult:
     """All examples in one app, synthesised once (one jsii round trip for all of them)."""
-    outdir = tmp_path_factory.mktemp("examples.out")
-    app = build_app(list(example_configs.values()), outdir=str(outdir))
-    assembly = app.synth()
-    templates: dict[str, dict[str, dict[str, object]]] = {}
-    for name in example_configs:
-        stage = assembly.get_nested_assembly(f"assembly-{name}")
-        for stack in stage.stacks:
-            kind = stack.stack_name.removeprefix(f"{name}-eks-")
-            templates.setdefault(name, {})[kind] = stack.template
-    return SynthResult(outdir=outdir, templates=templates)  # type: ignore[arg-type]
+    return synthesise(example_configs, tmp_path_factory.mktemp("examples.out"))

@@ -12,8 +12,11 @@ from collections.abc import Callable
 
 import pytest
 
+from eks_blueprint.config import load_config
 from eks_blueprint.plan import PlanInputs, load_inputs
-from stacks.app_builder import CONFIG_DIR
+from eks_blueprint.plan.inputs import stage_stacks
+from eks_blueprint.template.assembly import load_assembly
+from stacks.app_builder import CONFIG_DIR, build_app
 
 _CACHE: dict[str, PlanInputs] = {}
 
@@ -26,3 +29,24 @@ def plan_inputs(synth) -> Callable[[str], PlanInputs]:  # type: ignore[no-untype
         return _CACHE[env]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PlanInputs]:
+    """config/examples/self-managed.yaml and accelerated.yaml, synthesised once per session,
+    as plan inputs by environment name."""
+    paths = [CONFIG_DIR / "examples" / f"{name}.yaml" for name in ("self-managed", "accelerated")]
+    configs = {path: load_config(path) for path in paths}
+    outdir = tmp_path_factory.mktemp("examples-plan")
+    build_app(list(configs.values()), outdir=str(outdir)).synth()
+    assembly = load_assembly(outdir)
+    return {
+        config.name: PlanInputs(
+            env=config.name,
+            config=config,
+            config_path=path,
+            stacks=stage_stacks(assembly.stacks.values(), config.name),
+            assembly_path=assembly.path,
+        )
+        for path, config in configs.items()
+    }

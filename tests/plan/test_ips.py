@@ -466,31 +466,6 @@ def test_cli_json_exit_codes(synth, tmp_path: Path, capsys) -> None:  # type: ig
 # -- self-managed, GPU and Windows capacity (config/examples) ----------------------------------
 
 
-@pytest.fixture(scope="module")
-def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PlanInputs]:
-    """config/examples/self-managed.yaml and accelerated.yaml, synthesised once."""
-    from eks_blueprint.config import load_config
-    from eks_blueprint.plan.inputs import stage_stacks
-    from eks_blueprint.template.assembly import load_assembly
-    from stacks.app_builder import build_app
-
-    paths = [CONFIG_DIR / "examples" / f"{name}.yaml" for name in ("self-managed", "accelerated")]
-    configs = {path: load_config(path) for path in paths}
-    outdir = tmp_path_factory.mktemp("examples-ips")
-    build_app(list(configs.values()), outdir=str(outdir)).synth()
-    assembly = load_assembly(outdir)
-    return {
-        config.name: PlanInputs(
-            env=config.name,
-            config=config,
-            config_path=path,
-            stacks=stage_stacks(assembly.stacks.values(), config.name),
-            assembly_path=assembly.path,
-        )
-        for path, config in configs.items()
-    }
-
-
 def test_self_managed_groups_take_addresses_like_node_groups(
     examples: dict[str, PlanInputs],
 ) -> None:

@@ -398,34 +398,20 @@ def _node_groups(plan: _Plan) -> None:
             cheapest = priced[0]
         costliest = max(priced, key=lambda p: p.usd_per_hour, default=None)
         if group.windows:
-            plan.items.append(
-                LineItem(
-                    item=f"{label}: {', '.join(group.instance_types)} (Windows)",
-                    category="compute",
-                    unit="node-hour",
-                    unit_price=None,
-                    confirmed=False,
-                    baseline_qty=group.min_size,
-                    ceiling_qty=group.max_size,
-                    hourly=True,
-                    qty_unit="nodes",
-                    note="not priced: the price table has Linux On-Demand prices only",
-                )
+            _unpriced_nodes(
+                plan,
+                f"{label}: {', '.join(group.instance_types)} (Windows)",
+                group.min_size,
+                group.max_size,
+                _WINDOWS_NOT_PRICED,
             )
         elif cheapest is None or costliest is None:
-            plan.items.append(
-                LineItem(
-                    item=f"{label}: {', '.join(group.instance_types)}",
-                    category="compute",
-                    unit="node-hour",
-                    unit_price=None,
-                    confirmed=False,
-                    baseline_qty=group.min_size,
-                    ceiling_qty=group.max_size,
-                    hourly=True,
-                    qty_unit="nodes",
-                    note="no price for any of its instance types",
-                )
+            _unpriced_nodes(
+                plan,
+                f"{label}: {', '.join(group.instance_types)}",
+                group.min_size,
+                group.max_size,
+                "no price for any of its instance types",
             )
         elif cheapest.name == costliest.name:
             _instance_item(plan, label, cheapest, group.min_size, group.max_size)
@@ -516,6 +502,25 @@ def _instance_item(
             note=note,
             section="instances",
         )
+    )
+
+
+#: The note of Windows capacity, which the plan leaves unpriced.
+_WINDOWS_NOT_PRICED = "not priced: the price table has Linux On-Demand prices only"
+
+
+def _unpriced_nodes(plan: _Plan, item: str, baseline: float, ceiling: float, note: str) -> None:
+    """A compute line of nodes with no price (left out of the totals), `note` saying why."""
+    plan.add(
+        item,
+        "compute",
+        None,
+        "node-hour",
+        baseline,
+        ceiling,
+        hourly=True,
+        qty_unit="nodes",
+        note=note,
     )
 
 
@@ -680,19 +685,8 @@ def _karpenter(plan: _Plan) -> None:
                     "price them from the EC2 On-Demand page (operating system Windows)",
                 )
             )
-            plan.items.append(
-                LineItem(
-                    item=f"{label}: Windows nodes up to its limits",
-                    category="compute",
-                    unit="node-hour",
-                    unit_price=None,
-                    confirmed=False,
-                    baseline_qty=0,
-                    ceiling_qty=0,
-                    hourly=True,
-                    qty_unit="nodes",
-                    note="not priced: the price table has Linux On-Demand prices only",
-                )
+            _unpriced_nodes(
+                plan, f"{label}: Windows nodes up to its limits", 0, 0, _WINDOWS_NOT_PRICED
             )
             continue
         if pool.cpu_limit is None and pool.memory_limit_mib is None:
@@ -716,19 +710,12 @@ def _karpenter(plan: _Plan) -> None:
                     f"{REFRESH_COMMAND} --region {plan.region} --add-instance-types <types>",
                 )
             )
-            plan.items.append(
-                LineItem(
-                    item=f"{label}: nodes up to its limits",
-                    category="compute",
-                    unit="node-hour",
-                    unit_price=None,
-                    confirmed=False,
-                    baseline_qty=0,
-                    ceiling_qty=0,
-                    hourly=True,
-                    qty_unit="nodes",
-                    note="no priced instance type matches the pool's requirements",
-                )
+            _unpriced_nodes(
+                plan,
+                f"{label}: nodes up to its limits",
+                0,
+                0,
+                "no priced instance type matches the pool's requirements",
             )
             mix = []
         else:
