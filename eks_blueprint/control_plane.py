@@ -32,7 +32,7 @@ from .compute.auto_mode import (
 )
 from .encryption import allow_cloudwatch_logs, new_key
 from .kubectl import acknowledge_kubectl_provider, kubectl_layer_for
-from .validate_names import PropError, check_principal_arn, check_prop
+from .validate_names import PropError, check_field_types, check_principal_arn, check_prop
 from .wiring import addons_of
 
 if TYPE_CHECKING:
@@ -189,6 +189,7 @@ class ControlPlane(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: ControlPlaneProps) -> None:
         super().__init__(scope, id)
+        check_field_types(self.node.path, props, "ControlPlaneProps")
         self.props = props
         self.kubernetes_version = self._validate(props)
         """The Kubernetes version as `"1.34"`."""

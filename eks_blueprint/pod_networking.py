@@ -42,7 +42,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
 from .compliance import acknowledge_wildcard_resources
-from .validate_names import PropError
+from .validate_names import PropError, check_field_types
 from .wiring import addons_of, capacity_of
 
 __all__ = [
@@ -154,6 +154,7 @@ class CustomNetworking(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: CustomNetworkingProps) -> None:
         super().__init__(scope, id)
+        check_field_types(self.node.path, props, "CustomNetworkingProps")
         self.zones: tuple[str, ...] = self._validate(props)
         """The AZs that have an ENIConfig, in the order of `props.subnets`."""
         groups = list(props.security_group_ids) or [props.cluster.cluster_security_group_id]

@@ -48,7 +48,13 @@ from .config.pod_security_groups import (
 )
 from .ids import pascal_id
 from .kubernetes_objects import pruned_manifest, require_kubectl_provider
-from .validate_names import PropError, check_kubernetes_name, check_prop, check_unique
+from .validate_names import (
+    PropError,
+    check_field_types,
+    check_kubernetes_name,
+    check_prop,
+    check_unique,
+)
 
 __all__ = [
     "SECURITY_GROUP_POLICY_API_VERSION",
@@ -229,6 +235,7 @@ class PodSecurityGroups(Construct):
     def __init__(self, scope: Construct, id: str, *, props: PodSecurityGroupsProps) -> None:
         super().__init__(scope, id)
         path = self.node.path
+        check_field_types(path, props, "PodSecurityGroupsProps")
         specs = list(props.specs)
         if not specs:
             raise PropError(path, "PodSecurityGroupsProps.specs", specs, "give at least one spec")

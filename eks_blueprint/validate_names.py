@@ -13,11 +13,17 @@ they skip a check when the value is unresolved.
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
+import functools
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Sequence
+import sys
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, Union
 
 T = TypeVar("T")
 
@@ -171,6 +177,249 @@ def check_prop(path: str, prop: str, value: T, check: Callable[..., object], *ar
     except ValueError as exc:
         raise PropError(path, prop, value, str(exc)) from None
     return value
+
+
+def check_field_types(path: str, props: Any, name: str | None = None) -> None:
+    """Refuse a props dataclass whose values do not have their annotated Python types, with
+    a `PropError` naming the field (`XProps.groups[0].desired_size`), the value and the type
+    to use: a wrong type must not surface later as a bare TypeError, AttributeError or jsii
+    error (or, for `flag="yes"`, be read as true).
+
+    Checks the simple annotations: bool (not an int), int (not a bool), float (an int too),
+    str, None, Literal[...] (the type of its values: which values it takes is the construct's
+    check, with the reason), Sequence/list/tuple (a str is not one; items checked),
+    Mapping/dict (keys and values checked), nested dataclasses (their fields checked) and
+    unions of these.
+    Anything else (CDK and jsii classes, Protocols, Callables, Any, other generics) is not
+    checked, nor is a union with such a member; a field still at its default is not checked,
+    nor is an unresolved CDK token (a deploy-time value).
+    """
+    _check_dataclass(path, name or type(props).__name__, props, frozenset())
+
+
+#: Sequence-like annotations: `Sequence[T]`, `list[T]`, `tuple[T, ...]`.
+_SEQUENCES: tuple[Any, ...] = (
+    collections.abc.Sequence, collections.abc.MutableSequence, list, tuple,
+)  # fmt: skip
+_MAPPINGS: tuple[Any, ...] = (collections.abc.Mapping, collections.abc.MutableMapping, dict)
+_NOT_SEQUENCES = (str, bytes, bytearray)
+
+
+@functools.cache
+def _field_hints(cls: Any) -> dict[str, Any]:
+    """A dataclass's resolved field annotations; a field whose annotation does not resolve
+    (a name imported only for type checking) is left out, so not checked."""
+    try:
+        return typing.get_type_hints(cls, include_extras=True)
+    except Exception:  # resolve field by field below
+        pass
+    hints: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        module = sys.modules.get(klass.__module__)
+        namespace = dict(vars(module)) if module is not None else {}
+        for field_name, annotation in vars(klass).get("__annotations__", {}).items():
+            try:
+                hints[field_name] = (
+                    eval(annotation, namespace, dict(vars(klass)))
+                    if isinstance(annotation, str)
+                    else annotation
+                )
+            except Exception:  # an unresolvable annotation is not checked
+                hints.pop(field_name, None)
+    return hints
+
+
+def _check_dataclass(path: str, prop: str, obj: Any, seen: frozenset[int]) -> None:
+    if id(obj) in seen:
+        return
+    seen = seen | {id(obj)}
+    cls: Any = type(obj)
+    hints = _field_hints(cls)
+    for field in dataclasses.fields(obj):
+        if field.name not in hints:
+            continue
+        value = getattr(obj, field.name, dataclasses.MISSING)
+        if value is dataclasses.MISSING or value is field.default:
+            continue
+        _check_value(path, f"{prop}.{field.name}", value, hints[field.name], seen)
+
+
+def _unwrap(hint: Any) -> Any:
+    """`Annotated[T, ...]` -> T, `NewType` -> its base."""
+    while True:
+        if typing.get_origin(hint) is typing.Annotated:
+            hint = typing.get_args(hint)[0]
+        elif hasattr(hint, "__supertype__"):
+            hint = hint.__supertype__
+        else:
+            return hint
+
+
+def _is_union(origin: Any) -> bool:
+    return origin is Union or origin is types.UnionType
+
+
+def _matches(value: Any, hint: Any) -> bool | None:
+    """Whether `value` has the outer type `hint` asks for; None if `hint` is not a checked
+    type (then nothing is refused)."""
+    hint = _unwrap(hint)
+    origin = typing.get_origin(hint)
+    if hint is Any or hint is object:
+        return None
+    if hint is None or hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is Literal:
+        # The type only: which values a Literal field takes is the construct's to check, with
+        # the reason (`'windows'`: use a managed node group).
+        return any(type(value) is type(choice) for choice in hint.__args__)
+    if _is_union(origin):
+        results = [_matches(value, member) for member in typing.get_args(hint)]
+        return None if None in results else any(results)
+    if hint in _SEQUENCES or origin in _SEQUENCES:
+        if not isinstance(value, collections.abc.Sequence) or isinstance(value, _NOT_SEQUENCES):
+            return False
+        args = typing.get_args(hint)
+        if origin is tuple and args and args[-1] is not Ellipsis and args != ((),):
+            return len(value) == len(args)
+        return True
+    if hint in _MAPPINGS or origin in _MAPPINGS:
+        return isinstance(value, collections.abc.Mapping)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return isinstance(value, hint)
+    return None
+
+
+def _check_value(path: str, prop: str, value: Any, hint: Any, seen: frozenset[int]) -> None:
+    """Refuse `value` at `prop` unless it has type `hint`; then check what it holds."""
+    hint = _unwrap(hint)
+    if _matches(value, hint) is False:
+        if _unresolved(value):
+            return
+        raise PropError(
+            path,
+            prop,
+            value,
+            f"expected {_type_name(hint)}, got {_value_kind(value)}: use {_example(hint, value)}",
+        )
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if _is_union(origin):
+        member = next((m for m in args if _matches(value, m)), None)
+        if member is not None:
+            _check_value(path, prop, value, member, seen)
+    elif origin in _SEQUENCES and args and args != ((),):
+        if origin is tuple and args[-1] is not Ellipsis:
+            for index, (item, item_hint) in enumerate(zip(value, args, strict=True)):
+                _check_value(path, f"{prop}[{index}]", item, item_hint, seen)
+        else:
+            for index, item in enumerate(value):
+                _check_value(path, f"{prop}[{index}]", item, args[0], seen)
+    elif origin in _MAPPINGS and len(args) == 2:
+        for key, item in value.items():
+            _check_value(path, f"{prop} key {shown(key, 40)}", key, args[0], seen)
+            _check_value(path, f"{prop}[{shown(key, 40)}]", item, args[1], seen)
+    elif isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        _check_dataclass(path, prop, value, seen)
+
+
+def _unresolved(value: Any) -> bool:
+    """Whether `value` is an unresolved CDK token (a number token is a float, a list token
+    a list): checked only when aws_cdk is already loaded, so this module stays cdk-free."""
+    cdk = sys.modules.get("aws_cdk")
+    if cdk is None or not isinstance(value, (str, int, float, list)):
+        return False
+    try:
+        return bool(cdk.Token.is_unresolved(value))
+    except Exception:  # not something jsii can look at: not a token
+        return False
+
+
+def _value_kind(value: Any) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def _type_name(hint: Any) -> str:
+    """`hint` as the message names it: int, str | None, Sequence[Taint], 'tcp' | 'udp'."""
+    hint = _unwrap(hint)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is None or hint is type(None):
+        return "None"
+    if origin is Literal:
+        return " | ".join(repr(choice) for choice in args)
+    if _is_union(origin):
+        return " | ".join(_type_name(member) for member in args)
+    if origin is not None:
+        base = getattr(origin, "__name__", str(origin))
+        inner = ", ".join("..." if arg is Ellipsis else _type_name(arg) for arg in args)
+        return f"{base}[{inner}]" if args else base
+    return getattr(hint, "__name__", str(hint))
+
+
+def _example(hint: Any, value: Any) -> str:
+    """The fix: the type to use, with an example (built from `value` when it can be)."""
+    hint = _unwrap(hint)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is None or hint is type(None):
+        return "None"
+    if hint is bool:
+        return "a bool, True or False" + (
+            " (a str or a number is not read as one)" if not isinstance(value, bool) else ""
+        )
+    if hint is int:
+        if isinstance(value, bool):
+            return "an int, e.g. 2 (a bool is not a number here)"
+        number = _as_number(value)
+        shown_int = int(number) if number is not None and number == int(number) else 2
+        return f"an int, e.g. {shown_int}"
+    if hint is float:
+        number = _as_number(value) if not isinstance(value, bool) else None
+        return f"a number, e.g. {number if number is not None else 0.5}"
+    if hint is str:
+        sample = repr(str(value)) if isinstance(value, (int, float)) else "'name'"
+        return f"a str, e.g. {sample}"
+    if origin is Literal:
+        text = next((choice for choice in args if choice == str(value)), None)
+        as_text = f" (as text ({text!r}))" if isinstance(text, str) else ""
+        return "one of " + ", ".join(repr(choice) for choice in args) + as_text
+    if _is_union(origin):
+        return " or ".join(_example(member, value) for member in args)
+    if hint in _SEQUENCES or origin in _SEQUENCES:
+        if origin is tuple and args and args[-1] is not Ellipsis and args != ((),):
+            return f"a tuple of {len(args)}: ({', '.join(_type_name(arg) for arg in args)})"
+        item = _type_name(args[0]) if args else "items"
+        if isinstance(value, str):
+            return f"a list of {item}, e.g. [{value!r}] (a str is not a list of {item})"
+        return f"a list or tuple of {item}, e.g. [...]"
+    if hint in _MAPPINGS or origin in _MAPPINGS:
+        pair = f" of {_type_name(args[0])} to {_type_name(args[1])}" if len(args) == 2 else ""
+        return f"a dict{pair}, e.g. {{'key': 'value'}}"
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        article = "an" if hint.__name__[:1] in "AEIOU" else "a"
+        if isinstance(value, Mapping):
+            return f"{article} {hint.__name__}(...), not a dict: e.g. {hint.__name__}(**that_dict)"
+        return f"{article} {hint.__name__}(...)"
+    return _type_name(hint)
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
 
 
 def shown(value: Any, limit: int = 80) -> str:
@@ -335,8 +584,7 @@ def check_kubernetes_group(group: str) -> str:
         raise ValueError("starts or ends with a space; RoleBindings would not match it")
     if group.startswith("system:"):
         raise ValueError(
-            "starts with 'system:', which EKS reserves; use access policies for system-level "
-            "access"
+            "starts with 'system:', which EKS reserves; use access policies for system-level access"
         )
     return group
 
@@ -482,12 +730,8 @@ def check_reason(value: str, minimum: int = MIN_REASON) -> str:
     """A free-text reason a reviewer reads: long enough to say something, and printable
     (newlines and tabs allowed)."""
     if len(value.strip()) < minimum:
-        raise ValueError(
-            f"needs at least {minimum} characters: it is the reason a reviewer reads"
-        )
-    odd = sorted(
-        {f"U+{ord(c):04X}" for c in value if c not in " \n\t" and not c.isprintable()}
-    )
+        raise ValueError(f"needs at least {minimum} characters: it is the reason a reviewer reads")
+    odd = sorted({f"U+{ord(c):04X}" for c in value if c not in " \n\t" and not c.isprintable()})
     if odd:
         raise ValueError(f"contains control or invisible characters {', '.join(odd)}")
     return value

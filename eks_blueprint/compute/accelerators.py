@@ -32,8 +32,8 @@ from constructs import Construct
 
 from ..addons.versions import CAPACITY_CHARTS
 from ..instance_types import GPU_TAINT, NVIDIA_DEVICE_PLUGIN_LABEL
-from ..kubernetes_objects import required_node_affinity
-from ..validate_names import PropError, check_kubernetes_name, check_prop
+from ..kubernetes_objects import require_kubectl_provider, required_node_affinity
+from ..validate_names import PropError, check_field_types, check_kubernetes_name, check_prop
 
 #: The chart: name, repository and pinned version (addons/versions.py).
 CHART: Final = "nvidia-device-plugin"
@@ -70,6 +70,13 @@ class NvidiaDevicePlugin(Construct):
     def __init__(self, scope: Construct, id: str, *, props: NvidiaDevicePluginProps) -> None:
         super().__init__(scope, id)
         path = self.node.path
+        check_field_types(path, props, "NvidiaDevicePluginProps")
+        require_kubectl_provider(
+            path,
+            "NvidiaDevicePluginProps.cluster",
+            props.cluster,
+            "the device plugin is a Helm chart, applied through the kubectl provider",
+        )
         check_prop(path, "NvidiaDevicePluginProps.version", props.version, _check_version)
         check_prop(
             path, "NvidiaDevicePluginProps.namespace", props.namespace, check_kubernetes_name

@@ -40,7 +40,7 @@ from ..addons.pod_identity import ensure_pod_identity_agent, pinned_pod_identity
 from ..addons.versions import check_kubernetes_version
 from ..baseline import NODE_GROUP_LABEL
 from ..compliance import acknowledge
-from ..validate_names import PropError, check_prop
+from ..validate_names import PropError, check_field_types, check_prop
 from ..wiring import capacity_of
 from . import autoscaling as a
 from .managed_node_groups import ManagedNodeGroups
@@ -120,6 +120,7 @@ class ClusterAutoscaler(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: ClusterAutoscalerProps) -> None:
         super().__init__(scope, id)
+        check_field_types(self.node.path, props, "ClusterAutoscalerProps")
         self.props = props
         # jsii's Python typing omits a member of ICluster on Cluster; it is one at runtime.
         self.cluster = cast(eks.ICluster, props.cluster)

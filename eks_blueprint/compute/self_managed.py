@@ -74,7 +74,7 @@ from ..config.self_managed import (
     optimized_ami_parameter,
 )
 from ..ids import pascal_id
-from ..validate_names import PropError, check_cidr
+from ..validate_names import PropError, check_cidr, check_field_types
 from ..wiring import register_capacity
 from . import defaults
 from ._synth_checks import SynthCheck
@@ -440,6 +440,7 @@ class SelfManagedNodeGroups(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: SelfManagedNodeGroupsProps) -> None:
         super().__init__(scope, id)
+        check_field_types(self.node.path, props, "SelfManagedNodeGroupsProps")
         self._props = props
         self.cluster = cast(eks.ICluster, props.cluster)
         self._check_props()

@@ -409,9 +409,29 @@ def _describe(
             shown = (
                 ""
                 if isinstance(value, (dict, list)) or value is _ABSENT
-                else (f" (got {short(value)})")
+                else f" (got {_yaml_text(value)})"
             )
-            yield _one_line(f"{where}: {message}{shown}")
+            yield _one_line(f"{where}: {message}{shown}{_literal_hint(kind, value)}")
+
+
+def _yaml_text(value: Any) -> str:
+    """A scalar as the user wrote it in YAML: true/false/null, not Python's True/None."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return short(value)
+
+
+def _literal_hint(kind: str, value: Any) -> str:
+    """A choice of texts given an unquoted number (`file_system_type_version: 2.10`, which
+    YAML reads as 2.1): the fix is the quotes, not another value."""
+    if kind == "literal_error" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (
+            "; YAML read an unquoted number: put the value in quotes exactly as you mean it "
+            '(e.g. "2.10"; YAML reads an unquoted 2.10 as 2.1)'
+        )
+    return ""
 
 
 def _hint(kind: str, value: Any) -> str:

@@ -233,6 +233,10 @@ class PodTrafficRuleConfig(StrictModel):
         return self
 
 
+#: A SecurityGroupPolicy name in the file (the schema's pattern, checked with a message).
+POLICY_NAME = re.compile(r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?")
+
+
 class PodSecurityGroupConfig(StrictModel):
     """A security group for some pods of one tenant, and the SecurityGroupPolicy that gives
     it to them. Needs addons.vpc_cni.pod_eni. The group always lets the pods reach CoreDNS
@@ -268,6 +272,17 @@ class PodSecurityGroupConfig(StrictModel):
     security_group_ids: list[str] = Field(default_factory=list, max_length=4)
     """Existing security groups the pods get too (e.g. a database's client group); with
     this group and cluster_security_group at most 5. Default: none."""
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: object) -> object:
+        # Before the pattern, whose own message is the bare regex.
+        if isinstance(value, str) and not POLICY_NAME.fullmatch(value):
+            raise ValueError(
+                "not a policy name: 1-40 lower-case letters, digits and '-', starting with "
+                "a letter and not ending with '-', e.g. api-database"
+            )
+        return value
 
     @field_validator("probe_ports")
     @classmethod

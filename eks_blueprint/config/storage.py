@@ -124,15 +124,8 @@ class FsxLustreConfig(StrictModel):
                 self.file_system_type_version,
                 self.backup_retention_days,
             )
-        except ValueError as exc:
-            field = (
-                "backup_retention_days"
-                if "backup" in str(exc)
-                else "file_system_type_version"
-                if "Lustre 2.1" in str(exc)
-                else "per_unit_storage_throughput"
-            )
-            raise FieldError(field, str(exc)) from None
+        except rules.LustreError as exc:
+            raise FieldError(exc.field, str(exc)) from None
         return self
 
 
@@ -193,6 +186,7 @@ def check_storage(
             raise FieldError(path, f"with cluster.version {kubernetes_version}: {exc}") from None
     ec2_nodes = (
         bool(compute.node_groups)
+        or bool(compute.self_managed_node_groups)
         or compute.karpenter is not None
         or (compute.auto_mode is not None)
     )
@@ -209,13 +203,14 @@ def check_storage(
             raise FieldError(
                 "storage.efs",
                 "dynamic EFS volumes need EC2 nodes (the EKS user guide: no dynamic "
-                "provisioning on Fargate), and compute has no node_groups, karpenter or "
-                "auto_mode; add EC2 capacity or remove storage.efs",
+                "provisioning on Fargate), and compute has no node_groups, "
+                "self_managed_node_groups, karpenter or auto_mode; add EC2 capacity or "
+                "remove storage.efs",
             )
     if storage.fsx_lustre is not None and not ec2_nodes:
         raise FieldError(
             "storage.fsx_lustre",
             "the FSx for Lustre CSI driver does not run on Fargate (EKS user guide), and "
-            "compute has no node_groups, karpenter or auto_mode; add EC2 capacity or "
-            "remove storage.fsx_lustre",
+            "compute has no node_groups, self_managed_node_groups, karpenter or auto_mode; "
+            "add EC2 capacity or remove storage.fsx_lustre",
         )

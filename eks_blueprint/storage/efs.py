@@ -47,7 +47,7 @@ from ..compliance import acknowledge
 from ..encryption import new_key
 from ..ids import pascal_id
 from ..kubernetes_objects import has_kubectl
-from ..validate_names import PropError, check_prop
+from ..validate_names import PropError, check_field_types, check_prop
 from ..wiring import capacity_of
 from . import rules
 from .rules import EfsThroughputMode
@@ -151,6 +151,16 @@ def _check_props(path: str, props: EfsStorageProps) -> None:
     check_prop(
         path, "EfsStorageProps.directory_perms", props.directory_perms, rules.check_directory_perms
     )
+    points = props.tenant_access_points
+    if isinstance(points, (str, bytes)) or not all(
+        isinstance(p, EfsTenantAccessPoint) for p in points
+    ):
+        raise PropError(
+            path,
+            "EfsStorageProps.tenant_access_points",
+            points,
+            "give a list of EfsTenantAccessPoint(namespace=..., posix_id=...)",
+        )
     check_prop(
         path,
         "EfsStorageProps.tenant_access_points",
@@ -266,6 +276,7 @@ class EfsStorage(Construct):
     def __init__(self, scope: Construct, id: str, *, props: EfsStorageProps) -> None:
         super().__init__(scope, id)
         path = self.node.path
+        check_field_types(path, props, "EfsStorageProps")
         _check_props(path, props)
         require_kubectl(path, "EfsStorageProps.cluster", props.cluster)
         clients = client_group(

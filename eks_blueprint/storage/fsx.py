@@ -41,7 +41,7 @@ from constructs import Construct
 from ..addons.pod_identity import pod_identity_role
 from ..compliance import acknowledge_wildcard_resources
 from ..encryption import new_key
-from ..validate_names import PropError, check_prop
+from ..validate_names import PropError, check_field_types, check_prop
 from . import rules
 from .efs import check_driver_versions, client_group, driver_addon, require_kubectl
 from .rules import LustreDeploymentType, LustreVersion
@@ -97,17 +97,18 @@ def _check_props(path: str, props: FsxLustreStorageProps) -> None:
         props.kubernetes_version,
         props.addon_version,
     )
-    check_prop(
-        path,
-        "FsxLustreStorageProps.deployment_type",
-        props.deployment_type,
-        lambda t: rules.check_lustre(
-            t,
+    try:
+        rules.check_lustre(
+            props.deployment_type,
             props.per_unit_storage_throughput,
             props.file_system_type_version,
             props.backup_retention_days,
-        ),
-    )
+        )
+    except rules.LustreError as exc:
+        # The setting the rule is about, with its own value.
+        raise PropError(
+            path, f"FsxLustreStorageProps.{exc.field}", getattr(props, exc.field), str(exc)
+        ) from None
     if props.key is not None and not rules.is_persistent(props.deployment_type):
         raise PropError(
             path,
@@ -135,6 +136,7 @@ class FsxLustreStorage(Construct):
     def __init__(self, scope: Construct, id: str, *, props: FsxLustreStorageProps) -> None:
         super().__init__(scope, id)
         path = self.node.path
+        check_field_types(path, props, "FsxLustreStorageProps")
         _check_props(path, props)
         require_kubectl(path, "FsxLustreStorageProps.cluster", props.cluster)
         try:

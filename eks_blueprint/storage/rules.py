@@ -51,10 +51,14 @@ STORAGE_CLASS_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 RESERVED_STORAGE_CLASSES: tuple[str, ...] = ("gp2", "gp3-encrypted")
 
 
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_storage_class_name(value: str) -> str:
     """A StorageClass name: 1-63 lower-case letters, digits or '-' (a DNS label), not one
     the cluster has already."""
-    if not STORAGE_CLASS_NAME.fullmatch(value):
+    if not isinstance(value, str) or not STORAGE_CLASS_NAME.fullmatch(value):
         raise ValueError(
             "not a StorageClass name: 1-63 lower-case letters, digits or '-', starting and "
             "ending with a letter or digit, e.g. efs"
@@ -69,6 +73,11 @@ def check_storage_class_name(value: str) -> str:
 def check_directory_perms(value: str) -> str:
     """Octal permissions of the access points' root directories, three digits, e.g. 700.
     The owner must keep rwx, or the pod that owns the volume cannot use it."""
+    if not isinstance(value, str):
+        raise ValueError(
+            "give the octal permissions as text of three digits, e.g. '700' (a number such "
+            "as 700 or 0o700 is not read as octal permissions)"
+        )
     if not re.fullmatch(r"[0-7]{3}", value):
         raise ValueError("not octal permissions: three digits 0-7, e.g. 700 or 750")
     if value[0] != "7":
@@ -80,9 +89,11 @@ def check_directory_perms(value: str) -> str:
 
 def check_ia_days(value: int) -> int:
     """One of the transitions EFS offers (IA_TRANSITION_DAYS)."""
-    if isinstance(value, bool) or value not in IA_TRANSITION_DAYS:
+    if not _whole(value) or value not in IA_TRANSITION_DAYS:
         allowed = ", ".join(str(d) for d in IA_TRANSITION_DAYS)
-        raise ValueError(f"EFS moves files to Infrequent Access only after {allowed} days")
+        raise ValueError(
+            f"EFS moves files to Infrequent Access only after {allowed} days (a whole number)"
+        )
     return value
 
 
@@ -157,42 +168,72 @@ def is_persistent(deployment_type: str) -> bool:
     return deployment_type.startswith("PERSISTENT")
 
 
+class LustreError(ValueError):
+    """A refused FSx for Lustre setting; `field` names it: deployment_type,
+    file_system_type_version, per_unit_storage_throughput or backup_retention_days (the
+    names of FsxLustreConfig and FsxLustreStorageProps alike)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
 def check_lustre(
     deployment_type: str, per_unit_throughput: int | None, version: str, backup_days: int | None
 ) -> None:
     """A combination FSx accepts: a known type and version, a throughput tier the type has
     (none for SCRATCH_2), PERSISTENT_2 on Lustre 2.12 or later (the FSx for Lustre user
     guide's deployment-type table; 2.10 is PERSISTENT_1 and SCRATCH only), and backups only
-    for persistent types."""
+    for persistent types. Raises LustreError naming the setting to change."""
     if deployment_type not in LUSTRE_DEPLOYMENT_TYPES:
-        raise ValueError(
+        raise LustreError(
+            "deployment_type",
             f"unknown deployment type {deployment_type!r}; use one of "
-            f"{', '.join(LUSTRE_DEPLOYMENT_TYPES)}"
+            f"{', '.join(LUSTRE_DEPLOYMENT_TYPES)}",
         )
     if version not in LUSTRE_VERSIONS:
-        raise ValueError(
-            f"unknown Lustre version {version!r}; use one of {', '.join(LUSTRE_VERSIONS)}"
+        quoted = (
+            f" as text ('{version:.2f}'): the number {version} is not a version"
+            if isinstance(version, float)
+            else ""
+        )
+        raise LustreError(
+            "file_system_type_version",
+            f"unknown Lustre version {version!r}; use one of {', '.join(LUSTRE_VERSIONS)}{quoted}",
+        )
+    if per_unit_throughput is not None and not _whole(per_unit_throughput):
+        raise LustreError(
+            "per_unit_storage_throughput",
+            f"MB/s per TiB is a whole number, e.g. {DEFAULT_PER_UNIT_THROUGHPUT['PERSISTENT_2']}",
         )
     tiers = PER_UNIT_THROUGHPUT.get(deployment_type)
     if tiers is None and per_unit_throughput is not None:
-        raise ValueError(
+        raise LustreError(
+            "per_unit_storage_throughput",
             f"{deployment_type} has no per-unit throughput setting (its throughput follows "
-            "its size); remove it, or use PERSISTENT_2"
+            "its size); remove it, or use PERSISTENT_2",
         )
     if tiers is not None and per_unit_throughput is not None and per_unit_throughput not in tiers:
-        raise ValueError(
+        raise LustreError(
+            "per_unit_storage_throughput",
             f"{deployment_type} SSD offers {', '.join(str(t) for t in tiers)} MB/s/TiB, not "
-            f"{per_unit_throughput}"
+            f"{per_unit_throughput}",
         )
     if deployment_type == "PERSISTENT_2" and version == "2.10":
-        raise ValueError("PERSISTENT_2 file systems run Lustre 2.12 or 2.15; use 2.15")
+        raise LustreError(
+            "file_system_type_version",
+            "PERSISTENT_2 file systems run Lustre 2.12 or 2.15; use 2.15",
+        )
     if backup_days is None:
         return
     low, high = BACKUP_RETENTION_RANGE
-    if isinstance(backup_days, bool) or not low <= backup_days <= high:
-        raise ValueError(f"backups are kept {low} to {high} days")
+    if not _whole(backup_days) or not low <= backup_days <= high:
+        raise LustreError(
+            "backup_retention_days", f"backups are kept {low} to {high} days (a whole number)"
+        )
     if backup_days and not is_persistent(deployment_type):
-        raise ValueError(
+        raise LustreError(
+            "backup_retention_days",
             f"{deployment_type} file systems are not backed up; set backup retention to 0 or "
-            "use a PERSISTENT type"
+            "use a PERSISTENT type",
         )

@@ -380,6 +380,8 @@ def test_device_plugin_runs_only_on_labelled_nodes_and_tolerates_their_taints() 
         ({"namespace": "default"}, "NvidiaDevicePluginProps.namespace = 'default': the chart refuses"),
         ({"namespace": "GPU"}, "NvidiaDevicePluginProps.namespace = 'GPU': not a Kubernetes name"),
         ({"version": "latest"}, "NvidiaDevicePluginProps.version = 'latest': expected a chart version"),
+        ({"extra_values": ["config"]}, "NvidiaDevicePluginProps.extra_values = ['config']: expected Mapping[str, Any], got list: use a dict"),
+        ({"version": 0.17}, "NvidiaDevicePluginProps.version = 0.17: expected str, got float: use a str, e.g. '0.17'"),
     ],
 )  # fmt: skip
 def test_device_plugin_props_are_checked(changes: dict[str, Any], message: str) -> None:
@@ -390,3 +392,19 @@ def test_device_plugin_props_are_checked(changes: dict[str, Any], message: str) 
             "Plugin",
             props=NvidiaDevicePluginProps(cluster=imported_cluster(scope), **changes),
         )
+
+
+def test_device_plugin_without_kubectl_is_a_prop_error() -> None:
+    """Not jsii's "Kubectl Provider is not defined in this cluster": the construct, the prop
+    and the fix."""
+    scope = stack()
+    with pytest.raises(
+        PropError, match=re.escape("Platform/Plugin: NvidiaDevicePluginProps.cluster")
+    ) as caught:
+        NvidiaDevicePlugin(
+            scope,
+            "Plugin",
+            props=NvidiaDevicePluginProps(cluster=imported_cluster(scope, kubectl=False)),
+        )
+    assert "no kubectl provider" in str(caught.value)
+    assert "kubectl_provider=True" in str(caught.value)

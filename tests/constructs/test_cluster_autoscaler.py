@@ -284,6 +284,14 @@ def test_synth_passes_the_packs_with_narrow_acknowledgements(tmp_path: Path) -> 
         ({"scale_down_unneeded_time": "soon"}, "scale_down_unneeded_time", "like 10m"),
         ({"cpu": "lots"}, "cpu", ""),
         ({"memory": "600m"}, "memory", ""),
+        # Wrong Python types: a PropError with the fix, not a TypeError or a "yes" read as true.
+        ({"replicas": "2"}, "replicas", "expected int, got str: use an int, e.g. 2"),
+        ({"balance_similar_node_groups": "yes"}, "balance_similar_node_groups", "use a bool"),
+        (
+            {"scale_down_utilization_threshold": True},
+            "scale_down_utilization_threshold",
+            "got bool",
+        ),
         (
             {"placement": ControllerPlacement(on_fargate=True)},
             "placement",

@@ -155,7 +155,14 @@ def test_karpenter_needs_somewhere_to_run() -> None:
         ({"cluster_name": "bad name"}, r"ControlPlaneProps.cluster_name = 'bad name'"),
         ({"cluster_name": "x" * 101}, r"ControlPlaneProps.cluster_name"),
         ({"admin_principal_arns": ["PlatformAdmin"]}, r"admin_principal_arns = 'PlatformAdmin'"),
-        ({"admin_principal_arns": ADMIN}, r"admin_principal_arns = .*a list of ARNs"),
+        (
+            {"admin_principal_arns": ADMIN},
+            r"admin_principal_arns = .*use a list of str, e\.g\. \['arn:",
+        ),
+        (
+            {"security_groups_for_pods": "yes"},
+            r"security_groups_for_pods = 'yes': expected bool, got str",
+        ),
         ({"viewer_principal_arns": ["arn:aws:iam::1:role/x"]}, r"viewer_principal_arns"),
         ({"open_endpoint_reason": " "}, r"open_endpoint_reason"),
     ],

@@ -291,6 +291,14 @@ def test_custom_networking_refuses_bad_props() -> None:
         subnets=network.pod_subnets,
         security_group_ids="sg-0123",
     )
+    message = refused(
+        path,
+        "CustomNetworkingProps.security_group_ids[1]",
+        fresh_scope_build,
+        subnets=network.pod_subnets,
+        security_group_ids=["sg-0123", 123],
+    )
+    assert "expected str, got int: use a str, e.g. '123'" in message
     refused(
         path,
         "CustomNetworkingProps.cluster",

@@ -386,6 +386,23 @@ def test_strict_mode_switches_tcp_early_demux_off() -> None:
                 )
             ],
         ),
+        # Wrong Python types: a PropError naming the field, not a TypeError from deep inside.
+        (
+            "PodSecurityGroupsProps.specs[0].egress[0].port",
+            [
+                PodSecurityGroupSpec(
+                    name="a", namespace="b", egress=[PodTrafficRule(peer="self", port="5432")]
+                )
+            ],
+        ),
+        (
+            "PodSecurityGroupsProps.specs[0].ingress[0]",
+            [PodSecurityGroupSpec(name="a", namespace="b", ingress=[{"peer": "self", "port": 80}])],
+        ),
+        (
+            "PodSecurityGroupsProps.specs[0]",
+            [{"name": "a", "namespace": "b"}],
+        ),
         (
             "PodSecurityGroupsProps.specs[0].probe_ports[0]",
             [PodSecurityGroupSpec(name="a", namespace="b", probe_ports=[0])],

@@ -653,6 +653,15 @@ GROUP = "SelfManagedNodeGroupsProps.groups[0]"
         (group(disk_size_gib=10), f"{GROUP}.disk_size_gib", "20-16384"),
         (group(max_unavailable_percentage=0), f"{GROUP}.max_unavailable_percentage", "1-100"),
         (group(max_pods=300), f"{GROUP}.max_pods", "1-250"),
+        # Wrong Python types: a PropError with the fix, not a TypeError from deep inside.
+        (group(desired_size="2"), f"{GROUP}.desired_size", "expected int, got str: use an int"),
+        (group(labels=["team=a"]), f"{GROUP}.labels", "expected Mapping[str, str], got list"),
+        (
+            group(taints=[{"key": "dedicated", "effect": "NoSchedule"}]),
+            f"{GROUP}.taints[0]",
+            "use a Taint(...), not a dict",
+        ),
+        (group(detailed_monitoring="yes"), f"{GROUP}.detailed_monitoring", "use a bool"),
     ],
 )
 def test_bad_specs_are_refused_naming_path_prop_and_fix(
@@ -697,6 +706,11 @@ def test_bad_specs_are_refused_naming_path_prop_and_fix(
             {"groups": (group(), group())},
             "SelfManagedNodeGroupsProps.groups name",
             "more than once",
+        ),
+        (
+            {"groups": [{"name": "hardened", "instance_types": X86}]},
+            "SelfManagedNodeGroupsProps.groups[0]",
+            "use a SelfManagedNodeGroupSpec(...), not a dict",
         ),
     ],
 )

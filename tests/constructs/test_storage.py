@@ -491,6 +491,24 @@ def test_both_pass_the_packs(tmp_path: Path) -> None:
         ({"storage_class_name": "gp2"}, "storage_class_name", "already has"),
         ({"directory_perms": "0700"}, "directory_perms", "three digits"),
         ({"directory_perms": "600"}, "directory_perms", "owner needs rwx"),
+        # Wrong Python types: a PropError with the fix, not a TypeError from deep inside.
+        (
+            {"directory_perms": 700},
+            "directory_perms",
+            "expected str, got int: use a str, e.g. '700'",
+        ),
+        ({"storage_class_name": None}, "storage_class_name", "expected str, got None: use a str"),
+        ({"transition_to_ia_days": "30"}, "transition_to_ia_days", "use an int, e.g. 30 or None"),
+        (
+            {"tenant_access_points": [("payments", 20001)]},
+            "tenant_access_points[0]",
+            "expected EfsTenantAccessPoint, got tuple: use an EfsTenantAccessPoint(...)",
+        ),
+        (
+            {"tenant_access_points": [EfsTenantAccessPoint(namespace="a", posix_id="20001")]},
+            "tenant_access_points[0].posix_id",
+            "expected int, got str: use an int, e.g. 20001",
+        ),
         (
             {
                 "tenant_access_points": [
@@ -538,15 +556,27 @@ def test_bad_efs_props_are_refused(overrides: dict[str, Any], prop: str, problem
         ({"deployment_type": "SCRATCH_1"}, "deployment_type", "unknown deployment type"),
         (
             {"deployment_type": "SCRATCH_2", "per_unit_storage_throughput": 125},
-            "deployment_type",
+            "per_unit_storage_throughput",
             "no per-unit throughput",
         ),
-        ({"per_unit_storage_throughput": 300}, "deployment_type", "125, 250, 500, 1000"),
-        ({"file_system_type_version": "2.10"}, "deployment_type", "2.12 or 2.15"),
-        ({"backup_retention_days": 90}, "deployment_type", "0 to 35"),
+        # Each rule names the prop to change, with that prop's value.
+        (
+            {"per_unit_storage_throughput": 300},
+            "per_unit_storage_throughput",
+            "125, 250, 500, 1000",
+        ),
+        (
+            {"per_unit_storage_throughput": "125"},
+            "per_unit_storage_throughput",
+            "use an int, e.g. 125",
+        ),
+        ({"file_system_type_version": "2.10"}, "file_system_type_version", "2.12 or 2.15"),
+        ({"file_system_type_version": 2.15}, "file_system_type_version", "as text ('2.15')"),
+        ({"backup_retention_days": 90}, "backup_retention_days", "0 to 35"),
+        ({"backup_retention_days": True}, "backup_retention_days", "a bool is not a number here"),
         (
             {"deployment_type": "SCRATCH_2", "backup_retention_days": 1},
-            "deployment_type",
+            "backup_retention_days",
             "not backed up",
         ),
         ({"storage_class_name": "gp3-encrypted"}, "storage_class_name", "already has"),

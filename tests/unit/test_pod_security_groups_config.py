@@ -150,7 +150,11 @@ NEGATIVE: list[tuple[dict[str, Any], str]] = [
         "inbound rules on the EKS cluster security group",
     ),
     (_with({**API, "probe_ports": [0]}), "a probe port is 1-65535"),
-    (_with({**API, "name": "Api"}), "pod_security_groups[0].name"),
+    (
+        _with({**API, "name": "Api_DB"}),
+        "pod_security_groups[0].name: not a policy name: 1-40 lower-case letters, digits and "
+        "'-', starting with a letter and not ending with '-', e.g. api-database (got 'Api_DB')",
+    ),
     (_with({**API, "pod_labels": {"app": "bad value!"}}), "pod_security_groups[0].pod_labels"),
     (
         _with({**API, "ingress": [{"peer": "10.0.0.0/16", "port": p} for p in range(61)]}),
@@ -160,6 +164,10 @@ NEGATIVE: list[tuple[dict[str, Any], str]] = [
     (
         mutate(pod_security_groups=[API]),
         "addons.vpc_cni.pod_eni: pod_security_groups is set, but the VPC CNI",
+    ),
+    (  # the value as YAML writes it, not Python's False
+        mutate(addons__vpc_cni={"pod_eni": False}, pod_security_groups=[API]),
+        "set addons.vpc_cni.pod_eni: true (got false)",
     ),
     (
         mutate(addons__vpc_cni={"pod_security_group_enforcing_mode": "strict"}),

@@ -149,6 +149,12 @@ def test_lustre_rule_accepts_the_documented_combinations() -> None:
             {"fsx_lustre": {"deployment_type": "SCRATCH_2", "backup_retention_days": 7}},
             "storage.fsx_lustre.backup_retention_days",
         ),
+        # An unquoted 2.10 is YAML's number 2.1: the fix is the quotes, not another version.
+        (
+            {"fsx_lustre": {"file_system_type_version": 2.1}},
+            "storage.fsx_lustre.file_system_type_version: Input should be '2.10', '2.12' or "
+            "'2.15' (got 2.1); YAML read an unquoted number: put the value in quotes",
+        ),
         ({"fsx_lustre": {"deployment_type": "HDD"}}, "storage.fsx_lustre.deployment_type"),
         ({"fsx_lustre": {"version": "latest"}}, "storage.fsx_lustre.version"),
         (
@@ -178,6 +184,11 @@ def test_storage_without_ec2_nodes_is_refused(kind: str) -> None:
     with pytest.raises(FieldError, match=rf"^storage\.{kind}: .*add EC2 capacity"):
         check_storage(storage, [], fargate_only, "1.34")
     check_storage(storage, [], ComputeConfig.model_validate({"auto_mode": {}}), "1.34")
+    # Self-managed groups are EC2 nodes too: storage on them alone is accepted.
+    own = ComputeConfig.model_validate(
+        {"self_managed_node_groups": [{"name": "own", "instance_types": ["m7i.large"]}]}
+    )
+    check_storage(storage, [], own, "1.34")
 
 
 def test_the_translation_passes_every_setting_to_the_props(tmp_path: Path) -> None:
