@@ -53,3 +53,12 @@ def test_examples_have_no_cfn_lint_errors(
     assert not errors, "\n".join(errors)
     # The same accepted warnings as the environments (tests/compliance/test_compliance.py).
     assert {m.rule.id for m in matches} <= {"W3010", "W3005"}, [str(m) for m in matches]
+
+
+def test_each_example_is_named_after_its_file() -> None:
+    """`python -m eks_blueprint.plan ips --config-dir config/examples --env <name>` (and
+    every tool that finds `<config-dir>/<env>.yaml`) reaches each example by its name."""
+    from eks_blueprint.config import load_config
+
+    for path in example_paths():
+        assert load_config(path).name == path.stem, path

@@ -542,7 +542,7 @@ def test_cli_json(synth, capsys) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_self_managed_groups_are_priced_from_min_to_max(examples) -> None:  # type: ignore[no-untyped-def]
-    report = plan_cost(examples["selfmanaged"])
+    report = plan_cost(examples["self-managed"])
     region = TABLE.regions["eu-west-1"]
     # hardened: m7i.large first (prioritized On-Demand) at MinSize 2, the costlier of
     # m7i.large / m6i.large at MaxSize 6; one 50 GiB gp3 root volume a node

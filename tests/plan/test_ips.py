@@ -469,7 +469,7 @@ def test_cli_json_exit_codes(synth, tmp_path: Path, capsys) -> None:  # type: ig
 def test_self_managed_groups_take_addresses_like_node_groups(
     examples: dict[str, PlanInputs],
 ) -> None:
-    report = plan_ips(examples["selfmanaged"])
+    report = plan_ips(examples["self-managed"])
     hardened, golden = capacity(report, "hardened"), capacity(report, "golden")
     assert hardened["kind"] == golden["kind"] == "self-managed group"
     # MaxSize of the Auto Scaling groups; the types of their MixedInstancesPolicy overrides
@@ -498,7 +498,7 @@ def test_a_self_managed_group_beyond_its_subnets_blocks_with_its_config_path(
             if resource["Type"] == "AWS::AutoScaling::AutoScalingGroup":
                 resource["Properties"]["MaxSize"] = "300"
 
-    report = plan_ips(with_templates(examples["selfmanaged"], bigger))
+    report = plan_ips(with_templates(examples["self-managed"], bigger))
     assert capacity(report, "hardened")["nodes"] == 300
     assert report.blocked
     (fix,) = {f.fix for f in report.findings if f.severity == "block"}
