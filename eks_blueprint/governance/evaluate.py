@@ -198,7 +198,6 @@ class _LazyVariables(celtypes.MapType):
 
 @dataclass
 class _Context:
-    obj: dict[str, Any]
     namespace: str | None
     namespace_labels: dict[str, str]
     cluster: Sequence[Mapping[str, Any]]
@@ -368,6 +367,23 @@ def _conditions_hold(
     return True
 
 
+def _applying(
+    policy: Mapping[str, Any], kind: str, obj: Mapping[str, Any], context: _Context
+) -> tuple[dict[str, Any], _Evaluator, dict[str, Any]] | None:
+    """(spec, runner, activation) when `policy` is a `kind` whose match constraints and
+    matchConditions select `obj`; None otherwise."""
+    if policy.get("kind") != kind:
+        return None
+    spec = _effective_spec(policy, obj, context)
+    if spec is None:
+        return None
+    runner = _Evaluator(context)
+    activation = runner.activation(obj, spec.get("variables") or [])
+    if not _conditions_hold(spec, runner, activation):
+        return None
+    return spec, runner, activation
+
+
 def _context(
     obj: Mapping[str, Any],
     namespace_labels: Mapping[str, str] | None,
@@ -380,7 +396,6 @@ def _context(
     if ns is not None:
         labels[NAMESPACE_NAME_LABEL] = ns
     return _Context(
-        obj=dict(obj),
         namespace=ns,
         namespace_labels=labels,
         cluster=list(cluster),
@@ -408,15 +423,10 @@ def evaluate(
     found: list[Violation] = []
     meta = obj.get("metadata") or {}
     for policy in policies:
-        if policy.get("kind") != "ValidatingPolicy":
+        applying = _applying(policy, "ValidatingPolicy", obj, context)
+        if applying is None:
             continue
-        spec = _effective_spec(policy, obj, context)
-        if spec is None:
-            continue
-        runner = _Evaluator(context)
-        activation = runner.activation(obj, spec.get("variables") or [])
-        if not _conditions_hold(spec, runner, activation):
-            continue
+        spec, runner, activation = applying
         actions = list(spec.get("validationActions") or [])
         if not actions:
             raise EvaluationError(f"{policy['metadata']['name']}: no validationActions")
@@ -495,14 +505,10 @@ def _mutate_once(
     policies: Sequence[Mapping[str, Any]], obj: dict[str, Any], context: _Context
 ) -> dict[str, Any]:
     for policy in policies:
-        if policy.get("kind") != "MutatingPolicy":
+        applying = _applying(policy, "MutatingPolicy", obj, context)
+        if applying is None:
             continue
-        spec = _effective_spec(policy, obj, context)
-        if spec is None:
-            continue
-        runner = _Evaluator(context)
-        if not _conditions_hold(spec, runner, runner.activation(obj, spec.get("variables") or [])):
-            continue
+        spec, runner, _ = applying
         for mutation in spec.get("mutations") or []:
             if mutation.get("patchType") != "JSONPatch":
                 raise EvaluationError(f"unsupported patchType {mutation.get('patchType')!r}")

@@ -156,6 +156,8 @@ POLICY_TABLE: Final[tuple[PolicyInfo, ...]] = (
 )
 #: The names of the fixed policies (the per-tenant ones have `<tenant>` in theirs).
 POLICY_NAMES: Final[tuple[str, ...]] = tuple(row.name for row in POLICY_TABLE)
+#: name -> title of the fixed policies: each ValidatingPolicy's title annotation is its row's.
+_TITLES: Final[dict[str, str]] = {row.name: row.title for row in POLICY_TABLE}
 
 # --- Facts the Pod Security checks are made of ------------------------------------------
 # Source: Kubernetes docs "Pod Security Standards" (kubernetes.io/docs/concepts/security/
@@ -289,7 +291,6 @@ def _validating(
     policies: PolicySet,
     *,
     name: str,
-    title: str,
     description: str,
     actions: list[str],
     rules: list[dict[str, Any]],
@@ -319,7 +320,7 @@ def _validating(
     return {
         "apiVersion": API_VERSION,
         "kind": "ValidatingPolicy",
-        "metadata": _metadata(name, title, description),
+        "metadata": _metadata(name, _TITLES[name], description),
         "spec": spec,
     }
 
@@ -537,7 +538,6 @@ def _pod_security(policies: PolicySet) -> list[dict[str, Any]]:
         _validating(
             policies,
             name="pod-security-baseline",
-            title="Pod Security Standards: baseline",
             description="Refuses pods (and pod controllers) that break the baseline Pod "
             "Security Standard, which blocks known privilege escalations to the node.",
             actions=["Deny"],
@@ -553,7 +553,6 @@ def _pod_security(policies: PolicySet) -> list[dict[str, Any]]:
             _validating(
                 policies,
                 name="pod-security-restricted",
-                title="Pod Security Standards: restricted",
                 description="Holds tenant pods to the restricted Pod Security Standard, the "
                 "hardening best practice for workloads that share nodes with other tenants.",
                 # Always refused, as the namespace's own Pod Security Admission label
@@ -575,7 +574,6 @@ def _pod_security(policies: PolicySet) -> list[dict[str, Any]]:
         _validating(
             policies,
             name="pod-security-restricted-audit",
-            title="Pod Security Standards: restricted (audit)",
             description="Reports, without refusing, pods outside the restricted tenant "
             "namespaces that break the restricted Pod Security Standard, to show the way to it.",
             actions=["Audit"],
@@ -601,7 +599,6 @@ def _requests_limits(policies: PolicySet) -> dict[str, Any]:
     return _validating(
         policies,
         name="require-requests-limits",
-        title="Require resource requests and memory limits",
         description="Requires CPU and memory requests and a memory limit on every container, "
         "so the scheduler and Karpenter size nodes right and one pod cannot exhaust a "
         "node's memory (no CPU limit is required: it throttles without protecting others).",
@@ -632,7 +629,6 @@ def _latest_tag(policies: PolicySet) -> dict[str, Any]:
     return _validating(
         policies,
         name="disallow-latest-tag",
-        title="Disallow :latest and untagged images",
         description="Refuses images tagged latest or with neither tag nor digest, because "
         "they change under the same name and make rollouts and rollbacks unrepeatable.",
         actions=_actions(policies.latest_tag),
@@ -696,7 +692,6 @@ def _registries(policies: PolicySet) -> dict[str, Any]:
     return _validating(
         policies,
         name="allowed-registries",
-        title="Allowed image registries",
         description="Admits only images from the environment's ECR repositories and the "
         "configured allow-list, so every image running comes from a reviewed source.",
         actions=_actions(policies.action),
@@ -730,7 +725,6 @@ def _readiness(policies: PolicySet) -> dict[str, Any]:
     return _validating(
         policies,
         name="require-readiness-probe",
-        title="Require readiness probes on Deployments",
         description="Requires a readiness probe on every container of a Deployment, so a "
         "rollout and the load balancer send traffic only to pods that are ready.",
         actions=_actions(policies.action),
@@ -761,7 +755,6 @@ def _pdb(policies: PolicySet) -> dict[str, Any]:
     return _validating(
         policies,
         name="require-pdb",
-        title="Require a PodDisruptionBudget for replicated Deployments",
         description="Requires a PodDisruptionBudget selecting the pods of every Deployment "
         "with more than one replica, so node drains (upgrades, Karpenter consolidation) "
         "keep it serving.",
@@ -803,7 +796,6 @@ def _no_nodeport(policies: PolicySet, tenants: list[str]) -> dict[str, Any]:
     return _validating(
         policies,
         name="tenant-no-nodeport",
-        title="No NodePort Services in tenant namespaces",
         description="Refuses NodePort Services in tenant namespaces: a node port opens on "
         "every node, including other tenants' dedicated nodes.",
         actions=_actions(policies.action),
@@ -824,7 +816,6 @@ def _tolerations(policies: PolicySet) -> dict[str, Any]:
     return _validating(
         policies,
         name="restrict-tenant-tolerations",
-        title="Pods may not tolerate another tenant's dedicated nodes",
         description="Refuses pods that tolerate a dedicated tenant's taint other than their "
         "own tenant's, or every taint of the key, or every taint, so only a tenant's pods "
         "land on its dedicated nodes.",
@@ -1017,7 +1008,6 @@ def _priority_classes(policies: PolicySet, tenants: list[TenantRules]) -> dict[s
     return _validating(
         policies,
         name="restrict-tenant-priority-class",
-        title="Tenant pods name only their tier's priority class or a lower one",
         description="Refuses a tenant pod whose priorityClassName is neither its tier's class "
         "nor a lower tier's, so no tenant preempts others by naming a higher class.",
         actions=_actions(policies.action),

@@ -603,27 +603,27 @@ class _StackReader:
             )
 
     def _other(self) -> None:
-        counts: Counter[str] = Counter()
         members: dict[str, set[ResourceKey]] = {}
         for lid, resource in self.resources.items():
             kind = str(resource.get("Type", "?"))
-            if kind in _DRAWN or kind in _PLUMBING or kind.startswith(_PLUMBING_PREFIXES):
+            if (
+                kind in _DRAWN
+                or kind in _PLUMBING
+                or kind.startswith(_PLUMBING_PREFIXES)
+                or kind.startswith("Custom::")
+                or lid in self.consumed
+            ):
                 continue
-            if lid in self.consumed:
-                continue
-            if kind.startswith("Custom::"):
-                continue
-            counts[kind] += 1
             members.setdefault(kind, set()).add(self.key(lid))
-        if not counts:
+        if not members:
             return
         self.group.children.append(
             Node(
                 id=mermaid_id("other", self.stack.name),
                 title="Other resources",
                 items=[
-                    Item(key=kind, text=f"{kind} ×{n}", resources=frozenset(members[kind]))
-                    for kind, n in sorted(counts.items())
+                    Item(key=kind, text=f"{kind} ×{len(keys)}", resources=frozenset(keys))
+                    for kind, keys in sorted(members.items())
                 ],
                 kind="other",
             )
