@@ -129,7 +129,7 @@ class ClusterStack(Stack):
         if (plugin := nvidia_device_plugin_props(config, icluster)) is not None:
             self.nvidia_device_plugin = NvidiaDevicePlugin(self, "NvidiaDevicePlugin", props=plugin)
         # Custom networking: the ENIConfigs before any node launches (CustomNetworking orders
-        # the node groups and Karpenter created above after its manifest).
+        # the capacity registered above, managed, self-managed and Karpenter, after them).
         self.custom_networking: CustomNetworking | None = None
         if (pods := custom_networking_props(config, icluster, network)) is not None:
             self.custom_networking = CustomNetworking(self, "CustomNetworking", props=pods)

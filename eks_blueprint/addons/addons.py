@@ -247,6 +247,7 @@ def _check_props(path: str, props: AddonsProps) -> None:
         zone_id, domain = props.external_dns_zone
         check_prop(path, "AddonsProps.external_dns_zone[0]", zone_id, check_hosted_zone_id)
         check_prop(path, "AddonsProps.external_dns_zone[1]", domain, check_domain)
+    _check_vpc_cni_props(path, props)
     _check_cni_metrics_props(path, props)
     _check_tenant_log_namespaces(path, props)
     if props.volume_key is not None and not props.ebs_csi_driver:
@@ -257,6 +258,38 @@ def _check_props(path: str, props: AddonsProps) -> None:
             "volume_key is set but no StorageClass uses it without the EBS CSI driver; "
             "remove volume_key or set ebs_csi_driver=True",
         )
+
+
+def _check_vpc_cni_props(path: str, props: AddonsProps) -> None:
+    """The IP family, custom networking and pod security group settings of vpc-cni."""
+    if props.ip_family not in ("ipv4", "ipv6"):
+        raise PropError(
+            path,
+            "AddonsProps.ip_family",
+            props.ip_family,
+            "use 'ipv4' (the default) or 'ipv6', as the cluster's ControlPlaneProps.ip_family",
+        )
+    if props.vpc_cni_custom_networking and props.ip_family == "ipv6":
+        raise PropError(
+            path,
+            "AddonsProps.vpc_cni_custom_networking",
+            True,
+            "EKS does not support custom networking in an IPv6 cluster (whose pods "
+            "take IPv6 addresses from the node subnets); turn it off",
+        )
+    mode = props.vpc_cni_pod_security_group_enforcing_mode
+    if mode is not None:
+        prop = "AddonsProps.vpc_cni_pod_security_group_enforcing_mode"
+        if mode not in ("standard", "strict"):
+            raise PropError(path, prop, mode, "use 'standard' or 'strict'")
+        if not props.vpc_cni_pod_eni:
+            raise PropError(
+                path,
+                prop,
+                mode,
+                "the mode applies to pods with security groups and vpc_cni_pod_eni is "
+                "False; set vpc_cni_pod_eni=True or leave the mode None",
+            )
 
 
 def _check_cni_metrics_props(path: str, props: AddonsProps) -> None:
@@ -471,42 +504,14 @@ class Addons(Construct):
             # Kubernetes NetworkPolicy enforced by the CNI's eBPF agent.
             "enableNetworkPolicy": "true",
         }
-        if self._props.ip_family not in ("ipv4", "ipv6"):
-            raise PropError(
-                self.node.path,
-                "AddonsProps.ip_family",
-                self._props.ip_family,
-                "use 'ipv4' (the default) or 'ipv6', as the cluster's ControlPlaneProps.ip_family",
-            )
         if self._props.vpc_cni_custom_networking:
-            if self._props.ip_family == "ipv6":
-                raise PropError(
-                    self.node.path,
-                    "AddonsProps.vpc_cni_custom_networking",
-                    True,
-                    "EKS does not support custom networking in an IPv6 cluster (whose pods "
-                    "take IPv6 addresses from the node subnets); turn it off",
-                )
             configuration["env"].update(CUSTOM_NETWORKING_ENV)
         if self._props.ip_family == "ipv6":
             # No ENABLE_IPv6/ENABLE_IPv4 here: EKS configures the add-on's IP family from the
             # cluster's (AWS's IPv6 patterns set none), and the role needs the IPv6 actions.
             role.add_managed_policy(vpc_cni_ipv6_policy(self, "VpcCniIpv6Policy"))
-        mode = self._props.vpc_cni_pod_security_group_enforcing_mode
-        if mode is not None:
-            prop = "AddonsProps.vpc_cni_pod_security_group_enforcing_mode"
-            if mode not in ("standard", "strict"):
-                raise PropError(self.node.path, prop, mode, "use 'standard' or 'strict'")
-            if not self._props.vpc_cni_pod_eni:
-                raise PropError(
-                    self.node.path,
-                    prop,
-                    mode,
-                    "the mode applies to pods with security groups and vpc_cni_pod_eni is "
-                    "False; set vpc_cni_pod_eni=True or leave the mode None",
-                )
         if self._props.vpc_cni_pod_eni:
-            mode = mode or "standard"
+            mode = self._props.vpc_cni_pod_security_group_enforcing_mode or "standard"
             configuration["env"]["POD_SECURITY_GROUP_ENFORCING_MODE"] = mode
             if mode == "strict":
                 # Kubelet TCP probes reach pods on branch interfaces only with early demux
@@ -620,10 +625,19 @@ class Addons(Construct):
 
     # -- Helm charts --------------------------------------------------------------------
 
-    def _chart(self, spec: AddonSpec, namespace: str, values: Mapping[str, Any]) -> eks.HelmChart:
-        """The pinned Helm chart `spec` (release named after the chart) in `namespace`."""
+    def _chart(
+        self,
+        spec: AddonSpec,
+        namespace: str,
+        values: Mapping[str, Any],
+        *,
+        role: iam.IRole | None = None,
+    ) -> eks.HelmChart:
+        """The pinned Helm chart `spec` (release named after the chart) in `namespace`; with
+        `role`, installed after `role` is bound to the chart's service account."""
+        association = None if role is None else self._association(spec, role, namespace)
         repository, version = CHARTS[spec.name]  # type: ignore[index]
-        return eks.HelmChart(
+        chart = eks.HelmChart(
             self,
             spec.construct_id,
             cluster=self.cluster,
@@ -636,6 +650,9 @@ class Addons(Construct):
             values=dict(values),
             wait=True,
         )
+        if association is not None:
+            chart.node.add_dependency(association)
+        return chart
 
     def _association(self, spec: AddonSpec, role: iam.IRole, namespace: str) -> IConstruct:
         """Binds `role` to the chart's service account (`<construct id>Identity`)."""
@@ -664,7 +681,6 @@ class Addons(Construct):
         )
         for policy in policies:
             role.add_managed_policy(policy)
-        association = self._association(spec, role, "kube-system")
         chart = self._chart(
             spec,
             "kube-system",
@@ -674,8 +690,8 @@ class Addons(Construct):
                 vpc_id=self._props.vpc.vpc_id,
                 replicas=self._props.load_balancer_controller_replicas,
             ),
+            role=role,
         )
-        chart.node.add_dependency(association)
         # The chart's Service mutating webhook fails closed (failurePolicy Fail) on every
         # Service create: install it after the add-ons that create Services, so none of
         # them meets the webhook before the controller is ready.
@@ -699,7 +715,6 @@ class Addons(Construct):
             self, f"{spec.construct_id}Role", description=f"external-dns for {domain}"
         )
         role.add_managed_policy(policy)
-        association = self._association(spec, role, "external-dns")
         chart = self._chart(
             spec,
             "external-dns",
@@ -712,8 +727,8 @@ class Addons(Construct):
                 "policy": "upsert-only",
                 "serviceAccount": {"create": True, "name": EXTERNAL_DNS_SERVICE_ACCOUNT},
             },
+            role=role,
         )
-        chart.node.add_dependency(association)
         self.after_compute.append(chart)
         return chart
 
@@ -735,7 +750,6 @@ class Addons(Construct):
             description="cni-metrics-helper: publishes VPC CNI address counts to CloudWatch",
         )
         role.add_managed_policy(policy)
-        association = self._association(spec, role, "kube-system")
         chart = self._chart(
             spec,
             "kube-system",
@@ -744,8 +758,8 @@ class Addons(Construct):
                 region=Stack.of(self).region,
                 registry_account=self._cni_registry_account,
             ),
+            role=role,
         )
-        chart.node.add_dependency(association)
         self.after_compute.append(chart)
         threshold = self._props.cni_free_addresses_alarm_below
         if threshold is not None:
