@@ -15,9 +15,9 @@ policy, where they are visible in the EKS API and to `verify`); `tenant-admin` a
 tenant namespace (explicit verbs and resources, no RBAC or guardrail changes: see
 eks_blueprint.tenancy), with a RoleBinding in each of the grant's namespaces, which must be
 tenant namespaces; `external` records that your own RBAC binds them. All bindings are one
-KubernetesManifest (`GroupBindings`), applied by the cluster's kubectl provider; the
-namespaces (and the tenant Roles) must exist first (the app makes the manifest depend on
-the tenant namespaces).
+manifest item (`GroupBindings`) of the cluster's foundation layer; the namespaces (and
+the tenant Roles) must exist first (the app makes the item need the tenant namespaces,
+which orders it after them in the layer).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .control_plane import principal_id
+from .kubernetes import Applied, Layer
 from .kubernetes_objects import pruned_manifest, require_kubectl_provider
 from .validate_names import (
     ACCESS_POLICIES,
@@ -112,7 +113,7 @@ class ClusterAccessProps:
 class ClusterAccess(Construct):
     """One AWS::EKS::AccessEntry per grant; ids come from the principal ARN, so adding or
     removing a principal never replaces another's entry. Plus, when any grant has a
-    `group_role` of view, edit or admin, one KubernetesManifest `GroupBindings` with the
+    `group_role` of view, edit or admin, one manifest item `GroupBindings` with the
     RoleBindings and ClusterRoleBinding for its groups (see the module docstring): without
     them the groups of an access entry grant nothing. Grants with `group_role` tenant-admin
     or tenant-viewer bind Roles of TenantNamespaces: make `group_bindings` depend on it."""
@@ -148,7 +149,7 @@ class ClusterAccess(Construct):
         bindings = group_bindings(props.grants)
         #: The RoleBindings and ClusterRoleBinding of the grants' groups; None when no grant
         #: binds any. Make it depend on whatever creates the namespaces.
-        self.group_bindings: eks.KubernetesManifest | None = None
+        self.group_bindings: Applied | None = None
         if bindings:
             require_kubectl_provider(
                 self.node.path,
@@ -161,7 +162,12 @@ class ClusterAccess(Construct):
             )
             # Removing a binding from the config deletes it from the cluster.
             self.group_bindings = pruned_manifest(
-                self, "GroupBindings", props.cluster, bindings, overwrite=True
+                self,
+                "GroupBindings",
+                props.cluster,
+                bindings,
+                layer=Layer.FOUNDATION,
+                overwrite=True,
             )
 
 

@@ -31,7 +31,8 @@ from .compute.auto_mode import (
     validate_node_pools,
 )
 from .encryption import allow_cloudwatch_logs, new_key
-from .kubectl import acknowledge_kubectl_provider, kubectl_layer_for
+from .kubectl import kubectl_layer_for
+from .kubernetes import KubernetesDelivery
 from .validate_names import PropError, check_field_types, check_principal_arn, check_prop
 from .wiring import addons_of
 
@@ -132,13 +133,17 @@ class ControlPlaneProps:
     viewer_principal_arns: Sequence[str] = ()
     """IAM principals given AmazonEKSViewPolicy, cluster-wide, through access entries."""
     kubectl_provider: bool = True
-    """Whether the cluster gets aws_eks_v2's kubectl provider: two Lambda functions that
-    apply Helm charts and manifests through CloudFormation (Karpenter, the Load Balancer
-    Controller, tenants, RBAC bindings need it). Its layer matches `version` (one layer per
-    stack, `KubectlLayer`) and its cdk-nag findings are acknowledged here. aws_eks_v2 builds
-    the provider in the Cluster's constructor and cannot add it later, so this is decided up
-    front. Default: on. False: no Lambda at all, and anything that needs kubectl refuses to
-    build with the fix."""
+    """Whether the cluster gets its Kubernetes layers (`ControlPlane.kubernetes`): at most
+    four `Custom::EksBlueprint-KubernetesLayer` resources (foundation, capacity, platform,
+    workloads) that apply Helm charts, manifests and patches through CloudFormation
+    (Karpenter, the Load Balancer Controller, tenants, RBAC bindings need them), and the
+    two Lambda functions behind them: this project's handler, with kubectl and Helm from
+    the kubectl layer of `version` (one layer per stack, `KubectlLayer`), and aws-cdk-lib's
+    custom-resource framework, both in the cluster's private subnets; their cdk-nag
+    findings are acknowledged where they are built. The cluster never has aws_eks_v2's own
+    kubectl provider, so `cluster.add_manifest` and `add_helm_chart` do not work on it: use
+    `eks_blueprint.kubernetes.apply_manifest` and `install_chart`. Default: on. False: no
+    Lambda at all, and anything that needs kubectl refuses to build with the fix."""
     kubectl_layer: lambda_.ILayerVersion | None = None
     """A kubectl layer to use instead of the package's one for `version`. Default: the
     layer of the `eks-blueprint[kubectl-vNN]` extra (`kubectl_layer_for`)."""
@@ -261,16 +266,25 @@ class ControlPlane(Construct):
             bootstrap_cluster_creator_admin_permissions=False,
             # No removal_policy here: aws_eks_v2 would apply it to every resource below the
             # cluster, so a retained environment would keep access entries removed from the
-            # config (access never revoked) and orphan the kubectl provider. Only the cluster
-            # itself (below), its keys and its log group are retained.
-            kubectl_provider_options=(
-                eks.KubectlProviderOptions(kubectl_layer=kubectl_layer)
-                if props.kubectl_provider and kubectl_layer is not None
-                else None
-            ),
+            # config (access never revoked). Only the cluster itself (below), its keys and
+            # its log groups (and the Kubernetes layers' log groups) are retained.
         )
-        if self.cluster.kubectl_provider is not None:
-            acknowledge_kubectl_provider(self.cluster.kubectl_provider)
+        self.kubernetes: KubernetesDelivery | None = None
+        """The cluster's Kubernetes layers and the Lambda handler that applies them
+        (construct `Kubernetes`, an `eks_blueprint.kubernetes.KubernetesDelivery`):
+        every manifest, Helm chart and patch the constructs apply to this cluster is an item
+        of one of its layers (`eks_blueprint.kubernetes.apply_manifest`, `install_chart`,
+        `patch_object`). The cluster has no aws_eks_v2 kubectl provider, so its
+        `add_manifest` and `add_helm_chart` do not work: use those functions. None with
+        `kubectl_provider=False`."""
+        if props.kubectl_provider and kubectl_layer is not None:
+            self.kubernetes = KubernetesDelivery(
+                self,
+                "Kubernetes",
+                cluster=cast(eks.ICluster, self.cluster),
+                kubectl_layer=kubectl_layer,
+                subnets=self._private_subnets(),
+            )
         self.cluster.node.add_dependency(self.log_group)
         if props.auto_mode is not None:
             acknowledge_auto_mode_cluster_role(self.cluster.role)
@@ -285,10 +299,12 @@ class ControlPlane(Construct):
         assert isinstance(cfn_cluster, eks.CfnCluster)
         self.cfn_cluster = cfn_cluster
         cfn_cluster.apply_removal_policy(props.removal_policy)
-        # The data-holding children (the kubectl provider's log groups) follow it too.
-        for child in self.cluster.node.find_all():
-            if isinstance(child, (logs.CfnLogGroup, kms.CfnKey)):
-                child.apply_removal_policy(props.removal_policy)
+        # The data-holding children (the Kubernetes layers' log groups) follow it too.
+        holders = [self.cluster, *([self.kubernetes] if self.kubernetes is not None else [])]
+        for holder in holders:
+            for child in holder.node.find_all():
+                if isinstance(child, (logs.CfnLogGroup, kms.CfnKey)):
+                    child.apply_removal_policy(props.removal_policy)
         # Not exposed by aws_eks_v2's L2 yet; both are plain AWS::EKS::Cluster properties.
         cfn_cluster.deletion_protection = props.deletion_protection
         if not props.deletion_protection:
@@ -429,8 +445,28 @@ class ControlPlane(Construct):
         stubs do not declare `Cluster` as an `ICluster`; it is one)."""
         return cast(eks.ICluster, self.cluster)
 
+    def _private_subnets(self) -> ec2.SubnetSelection:
+        """The cluster's subnets that are not public: where the Kubernetes layers' functions
+        run, so they reach a private endpoint (as aws_eks_v2's kubectl provider did)."""
+        vpc = self.props.vpc
+        public = {subnet.subnet_id for subnet in vpc.public_subnets}
+        chosen: dict[str, ec2.ISubnet] = {}
+        for selection in self.props.vpc_subnets:
+            selected = vpc.select_subnets(
+                availability_zones=selection.availability_zones,
+                one_per_az=selection.one_per_az,
+                subnet_filters=selection.subnet_filters,
+                subnet_group_name=selection.subnet_group_name,
+                subnets=selection.subnets,
+                subnet_type=selection.subnet_type,
+            )
+            for subnet in selected.subnets:
+                if subnet.subnet_id not in public:
+                    chosen.setdefault(subnet.subnet_id, subnet)
+        return ec2.SubnetSelection(subnets=list(chosen.values()))
+
     def _require_kubectl(self, what: str) -> None:
-        if self.cluster.kubectl_provider is None:
+        if self.kubernetes is None:
             raise ValueError(
                 f"{self.node.path}: {what} applies Kubernetes objects through the kubectl "
                 "provider, and this cluster has none (ControlPlaneProps.kubectl_provider="

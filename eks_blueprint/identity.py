@@ -37,6 +37,7 @@ from .addons.pod_identity import (
 )
 from .compliance import acknowledge
 from .ids import pascal_id
+from .kubernetes import Layer, apply_manifest, can_deliver, delivery_of
 from .scoping import attach_to_cluster, once
 from .validate_names import (
     PropError,
@@ -125,9 +126,10 @@ class ServiceAccountRoleProps(WorkloadRoleProps):
     """The cluster's OIDC provider. Default: `oidc_provider_for(cluster)` (native); required
     for an imported cluster."""
     create_service_account: bool = False
-    """Apply the ServiceAccount manifest through the cluster's kubectl provider. Needs a
-    cluster with a kubectl provider. Default: false; `service_account_manifest` holds the
-    manifest for other tooling (GitOps, Helm values)."""
+    """Apply the ServiceAccount manifest to the cluster (an item of its platform layer). Needs a
+    cluster that takes Kubernetes objects: a ControlPlane's Kubernetes layers (the default) or an
+    eks.Cluster with aws_eks_v2's kubectl provider. Default: false; `service_account_manifest` holds
+    the manifest for other tooling (GitOps, Helm values)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -261,7 +263,7 @@ class ServiceAccountRole(Construct):
                 "required when cluster is an imported cluster (no OIDC issuer to read); pass "
                 "iam.OpenIdConnectProvider.from_open_id_connect_provider_arn(...)",
             )
-        if props.create_service_account and props.cluster.kubectl_provider is None:
+        if props.create_service_account and not can_deliver(props.cluster):
             raise PropError(
                 self.node.path,
                 "ServiceAccountRoleProps.create_service_account",
@@ -297,7 +299,17 @@ class ServiceAccountRole(Construct):
         }
         """The ServiceAccount, annotated with the role ARN (a token until deploy time)."""
         if props.create_service_account:
-            props.cluster.add_manifest("ServiceAccount", self.service_account_manifest)
+            if delivery_of(props.cluster) is not None:
+                # The platform layer: after the namespaces of the foundation layer (tenants).
+                apply_manifest(
+                    self,
+                    "ServiceAccount",
+                    props.cluster,
+                    [self.service_account_manifest],
+                    layer=Layer.PLATFORM,
+                )
+            else:
+                props.cluster.add_manifest("ServiceAccount", self.service_account_manifest)
 
 
 def irsa_trust_policy(

@@ -1,5 +1,6 @@
-"""What the constructs that apply Kubernetes manifests share: the kubectl provider they
-need, and the manifest that keeps the cluster in step with its list of objects."""
+"""What the constructs that apply Kubernetes manifests share: the check that the cluster can
+take them, and the manifest that keeps the cluster in step with its list of objects
+(delivered through the cluster's Kubernetes layers, :mod:`eks_blueprint.kubernetes`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from typing import Any
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from .kubernetes import Applied, Layer, apply_manifest, can_deliver
 from .validate_names import PropError
 
 
 def has_kubectl(cluster: eks.ICluster) -> bool:
-    """Whether `cluster` can apply manifests and charts: it has a kubectl provider, or (an
-    imported cluster) the options to create one."""
-    options = getattr(cluster, "kubectl_provider_options", None)  # not on eks.Cluster itself
-    return cluster.kubectl_provider is not None or options is not None
+    """Whether Kubernetes objects can be applied to `cluster`: it has Kubernetes layers
+    (ControlPlane's default), or aws_eks_v2's kubectl provider (or, imported, the options
+    to create one)."""
+    return can_deliver(cluster)
 
 
 def required_node_affinity(key: str, values: Sequence[str]) -> dict[str, Any]:
@@ -35,10 +37,10 @@ def required_node_affinity(key: str, values: Sequence[str]) -> dict[str, Any]:
 def require_kubectl_provider(
     path: str, field: str, cluster: eks.ICluster, needs: str, otherwise: str = ""
 ) -> None:
-    """Refuse a cluster without a kubectl provider for the construct at `path`, whose prop
-    `field` is the cluster: `needs` says what applies manifests, `otherwise` ("or ...") any
-    other way out."""
-    if cluster.kubectl_provider is None:
+    """Refuse a cluster that cannot take Kubernetes objects for the construct at `path`,
+    whose prop `field` is the cluster: `needs` says what applies manifests, `otherwise`
+    ("or ...") any other way out."""
+    if not can_deliver(cluster):
         raise PropError(
             path,
             field,
@@ -54,10 +56,9 @@ def pruned_manifest(
     cluster: eks.ICluster,
     manifest: Sequence[dict[str, Any]],
     *,
+    layer: Layer,
     overwrite: bool | None = None,
-) -> eks.KubernetesManifest:
-    """`manifest` applied to `cluster`, pruned: an object removed from the list is deleted
-    from the cluster."""
-    return eks.KubernetesManifest(
-        scope, id, cluster=cluster, manifest=manifest, prune=True, overwrite=overwrite
-    )
+) -> Applied:
+    """`manifest` applied to `cluster` in `layer`, pruned: an object removed from the list
+    is deleted from the cluster."""
+    return apply_manifest(scope, id, cluster, manifest, layer=layer, overwrite=overwrite)

@@ -42,6 +42,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
 from .compliance import acknowledge_wildcard_resources
+from .kubernetes import Layer, apply_manifest, can_deliver
 from .validate_names import PropError, check_field_types
 from .wiring import addons_of, capacity_of
 
@@ -129,7 +130,9 @@ class CustomNetworkingProps:
     """Where a cluster's pods get their addresses with VPC CNI custom networking."""
 
     cluster: eks.ICluster
-    """The cluster (it needs its kubectl provider: the ENIConfigs are a manifest)."""
+    """The cluster; the ENIConfigs are a manifest (in its foundation layer, before any capacity), so
+    it must take Kubernetes objects: a ControlPlane's Kubernetes layers (the default) or an
+    eks.Cluster with aws_eks_v2's kubectl provider."""
     subnets: Sequence[Any]
     """The pod subnets (`ec2.ISubnet`), exactly one per AZ the cluster's nodes run in, each
     with a literal AZ (e.g. `Network.pod_subnets`, or `ec2.Subnet.from_subnet_attributes(
@@ -158,14 +161,16 @@ class CustomNetworking(Construct):
         self.zones: tuple[str, ...] = self._validate(props)
         """The AZs that have an ENIConfig, in the order of `props.subnets`."""
         groups = list(props.security_group_ids) or [props.cluster.cluster_security_group_id]
-        self.manifest = eks.KubernetesManifest(
+        self.manifest = apply_manifest(
             self,
             "EniConfigs",
-            cluster=props.cluster,
-            manifest=[
+            props.cluster,
+            [
                 eni_config_manifest(zone, subnet.subnet_id, groups)
                 for zone, subnet in zip(self.zones, props.subnets, strict=True)
             ],
+            # Before any node: the foundation layer, which capacity may wait for.
+            layer=Layer.FOUNDATION,
             overwrite=True,
         )
         """The ENIConfigs' manifest."""
@@ -182,14 +187,13 @@ class CustomNetworking(Construct):
 
     def order_capacity(self, *hosts: IConstruct) -> None:
         """Launch `hosts` (node groups, Karpenter, self-managed groups) only after the
-        ENIConfigs exist. Not Fargate profiles: the kubectl provider that applies the
-        ENIConfigs waits for them."""
+        ENIConfigs exist. Not Fargate profiles: their pods never use ENIConfigs."""
         for construct in hosts:
             construct.node.add_dependency(self.manifest)
 
     def _validate(self, props: CustomNetworkingProps) -> tuple[str, ...]:
         path = self.node.path
-        if getattr(props.cluster, "kubectl_provider", None) is None:
+        if not can_deliver(props.cluster):
             raise PropError(
                 path,
                 "CustomNetworkingProps.cluster",

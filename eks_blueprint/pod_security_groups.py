@@ -3,7 +3,8 @@
 For each `PodSecurityGroupSpec`: one security group with the rules the spec declares plus
 what every such pod needs, and a `vpcresources.k8s.aws/v1beta1` SecurityGroupPolicy in the
 spec's namespace that gives the group to the pods it selects; the policies of all specs
-are one KubernetesManifest (pruned: a spec removed is a policy deleted).
+are one manifest item of the cluster's platform layer (pruned: a spec removed is a policy
+deleted).
 
 What the pods always get (EKS user guide, sg-pods-example-deployment.adoc: the groups
 "must allow outbound communication over TCP and UDP ports 53" to the group of the CoreDNS
@@ -47,6 +48,7 @@ from .config.pod_security_groups import (
     cluster_group_rules,
 )
 from .ids import pascal_id
+from .kubernetes import Layer
 from .kubernetes_objects import pruned_manifest, require_kubectl_provider
 from .validate_names import (
     PropError,
@@ -127,7 +129,8 @@ class PodSecurityGroupsProps:
     """The settings of PodSecurityGroups."""
 
     cluster: eks.ICluster
-    """The cluster, with a kubectl provider (the policies are Kubernetes objects)."""
+    """The cluster; the policies are Kubernetes objects, so it must take them: a ControlPlane's
+    Kubernetes layers (the default) or an eks.Cluster with aws_eks_v2's kubectl provider."""
     vpc: ec2.IVpc
     """The cluster's VPC: the security groups are created there."""
     cluster_security_group_id: str
@@ -270,7 +273,9 @@ class PodSecurityGroups(Construct):
                 ids.append(props.cluster_security_group_id)
             policies.append(security_group_policy(spec, ids))
         #: The SecurityGroupPolicy objects, one manifest.
-        self.policies = pruned_manifest(self, "Policies", props.cluster, policies, overwrite=True)
+        self.policies = pruned_manifest(
+            self, "Policies", props.cluster, policies, layer=Layer.PLATFORM, overwrite=True
+        )
 
     def _group(self, spec: PodSecurityGroupSpec, vpc: ec2.IVpc) -> ec2.SecurityGroup:
         scope = Construct(self, pascal_id(spec.name))

@@ -1,15 +1,15 @@
 """TenantNamespaces: one guarded namespace per tenant, with its roles, service accounts and
 priority.
 
-Once per cluster, in a KubernetesManifest of its own (`PriorityClasses`) applied before the
+Once per cluster, in a manifest item of its own (`PriorityClasses`) applied before the
 namespaces: a PriorityClass `tenant-<tier>` per tier of `TenantNamespacesProps.tiers`
 (preemptionPolicy PreemptLowerPriority, never the global default). A tenant's pods get its
 class by policy (eks_blueprint.governance), not here; values are 1 to 1,000,000, so every
 tenant pod outranks pods without a class (priority 0) and every platform class above
 1,000,000 (up to Kubernetes' user-definable maximum of 1,000,000,000) outranks every tenant.
 
-For each tenant, in one KubernetesManifest (one custom resource per tenant, applied by the
-cluster's kubectl provider):
+For each tenant, one manifest item of the cluster's foundation layer (`Tenants/<Name>`: one
+item per tenant, its id stable while the tenant keeps its name):
 
 * a Namespace labelled with the Pod Security Standard to enforce, audit and warn on
   (`restricted` unless the tenant asks for `baseline`), `eks-blueprint/tenant` and the
@@ -71,6 +71,7 @@ from .config.tenancy import TIER_VALUES as TIER_VALUES
 from .config.tenancy import priority_class_name as priority_class_name
 from .governance.spec import COST_LABEL, DEDICATED_TAINT_EFFECT, TENANT_LABEL, TenantRules
 from .ids import pascal_id
+from .kubernetes import Applied, Layer
 from .kubernetes_objects import pruned_manifest, require_kubectl_provider
 from .validate_names import (
     POD_SECURITY_LEVELS,
@@ -283,7 +284,8 @@ class TenantNamespacesProps:
     """The tenants of one cluster."""
 
     cluster: eks.ICluster
-    """The cluster; it needs a kubectl provider."""
+    """The cluster; it must take Kubernetes objects: a ControlPlane's Kubernetes layers (the
+    default) or an eks.Cluster with aws_eks_v2's kubectl provider."""
     load_balancer_cidrs: Mapping[LoadBalancerScheme, Sequence[str]]
     """Where load balancers of each scheme connect from: `internet-facing` -> the public
     subnets' CIDRs, `internal` -> the CIDRs of a subnet tier for internal load balancers
@@ -311,17 +313,18 @@ class TenantNamespaces(Construct):
         )
         #: The tiers' PriorityClasses; None without tiers. Cluster-scoped, so one manifest
         #: for all tenants, applied before them (their pods may name a class at once).
-        self.priority_classes: eks.KubernetesManifest | None = None
+        self.priority_classes: Applied | None = None
         if props.tiers:
             self.priority_classes = pruned_manifest(
                 self,
                 PRIORITY_CLASSES_ID,
                 props.cluster,
                 priority_class_manifests(props.tiers),
+                layer=Layer.FOUNDATION,
                 overwrite=True,
             )
         #: Tenant name -> its manifest (construct id from the name, so ids stay stable).
-        self.manifests: dict[str, eks.KubernetesManifest] = {}
+        self.manifests: dict[str, Applied] = {}
         for tenant in props.tenants:
             # Removing a policy or the quota from the list removes it from the cluster.
             manifest = pruned_manifest(
@@ -329,6 +332,7 @@ class TenantNamespaces(Construct):
                 pascal_id(tenant.name),
                 props.cluster,
                 tenant_manifests(tenant, props.load_balancer_cidrs),
+                layer=Layer.FOUNDATION,
                 overwrite=True,
             )
             if self.priority_classes is not None:

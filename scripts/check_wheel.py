@@ -35,6 +35,8 @@ REQUIRED = (
     "eks_blueprint/network.py",
     "eks_blueprint/control_plane.py",
     "eks_blueprint/kubectl.py",
+    "eks_blueprint/kubernetes/delivery.py",
+    "eks_blueprint/kubernetes/handler/index.py",
     "eks_blueprint/config/environment.py",
     "eks_blueprint/compute/karpenter/__init__.py",
     "eks_blueprint/template/__init__.py",

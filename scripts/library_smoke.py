@@ -299,7 +299,8 @@ def findings(outdir: Path) -> list[str]:
 
 
 def manifest_text(manifest: Any) -> str:
-    """A KubernetesResource's Manifest property as text (tokens of an Fn::Join left out)."""
+    """A manifest's Manifest property (a layer item's, or an aws_eks_v2 KubernetesResource's)
+    as text (tokens of an Fn::Join left out)."""
     if isinstance(manifest, str):
         return manifest
     if isinstance(manifest, Mapping) and "Fn::Join" in manifest:
@@ -320,8 +321,10 @@ EXPECTED_RESOURCES: tuple[tuple[str, str], ...] = (
     ("PodSecurityGroups(", "SecurityGroupPolicy"),
     ("EfsStorage(", "AWS::EFS::FileSystem"),
     ("FsxLustreStorage(", "StorageClass"),
-    ("ClusterAutoscaler(", "Custom::AWSCDK-EKS-HelmChart"),
+    ("ClusterAutoscaler(", "chart cluster-autoscaler"),
 )
+#: The Kubernetes layers of a cluster built by ControlPlane (eks_blueprint.kubernetes).
+LAYER_TYPE = "Custom::EksBlueprint-KubernetesLayer"
 
 
 def check_assembly(outdir: Path, code: str) -> list[str]:
@@ -355,6 +358,16 @@ def check_assembly(outdir: Path, code: str) -> list[str]:
             elif resource.get("Type") == "Custom::AWSCDK-EKS-KubernetesResource":
                 text = manifest_text(resource.get("Properties", {}).get("Manifest"))
                 objects += [(m["api"], m["kind"], m["name"]) for m in _KIND.finditer(text)]
+            elif resource.get("Type") == "Custom::AWSCDK-EKS-HelmChart":
+                types.add(f"chart {resource.get('Properties', {}).get('Chart')}")
+            elif resource.get("Type") == LAYER_TYPE:
+                for item in resource.get("Properties", {}).get("Items", []):
+                    if item.get("Type") == "manifest":
+                        text = manifest_text(item.get("Manifest"))
+                        objects += [(m["api"], m["kind"], m["name"])
+                                    for m in _KIND.finditer(text)]
+                    elif item.get("Type") == "chart":
+                        types.add(f"chart {item.get('Chart')}")
     if not nodegroups:
         problems.append("no AWS::EKS::Nodegroup in the templates")
     pools = [name for api, kind, name in objects

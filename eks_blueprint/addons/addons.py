@@ -25,6 +25,7 @@ from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, acknowledge_wildcard_resources
 from ..encryption import new_key
+from ..kubernetes import Applied, Layer, apply_manifest, install_chart, needs
 from ..kubernetes_objects import has_kubectl
 from ..observability import application_signals_opt_in, merged, tenant_log_routing
 from ..pod_networking import CUSTOM_NETWORKING_ENV, vpc_cni_ipv6_policy
@@ -75,8 +76,9 @@ class AddonsProps:
     """
 
     cluster: eks.ICluster
-    """The cluster. Charts and manifests (EBS CSI's StorageClass, the Load Balancer
-    Controller, external-dns, cert-manager) need its kubectl provider."""
+    """The cluster. Charts and manifests (EBS CSI's StorageClass, the Load Balancer Controller,
+    external-dns, cert-manager) are items of its platform layer, so they need a ControlPlane's
+    Kubernetes layers (the default) or an eks.Cluster with aws_eks_v2's kubectl provider."""
     kubernetes_version: str
     """The cluster's Kubernetes version, e.g. "1.34": selects the pinned add-on versions."""
     vpc: ec2.IVpc
@@ -174,8 +176,8 @@ class AddonsProps:
         """Only what nodes need to become Ready and to resolve DNS: the Pod Identity agent,
         vpc-cni with its own role, kube-proxy and CoreDNS. Every switchable add-on of the
         table is off (no EBS CSI, metrics-server, Container Insights or charts), so nothing
-        needs the kubectl provider. `overrides` sets any other field (e.g. coredns_replicas,
-        or a switch turned back on)."""
+        needs kubectl (a chart or manifest). `overrides` sets any other field (e.g.
+        coredns_replicas, or a switch turned back on)."""
         off: dict[str, Any] = {}
         defaults = {f.name: f.default for f in dataclasses.fields(cls)}
         for spec in CATALOG:
@@ -385,7 +387,7 @@ class Addons(Construct):
         self.after_compute: list[IConstruct] = []
         self.roles: dict[str, iam.IRole] = {}
         self.volume_key: kms.IKey | None = None
-        self.load_balancer_controller: eks.HelmChart | None = None
+        self.load_balancer_controller: Applied | None = None
         #: The free-address alarm (with cni_metrics_helper and a threshold), else None.
         self.free_addresses_alarm: cloudwatch.CfnAlarm | None = None
 
@@ -438,7 +440,7 @@ class Addons(Construct):
         for addon_ in self.before_compute:
             nodes.node.add_dependency(addon_)
         for item in self.after_compute:
-            item.node.add_dependency(nodes)
+            needs(item, nodes)
 
     # -- managed add-ons ----------------------------------------------------------------
 
@@ -590,15 +592,16 @@ class Addons(Construct):
         addon_ = self._addon(spec, role=role)
         # EKS clusters created on 1.30 or later no longer mark gp2 as the default class,
         # and every supported version is newer, so gp2 needs no patch (and no extra
-        # custom resource) to stop being the default.
-        self.storage_class = eks.KubernetesManifest(
+        # layer item) to stop being the default.
+        self.storage_class = apply_manifest(
             self,
             "StorageClass",
-            cluster=self.cluster,
-            manifest=[storage_class_manifest(self.volume_key.key_arn)],
+            self.cluster,
+            [storage_class_manifest(self.volume_key.key_arn)],
+            layer=Layer.PLATFORM,
             overwrite=True,
         )
-        self.storage_class.node.add_dependency(addon_)
+        self.storage_class.needs(addon_)
         return addon_
 
     def _cloudwatch_observability(self, spec: AddonSpec) -> eks.CfnAddon:
@@ -632,15 +635,17 @@ class Addons(Construct):
         values: Mapping[str, Any],
         *,
         role: iam.IRole | None = None,
-    ) -> eks.HelmChart:
-        """The pinned Helm chart `spec` (release named after the chart) in `namespace`; with
-        `role`, installed after `role` is bound to the chart's service account."""
+    ) -> Applied:
+        """The pinned Helm chart `spec` (release named after the chart) in `namespace`, in
+        the platform layer; with `role`, installed after `role` is bound to the chart's
+        service account."""
         association = None if role is None else self._association(spec, role, namespace)
         repository, version = CHARTS[spec.name]  # type: ignore[index]
-        chart = eks.HelmChart(
+        chart = install_chart(
             self,
             spec.construct_id,
-            cluster=self.cluster,
+            self.cluster,
+            layer=Layer.PLATFORM,
             chart=spec.name,
             repository=repository,
             version=version,
@@ -651,7 +656,7 @@ class Addons(Construct):
             wait=True,
         )
         if association is not None:
-            chart.node.add_dependency(association)
+            chart.needs(association)
         return chart
 
     def _association(self, spec: AddonSpec, role: iam.IRole, namespace: str) -> IConstruct:
@@ -668,7 +673,7 @@ class Addons(Construct):
         self.roles[spec.name] = role
         return association
 
-    def _load_balancer_controller(self, spec: AddonSpec) -> eks.HelmChart:
+    def _load_balancer_controller(self, spec: AddonSpec) -> Applied:
         policies = load_balancer_controller_policies(
             self, f"{spec.construct_id}Policy", cluster_name=self.cluster.cluster_name
         )
@@ -696,12 +701,12 @@ class Addons(Construct):
         # Service create: install it after the add-ons that create Services, so none of
         # them meets the webhook before the controller is ready.
         for addon_ in self.after_compute:
-            chart.node.add_dependency(addon_)
+            chart.needs(addon_)
         self.after_compute.append(chart)
         self.load_balancer_controller = chart
         return chart
 
-    def _external_dns(self, spec: AddonSpec) -> eks.HelmChart:
+    def _external_dns(self, spec: AddonSpec) -> Applied:
         assert self._props.external_dns_zone is not None, "installed only with a zone"
         zone_id, domain = self._props.external_dns_zone
         policy = external_dns_policy(self, f"{spec.construct_id}Policy", hosted_zone_id=zone_id)
@@ -732,7 +737,7 @@ class Addons(Construct):
         self.after_compute.append(chart)
         return chart
 
-    def _cni_metrics_helper(self, spec: AddonSpec) -> eks.HelmChart:
+    def _cni_metrics_helper(self, spec: AddonSpec) -> Applied:
         """The helper with its own publish-only role, and the free-address alarm."""
         policy = cni_metrics_helper_policy(
             self, f"{spec.construct_id}Policy", namespace=cni_metrics.NAMESPACE
@@ -804,7 +809,7 @@ class Addons(Construct):
             "account (Pod Identity association).",
         )
 
-    def _vertical_pod_autoscaler(self, spec: AddonSpec) -> eks.HelmChart:
+    def _vertical_pod_autoscaler(self, spec: AddonSpec) -> Applied:
         """The VPA chart in its mode (eks_blueprint/addons/vpa.py), after compute. It calls
         no AWS API, so it gets no role."""
         props = self._props

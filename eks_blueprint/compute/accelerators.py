@@ -32,6 +32,7 @@ from constructs import Construct
 
 from ..addons.versions import CAPACITY_CHARTS
 from ..instance_types import GPU_TAINT, NVIDIA_DEVICE_PLUGIN_LABEL
+from ..kubernetes import Layer, install_chart
 from ..kubernetes_objects import require_kubectl_provider, required_node_affinity
 from ..validate_names import PropError, check_field_types, check_kubernetes_name, check_prop
 
@@ -52,7 +53,9 @@ class NvidiaDevicePluginProps:
     """The settings of NvidiaDevicePlugin."""
 
     cluster: eks.ICluster
-    """The cluster; it needs a kubectl provider (the chart is applied through it)."""
+    """The cluster; the chart is an item of its platform layer, so it must take Kubernetes objects:
+    a ControlPlane's Kubernetes layers (the default) or an eks.Cluster with aws_eks_v2's kubectl
+    provider."""
     version: str = CHART_VERSION
     """Chart version of nvidia-device-plugin. Default: the pin in addons/versions.py."""
     namespace: str = "kube-system"
@@ -90,10 +93,11 @@ class NvidiaDevicePlugin(Construct):
                 "use kube-system",
             )
         self.props = props
-        self.chart = eks.HelmChart(
+        self.chart = install_chart(
             self,
             "Chart",
-            cluster=props.cluster,
+            props.cluster,
+            layer=Layer.PLATFORM,
             chart=CHART,
             release=CHART,
             repository=CHART_REPOSITORY,

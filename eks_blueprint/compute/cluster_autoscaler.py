@@ -40,6 +40,7 @@ from ..addons.pod_identity import ensure_pod_identity_agent, pinned_pod_identity
 from ..addons.versions import check_kubernetes_version
 from ..baseline import NODE_GROUP_LABEL
 from ..compliance import acknowledge
+from ..kubernetes import Layer, can_deliver, install_chart
 from ..validate_names import PropError, check_field_types, check_prop
 from ..wiring import capacity_of
 from . import autoscaling as a
@@ -71,7 +72,9 @@ class ClusterAutoscalerProps:
     """The settings of ClusterAutoscaler. Defaults come from compute/autoscaling.py."""
 
     cluster: eks.ICluster | eks.Cluster
-    """The cluster; it needs a kubectl provider (ControlPlaneProps(kubectl_provider=True))."""
+    """The cluster; the chart is an item of its platform layer, so it must take Kubernetes objects:
+    a ControlPlane's Kubernetes layers (the default) or an eks.Cluster with aws_eks_v2's kubectl
+    provider."""
     cluster_name: str
     """The cluster's name as a literal: the discovery tags and the policy's condition key
     contain it, and IAM condition keys cannot be tokens."""
@@ -154,10 +157,11 @@ class ClusterAutoscaler(Construct):
             role_arn=self.role.role_arn,
         )
         self.association.node.add_dependency(agent)
-        self.chart = eks.HelmChart(
+        self.chart = install_chart(
             self,
             "Chart",
-            cluster=self.cluster,
+            self.cluster,
+            layer=Layer.PLATFORM,
             chart=a.CHART_NAME,
             repository=a.CHART_REPOSITORY,
             version=props.chart_version,
@@ -212,7 +216,7 @@ class ClusterAutoscaler(Construct):
                 (v.check_memory if prop == "memory" else v.check_quantity)(value, f"{name}.{prop}")
             except v.Invalid as error:
                 raise PropError(path, error.what, value, error.fix) from None
-        if getattr(self.cluster, "kubectl_provider", None) is None:
+        if not can_deliver(self.cluster):
             raise PropError(
                 path,
                 f"{name}.cluster",

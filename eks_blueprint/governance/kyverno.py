@@ -1,6 +1,7 @@
 """Governance: Kyverno from a pinned chart, the cluster's policies, and verified signatures.
 
-What it builds, on a cluster with a kubectl provider:
+What it builds, in the cluster's workloads layer (or, on an eks.Cluster with aws_eks_v2's
+kubectl provider, as that provider's resources):
 
 * the Kyverno chart (kyverno/kyverno tag kyverno-chart-3.9.0, Kyverno v1.19.0) in namespace
   `kyverno`, every controller and hook Job on the capacity named by `node_selector` and
@@ -56,6 +57,7 @@ from constructs import Construct, IConstruct
 
 from ..addons.versions import GOVERNANCE_CHARTS
 from ..identity import PodIdentityRole, PodIdentityRoleProps
+from ..kubernetes import Applied, Layer, install_chart, patch_object
 from ..kubernetes_objects import pruned_manifest, require_kubectl_provider
 from ..validate_names import REGION, PropError, check_choice, check_prop, check_range
 from ..wiring import addons_of, capacity_of
@@ -94,7 +96,8 @@ class GovernanceProps:
     """Kyverno and the policies of one cluster."""
 
     cluster: eks.ICluster
-    """The cluster; it needs a kubectl provider (charts and manifests)."""
+    """The cluster; charts and manifests are applied to it, so it must take them: a ControlPlane's
+    Kubernetes layers (the default) or an eks.Cluster with aws_eks_v2's kubectl provider."""
     policies: PolicySet
     """What is enforced and audited, the failure policy, the webhook timeout and the
     excluded namespaces."""
@@ -123,10 +126,10 @@ class GovernanceProps:
 class Verifier:
     """The signature verification service and what it is made of."""
 
-    chart: eks.HelmChart
+    chart: Applied
     role: PodIdentityRole
-    manifest: eks.KubernetesManifest
-    plugin_region: eks.KubernetesPatch
+    manifest: Applied
+    plugin_region: Applied
     """Sets the AWS Signer plugin's region in the service's plugin ConfigMap."""
 
 
@@ -139,10 +142,11 @@ class Governance(Construct):
         self._props = props
         #: Constructs that must wait for nodes (see add_compute_dependency).
         self._needs_nodes: list[IConstruct] = []
-        self.chart = eks.HelmChart(
+        self.chart = install_chart(
             self,
             "Kyverno",
-            cluster=props.cluster,
+            props.cluster,
+            layer=Layer.WORKLOADS,
             chart="kyverno",
             repository=KYVERNO_REPOSITORY,
             version=props.chart_version,
@@ -152,13 +156,18 @@ class Governance(Construct):
             values=kyverno_values(props),
             wait=True,
             # Three replicas, CRDs and the post-upgrade migration Job: more than the
-            # default five minutes on a fresh node, and below the kubectl provider Lambda's
-            # 15-minute limit, so a slow install ends with Helm's error, not a Lambda timeout.
-            timeout=Duration.minutes(12),
+            # default five minutes on a fresh node, and short enough that the policies and
+            # the demo after it still start in the layer handler's 14 minutes (EKSDEP21).
+            timeout=Duration.minutes(7),
         )
         self._needs_nodes.append(self.chart)
         self.policies = pruned_manifest(
-            self, "Policies", props.cluster, policy_manifests(props.policies), overwrite=True
+            self,
+            "Policies",
+            props.cluster,
+            policy_manifests(props.policies),
+            layer=Layer.WORKLOADS,
+            overwrite=True,
         )
         """The policies; after the chart (CRDs), deleted before it."""
         self.policies.node.add_dependency(self.chart)
@@ -194,10 +203,11 @@ class Governance(Construct):
                 kubernetes_version=props.kubernetes_version,
             ),
         )
-        chart = eks.HelmChart(
+        chart = install_chart(
             self,
             "Verifier",
-            cluster=props.cluster,
+            props.cluster,
+            layer=Layer.WORKLOADS,
             chart="kyverno-notation-aws",
             repository=VERIFIER_REPOSITORY,
             version=VERIFIER_CHART_VERSION,
@@ -215,6 +225,7 @@ class Governance(Construct):
             "Verification",
             props.cluster,
             verification_manifests(verification, props.policies.excluded_namespaces),
+            layer=Layer.WORKLOADS,
             overwrite=True,
         )
         # The notation CRDs (verifier chart) and kyverno.io CRDs (Kyverno chart) first.
@@ -222,14 +233,16 @@ class Governance(Construct):
         # Revocation is checked with AWS Signer in the profile's region, not the chart's
         # fixed us-west-2 (image_verification module docstring).
         region = verification.region or Stack.of(self).region
-        plugin_region = eks.KubernetesPatch(
+        plugin_region = patch_object(
             self,
             "VerifierRegion",
-            cluster=props.cluster,
+            props.cluster,
+            layer=Layer.WORKLOADS,
             resource_name=f"configmap/{VERIFIER_PLUGIN_CONFIG_MAP}",
-            resource_namespace=VERIFIER_NAMESPACE,
+            namespace=VERIFIER_NAMESPACE,
             apply_patch={"data": {VERIFIER_REGION_KEY: region}},
-            restore_patch={"data": {}},
+            # A strategic-merge null removes the key again (an empty map would change nothing).
+            restore_patch={"data": {VERIFIER_REGION_KEY: None}},
         )
         plugin_region.node.add_dependency(chart)
         return Verifier(chart=chart, role=role, manifest=manifest, plugin_region=plugin_region)

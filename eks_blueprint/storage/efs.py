@@ -11,9 +11,10 @@ What it builds, in one construct:
 - the `aws-efs-csi-driver` EKS add-on, its controller bound through Pod Identity to a role
   with the AWS managed AmazonEFSCSIDriverPolicy (what the EKS user guide requires), ordered
   after the cluster's capacity (its pods need nodes);
-- one Kubernetes manifest (one custom resource) with a StorageClass for dynamic
-  provisioning (`provisioningMode: efs-ap`: one access point per volume, under /dynamic) and,
-  per tenant access point, a PersistentVolume pre-bound to `<tenant>/shared-files`.
+- one Kubernetes manifest (one item of the cluster's platform layer) with a StorageClass
+  for dynamic provisioning (`provisioningMode: efs-ap`: one access point per volume, under
+  /dynamic) and, per tenant access point, a PersistentVolume pre-bound to
+  `<tenant>/shared-files`.
 
 Which nodes can mount: managed node groups here set no security group in their launch
 templates and Karpenter's EC2NodeClass selects the group tagged aws:eks:cluster-name, so
@@ -46,6 +47,7 @@ from ..addons.versions import AddonName, check_kubernetes_version, resolve_addon
 from ..compliance import acknowledge
 from ..encryption import new_key
 from ..ids import pascal_id
+from ..kubernetes import Layer, apply_manifest, needs
 from ..kubernetes_objects import has_kubectl
 from ..validate_names import PropError, check_field_types, check_prop
 from ..wiring import capacity_of
@@ -87,7 +89,9 @@ class EfsStorageProps:
     """The settings of EfsStorage. Defaults are the secure ones."""
 
     cluster: eks.ICluster
-    """The cluster; it needs a kubectl provider (the StorageClass is a manifest)."""
+    """The cluster; the StorageClass is a manifest, so it must take Kubernetes objects: a
+    ControlPlane's Kubernetes layers (the default) or an eks.Cluster with aws_eks_v2's kubectl
+    provider."""
     kubernetes_version: str
     """The cluster's Kubernetes version, e.g. "1.34": selects the pinned add-on version."""
     vpc: ec2.IVpc
@@ -228,7 +232,7 @@ def after_capacity(cluster: eks.ICluster, item: IConstruct) -> None:
     registered for `cluster` (eks_blueprint.wiring), so CloudFormation never waits on pods
     with nowhere to run. Capacity added later is not ordered: create storage after it."""
     for hosts in capacity_of(cluster):
-        item.node.add_dependency(hosts)
+        needs(item, hosts)
 
 
 def driver_addon(
@@ -410,11 +414,11 @@ class EfsStorage(Construct):
         # Mount targets first: the driver resolves one per node's zone at mount time.
         self.addon.node.add_dependency(self.file_system)
 
-        self.manifest = eks.KubernetesManifest(
+        self.manifest = apply_manifest(
             self,
             "Manifest",
-            cluster=props.cluster,
-            manifest=efs_manifests(
+            props.cluster,
+            efs_manifests(
                 file_system_id=self.file_system.file_system_id,
                 storage_class_name=props.storage_class_name,
                 directory_perms=props.directory_perms,
@@ -426,6 +430,7 @@ class EfsStorage(Construct):
                     for namespace, point in self.access_points.items()
                 },
             ),
+            layer=Layer.PLATFORM,
             overwrite=True,
         )
         self.manifest.node.add_dependency(self.addon)

@@ -41,6 +41,7 @@ from constructs import Construct
 from ..addons.pod_identity import pod_identity_role
 from ..compliance import acknowledge_wildcard_resources
 from ..encryption import new_key
+from ..kubernetes import Layer, apply_manifest
 from ..validate_names import PropError, check_field_types, check_prop
 from . import rules
 from .efs import check_driver_versions, client_group, driver_addon, require_kubectl
@@ -52,7 +53,9 @@ class FsxLustreStorageProps:
     """The settings of FsxLustreStorage."""
 
     cluster: eks.ICluster
-    """The cluster; it needs a kubectl provider (the StorageClass is a manifest)."""
+    """The cluster; the StorageClass is a manifest, so it must take Kubernetes objects: a
+    ControlPlane's Kubernetes layers (the default) or an eks.Cluster with aws_eks_v2's kubectl
+    provider."""
     kubernetes_version: str
     """The cluster's Kubernetes version, e.g. "1.34": selects the pinned add-on version."""
     vpc: ec2.IVpc
@@ -255,11 +258,11 @@ class FsxLustreStorage(Construct):
         throughput = props.per_unit_storage_throughput
         if throughput is None and persistent:
             throughput = rules.DEFAULT_PER_UNIT_THROUGHPUT[props.deployment_type]
-        self.manifest = eks.KubernetesManifest(
+        self.manifest = apply_manifest(
             self,
             "Manifest",
-            cluster=props.cluster,
-            manifest=[
+            props.cluster,
+            [
                 fsx_storage_class(
                     name=props.storage_class_name,
                     subnet_id=self.subnet.subnet_id,
@@ -275,6 +278,7 @@ class FsxLustreStorage(Construct):
                     else "Delete",
                 )
             ],
+            layer=Layer.PLATFORM,
             overwrite=True,
         )
         self.manifest.node.add_dependency(self.addon)

@@ -38,11 +38,15 @@ from .assembly import (
 from .facts import OPEN_CIDRS, ClusterFacts
 from .kubernetes import (
     HELM_TYPE,
+    LAYER_TYPE,
     MANIFEST_TYPE,
     HelmRelease,
     KubeObject,
+    LayerItem,
     UnreadableManifest,
+    applied_by,
     helm_releases,
+    layer_items,
     manifest_objects,
 )
 from .values import (
@@ -72,6 +76,7 @@ from .view import (
 
 __all__ = [
     "HELM_TYPE",
+    "LAYER_TYPE",
     "MANIFEST_TYPE",
     "OPEN_CIDRS",
     "PLACEHOLDER",
@@ -82,11 +87,13 @@ __all__ = [
     "ExportIndex",
     "HelmRelease",
     "KubeObject",
+    "LayerItem",
     "ResourceRef",
     "StackTemplate",
     "TemplateView",
     "UnreadableManifest",
     "Unresolved",
+    "applied_by",
     "as_bool",
     "as_int",
     "as_list",
@@ -95,6 +102,7 @@ __all__ = [
     "getatt_target",
     "helm_releases",
     "intrinsic",
+    "layer_items",
     "literal",
     "load_assembly",
     "load_view",

@@ -1,8 +1,8 @@
 """DemoWorkload: `demo-nodejs-backend` from the EKS overview talk, hardened.
 
-Manifests are plain Python dicts applied through one KubernetesManifest: no cdk8s
-dependency (and its own jsii runtime), and one custom resource for the whole app. The dicts
-come from `demo_manifests`, a pure function, so tests can validate them without synth.
+Manifests are plain Python dicts applied as one manifest item of the cluster's workloads
+layer: no cdk8s dependency (and its own jsii runtime), and one item for the whole app. The
+dicts come from `demo_manifests`, a pure function, so tests can validate them without synth.
 
 Two settings keep the demo from failing at deploy time:
 
@@ -28,6 +28,7 @@ from constructs import Construct
 
 from .. import defaults
 from ..config.workloads import DEMO_POD_LABELS
+from ..kubernetes import Layer
 from ..kubernetes_objects import (
     pruned_manifest,
     require_kubectl_provider,
@@ -64,7 +65,9 @@ class DemoWorkloadProps:
     """The demo's settings."""
 
     cluster: eks.ICluster
-    """The cluster (with a kubectl provider and the AWS Load Balancer Controller)."""
+    """The cluster, with the AWS Load Balancer Controller; it must take Kubernetes objects: a
+    ControlPlane's Kubernetes layers (the default) or an eks.Cluster with aws_eks_v2's kubectl
+    provider."""
     image: str
     """Container image, e.g. public.ecr.aws/y7c9e1d2/joozero-repo:1.0."""
     namespace: str = defaults.DEMO_NAMESPACE
@@ -103,7 +106,9 @@ class DemoWorkload(Construct):
             props.cluster,
             "the demo is applied as a manifest",
         )
-        self.manifest = pruned_manifest(self, "Manifest", props.cluster, demo_manifests(props))
+        self.manifest = pruned_manifest(
+            self, "Manifest", props.cluster, demo_manifests(props), layer=Layer.WORKLOADS
+        )
 
 
 def check_demo(path: str, props: DemoWorkloadProps) -> None:

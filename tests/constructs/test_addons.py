@@ -16,6 +16,7 @@ from aws_cdk.assertions import Match, Template
 from eks_blueprint.addons import Addons, AddonsProps
 from eks_blueprint.addons.catalog import CATALOG
 from eks_blueprint.addons.versions import ADDON_VERSIONS
+from eks_blueprint.template.kubernetes import LAYER_TYPE
 from eks_blueprint.wiring import register_capacity
 
 from .clusters import built, pod_identity_trust, refused, stack_with_vpc
@@ -67,6 +68,7 @@ def test_node_readiness_creates_exactly_what_nodes_need(readiness: dict[str, Any
     template.resource_count_is("AWS::Lambda::Function", 0)
     template.resource_count_is("Custom::AWSCDK-EKS-HelmChart", 0)
     template.resource_count_is("Custom::AWSCDK-EKS-KubernetesResource", 0)
+    template.resource_count_is(LAYER_TYPE, 0)
     template.has_resource_properties(
         "AWS::EKS::Addon",
         {

@@ -78,9 +78,15 @@ def test_growth_methods_return_their_children(grown: dict[str, Any]) -> None:
 
 def test_kubectl_provider_acknowledged_wherever_the_cluster_sits(grown: dict[str, Any]) -> None:
     # GIVEN a ControlPlane with id "Platform" (the acknowledgements name logical ids that
-    # depend on it) THEN synth with the packs succeeded (the fixture) AND a provider exists
+    # depend on it) THEN synth with the packs succeeded (the fixture) AND the Kubernetes
+    # layers' handler exists under the control plane, instead of aws_eks_v2's kubectl provider
     functions = resources_of(grown["json"], "AWS::Lambda::Function")
-    assert any("KubectlProviderHandler" in logical_id for logical_id in functions)
+    assert grown["cp"].kubernetes is not None
+    assert grown["cp"].kubernetes.node.path == "Team/Platform/Kubernetes"
+    assert any(
+        logical_id.startswith("PlatformKubernetesProviderHandler") for logical_id in functions
+    )
+    assert not any("KubectlProvider" in logical_id for logical_id in functions)
 
 
 def test_capacity_brings_node_readiness_addons(grown: dict[str, Any]) -> None:
@@ -112,6 +118,7 @@ def test_no_kubectl_provider_means_no_lambda() -> None:
     _, stack, network = new_stack()
     cp = control_plane(stack, network, kubectl_provider=False)
     assert cp.cluster.kubectl_provider is None
+    assert cp.kubernetes is None
     assert not resources_of(Template.from_stack(stack).to_json(), "AWS::Lambda::Function")
     with pytest.raises(ValueError, match=r"Team/Eks: Karpenter .*kubectl_provider=True"):
         cp.add_karpenter()

@@ -29,6 +29,7 @@ from eks_blueprint.pod_networking import CUSTOM_NETWORKING_ENV, eni_config_manif
 from eks_blueprint.template.kubernetes import manifest_objects
 from tests.conftest import SynthResult
 from tests.constructs.clusters import ENV, ZONES, imported, refused
+from tests.unit import layers
 
 #: The ENIConfig CRD's spec schema, closed to unknown fields (the API server would prune
 #: them): aws/amazon-vpc-cni-k8s charts/aws-vpc-cni/crds/customresourcedefinition.yaml at
@@ -187,17 +188,17 @@ def test_no_pod_subnets_without_the_prop() -> None:
 
 
 def test_one_manifest_one_eni_config_per_zone(platform: tuple[Template, CustomNetworking]) -> None:
+    # One item, in the foundation layer (capacity may wait for it), holding them all.
     template, pods = platform
     assert pods.zones == ZONES
-    manifests = [
-        k
-        for k, r in template.to_json()["Resources"].items()
-        if r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource" and "EniConfigs" in k
-    ]
-    assert len(manifests) == 1
+    resources = template.to_json()["Resources"]
+    manifests = [k for k in layers.items(resources) if "EniConfigs" in k]
+    assert manifests == ["CustomNetworking/EniConfigs"]
+    eni_configs = layers.item(resources, "CustomNetworking/EniConfigs")
+    assert (eni_configs.type, eni_configs.layer) == ("manifest", "foundation")
     objects = _eni_configs(template)
     assert [o["metadata"]["name"] for o in objects] == list(ZONES)
-    text = json.dumps(template.to_json()["Resources"][manifests[0]]["Properties"]["Manifest"])
+    text = layers.manifest_text(resources, "CustomNetworking/EniConfigs")
     for index in (1, 2, 3):
         assert f"NetworkPodsSubnet{index}" in text
     assert "ClusterSecurityGroupId" in text  # the pods' ENIs get the cluster security group
@@ -230,19 +231,22 @@ def test_every_applied_eni_config_matches_the_crd(synth: SynthResult) -> None:
 def test_ordered_after_vpc_cni_and_before_the_nodes(
     platform: tuple[Template, CustomNetworking],
 ) -> None:
+    # The ENIConfigs' layer (foundation) waits for the vpc-cni add-on (their CRD), and
+    # every node group for that layer.
     template, _ = platform
     resources = template.to_json()["Resources"]
-    (manifest_id,) = (k for k in resources if "CustomNetworkingEniConfigs" in k)
+    foundation = layers.layer_resources(resources)["foundation"]
+    assert layers.item(resources, "CustomNetworking/EniConfigs").logical_id == foundation
     (cni_id,) = (
         k
         for k, r in resources.items()
         if r["Type"] == "AWS::EKS::Addon" and r["Properties"]["AddonName"] == "vpc-cni"
     )
-    assert cni_id in resources[manifest_id]["DependsOn"]
+    assert cni_id in layers.layer_depends_on(resources, "CustomNetworking/EniConfigs")
     groups = template.find_resources("AWS::EKS::Nodegroup")
     assert groups
     for group in groups.values():
-        assert manifest_id in group["DependsOn"]
+        assert foundation in group["DependsOn"]
 
 
 def test_the_vpc_cni_switches_to_custom_networking(

@@ -35,6 +35,7 @@ from eks_blueprint.observability import (
     tenant_log_routing,
     tenant_namespace_annotations,
 )
+from eks_blueprint.template.kubernetes import LAYER_TYPE
 
 from .clusters import built, refused, stack, stack_with_vpc, template_of
 
@@ -446,6 +447,7 @@ def test_the_scraper_reads_the_cluster_from_its_private_subnets(prometheus: Temp
     (workspace,) = prometheus.find_resources("AWS::APS::Workspace")
     assert destination == {"Fn::GetAtt": [workspace, "Arn"]}
     prometheus.resource_count_is("Custom::AWSCDK-EKS-KubernetesResource", 0)
+    prometheus.resource_count_is(LAYER_TYPE, 0)
 
 
 def test_the_scrape_configuration_is_base64_of_what_a_managed_collector_accepts(

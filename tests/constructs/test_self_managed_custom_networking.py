@@ -30,6 +30,7 @@ from eks_blueprint.config import load_config
 from stacks.app_builder import CONFIG_DIR, build_app
 from stacks.translate.compute import self_managed_props
 from tests.conftest import resources_of
+from tests.unit import layers
 
 from .clusters import ENV, ZONES
 
@@ -158,10 +159,12 @@ def test_the_groups_launch_after_the_eni_configs(nodes_first: bool) -> None:
     # Created before CustomNetworking (as ClusterStack does), the groups are ordered by it;
     # created after, by CustomNetworking.order_capacity.
     scope, _, _ = _platform(custom_networking=True, nodes_first=nodes_first)
+    # The ENIConfigs are an item of the foundation layer: the group waits for that layer.
     resources = Template.from_stack(scope).to_json()["Resources"]
-    (manifest,) = (k for k in resources if k.startswith("CustomNetworkingEniConfigs"))
+    foundation = layers.item(resources, "CustomNetworking/EniConfigs").logical_id
+    assert layers.layer_resources(resources)["foundation"] == foundation
     (group,) = resources_of({"Resources": resources}, ASG).values()
-    assert manifest in group["DependsOn"]
+    assert foundation in group["DependsOn"]
 
 
 # -- the environment file --------------------------------------------------------------------
@@ -201,13 +204,15 @@ def test_an_environment_with_pod_subnets_orders_and_sizes_its_self_managed_group
     stage = app.synth().get_nested_assembly(f"assembly-{cfg.name}")
     (cluster,) = (s.template for s in stage.stacks if s.stack_name.endswith("-eks-cluster"))
     resources = cluster["Resources"]
-    (manifest,) = (k for k in resources if "EniConfigs" in k)
+    (manifest,) = (k for k in layers.items(resources) if "EniConfigs" in k)
+    foundation = layers.item(resources, manifest).logical_id
+    assert layers.layer_resources(resources)["foundation"] == foundation
     groups = {
         k: r for k, r in resources_of(cluster, ASG).items() if k.startswith("SelfManagedNodes")
     }
     assert len(groups) == 2  # hardened and golden
     for group in groups.values():
-        assert manifest in group["DependsOn"]
+        assert foundation in group["DependsOn"]
     # hardened (AL2023, t3.small): 98, not the 110 of the node subnets; golden
     # (Bottlerocket, m7g.large / m6g.large): 3 ENIs of 10, 2 x 9 x 16 + 2 -> 110 either way.
     templates = {

@@ -26,9 +26,9 @@ from eks_blueprint.access import (
 from eks_blueprint.config import EnvironmentConfig, load_config
 from eks_blueprint.ids import pascal_id
 from tests.conftest import ENVIRONMENTS, TEST_ENV, SynthResult, resources_of
+from tests.unit import layers
 from tests.unit.test_addons import MANIFEST, manifests
 from tests.unit.test_config import DEV, write
-from tests.unit.test_ordering import depends_on
 
 TEAM = "arn:aws:iam::111111111111:role/Team"
 RBAC = "rbac.authorization.k8s.io"
@@ -169,19 +169,34 @@ def test_bindings_are_one_manifest_applied_after_the_tenant_namespaces(
     synth: SynthResult, configs: dict[str, EnvironmentConfig], env: str
 ) -> None:
     template = synth.template(env, "cluster")
-    manifests_ = resources_of(template, MANIFEST)
-    (logical_id,) = [k for k in manifests_ if k.startswith("AccessGroupBindings")]
-    assert logical_id == "AccessGroupBindingsF8120D79"  # stable: no environment in the path
-    # One manifest per tenant (namespace and its Roles), plus the tiers' PriorityClasses.
+    manifests_ = layers.items(template, type="manifest")
+    (item_id,) = [k for k in manifests_ if k.startswith("Access/")]
+    assert item_id == "Access/GroupBindings"  # stable: no environment in the path
+    bindings = manifests_[item_id]
+    # One item per tenant (namespace and its Roles), plus the tiers' PriorityClasses, all in
+    # the bindings' layer (foundation), which applies the bindings after them.
     tenants = {
         k for k in manifests_
-        for t in configs[env].tenants if k.startswith(f"Tenants{pascal_id(t.name)}")
+        for t in configs[env].tenants if k == f"Tenants/{pascal_id(t.name)}"
     }
     assert len(tenants) == len(configs[env].tenants)
-    assert tenants <= set(depends_on(manifests_[logical_id]))
-    Template.from_json(template).has_resource_properties(
-        MANIFEST, {"Manifest": Match.string_like_regexp("eks-blueprint-access-"), "PruneLabel": Match.any_value()}
-    )
+    assert {manifests_[k].logical_id for k in tenants} == {bindings.logical_id}
+    assert bindings.layer == "foundation"
+    assert tenants <= set(bindings.after)
+    assert "eks-blueprint-access-" in layers.manifest_text(template, item_id)
+    # Its layer owns the bindings (removed from the config, they are deleted from the
+    # cluster); the other layers name them among what they must leave alone.
+    owned = {
+        f"object:{RBAC}/{b['kind']}/{b['metadata'].get('namespace') or ''}/{b['metadata']['name']}"
+        for b in _bindings(synth, env)
+    }
+    assert owned
+    for logical_id in layers.layer_resources(template).values():
+        elsewhere = set(template["Resources"][logical_id]["Properties"]["Elsewhere"])
+        if logical_id == bindings.logical_id:
+            assert not owned & elsewhere
+        else:
+            assert owned <= elsewhere, logical_id
 
 
 def test_prod_binds_the_team_read_only_without_an_access_policy(

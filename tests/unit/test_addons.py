@@ -10,9 +10,12 @@ import pytest
 
 from eks_blueprint.addons.versions import ADDON_VERSIONS
 from eks_blueprint.config import SUPPORTED_KUBERNETES_VERSIONS
+from eks_blueprint.template.kubernetes import MANIFEST_TYPE, UnreadableManifest, manifest_objects
 from tests.conftest import ENVIRONMENTS, resources_of
+from tests.unit import layers
 
-MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
+#: aws_eks_v2's manifest resource: what a bare eks.Cluster with its kubectl provider gets.
+MANIFEST = MANIFEST_TYPE
 
 
 def addon(template: dict[str, Any], name: str) -> dict[str, Any]:
@@ -37,10 +40,17 @@ def resolve(value: Any, template: dict[str, Any]) -> Any:
 
 
 def manifests(template: dict[str, Any]) -> list[dict[str, Any]]:
-    docs: list[dict[str, Any]] = []
-    for resource in resources_of(template, MANIFEST).values():
-        docs.extend(json.loads(resolve(resource["Properties"]["Manifest"], template)))
-    return docs
+    """Every object of every manifest (layer items and aws_eks_v2 resources), intrinsics
+    replaced by placeholders; fails the test when a manifest cannot be read."""
+
+    def render(value: Any) -> str | None:
+        text = resolve(value, template)
+        return text if isinstance(text, str) else None
+
+    unreadable: list[UnreadableManifest] = []
+    objects = manifest_objects(template["Resources"], unreadable=unreadable, render=render)
+    assert not unreadable, unreadable
+    return [o.body for o in objects]
 
 
 def test_version_table_covers_every_supported_kubernetes_version() -> None:
@@ -123,8 +133,9 @@ def test_default_storage_class_is_encrypted_gp3(synth: Any) -> None:
 
 def test_load_balancer_controller_values(synth: Any) -> None:
     template = synth.template("prod", "cluster")
-    (chart,) = [c for c in resources_of(template, "Custom::AWSCDK-EKS-HelmChart").values() if c["Properties"]["Chart"] == "aws-load-balancer-controller"]
-    props = chart["Properties"]
+    (chart,) = [c for c in layers.items(template, type="chart").values() if c.properties["Chart"] == "aws-load-balancer-controller"]
+    assert (chart.id, chart.layer) == ("Addons/LoadBalancerController", "platform")
+    props = chart.properties
     assert (props["Chart"], props["Repository"]) == ("aws-load-balancer-controller", "https://aws.github.io/eks-charts")
     assert props["Version"] == "1.14.0"
     values = json.loads(resolve(props["Values"], template))
@@ -146,7 +157,7 @@ def test_load_balancer_controller_values(synth: Any) -> None:
     # Its Service webhook fails closed: the chart waits for the add-ons that create Services.
     addons = {k for k, v in resources_of(template, "AWS::EKS::Addon").items()
               if v["Properties"]["AddonName"] in ("coredns", "metrics-server", "amazon-cloudwatch-observability")}
-    assert addons and addons <= set(chart["DependsOn"])
+    assert addons and addons <= set(layers.layer_depends_on(template, chart.id))
 
 
 def demo(synth: Any, env: str) -> dict[str, dict[str, Any]]:

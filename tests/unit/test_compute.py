@@ -21,9 +21,16 @@ from eks_blueprint.compute.managed_node_groups import (
     NodeGroupSpec,
 )
 from eks_blueprint.config import load_config
+from eks_blueprint.template.kubernetes import (
+    LAYER_TYPE,
+    LayerItem,
+    UnreadableManifest,
+    manifest_objects,
+)
 from stacks.app_builder import CONFIG_DIR, build_app
 
 from ..conftest import SynthResult, only, render_join, resources_of
+from . import layers
 
 ENVS = ("dev", "staging", "prod")
 NODE_GROUP_ENVS = ("dev", "prod")
@@ -51,26 +58,29 @@ def render(value: Any) -> str:
 
 
 def manifests(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """(kind, name) -> the Kubernetes object of every KubernetesResource."""
-    found = {}
-    for resource in resources_of(template, "Custom::AWSCDK-EKS-KubernetesResource").values():
-        for obj in json.loads(render(resource["Properties"]["Manifest"])):
-            found[(obj["kind"], obj["metadata"]["name"])] = obj
+    """(kind, name) -> the Kubernetes object of every manifest (layer items included)."""
+    unreadable: list[UnreadableManifest] = []
+    found = {
+        (o.kind, o.name): o.body
+        for o in manifest_objects(template["Resources"], unreadable=unreadable, render=render)
+    }
+    assert not unreadable, unreadable
     return found
 
 
-def karpenter_chart(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """(logical id, resource) of the Karpenter Helm chart."""
-    [found] = [
-        (k, v)
-        for k, v in resources_of(template, "Custom::AWSCDK-EKS-HelmChart").items()
-        if v["Properties"]["Chart"] == "karpenter"
-    ]
+def charts(template: dict[str, Any]) -> dict[str, LayerItem]:
+    """Item id -> chart item of the cluster's layers."""
+    return layers.items(template, type="chart")
+
+
+def karpenter_chart(template: dict[str, Any]) -> tuple[str, LayerItem]:
+    """(item id, item) of the Karpenter Helm chart."""
+    [found] = [(k, v) for k, v in charts(template).items() if v.properties["Chart"] == "karpenter"]
     return found
 
 
 def chart_values(template: dict[str, Any]) -> dict[str, Any]:
-    chart = karpenter_chart(template)[1]["Properties"]
+    chart = karpenter_chart(template)[1].properties
     values: dict[str, Any] = json.loads(render(chart["Values"]))
     return values
 
@@ -308,9 +318,10 @@ def test_chart_is_pinned_from_the_oci_registry_with_required_values(
     synth: SynthResult, env: str
 ) -> None:
     template = cluster(synth, env)
-    chart = karpenter_chart(template)[1]
-    assert chart["Properties"]["Repository"] == "oci://public.ecr.aws/karpenter/karpenter"
-    assert chart["Properties"]["Version"] == "1.8.1"
+    chart_id, chart = karpenter_chart(template)
+    assert (chart_id, chart.layer) == ("Karpenter/Chart", "capacity")
+    assert chart.properties["Repository"] == "oci://public.ecr.aws/karpenter/karpenter"
+    assert chart.properties["Version"] == "1.8.1"
     values = chart_values(template)
     assert values["settings"]["clusterName"].startswith("<Ref ControlPlaneCluster")
     assert values["settings"]["interruptionQueue"].startswith("<GetAtt KarpenterInterruptionQueue")
@@ -327,7 +338,9 @@ def test_chart_installs_after_its_host(synth: SynthResult) -> None:
         ("prod", "NodeGroupsSystem"),
         ("staging", "FargateKarpenter"),
     ):
-        depends = karpenter_chart(cluster(synth, env))[1]["DependsOn"]
+        # The chart's layer waits for the node group or Fargate profile it runs on.
+        chart_id, _ = karpenter_chart(cluster(synth, env))
+        depends = layers.layer_depends_on(cluster(synth, env), chart_id)
         assert any(d.startswith(host) for d in depends), (env, depends)
 
 
@@ -336,18 +349,18 @@ def test_crds_come_from_their_own_chart_and_the_controller_waits_for_its_policy(
     synth: SynthResult, env: str
 ) -> None:
     template = cluster(synth, env)
-    _, chart = karpenter_chart(template)
+    chart_id, chart = karpenter_chart(template)
     [(crd_id, crd)] = [
-        (k, v)
-        for k, v in resources_of(template, "Custom::AWSCDK-EKS-HelmChart").items()
-        if v["Properties"]["Chart"] == "karpenter-crd"
+        (k, v) for k, v in charts(template).items() if v.properties["Chart"] == "karpenter-crd"
     ]
     # Upgrades update the CRDs only when they are a chart's templates, not its crds/ dir.
-    assert crd["Properties"]["Repository"] == "oci://public.ecr.aws/karpenter/karpenter-crd"
-    assert crd["Properties"]["Version"] == chart["Properties"]["Version"]
-    assert chart["Properties"]["SkipCrds"] is True
-    depends = set(chart["DependsOn"])
-    assert crd_id in depends
+    assert crd.properties["Repository"] == "oci://public.ecr.aws/karpenter/karpenter-crd"
+    assert crd.properties["Version"] == chart.properties["Version"]
+    assert chart.properties["SkipCrds"] == "true"
+    # Same layer: the controller's chart is applied after the CRDs' chart.
+    assert crd.logical_id == chart.logical_id
+    assert crd_id in chart.after
+    depends = set(layers.layer_depends_on(template, chart_id))
     policies = {k for k in resources_of(template, "AWS::IAM::ManagedPolicy") if k.startswith("KarpenterControllerPolicy")}
     assert len(policies) == 3
     assert policies <= depends  # on create they must exist; on delete outlive the finalizers
@@ -377,15 +390,17 @@ def test_node_pools_and_node_classes_are_applied_after_the_chart(
     found = manifests(template)
     assert {n for k, n in found if k == "NodePool"} == pools
     assert {n for k, n in found if k == "EC2NodeClass"} == {"default"}
-    chart_id = karpenter_chart(template)[0]
+    chart_id, chart = karpenter_chart(template)
     karpenter_objects = [
-        r
-        for k, r in resources_of(template, "Custom::AWSCDK-EKS-KubernetesResource").items()
-        if k.startswith(("KarpenterNodePool", "KarpenterNodeClass"))
+        item
+        for k, item in layers.items(template, type="manifest").items()
+        if k.startswith(("Karpenter/NodePool", "Karpenter/NodeClass"))
     ]
     assert len(karpenter_objects) == len(pools) + 1
-    for resource in karpenter_objects:
-        assert chart_id in resource["DependsOn"]
+    for item in karpenter_objects:
+        # Same layer as the chart, applied after it (the CRDs and the webhook).
+        assert item.logical_id == chart.logical_id
+        assert chart_id in item.after, item.id
 
 
 def test_prod_node_pools(synth: SynthResult) -> None:
@@ -470,7 +485,7 @@ def test_pod_execution_role_trusts_only_this_clusters_profiles(synth: SynthResul
     assert policy_names(role) == ["AmazonEKSFargatePodExecutionRolePolicy"]
 
 
-# -- kubectl provider ---------------------------------------------------------------------
+# -- the Kubernetes layers' provider ---------------------------------------------------------------------
 
 
 def test_prod_kubectl_handler_runs_in_private_subnets(synth: SynthResult) -> None:
@@ -483,14 +498,18 @@ def test_prod_kubectl_handler_runs_in_private_subnets(synth: SynthResult) -> Non
 
 @pytest.mark.parametrize(("env", "count"), [("dev", 1), ("prod", 1), ("staging", 1)])
 def test_lambda_backed_custom_resource_providers(synth: SynthResult, env: str, count: int) -> None:
-    """The kubectl provider, and nothing else: IRSA is written without CfnJson."""
+    """The Kubernetes layers' provider, and nothing else: IRSA is written without CfnJson,
+    and no aws_eks_v2 kubectl custom resource is left."""
     template = cluster(synth, env)
-    tokens = {
-        json.dumps(r["Properties"]["ServiceToken"])
-        for r in template["Resources"].values()
-        if r["Type"].startswith("Custom::")
-    }
+    custom = [r for r in template["Resources"].values() if r["Type"].startswith("Custom::")]
+    tokens = {json.dumps(r["Properties"]["ServiceToken"]) for r in custom}
     assert len(tokens) == count, tokens
+    assert {r["Type"] for r in custom} == {LAYER_TYPE}
+    # One resource per layer at most: Foundation, Capacity, Platform, Workloads.
+    names = sorted(r["Properties"]["Layer"] for r in custom)
+    assert len(names) == len(set(names)) <= 4, names
+    assert set(names) <= {"foundation", "capacity", "platform", "workloads"}, names
+    assert all("ControlPlaneKubernetesProviderFramework" in t for t in tokens), tokens
 
 
 @pytest.mark.parametrize(
@@ -578,7 +597,12 @@ def test_automode_example_synthesises_with_auto_mode_on(extra: dict[str, dict[st
         "AmazonEKSWorkerNodeMinimalPolicy",
     ]
     # Auto Mode needs neither node groups nor Karpenter, and so no kubectl provider.
-    for type_ in ("AWS::EKS::Nodegroup", "Custom::AWSCDK-EKS-HelmChart", "AWS::Lambda::Function"):
+    for type_ in (
+        "AWS::EKS::Nodegroup",
+        "Custom::AWSCDK-EKS-HelmChart",
+        LAYER_TYPE,
+        "AWS::Lambda::Function",
+    ):
         assert not resources_of(template, type_), type_
 
 

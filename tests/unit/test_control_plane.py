@@ -76,13 +76,20 @@ def test_secrets_encrypted_with_rotating_customer_key(synth: SynthResult, env: s
 def test_keys_and_log_group_retained_where_configured(
     synth: SynthResult, env: str, policy: str
 ) -> None:
-    # Every key and log group of the cluster stack (control plane, add-ons, kubectl provider)
+    # Every key and log group of the cluster stack (control plane, add-ons, and the function
+    # that applies the Kubernetes layers, as aws_eks_v2's kubectl provider's were)
     template = cluster_template(synth, env)
     stateful = {
         **resources_of(template, "AWS::KMS::Key"),
         **resources_of(template, "AWS::Logs::LogGroup"),
     }
-    assert {"ControlPlaneLogKey6B346203", "ControlPlaneSecretsKey72FED211"} <= set(stateful)
+    assert {
+        "ControlPlaneLogKey6B346203",
+        "ControlPlaneSecretsKey72FED211",
+        "ControlPlaneLogGroup8A392AC5",
+        "ControlPlaneKubernetesProviderHandlerLogs9C6C7619",
+        "ControlPlaneKubernetesProviderFrameworkLogsD003AD57",
+    } <= set(stateful)
     for resource in stateful.values():
         assert resource["DeletionPolicy"] == policy
         assert resource["UpdateReplacePolicy"] == policy
@@ -165,11 +172,14 @@ def test_no_auto_mode_and_no_default_capacity(synth: SynthResult, env: str) -> N
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_lambdas_only_for_the_kubectl_provider(synth: SynthResult, env: str) -> None:
-    # The cluster itself is native; Lambdas appear only to apply charts and manifests.
+def test_lambdas_only_for_the_kubernetes_layers(synth: SynthResult, env: str) -> None:
+    # The cluster itself is native; Lambdas appear only to apply charts and manifests: the
+    # layers' handler and its custom-resource framework (no aws_eks_v2 kubectl provider).
     template = cluster_template(synth, env)
-    for logical_id in resources_of(template, "AWS::Lambda::Function"):
-        assert logical_id.startswith("ControlPlaneClusterKubectlProvider"), logical_id
+    functions = resources_of(template, "AWS::Lambda::Function")
+    assert len(functions) == 2
+    for logical_id in functions:
+        assert logical_id.startswith("ControlPlaneKubernetesProvider"), logical_id
 
 
 def test_no_aws_auth_config_map_anywhere(synth: SynthResult) -> None:

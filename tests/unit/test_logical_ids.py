@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from eks_blueprint.review.model import STATEFUL_TYPES
+from eks_blueprint.template.kubernetes import layer_items
 from tests.conftest import ENVIRONMENTS, SynthResult, resources_of
 
 PINNED: dict[str, dict[str, str]] = {
@@ -20,8 +21,16 @@ PINNED: dict[str, dict[str, str]] = {
         "ControlPlaneLogGroup8A392AC5": "AWS::Logs::LogGroup",
         "AddonsVolumeKey3522A4A2": "AWS::KMS::Key",
         "KarpenterInterruptionQueue5E4495D7": "AWS::SQS::Queue",
-        "ControlPlaneClusterKubectlProviderHandlerLogGroupCA2C8CC5": "AWS::Logs::LogGroup",
-        "ControlPlaneClusterKubectlProviderframeworkonEventLogGroupD4066F92": "AWS::Logs::LogGroup",
+        # The logs of the function that applies the Kubernetes layers, and of its framework.
+        "ControlPlaneKubernetesProviderHandlerLogs9C6C7619": "AWS::Logs::LogGroup",
+        "ControlPlaneKubernetesProviderFrameworkLogsD003AD57": "AWS::Logs::LogGroup",
+        # The Kubernetes layers: a new id replaces a layer. CloudFormation creates the new one,
+        # then deletes the old one, whose handler removes every object of that layer that no
+        # other layer names: the objects the new layer has just applied.
+        "ControlPlaneKubernetesFoundationF946FF7F": "Custom::EksBlueprint-KubernetesLayer",
+        "ControlPlaneKubernetesCapacity265740C0": "Custom::EksBlueprint-KubernetesLayer",
+        "ControlPlaneKubernetesPlatformF450F0F7": "Custom::EksBlueprint-KubernetesLayer",
+        "ControlPlaneKubernetesWorkloadsA60EDAB9": "Custom::EksBlueprint-KubernetesLayer",
     },
     "network": {
         "NetworkVpc7FB7348F": "AWS::EC2::VPC",
@@ -151,3 +160,76 @@ def test_every_stateful_resource_is_pinned(synth: SynthResult, env: str) -> None
                     f"{env}/{kind}: new stateful resource {logical_id} ({type_}); pin its id here"
                 )
     assert optional_found == EXPECTED_OPTIONAL[env]
+
+
+#: Each environment's layer items by layer: their ids are construct paths, which is what a
+#: reviewer reads in a diff ("which objects does this change touch"). A renamed construct
+#: shows up here (the handler compares objects by identity, so a renamed item alone
+#: deletes nothing, but the review would lose track of it).
+_TENANTS = ["Tenants/PriorityClasses", "Tenants/Payments"]
+_GOVERNANCE = [
+    "Governance/Kyverno",
+    "Governance/Policies",
+    "Governance/Verifier",
+    "Governance/Verification",
+    "Governance/VerifierRegion",
+]
+_KARPENTER = ["Karpenter/CrdChart", "Karpenter/Chart", "Karpenter/NodeClassDefault"]
+ITEMS: dict[str, dict[str, list[str]]] = {
+    "dev": {
+        "foundation": ["Access/GroupBindings", *_TENANTS],
+        "capacity": [*_KARPENTER, "Karpenter/NodePoolSpot"],
+        "platform": [
+            "Addons/StorageClass",
+            "Addons/LoadBalancerController",
+            "Addons/CniMetricsHelper",
+            "Efs/Manifest",
+        ],
+        "workloads": [*_GOVERNANCE, "DemoWorkload/Manifest"],
+    },
+    "staging": {
+        "foundation": [
+            "CustomNetworking/EniConfigs",
+            "Access/GroupBindings",
+            *_TENANTS,
+            "Tenants/Batch",
+        ],
+        "capacity": [*_KARPENTER, "Karpenter/NodePoolGeneral"],
+        "platform": [
+            "Addons/StorageClass",
+            "Addons/LoadBalancerController",
+            "Addons/CniMetricsHelper",
+            "Addons/VerticalPodAutoscaler",
+            "FsxLustre/Manifest",
+        ],
+        "workloads": [*_GOVERNANCE, "DemoWorkload/Manifest"],
+    },
+    "prod": {
+        "foundation": ["Access/GroupBindings", *_TENANTS],
+        "capacity": [
+            *_KARPENTER,
+            "Karpenter/NodePoolOnDemand",
+            "Karpenter/NodePoolSpot",
+            "Karpenter/NodePoolTenantPayments",
+        ],
+        "platform": [
+            "Addons/StorageClass",
+            "Addons/LoadBalancerController",
+            "Addons/CniMetricsHelper",
+            "Addons/VerticalPodAutoscaler",
+            "Efs/Manifest",
+            "PodSecurityGroups/Policies",
+        ],
+        "workloads": _GOVERNANCE,
+    },
+}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_layer_item_ids_are_pinned(synth: SynthResult, env: str) -> None:
+    found: dict[str, list[str]] = {}
+    for item in layer_items(synth.template(env, "cluster")["Resources"]):
+        found.setdefault(item.layer, []).append(item.id)
+    assert {k: sorted(v) for k, v in found.items()} == {
+        k: sorted(v) for k, v in ITEMS[env].items()
+    }

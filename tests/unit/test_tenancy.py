@@ -16,6 +16,7 @@ import pytest
 from eks_blueprint import kubectl_layer_for
 from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.config.tenancy import quantity_value
+from eks_blueprint.template.kubernetes import manifest_objects
 from eks_blueprint.tenancy import (
     TENANT_LABEL,
     LoadBalancerScheme,
@@ -25,6 +26,7 @@ from eks_blueprint.tenancy import (
     tenant_manifests,
 )
 from tests.conftest import ENVIRONMENTS, TEST_ENV, SynthResult, resources_of
+from tests.unit import layers
 from tests.unit.test_addons import manifests
 from tests.unit.test_config import mutate, problems
 
@@ -188,11 +190,25 @@ def test_shipped_environments_admit_internal_load_balancers_somewhere(
     assert ("prod", "payments") in internal and ("staging", "payments") in internal
 
 
-def test_each_tenant_is_its_own_custom_resource_with_a_stable_id(synth: SynthResult) -> None:
+def test_each_tenant_is_its_own_item_with_a_stable_id(synth: SynthResult) -> None:
+    # Was: one custom resource per tenant. Now one item per tenant, in the foundation layer,
+    # whose id (its construct path) names the tenant and nothing else.
     template = synth.template("staging", "cluster")
-    tenants = {k for k in resources_of(template, "Custom::AWSCDK-EKS-KubernetesResource") if k.startswith("Tenants")}
+    tenants = layers.items_under(template, "Tenants")
     # One per tenant, plus the tiers' PriorityClasses (cluster-scoped, applied before them).
-    assert tenants == {"TenantsPayments66BC51E1", "TenantsBatch1481751A", "TenantsPriorityClasses53248F5B"}
+    assert set(tenants) == {"Tenants/Payments", "Tenants/Batch", "Tenants/PriorityClasses"}
+    assert {(t.type, t.layer) for t in tenants.values()} == {("manifest", "foundation")}
+    assert tenants["Tenants/Payments"].after == tenants["Tenants/Batch"].after == [
+        "Tenants/PriorityClasses"
+    ]
+    # Each tenant's item holds its namespace and what lives in it, nothing of another tenant.
+    for name in ("payments", "batch"):
+        objects = [
+            o for o in manifest_objects(template["Resources"])
+            if o.item == f"Tenants/{name.capitalize()}"
+        ]
+        assert {(o.kind, o.name) for o in objects} >= {("Namespace", name), ("ResourceQuota", "tenant-quota")}
+        assert {o.namespace or o.name for o in objects} == {name}
 
 
 # --- the construct --------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from ... import validation as v
 from ...addons.pod_identity import ensure_pod_identity_agent
 from ...identity import oidc_provider_for, trust_only_service_account
 from ...ids import pascal_id
+from ...kubernetes import Applied, Layer, apply_manifest, can_deliver, install_chart
 from ...wiring import capacity_of, register_capacity
 from .. import defaults
 from .._synth_checks import SynthCheck
@@ -53,7 +54,9 @@ class KarpenterProps:
     """The settings of Karpenter."""
 
     cluster: eks.ICluster | eks.Cluster
-    """The cluster; it needs a kubectl provider (ControlPlaneProps(kubectl_provider=True))."""
+    """The cluster; Karpenter's charts, EC2NodeClasses and NodePools are items of its capacity
+    layer, so it must take Kubernetes objects: a ControlPlane's Kubernetes layers (the default) or
+    an eks.Cluster with aws_eks_v2's kubectl provider."""
     cluster_name: str
     """The cluster name as a literal: IAM condition keys contain it and cannot be tokens."""
     kubernetes_version: str
@@ -181,8 +184,8 @@ class Karpenter(Construct):
         self.controller_role = self._controller_role()
         self.chart = self._chart()
         #: "EC2NodeClass/<name>" and "NodePool/<name>" -> the manifest applying it.
-        self.manifests: dict[str, eks.KubernetesManifest] = {}
-        self._node_classes: dict[str, eks.KubernetesManifest] = {}
+        self.manifests: dict[str, Applied] = {}
+        self._node_classes: dict[str, Applied] = {}
         #: Each EC2NodeClass's kubelet maxPods as set in its manifest (None: not set).
         self._max_pods: dict[str, int | None] = {}
         self._node_pools: list[str] = []
@@ -234,7 +237,7 @@ class Karpenter(Construct):
                 )
         except v.Invalid as error:
             raise self._fail(error) from None
-        if getattr(self.cluster, "kubectl_provider", None) is None:
+        if not can_deliver(self.cluster):
             raise ValueError(
                 f"{self.node.path}: KarpenterProps.cluster: {self.cluster.node.path} has no "
                 "kubectl provider, which Karpenter needs to install its Helm charts and "
@@ -352,7 +355,7 @@ class Karpenter(Construct):
             values["tolerations"] = self.placement.toleration_values()
         return values
 
-    def _chart(self) -> eks.HelmChart:
+    def _chart(self) -> Applied:
         props = self.props
         # The CRDs come from their own chart: Helm installs a chart's crds/ directory only on
         # the first install, so raising `version` would never update NodePool/EC2NodeClass
@@ -364,25 +367,33 @@ class Karpenter(Construct):
             "namespace": props.namespace,
             "create_namespace": props.namespace != "kube-system",
         }
-        self.crd_chart = eks.HelmChart(
+        self.crd_chart = install_chart(
             self,
             "CrdChart",
+            layer=Layer.CAPACITY,
             chart="karpenter-crd",
             release="karpenter-crd",
             repository=CRD_CHART_REPOSITORY,
             wait=True,
+            # CRDs only: ready in seconds. The chain CRDs -> controller -> NodeClass ->
+            # NodePools must start its last item within the layer handler's time (EKSDEP21).
+            timeout=Duration.minutes(2),
             **release,
         )
-        chart = eks.HelmChart(
+        chart = install_chart(
             self,
             "Chart",
+            layer=Layer.CAPACITY,
             chart="karpenter",
             release="karpenter",
             repository=CHART_REPOSITORY,
             values=self.chart_values(),
             skip_crds=True,
             wait=True,
-            timeout=Duration.minutes(10),
+            # Above Helm's five minutes for a controller on Fargate (a pod starts in one to
+            # two); 2 + 6 minutes and the NodeClass leave the NodePools time to start in the
+            # layer handler's 14 minutes (EKSDEP21).
+            timeout=Duration.minutes(6),
             **release,
         )
         chart.node.add_dependency(self.crd_chart)
@@ -449,7 +460,7 @@ class Karpenter(Construct):
         their nodes carry NVIDIA_DEVICE_PLUGIN_LABEL."""
         return [name for name, needs in self._device_plugin_pools.items() if needs]
 
-    def add_node_class(self, spec: NodeClassSpec) -> eks.KubernetesManifest:
+    def add_node_class(self, spec: NodeClassSpec) -> Applied:
         """Add an EC2NodeClass (construct `NodeClass<Name>`), applied after the chart, and
         return its manifest."""
         try:
@@ -460,7 +471,7 @@ class Karpenter(Construct):
             raise self._fail(error) from None
         return self._add_node_class(spec)
 
-    def add_node_pool(self, spec: NodePoolSpec) -> eks.KubernetesManifest:
+    def add_node_pool(self, spec: NodePoolSpec) -> Applied:
         """Add a NodePool (construct `NodePool<Name>`), applied after the chart and its
         EC2NodeClass (which must be added first), and return its manifest."""
         try:
@@ -474,7 +485,7 @@ class Karpenter(Construct):
             raise self._fail(error) from None
         return self._add_node_pool(spec)
 
-    def _add_node_class(self, spec: NodeClassSpec) -> eks.KubernetesManifest:
+    def _add_node_class(self, spec: NodeClassSpec) -> Applied:
         body = self.node_class_manifest(spec)
         self._class_specs[spec.name] = spec
         manifest = self._manifest(f"NodeClass{pascal_id(spec.name)}", body)
@@ -501,7 +512,7 @@ class Karpenter(Construct):
                 "KarpenterProps.node_pools so that its class's maxPods accounts for it",
             )
 
-    def _add_node_pool(self, spec: NodePoolSpec) -> eks.KubernetesManifest:
+    def _add_node_pool(self, spec: NodePoolSpec) -> Applied:
         manifest = self._manifest(f"NodePool{pascal_id(spec.name)}", self.node_pool_manifest(spec))
         self._device_plugin_pools[spec.name] = self._needs_device_plugin(spec)
         manifest.node.add_dependency(self._node_classes[spec.node_class])
@@ -509,9 +520,9 @@ class Karpenter(Construct):
         self.manifests[f"NodePool/{spec.name}"] = manifest
         return manifest
 
-    def _manifest(self, id: str, body: dict[str, Any]) -> eks.KubernetesManifest:
-        manifest = eks.KubernetesManifest(
-            self, id, cluster=self.cluster, manifest=[body], overwrite=True
+    def _manifest(self, id: str, body: dict[str, Any]) -> Applied:
+        manifest = apply_manifest(
+            self, id, self.cluster, [body], layer=Layer.CAPACITY, overwrite=True
         )
         manifest.node.add_dependency(self.chart)
         return manifest
