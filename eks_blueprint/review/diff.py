@@ -6,6 +6,9 @@ does a create-only property that refers (Ref / Fn::GetAtt) to a resource being r
 because its value changes when the new resource is created. A changed logical id is a
 delete plus a create. Asset hashes are masked first, so new Lambda code or a new nested
 template with the same settings is reported once, as "assets changed", not as a change.
+
+A Kubernetes layer is reported item by item (:mod:`.layers`): each item added, removed,
+modified or moved is a change of its own, named ``<layer>[<item id>]``.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..template import MANIFEST_TYPE, Assembly, StackTemplate, references
-from .kubernetes import kubernetes_changes
+from ..template import LAYER_TYPE, MANIFEST_TYPE, Assembly, StackTemplate, references
+from .kubernetes import deleted_with_their_resource, kubernetes_changes
+from .layers import item_changes, item_type, layer_notes, layer_properties
 from .model import (
     RETAIN_POLICIES,
+    STATEFUL_KINDS,
     STATEFUL_TYPES,
     PropertyChange,
     Replacement,
@@ -93,6 +98,15 @@ def _compare_stack(old: StackTemplate | None, new: StackTemplate | None) -> Stac
             # Equal once asset hashes are masked: new code or template, same settings.
             diff.asset_changes.append(lid)
     _cascade(diff, old_res, new_res, region)
+    replaced_layers = {
+        c.logical_id: (c.replacement, "; ".join(c.reasons))
+        for c in diff.changes
+        if c.resource_type == LAYER_TYPE
+        and c.action == "modify"
+        and c.replacement in ("replace", "may-replace")
+    }
+    diff.changes.extend(item_changes(old_res, new_res, replaced_layers))
+    layer_notes(diff.changes, old_res, new_res)
     _note_renames(diff)
     if old is not None and new is not None:
         diff.other_changes.extend(_template_sections(old.template, new.template))
@@ -103,10 +117,32 @@ def _compare_stack(old: StackTemplate | None, new: StackTemplate | None) -> Stac
                 f"{_setting(old.termination_protection)} → {_setting(new.termination_protection)}"
             )
     diff.kubernetes.extend(kubernetes_changes(old_res, new_res))
+    if diff.status != "removed":
+        diff.deleted_with_resource.extend(deleted_with_their_resource(old_res, new_res))
+        _note_deleted_with_resource(diff)
     diff.changes.sort(key=lambda c: ({"remove": 0, "modify": 1, "add": 2}[c.action], c.logical_id))
     if diff.status == "modified" and not diff.has_changes:
         diff.status = "unchanged"
     return diff
+
+
+def _note_deleted_with_resource(diff: StackDiff) -> None:
+    """On a removed aws_eks_v2 manifest or chart resource: what its Delete removes although
+    the stack still applies it (a layer item, another resource)."""
+    by_lid: dict[str, list[str]] = {}
+    for lid, what, _ in diff.deleted_with_resource:
+        by_lid.setdefault(lid, []).append(what)
+    for change in diff.changes:
+        gone = by_lid.get(change.logical_id)
+        if change.action != "remove" or not gone:
+            continue
+        shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+        change.notes.append(
+            f"its Delete (aws_eks_v2's handler: kubectl delete, helm uninstall) runs after the "
+            f"resources that apply the same now, and removes {len(gone)} of them from the "
+            f"cluster: {shown}; to move them, first deploy this resource with DeletionPolicy "
+            "Retain (CloudFormation then skips its Delete), then remove it"
+        )
 
 
 def _setting(value: bool | None) -> str:
@@ -155,6 +191,10 @@ def _modified(
         update_replace_policy=old.get("UpdateReplacePolicy"),
     )
     old_props, new_props = old_e["Properties"], new_e["Properties"]
+    layer_changes: list[PropertyChange] = []
+    if change.resource_type == LAYER_TYPE and not change.old_type:
+        # Items are changes of their own (item_changes); Elsewhere identity by identity.
+        old_props, new_props, layer_changes = layer_properties(old_props, new_props)
     if change.old_type:
         _escalate(change, "replace", f"Type changed from {change.old_type}")
     rules = replacement_rules(change.resource_type, region)
@@ -168,6 +208,7 @@ def _modified(
         elif any(_overlaps(segments, c) for c in conditional):
             verdict = "may-replace"
         change.properties.append(PropertyChange(path, before, after, verdict))
+    change.properties.extend(layer_changes)
     for attribute in _ATTRIBUTES:
         before, after = old_e.get(attribute, ABSENT), new_e.get(attribute, ABSENT)
         if before != after:
@@ -341,36 +382,65 @@ def _risks(diff: StackDiff) -> list[StatefulRisk]:
                 detail = (
                     "removed from the stack" if diff.status != "removed" else "its stack is removed"
                 )
-                risks.append(
-                    _risk(
-                        diff,
-                        change,
-                        "deleted",
-                        f"{detail}: CloudFormation deletes it",
-                        resource_type,
-                    )
-                )
+                detail = f"{detail}: CloudFormation deletes it"
+                if resource_type == LAYER_TYPE:
+                    detail = "; ".join([detail, *change.notes])
+                risks.append(_risk(diff, change, "deleted", detail, resource_type))
         elif change.action == "modify" and change.replacement in ("replace", "may-replace"):
             why = "; ".join(change.reasons)
             if change.update_replace_policy in RETAIN_POLICIES:
                 why += "; the old one is retained (orphaned) by UpdateReplacePolicy"
             risk = "replaced" if change.replacement == "replace" else "may be replaced"
+            if resource_type == LAYER_TYPE:
+                why += (
+                    "; the layer is applied again under a new physical id, then CloudFormation "
+                    "deletes the old one, whose Delete removes its items' objects"
+                )
             risks.append(_risk(diff, change, risk, why, resource_type))
-    # A Namespace is as stateful as any volume: deleting it deletes everything in it.
+    # A Namespace is as stateful as any volume: deleting it deletes everything in it; a
+    # claim or a volume takes its storage. Objects are matched across the whole stack, so
+    # one that moves to another item or layer is not removed.
+    for lid, what, kind in diff.deleted_with_resource:
+        if kind in STATEFUL_KINDS:
+            risks.append(
+                StatefulRisk(
+                    diff.stage,
+                    diff.name,
+                    lid,
+                    f"Kubernetes {kind}",
+                    "deleted",
+                    f"{what} is still applied, now by another resource or layer item, but its "
+                    "removed manifest resource's Delete (aws_eks_v2's handler runs kubectl "
+                    f"delete after the new one applied it) deletes it: {_KIND_LOSS[kind]}",
+                )
+            )
     for k8s in diff.kubernetes:
-        if k8s.action == "remove" and k8s.what.startswith("Namespace "):
+        kind = k8s.what.split(" ", 1)[0]
+        if k8s.action == "remove" and kind in STATEFUL_KINDS:
             risks.append(
                 StatefulRisk(
                     diff.stage,
                     diff.name,
                     k8s.logical_id,
-                    "Kubernetes Namespace",
+                    f"Kubernetes {kind}",
                     "deleted",
-                    f"{k8s.what} leaves its manifest: Kubernetes deletes it with every "
-                    "workload, secret and volume claim in it",
+                    f"{k8s.what} leaves its manifest: {_KIND_LOSS[kind]}",
                 )
             )
     return risks
+
+
+_KIND_LOSS = {
+    "Namespace": "Kubernetes deletes it with every workload, secret and volume claim in it",
+    "PersistentVolumeClaim": (
+        "Kubernetes deletes the claim, and with a Delete reclaim policy (the default of "
+        "dynamically provisioned volumes) its volume and data"
+    ),
+    "PersistentVolume": (
+        "Kubernetes deletes the volume object, and with a Delete reclaim policy the storage "
+        "behind it"
+    ),
+}
 
 
 def _risk(
@@ -396,6 +466,8 @@ def _security(
         )
 
     for change in diff.changes:
+        if change.item:
+            continue  # layer items: their objects are judged as a whole below
         lid, resource_type = change.logical_id, change.resource_type
         if change.action == "remove":
             add(lid, resource_type, removal_findings(resource_type, old_res[lid]))
@@ -405,7 +477,7 @@ def _security(
         add(lid, resource_type, security_findings(resource_type, before, after))
         add(lid, resource_type, weakening_findings(resource_type, before, after))
     for lid, message, flagged in kubernetes_weakening(old_res, new_res):
-        add(lid, MANIFEST_TYPE, [(message, flagged)])
+        add(lid, _applier_type(lid, old_res, new_res), [(message, flagged)])
     some = new or old
     if some is not None:
         add(
@@ -414,6 +486,14 @@ def _security(
             termination_protection_findings(old, new),
         )
     return findings
+
+
+def _applier_type(lid: str, old_res: dict[str, Any], new_res: dict[str, Any]) -> str:
+    """The type shown for what applies a Kubernetes object: a layer item
+    (``<layer>[<item id>]``) or an aws_eks_v2 manifest resource."""
+    layer = lid.split("[", 1)[0]
+    resource = new_res.get(layer) or old_res.get(layer) or {}
+    return item_type("manifest") if _type(resource) == LAYER_TYPE else MANIFEST_TYPE
 
 
 __all__ = ["STATEFUL_TYPES", "compare"]

@@ -1,10 +1,16 @@
-"""Kubernetes objects and Helm releases applied through the kubectl provider.
+"""Kubernetes objects and Helm releases a stack applies, compared between BASE and HEAD.
 
-aws_eks_v2 applies manifests with `Custom::AWSCDK-EKS-KubernetesResource` resources, whose
-`Manifest` property is a JSON list of objects (a plain string, or an `Fn::Join` when it
-contains tokens such as a role ARN), and Helm charts with `Custom::AWSCDK-EKS-HelmChart`.
-Objects are matched by kind, namespace and name across the whole stack, so moving an object
-between constructs is not reported as a removal plus an addition.
+A cluster's Kubernetes layers (``Custom::EksBlueprint-KubernetesLayer``) carry them as items:
+``manifest`` items a ``Manifest`` (a JSON list of objects: a plain string, or an ``Fn::Join``
+when it contains tokens such as a role ARN), ``chart`` items a Helm release. A cluster with
+aws_eks_v2's kubectl provider has one ``Custom::AWSCDK-EKS-KubernetesResource`` per manifest
+and one ``Custom::AWSCDK-EKS-HelmChart`` per chart instead. Both are read by
+:mod:`eks_blueprint.template.kubernetes`; what applies an object is named
+``<logical id>[<item id>]`` for a layer item (:func:`~eks_blueprint.template.applied_by`).
+
+Objects are matched by kind, namespace and name across the whole stack, releases by
+namespace and name, so moving an object between items, layers or resources is not reported
+as a removal plus an addition.
 """
 
 from __future__ import annotations
@@ -13,13 +19,16 @@ import json
 from typing import Any
 
 from ..template import (
+    HELM_TYPE,
+    MANIFEST_TYPE,
     KubeObject,
     UnreadableManifest,
+    applied_by,
     helm_releases,
     intrinsic,
     manifest_objects,
 )
-from .model import KubernetesChange
+from .model import RETAIN_POLICIES, KubernetesChange
 from .values import ABSENT, leaf_changes, mask_assets, render, shorten
 
 HELM_FIELDS = ("Chart", "Version", "Repository", "Namespace", "Release", "Wait", "Timeout")
@@ -46,20 +55,24 @@ def _object_key(obj: KubeObject) -> str:
 def _collect(
     resources: dict[str, Any],
 ) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[str, Any]]:
-    """(object key -> (logical id, object), logical id -> raw manifest of unparseable ones)."""
+    """(object key -> (what applies it, object), what applies it -> raw manifest of the
+    unparseable ones); what applies an object is :func:`applied_by` of its resource and item."""
     unreadable: list[UnreadableManifest] = []
     objects = {
-        _object_key(obj): (obj.logical_id, obj.body)
+        _object_key(obj): (obj.key[1], obj.body)
         for obj in manifest_objects(resources, unreadable=unreadable, render=_as_text)
     }
-    opaque = {item.logical_id: mask_assets(item.manifest) for item in unreadable}
+    opaque = {
+        applied_by(item.logical_id, item.item): mask_assets(item.manifest) for item in unreadable
+    }
     return objects, opaque
 
 
 def objects_by_key(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every Kubernetes object the stack's manifests apply, by `<kind> <namespace>/<name>`,
-    with the logical id of the resource that applies it (manifests that cannot be parsed
-    are left out). The security review matches objects by this key across the stack."""
+    with what applies it (the resource's logical id, ``<layer>[<item id>]`` for a layer item;
+    manifests that cannot be parsed are left out). The security review matches objects by
+    this key across the stack."""
     return _collect(resources)[0]
 
 
@@ -76,7 +89,7 @@ def _details(old: Any, new: Any) -> tuple[str, ...]:
 def _helm(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     releases: dict[str, tuple[str, dict[str, Any]]] = {}
     for helm in helm_releases(resources):
-        lid = helm.logical_id
+        lid = helm.key[1]
         props = mask_assets(helm.properties)
         release = render(props.get("Release", lid))
         namespace = render(props.get("Namespace", "default"))
@@ -129,3 +142,38 @@ def kubernetes_changes(
                 )
             )
     return changes
+
+
+def deleted_with_their_resource(
+    old_resources: dict[str, Any], new_resources: dict[str, Any]
+) -> list[tuple[str, str, str]]:
+    """(logical id, object or release key, kind) of what every removed aws_eks_v2 manifest
+    or chart resource applied and the stack still applies elsewhere (a Kubernetes layer's
+    item, another resource). aws_eks_v2's handler deletes a manifest's objects (kubectl
+    delete) and uninstalls a chart's release on Delete, which CloudFormation sends after the
+    new resources applied them: they end up gone (unless the removed resource is retained:
+    CloudFormation then sends no Delete). The kind of a release is ``HelmRelease``.
+    (What moves between the items of layers is kept: a layer removes only what no other
+    layer owns.)"""
+    removed = {
+        lid: resource.get("Type")
+        for lid, resource in old_resources.items()
+        if resource.get("Type") in (MANIFEST_TYPE, HELM_TYPE)
+        and (new_resources.get(lid) or {}).get("Type") != resource.get("Type")
+        and resource.get("DeletionPolicy") not in RETAIN_POLICIES
+    }
+    if not removed:
+        return []
+    found: list[tuple[str, str, str]] = []
+    if MANIFEST_TYPE in removed.values():
+        still = set(_collect(new_resources)[0])
+        for obj in manifest_objects(old_resources, render=_as_text):
+            key = _object_key(obj)
+            if not obj.item and obj.logical_id in removed and key in still:
+                found.append((obj.logical_id, key, obj.kind))
+    if HELM_TYPE in removed.values():
+        installed = _helm(new_resources)
+        for key, (lid, _) in _helm(old_resources).items():
+            if lid in removed and key in installed:
+                found.append((lid, key, "HelmRelease"))
+    return found

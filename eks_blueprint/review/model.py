@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..template import LAYER_TYPE
+
 Replacement = Literal["none", "replace", "may-replace", "unknown"]
 """`replace`: CloudFormation creates a new resource and deletes the old one. `may-replace`:
 a conditionally create-only property changed. `unknown`: no schema for the type."""
@@ -36,7 +38,17 @@ STATEFUL_TYPES: frozenset[str] = frozenset(
         "AWS::EC2::VPCCidrBlock",
         # Self-managed nodes run workloads just as a managed node group does.
         "AWS::AutoScaling::AutoScalingGroup",
+        # A Kubernetes layer's Delete removes every object its items applied (namespaces
+        # with their workloads and volume claims), and a new logical id is a new layer that
+        # re-applies them before the old one's Delete.
+        LAYER_TYPE,
     }
+)
+
+#: Kubernetes kinds whose deletion loses data: a namespace takes everything in it, a
+#: claim or volume its storage (with the usual ``Delete`` reclaim policy).
+STATEFUL_KINDS: frozenset[str] = frozenset(
+    {"Namespace", "PersistentVolumeClaim", "PersistentVolume"}
 )
 
 #: DeletionPolicy values that leave the resource in the account when CloudFormation drops it.
@@ -74,6 +86,10 @@ class ResourceChange:
     deletion_policy: str | None = None
     """DeletionPolicy of the resource as it is deployed now (BASE), if any."""
     update_replace_policy: str | None = None
+    item: str = ""
+    """For one item of a Kubernetes layer: its id (the construct path below the stack);
+    :attr:`logical_id` is then ``<layer's logical id>[<item id>]``, which is not in the
+    template's ``Resources``."""
 
     @property
     def stateful(self) -> bool:
@@ -130,6 +146,9 @@ class StackDiff:
     other_changes: list[str] = field(default_factory=list)
     """Outputs, parameters, conditions..., one line each."""
     kubernetes: list[KubernetesChange] = field(default_factory=list)
+    deleted_with_resource: list[tuple[str, str, str]] = field(default_factory=list)
+    """(logical id, object, kind) of objects a removed aws_eks_v2 manifest resource deletes
+    although the stack still applies them elsewhere (its Delete runs last)."""
 
     @property
     def has_changes(self) -> bool:

@@ -5,6 +5,9 @@ CloudFormation's resource-provider schemas list `createOnlyProperties`: changing
 so the answer needs no AWS account: `providers/<region>.json` maps a resource type to a
 schema file in `resources/`. Some types also declare `conditionalCreateOnlyProperties`,
 which replace the resource only in some cases; the report calls those "may replace".
+
+This project's own custom resource has no registry schema; its handler decides the same way
+(:data:`OWN_RULES`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from ..template import LAYER_TYPE
 
 #: The region whose schema index is used when a stack's region has none of its own.
 FALLBACK_REGION = "us-east-1"
@@ -28,6 +33,14 @@ class ReplacementRules:
 
     create_only: tuple[tuple[str, ...], ...]
     conditional: tuple[tuple[str, ...], ...]
+
+
+#: Create-only properties of this project's custom resources. A Kubernetes layer's physical id
+#: is ``<ClusterName>/<Layer>`` (eks_blueprint.kubernetes.handler.layer_plan.physical_id):
+#: changing either gives a new one, and CloudFormation then deletes the old layer.
+OWN_RULES: dict[str, ReplacementRules] = {
+    LAYER_TYPE: ReplacementRules(create_only=(("ClusterName",), ("Layer",)), conditional=()),
+}
 
 
 def _parse_paths(paths: list[str] | None) -> tuple[tuple[str, ...], ...]:
@@ -80,7 +93,11 @@ def _rules_from_file(schema_file: str) -> ReplacementRules:
 def replacement_rules(resource_type: str, region: str | None = None) -> ReplacementRules | None:
     """The create-only paths of `resource_type`, or None when no schema is known for it
     (custom resources, third-party types, or cfn-lint not installed). Loaded lazily, cached.
+    This project's own custom resources answer from :data:`OWN_RULES`.
     """
+    own = OWN_RULES.get(resource_type)
+    if own is not None:
+        return own
     index = _provider_index(region or FALLBACK_REGION)
     schema_file = index.get(resource_type)
     if schema_file is None and region not in (None, FALLBACK_REGION):

@@ -16,8 +16,8 @@ Three entry points, because the evidence lives in three places:
 * :func:`removal_findings`: one resource removed (a log group and its logs);
 * :func:`kubernetes_weakening` and :func:`termination_protection_findings`: the stack as a
   whole (Kubernetes objects matched by kind, namespace and name across every manifest of the
-  stack, so a NetworkPolicy whose manifest resource is removed counts too; the stack
-  setting that lives in the assembly manifest, not in the template).
+  stack, so a NetworkPolicy whose manifest, a layer item or a resource, is removed counts
+  too; the stack setting that lives in the assembly manifest, not in the template).
 
 The EKS cluster's own weakenings (log types off, secrets encryption removed, endpoint
 widened, deletion protection off) stay in :mod:`eks_blueprint.review.security`'s cluster
@@ -323,7 +323,8 @@ def kubernetes_weakening(
     """(logical id, message, flagged) for the stack's Kubernetes objects: Pod Security lowered,
     NetworkPolicies removed or opened, Karpenter NodePools newly allowed on Spot, Kyverno
     policies removed, switched from refusing to auditing, or made to fail open. The logical
-    id is HEAD's resource holding the object, or BASE's for an object that is gone."""
+    id is what applies the object in HEAD (``<layer>[<item id>]`` for a layer item), or in
+    BASE for an object that is gone."""
     old = objects_by_key(old_resources)
     new = objects_by_key(new_resources)
     out = _pod_security(old, new)

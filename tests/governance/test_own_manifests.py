@@ -1,8 +1,8 @@
 """Our own Kubernetes objects pass our own policies: a policy that would refuse (or, in an
 audit environment, would refuse once enforced) a workload the stacks deploy fails the build.
 
-Every object of every `Custom::AWSCDK-EKS-KubernetesResource` manifest of each synthesised
-environment goes through the tenant mutations, then the validations, with its namespace's
+Every object of every manifest of each synthesised environment (the manifest items of its
+Kubernetes layers, read by eks_blueprint.template.manifest_objects) goes through the tenant mutations, then the validations, with its namespace's
 labels as the manifests declare them and the environment's other objects as the cluster
 `resource.List` sees. Helm charts are out of scope: their namespaces are excluded.
 """

@@ -129,6 +129,48 @@ def helm_chart(release: str) -> dict[str, Any]:
         "ClusterName": "demo", "Release": release, "Chart": "c", "Namespace": "kube-system"}}
 
 
+def layer(*items: dict[str, Any], name: str = "platform") -> dict[str, Any]:
+    """A Kubernetes layer (eks_blueprint's one custom resource per dependency layer)."""
+    return {"Type": "Custom::EksBlueprint-KubernetesLayer", "Properties": {
+        "ServiceToken": "arn:aws:lambda:eu-west-1:111111111111:function:layers",
+        "ClusterName": "demo", "Endpoint": "https://example.eks.amazonaws.com",
+        "CertificateAuthorityData": "Q0E=", "Region": "eu-west-1", "Layer": name,
+        "Items": list(items), "Elsewhere": []}}
+
+
+def manifest_item(item_id: str, objects: Any) -> dict[str, Any]:
+    text = objects if isinstance(objects, dict) else json.dumps(objects)
+    return {"Id": item_id, "Type": "manifest", "Manifest": text, "Overwrite": "false"}
+
+
+def chart_item(item_id: str, release: str) -> dict[str, Any]:
+    return {"Id": item_id, "Type": "chart", "Chart": "c", "Repository": "https://charts.example",
+            "Version": "1.0.0", "Release": release, "Namespace": "kube-system",
+            "CreateNamespace": "true", "Wait": "true", "Timeout": "300", "SkipCrds": "false"}
+
+
+def timed_chart(item_id: str, seconds: int, *after: str, wait: bool = True) -> dict[str, Any]:
+    """A chart item of Helm timeout `seconds` applied after the items `after`."""
+    item = {**chart_item(item_id, item_id.lower().replace("/", "-")),
+            "Timeout": str(seconds), "Wait": "true" if wait else "false"}
+    return {**item, "After": list(after)} if after else item
+
+
+def sized_layer(request_bytes: int) -> dict[str, Any]:
+    """A layer whose largest request, its properties as compact JSON twice plus 4,096 bytes
+    of envelope, is `request_bytes` (even, at least about 5 KB): one ConfigMap padded."""
+    def props_of(pad: int) -> dict[str, Any]:
+        config_map = {"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {"name": "big", "namespace": "apps"}, "data": {"x": "p" * pad}}
+        return layer(manifest_item("Apps/Big", [config_map]))
+
+    target = (request_bytes - 4096) // 2
+    base = len(json.dumps(props_of(0)["Properties"], separators=(",", ":")))
+    resource = props_of(target - base)
+    assert 2 * len(json.dumps(resource["Properties"], separators=(",", ":"))) + 4096 == request_bytes
+    return resource
+
+
 def function(**props: Any) -> dict[str, Any]:
     return {"Type": "AWS::Lambda::Function", "Properties": {
         "Role": "arn:aws:iam::111111111111:role/fn", "Runtime": "python3.12",
@@ -332,6 +374,43 @@ DEPLOY_CASES: list[Case] = [
              {"Ref": "AWS::Region"}, "}]"]]})}, "M"),
     Case("helm-release-53", "EKSDEP16", OK, {"H": helm_chart("r" * 53)}, "H"),
     Case("helm-release-54", "EKSDEP16", FAIL, {"H": helm_chart("r" * 54)}, "H"),
+    # ...and the same in the items of a Kubernetes layer
+    Case("k8s-layer-ok", "EKSDEP16", OK,
+         {"L": layer(manifest_item("Tenants/Payments", [namespace("payments", team="payments")]),
+                     chart_item("Karpenter/Chart", "r" * 53))}, "L"),
+    Case("k8s-layer-namespace-64", "EKSDEP16", FAIL,
+         {"L": layer(manifest_item("Tenants/Long", [namespace("n" * 64)]))}, "L"),
+    Case("k8s-layer-helm-release-54", "EKSDEP16", FAIL,
+         {"L": layer(manifest_item("Tenants/Payments", [namespace("payments")]),
+                     chart_item("Karpenter/Chart", "r" * 54))}, "L"),
+    Case("k8s-layer-not-json", "EKSDEP16", UNRESOLVED,
+         {"L": layer(manifest_item("Tenants/Payments", {"Fn::Join": ["", [
+             '[{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"},"replicas":',
+             {"Ref": "AWS::Region"}, "}]"]]}))}, "L"),
+    # EKSDEP19/20 the size of a layer's request: 256 KB, warned above 75 %
+    Case("layer-request-at-limit", "EKSDEP19", OK, {"L": sized_layer(262_144)}, "L"),
+    Case("layer-request-over-limit", "EKSDEP19", FAIL, {"L": sized_layer(262_146)}, "L"),
+    Case("layer-request-at-75", "EKSDEP20", OK, {"L": sized_layer(196_608)}, "L"),
+    Case("layer-request-over-75", "EKSDEP20", FAIL, {"L": sized_layer(196_610)}, "L"),
+    Case("layer-request-over-limit-is-19s", "EKSDEP20", NA, {"L": sized_layer(262_146)}, "L"),
+    # EKSDEP21 the worst case before a layer's last item starts: 14 min less 3 min = 660 s;
+    # the last item's own time is not counted, a chart without --wait counts 120 s, a
+    # manifest 90 s, and the longest of two branches counts
+    Case("layer-chain-660", "EKSDEP21", OK,
+         {"L": layer(timed_chart("A/Crds", 300), timed_chart("A/Chart", 360, "A/Crds"),
+                     timed_chart("A/Last", 900, "A/Chart"))}, "L"),
+    Case("layer-chain-661", "EKSDEP21", FAIL,
+         {"L": layer(timed_chart("A/Crds", 301), timed_chart("A/Chart", 360, "A/Crds"),
+                     timed_chart("A/Last", 60, "A/Chart"))}, "L"),
+    Case("layer-chain-no-wait", "EKSDEP21", OK,
+         {"L": layer(timed_chart("A/Crds", 900, wait=False), timed_chart("A/Chart", 540, "A/Crds"),
+                     timed_chart("A/Last", 60, "A/Chart"))}, "L"),
+    Case("layer-chain-branches", "EKSDEP21", FAIL,
+         {"L": layer(timed_chart("A/Short", 60), timed_chart("A/Long", 600),
+                     manifest_item("A/Pools", [namespace("pools")]) | {"After": ["A/Long"]},
+                     timed_chart("A/Last", 60, "A/Short", "A/Pools"))}, "L"),
+    Case("layer-independent-items", "EKSDEP21", OK,
+         {"L": layer(timed_chart("A/One", 900), timed_chart("A/Two", 900))}, "L"),
     # EKSDEP17 Lambda environment
     Case("lambda-env-small", "EKSDEP17", OK,
          {"F": function(Environment={"Variables": {"A": "1"}})}, "F"),

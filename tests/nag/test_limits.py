@@ -360,3 +360,41 @@ def test_pseudo_parameters_are_the_longest_of_the_sdk_partitions() -> None:
     assert len(PSEUDO_PARAMETERS["AWS::Partition"]) == max(len(p["id"]) for p in partitions)
     assert len(PSEUDO_PARAMETERS["AWS::URLSuffix"]) == max(
         len(p["outputs"]["dnsSuffix"]) for p in partitions)
+
+
+# --------------------------------------------------------------------- Kubernetes layers
+
+
+def test_layer_request_size_names_the_layer_its_size_and_the_fix() -> None:
+    from .deploy_cases import sized_layer
+
+    # GIVEN a layer whose properties are 150,000 bytes as compact JSON
+    resource = sized_layer(2 * 150_000 + 4096)
+    # WHEN the size rules check it THEN the error says which layer, how big, and what to do
+    verdict = _verdict({"PlatformLayer": resource}, "PlatformLayer", "EKSDEP19")
+    assert verdict.status is Status.NON_COMPLIANT
+    for part in ("layer platform (PlatformLayer)", "150,000 bytes each",
+                 "largest request is 304,096 bytes", "over the 262,144-byte", "Apps/Big (",
+                 "split the layer", "move items to another layer", "make values smaller"):
+        assert part in verdict.message, part
+    # a smaller one passes the error and is warned about from 75 %
+    warned = {"PlatformLayer": sized_layer(200_000)}
+    assert _verdict(warned, "PlatformLayer", "EKSDEP19").status is Status.COMPLIANT
+    warning = _verdict(warned, "PlatformLayer", "EKSDEP20")
+    assert warning.status is Status.NON_COMPLIANT
+    assert "200,000 bytes, above 196,608 bytes, 75 % of the 262,144-byte" in warning.message
+    levels = {r.id: str(r.level) for r in rule_table() if r.id in ("EKSDEP19", "EKSDEP20")}
+    assert levels == {"EKSDEP19": "error", "EKSDEP20": "warning"}
+
+
+def test_layer_names_are_checked_per_item() -> None:
+    from .deploy_cases import chart_item, layer, manifest_item, namespace
+
+    resources = {"L": layer(manifest_item("Tenants/Ok", [namespace("ok")]),
+                            manifest_item("Tenants/Long", [namespace("n" * 64)]),
+                            chart_item("Karpenter/Chart", "r" * 54))}
+    verdict = _verdict(resources, "L", "EKSDEP16")
+    assert verdict.status is Status.NON_COMPLIANT
+    assert "item Tenants/Long: Namespace" in verdict.message
+    assert "item Karpenter/Chart: Helm release" in verdict.message
+    assert "Tenants/Ok" not in verdict.message

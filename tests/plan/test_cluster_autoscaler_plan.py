@@ -21,12 +21,14 @@ from eks_blueprint.plan.inputs import stage_stacks
 from eks_blueprint.plan.upgrade import plan_upgrade
 from eks_blueprint.plan.upgrade.checks import check_cluster_autoscaler
 from eks_blueprint.plan.upgrade.context import UpgradeContext
+from eks_blueprint.template import LAYER_TYPE
 from eks_blueprint.template.assembly import load_assembly
+
+from .layers import chart_items
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "examples" / "cluster-autoscaler.yaml"
 TODAY = date(2026, 11, 30)
-CHART = "Custom::AWSCDK-EKS-HelmChart"
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +53,17 @@ def retagged(inputs: PlanInputs, version: str, tag: str) -> PlanInputs:
     data = inputs.config.model_dump(exclude_unset=True)
     data["cluster"]["version"] = version
     stacks = []
+    found = 0
     for stack in inputs.stacks:
         template = copy.deepcopy(stack.template)
-        for resource in template["Resources"].values():
-            props = resource.get("Properties", {})
-            if resource["Type"] == CHART and props.get("Chart") == autoscaling.CHART_NAME:
-                values = json.loads(props["Values"])
+        for item in chart_items(template):
+            if item["Chart"] == autoscaling.CHART_NAME:
+                values = json.loads(item["Values"])
                 values["image"]["tag"] = tag
-                props["Values"] = json.dumps(values)
+                item["Values"] = json.dumps(values)
+                found += 1
         stacks.append(dataclasses.replace(stack, template=template))
+    assert found == 1
     return dataclasses.replace(
         inputs, config=EnvironmentConfig.model_validate(data), stacks=tuple(stacks)
     )
@@ -109,19 +113,17 @@ def test_a_target_with_the_image_of_its_minor_is_clear(inputs: PlanInputs) -> No
 
 
 def test_environments_without_the_autoscaler_have_no_finding(inputs: PlanInputs) -> None:
-    others: list[Any] = [
-        dataclasses.replace(
-            s,
-            template={
-                **s.template,
-                "Resources": {
-                    k: v
-                    for k, v in s.template["Resources"].items()
-                    if v.get("Properties", {}).get("Chart") != autoscaling.CHART_NAME
-                },
-            },
-        )
-        for s in inputs.stacks
-    ]
+    others: list[Any] = []
+    removed = 0
+    for stack in inputs.stacks:
+        template = copy.deepcopy(stack.template)
+        for resource in template["Resources"].values():
+            items = resource.get("Properties", {}).get("Items")
+            if resource["Type"] == LAYER_TYPE and isinstance(items, list):
+                kept = [i for i in items if i.get("Chart") != autoscaling.CHART_NAME]
+                removed += len(items) - len(kept)
+                resource["Properties"]["Items"] = kept
+        others.append(dataclasses.replace(stack, template=template))
+    assert removed == 1
     without = dataclasses.replace(inputs, stacks=tuple(others))
     assert check_cluster_autoscaler(context(without, "1.35")) == []

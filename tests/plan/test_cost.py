@@ -33,6 +33,8 @@ from eks_blueprint.plan.cost.prices import PriceTableError
 from eks_blueprint.plan.cost.solve import Unbounded, maximise
 from stacks.app_builder import CONFIG_DIR
 
+from .layers import manifest_items
+
 ENVS = ("dev", "staging", "prod")
 TABLE = load_price_table()
 
@@ -267,7 +269,7 @@ def _small_table(region: str = "eu-west-1") -> Any:
 
 def _pool_limits(inputs: PlanInputs, pool: str) -> tuple[float, float]:
     """(vCPUs, MiB) of a NodePool's limits in the template."""
-    for _, _, props in inputs.properties("Custom::AWSCDK-EKS-KubernetesResource"):
+    for props in manifest_items(inputs):
         manifest = props["Manifest"]
         if isinstance(manifest, str) and '"kind":"NodePool"' in manifest:
             for obj in json.loads(manifest):
@@ -341,13 +343,13 @@ def test_karpenter_baseline_runs_what_no_group_or_profile_takes(plan_inputs) -> 
 
 def test_a_pool_without_limits_has_no_ceiling_and_says_so(plan_inputs) -> None:  # type: ignore[no-untyped-def]
     def unlimited(resources: dict[str, dict[str, Any]]) -> None:
-        for res in _of_type(resources, "Custom::AWSCDK-EKS-KubernetesResource"):
-            manifest = res["Properties"]["Manifest"]
+        for item in manifest_items(resources):
+            manifest = item["Manifest"]
             if isinstance(manifest, str) and '"kind":"NodePool"' in manifest:
                 objects = json.loads(manifest)
                 for obj in objects:
                     obj["spec"].pop("limits", None)
-                res["Properties"]["Manifest"] = json.dumps(objects)
+                item["Manifest"] = json.dumps(objects)
 
     report = plan_cost(_vary(plan_inputs("dev"), unlimited))
     assert any(f.check == "no-ceiling" and "NodePool spot" in f.message for f in report.findings)

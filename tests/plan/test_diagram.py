@@ -26,7 +26,7 @@ from eks_blueprint.plan.diagram import (
 )
 from eks_blueprint.plan.diagram.model import Group, Node, Picture, mark, merge_base, render
 from eks_blueprint.review.model import Report, ResourceChange, StackDiff
-from eks_blueprint.template import StackTemplate
+from eks_blueprint.template import StackTemplate, applied_by, layer_items
 from stacks.app_builder import CONFIG_DIR
 
 from .mermaid_check import classes, mermaid_errors, undeclared_ids
@@ -47,6 +47,25 @@ def _lid(inputs: PlanInputs, suffix: str, resource_type: str, prefix: str = "") 
         if r.get("Type") == resource_type and lid.startswith(prefix)
     ]
     assert len(found) == 1, found
+    return found[0]
+
+
+def _item_key(inputs: PlanInputs, suffix: str, item_id: str) -> str:
+    """How a change names one layer item: ``<layer's logical id>[<item id>]``."""
+    (item,) = [i for i in layer_items(_stack(inputs, suffix).resources) if i.id == item_id]
+    return applied_by(item.logical_id, item.id)
+
+
+def _layer_item(resources: dict[str, Any], item_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(the Items list of its layer, the item) of the layer item `item_id` in `resources`."""
+    found = [
+        (r["Properties"]["Items"], item)
+        for r in resources.values()
+        if r.get("Type") == "Custom::EksBlueprint-KubernetesLayer"
+        for item in r["Properties"]["Items"]
+        if item["Id"] == item_id
+    ]
+    assert len(found) == 1, item_id
     return found[0]
 
 
@@ -234,10 +253,8 @@ def test_changes_mark_the_right_nodes_with_the_right_class(plan_inputs: GetInput
     cluster_stack = _stack(inputs, "-cluster").name
     network_stack = _stack(inputs, "-network").name
     node_group = _lid(inputs, "-cluster", "AWS::EKS::Nodegroup")
-    spot = _lid(
-        inputs, "-cluster", "Custom::AWSCDK-EKS-KubernetesResource", "KarpenterNodePoolSpot"
-    )
-    tenant = _lid(inputs, "-cluster", "Custom::AWSCDK-EKS-KubernetesResource", "TenantsPayments")
+    spot = _item_key(inputs, "-cluster", "Karpenter/NodePoolSpot")
+    tenant = _item_key(inputs, "-cluster", "Tenants/Payments")
     coredns = _lid(inputs, "-cluster", "AWS::EKS::Addon", "AddonsCoreDns")
     endpoint = _lid(inputs, "-network", "AWS::EC2::VPCEndpoint", "NetworkVpcEksEndpoint")
     role = _lid(inputs, "-cluster", "AWS::IAM::Role", "NodeGroupsNodeRole")
@@ -289,25 +306,28 @@ def test_changes_are_checked(plan_inputs: GetInputs) -> None:
 
 
 def _legacy_pool(resources: dict[str, Any]) -> None:
-    """A NodePool 'legacy' that BASE had and HEAD dropped."""
-    spot = next(lid for lid in resources if lid.startswith("KarpenterNodePoolSpot"))
-    legacy = copy.deepcopy(resources[spot])
-    manifest = legacy["Properties"]["Manifest"]
-    legacy["Properties"]["Manifest"] = manifest.replace('"name":"spot"', '"name":"legacy"')
-    resources["KarpenterNodePoolLegacy0A1B2C3D"] = legacy
+    """A NodePool 'legacy' (item Karpenter/NodePoolLegacy) that BASE had and HEAD dropped."""
+    items, spot = _layer_item(resources, "Karpenter/NodePoolSpot")
+    legacy = copy.deepcopy(spot)
+    legacy["Id"] = "Karpenter/NodePoolLegacy"
+    legacy["Manifest"] = legacy["Manifest"].replace('"name":"spot"', '"name":"legacy"')
+    items.append(legacy)
 
 
 def test_base_only_nodes_are_drawn_as_removed(plan_inputs: GetInputs) -> None:
     head = plan_inputs("prod")
     base = _edit(head, "-cluster", _legacy_pool)
     # BASE also had no tenant yet: HEAD's tenant is new.
-    base = _edit(
-        base, "-cluster", lambda r: r.pop(next(k for k in r if k.startswith("TenantsPayments")))
-    )
+
+    def without_tenant(resources: dict[str, Any]) -> None:
+        items, tenant = _layer_item(resources, "Tenants/Payments")
+        items.remove(tenant)
+
+    base = _edit(base, "-cluster", without_tenant)
     report = plan_diagram(head, base=base)
     text = report.data["mermaid"]
     nodes = _nodes(report)
-    legacy_id = mermaid_id("np", "KarpenterNodePoolLegacy0A1B2C3D", "legacy")
+    legacy_id = mermaid_id("np", "Karpenter/NodePoolLegacy", "legacy")
     assert nodes[legacy_id]["title"] == "NodePool legacy"
     assert nodes[legacy_id]["mark"] == "removed"
     assert f'{legacy_id}("<b>NodePool legacy</b>' in text
@@ -408,10 +428,7 @@ def _diagrams(plan_inputs: GetInputs) -> dict[str, str]:
     changes = {
         (cluster_stack, _lid(prod, "-cluster", "AWS::EKS::Nodegroup")): "replace",
         (cluster_stack, _lid(prod, "-cluster", "AWS::EKS::Addon", "AddonsCoreDns")): "add",
-        (
-            cluster_stack,
-            _lid(prod, "-cluster", "Custom::AWSCDK-EKS-KubernetesResource", "TenantsPayments"),
-        ): "remove",
+        (cluster_stack, _item_key(prod, "-cluster", "Tenants/Payments")): "remove",
     }
     diagrams["prod-highlighted"] = mermaid_diagram(
         prod,
@@ -471,13 +488,13 @@ def test_cli_prints_markdown_and_json(synth: Any, capsys: pytest.CaptureFixture[
 
 def test_unreadable_manifest_is_a_note_not_a_guess(plan_inputs: GetInputs) -> None:
     def garble(resources: dict[str, Any]) -> None:
-        lid = next(k for k in resources if k.startswith("TenantsPayments"))
-        resources[lid]["Properties"]["Manifest"] = "[{not json"
+        _, tenant = _layer_item(resources, "Tenants/Payments")
+        tenant["Manifest"] = "[{not json"
 
     report = plan_diagram(_edit(plan_inputs("prod"), "-cluster", garble))
     assert not report.blocked
     [finding] = report.findings
-    assert finding.severity == "info" and "TenantsPayments" in finding.message
+    assert finding.severity == "info" and "[Tenants/Payments]" in finding.message
     assert not any(n["kind"] == "tenant" for n in report.data["nodes"])
 
 
@@ -517,3 +534,69 @@ def test_changes_from_review() -> None:
         ("prod-eks-cluster", "D"): "replace",
     }
     assert ("dev-eks-cluster", "F") in changes_from_review(report)
+
+
+def test_layers_are_drawn_in_order_with_what_they_hold(plan_inputs: GetInputs) -> None:
+    # GIVEN prod, whose cluster stack applies its objects in Kubernetes layers that wait for
+    # each other (DependsOn)
+    inputs = plan_inputs("prod")
+    cluster_stack = _stack(inputs, "-cluster")
+    layers = {
+        lid: r for lid, r in cluster_stack.resources.items()
+        if r["Type"] == "Custom::EksBlueprint-KubernetesLayer"
+    }
+    names = {lid: r["Properties"]["Layer"] for lid, r in layers.items()}
+    assert {"foundation", "platform", "workloads"} <= set(names.values())
+    # WHEN the platform layer is replaced (e.g. a new cluster)
+    (platform_lid,) = [lid for lid, name in names.items() if name == "platform"]
+    report = plan_diagram(inputs, changes={(cluster_stack.name, platform_lid): "replace"})
+    nodes = _nodes(report)
+    drawn = {n["title"]: n for n in nodes.values() if n["kind"] == "kubernetes-layer"}
+    # THEN one node per layer stands for its resource and says what it holds
+    assert set(drawn) == {f"Layer {name}" for name in names.values()}
+    for lid, resource in layers.items():
+        node = drawn[f"Layer {names[lid]}"]
+        assert node["resources"] == [[cluster_stack.name, lid]]
+        items = resource["Properties"]["Items"]
+        charts = [i["Chart"] for i in items if i["Type"] == "chart"]
+        listed = " ".join(node["lines"][1:])
+        assert all(chart in listed for chart in charts), (names[lid], charts, node["lines"])
+        manifests = sum(1 for i in items if i["Type"] == "manifest")
+        assert node["lines"][0].startswith(f"{manifests} manifest")
+    # ...in the order they are applied: an edge "then" from each layer to one that waits for
+    # it, and every layer drawn after the ones it waits for
+    ids = {lid: drawn[f"Layer {names[lid]}"]["id"] for lid in layers}
+    waits = {(dep, lid) for lid, r in layers.items() for dep in r.get("DependsOn", []) if dep in layers}
+    assert waits, "the layers wait for each other"
+    then = {(e["source"], e["target"]) for e in report.data["edges"] if e["text"] == "then"}
+    assert then == {(ids[dep], ids[lid]) for dep, lid in waits}
+    position = [n["id"] for n in report.data["nodes"]]
+    assert all(position.index(ids[dep]) < position.index(ids[lid]) for dep, lid in waits)
+    assert drawn["Layer platform"]["mark"] == "replaced"
+    assert drawn["Layer foundation"]["mark"] is None
+    # ...and no layer lands in "Other resources"
+    assert not any(
+        "KubernetesLayer" in line for n in nodes.values() if n["kind"] == "other" for line in n["lines"]
+    )
+
+
+def test_changes_from_review_name_layer_items() -> None:
+    # A layer item added or removed in the review is the key its objects' nodes carry.
+    item = ResourceChange(
+        "PlatformLayer[Karpenter/NodePoolSpot]",
+        "add",
+        "Custom::EksBlueprint-KubernetesLayer:manifest",
+        item="Karpenter/NodePoolSpot",
+    )
+    report = Report(
+        base="base",
+        head="head",
+        stacks=[StackDiff(stage="prod", name="prod-eks-cluster", status="modified", changes=[item])],
+        risks=[],
+        security=[],
+        nag_base=None,
+        nag_head=None,
+    )
+    assert changes_from_review(report) == {
+        ("prod-eks-cluster", "PlatformLayer[Karpenter/NodePoolSpot]"): "add"
+    }

@@ -25,6 +25,8 @@ from eks_blueprint.plan.ips.addresses import (
 )
 from stacks.app_builder import CONFIG_DIR
 
+from .layers import manifest_items
+
 Inputs = Callable[[str], PlanInputs]
 PREFIX = CniSettings(prefix_delegation=True, warm_prefix_target=1)
 SECONDARY = CniSettings()
@@ -243,15 +245,15 @@ def test_prods_numbers(plan_inputs: Inputs) -> None:
 
 def without_min_vcpus(template: dict[str, Any]) -> None:
     """Drop the NodePools' instance-cpu requirement (prod's `min_vcpus: 8`)."""
-    for resource in template.get("Resources", {}).values():
-        manifest = resource.get("Properties", {}).get("Manifest")
+    for item in manifest_items(template):
+        manifest = item["Manifest"]
         if isinstance(manifest, str) and '"kind":"NodePool"' in manifest:
             docs = json.loads(manifest)
             requirements = docs[0]["spec"]["template"]["spec"]["requirements"]
             docs[0]["spec"]["template"]["spec"]["requirements"] = [
                 r for r in requirements if r["key"] != "karpenter.k8s.aws/instance-cpu"
             ]
-            resource["Properties"]["Manifest"] = json.dumps(docs)
+            item["Manifest"] = json.dumps(docs)
 
 
 def test_prod_without_its_minimum_node_size_blocks(plan_inputs: Inputs) -> None:
@@ -318,12 +320,12 @@ def with_templates(inputs: PlanInputs, change: Callable[[dict[str, Any]], None])
 
 def nodepool_cpu(cpu: str) -> Callable[[dict[str, Any]], None]:
     def change(template: dict[str, Any]) -> None:
-        for resource in template.get("Resources", {}).values():
-            manifest = resource.get("Properties", {}).get("Manifest")
+        for item in manifest_items(template):
+            manifest = item["Manifest"]
             if isinstance(manifest, str) and '"kind":"NodePool"' in manifest:
                 docs = json.loads(manifest)
                 docs[0]["spec"]["limits"]["cpu"] = cpu
-                resource["Properties"]["Manifest"] = json.dumps(docs)
+                item["Manifest"] = json.dumps(docs)
 
     return change
 

@@ -34,9 +34,10 @@ from eks_blueprint.plan.upgrade.tables import (
 )
 from stacks.app_builder import CONFIG_DIR
 
+from .layers import chart_items, manifest_items
+
 #: The tables were taken on this day; 1.34 leaves standard support on 2026-12-02.
 TODAY = date(2026, 11, 30)
-MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
 
 Inputs = Callable[[str], PlanInputs]
 
@@ -79,12 +80,13 @@ def resources(inputs: PlanInputs, type_: str) -> Iterator[dict[str, Any]]:
 
 
 def add_objects(inputs: PlanInputs, *objects: dict[str, Any]) -> PlanInputs:
-    """A copy of `inputs` whose first plain-string manifest carries `objects` too."""
+    """A copy of `inputs` whose first plain-string manifest (a layer's manifest item)
+    carries `objects` too."""
     edited = copied(inputs)
-    for resource in resources(edited, MANIFEST):
-        manifest = resource["Properties"]["Manifest"]
+    for item in manifest_items(edited):
+        manifest = item["Manifest"]
         if isinstance(manifest, str):
-            resource["Properties"]["Manifest"] = json.dumps([*json.loads(manifest), *objects])
+            item["Manifest"] = json.dumps([*json.loads(manifest), *objects])
             return edited
     raise AssertionError("no plain-string manifest to extend")
 
@@ -121,13 +123,15 @@ def as_target(
     for resource in resources(target, "AWS::EKS::Addon"):
         props = resource["Properties"]
         props["AddonVersion"] = ADDON_VERSIONS[to][props["AddonName"]][0]
-    for resource in resources(target, "Custom::AWSCDK-EKS-HelmChart"):
-        if resource["Properties"]["Chart"] in ("karpenter", "karpenter-crd"):
-            resource["Properties"]["Version"] = karpenter
+    charts = [item for item in chart_items(target) if item["Chart"] in ("karpenter", "karpenter-crd")]
+    assert len(charts) == 2, charts
+    for item in charts:
+        item["Version"] = karpenter
     if alias:
-        for resource in resources(target, MANIFEST):
-            props = resource["Properties"]
-            props["Manifest"] = replace_in_joins(props["Manifest"], old_alias, alias)
+        items = [item for item in manifest_items(target) if old_alias in json.dumps(item["Manifest"])]
+        assert items, f"no manifest names the alias {old_alias}"
+        for item in items:
+            item["Manifest"] = replace_in_joins(item["Manifest"], old_alias, alias)
     return target
 
 
@@ -245,10 +249,10 @@ def test_module_importable_finds_layers_without_importing_their_parent() -> None
 
 def test_charts_outside_their_supported_range_block(plan_inputs: Inputs) -> None:
     edited = copied(plan_inputs("prod"))
-    for resource in resources(edited, "Custom::AWSCDK-EKS-HelmChart"):
-        if resource["Properties"]["Chart"] == "aws-load-balancer-controller":
-            resource["Properties"]["Chart"] = "cert-manager"
-            resource["Properties"]["Version"] = "v1.18.2"  # supports 1.29-1.33
+    for item in chart_items(edited):
+        if item["Chart"] == "aws-load-balancer-controller":
+            item["Chart"] = "cert-manager"
+            item["Version"] = "v1.18.2"  # supports 1.29-1.33
     report = plan(edited)
     assert "chart-compat" in checks_of(report, "block")
     assert "cert-manager v1.18.2 supports Kubernetes 1.29-1.33" in messages(report, "chart-compat")
@@ -256,9 +260,9 @@ def test_charts_outside_their_supported_range_block(plan_inputs: Inputs) -> None
 
 def test_chart_not_in_the_table_is_unconfirmed(plan_inputs: Inputs) -> None:
     edited = copied(plan_inputs("prod"))
-    for resource in resources(edited, "Custom::AWSCDK-EKS-HelmChart"):
-        if resource["Properties"]["Chart"] == "aws-load-balancer-controller":
-            resource["Properties"]["Version"] = "9.9.9"
+    for item in chart_items(edited):
+        if item["Chart"] == "aws-load-balancer-controller":
+            item["Version"] = "9.9.9"
     report = plan(edited)
     assert "chart-compat" in checks_of(report, "warn")
     charts = {c["chart"]: c for c in report.data["charts"]}
@@ -461,9 +465,9 @@ def test_schema_error_in_both_versions_warns_not_blocks(plan_inputs: Inputs) -> 
 
 def test_removed_api_in_chart_values_blocks(plan_inputs: Inputs) -> None:
     edited = copied(plan_inputs("prod"))
-    for resource in resources(edited, "Custom::AWSCDK-EKS-HelmChart"):
-        if resource["Properties"]["Chart"] == "karpenter-crd":
-            resource["Properties"]["Values"] = json.dumps(
+    for item in chart_items(edited):
+        if item["Chart"] == "karpenter-crd":
+            item["Values"] = json.dumps(
                 {"extra": [{"apiVersion": "batch/v1beta1", "kind": "CronJob"}]}
             )
     report = plan(edited)

@@ -18,6 +18,7 @@ import pytest
 
 from eks_blueprint.review import Report, compare, load_assembly, render_markdown
 from eks_blueprint.review.weakening import capacity_types
+from eks_blueprint.template import LAYER_TYPE
 
 from ..conftest import SynthResult
 
@@ -663,18 +664,22 @@ def test_real_assembly_weakened_in_three_ways_is_flagged_in_markdown(
     ]
     retention = template["Resources"][group_id]["Properties"]["RetentionInDays"]
     template["Resources"][group_id]["Properties"]["RetentionInDays"] = 1
-    tenant_id, objects = next(
-        (lid, json.loads(r["Properties"]["Manifest"]))
+    # The tenant's objects are a manifest item of a Kubernetes layer: the review names it
+    # `<layer's logical id>[<item id>]`.
+    tenant_id, item, objects = next(
+        (f"{lid}[{item['Id']}]", item, json.loads(item["Manifest"]))
         for lid, r in template["Resources"].items()
-        if r["Type"] == KUBE
-        and isinstance(r["Properties"]["Manifest"], str)
+        if r["Type"] == LAYER_TYPE
+        for item in r["Properties"]["Items"]
+        if item["Type"] == "manifest"
+        and isinstance(item["Manifest"], str)
         and any(
             o.get("kind") == "NetworkPolicy" and o["metadata"]["name"] == "default-deny"
-            for o in json.loads(r["Properties"]["Manifest"])
+            for o in json.loads(item["Manifest"])
         )
     )
     tenant = next(o["metadata"]["namespace"] for o in objects if o.get("kind") == "NetworkPolicy")
-    template["Resources"][tenant_id]["Properties"]["Manifest"] = json.dumps(
+    item["Manifest"] = json.dumps(
         [
             o
             for o in objects

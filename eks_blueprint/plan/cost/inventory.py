@@ -2,8 +2,8 @@
 
 The template is the authority for what will be deployed: node groups (instance types,
 scaling, disks), self-managed node groups (the cluster's Auto Scaling groups and their launch
-templates), Karpenter NodePools and EC2NodeClasses (the manifests the kubectl provider
-applies), Fargate profiles, Deployments, ResourceQuotas, NAT gateways, Elastic IPs,
+templates), Karpenter NodePools and EC2NodeClasses (the manifests the Kubernetes layers
+apply), Fargate profiles, Deployments, ResourceQuotas, NAT gateways, Elastic IPs,
 interface endpoints, KMS keys, log groups, the GuardDuty detector and the cluster's support
 type. :func:`read_inventory` turns them into plain records; the cost plan prices them. Pure
 Python: no ``aws_cdk``.

@@ -3,12 +3,14 @@
 Drawn from the synthesised templates (:mod:`.extract` says what is drawn and what is left
 out), as a ``flowchart TB`` that GitHub renders in Markdown and PR comments: one subgraph per
 stack; the VPC with a column per availability zone; the cluster with its capacity, add-ons,
-tenants and load balancers; GuardDuty, ECR and the KMS keys.
+tenants, load balancers and Kubernetes layers; GuardDuty, ECR and the KMS keys.
 
 A change is shown two ways, which combine:
 
 * ``changes``: (stack name, logical id) -> ``add`` / ``replace`` / ``remove``, the keys the
-  review uses (:func:`changes_from_review` builds it from a review report). A node whose
+  review uses (:func:`changes_from_review` builds it from a review report); an item of a
+  Kubernetes layer is ``<layer's logical id>[<item id>]``, the key of its objects' nodes,
+  and the layer's own logical id marks the layer's node. A node whose
   resources include a changed one gets a class: added (green), replaced (orange), removed
   (red, dashed), or changed (blue) for a node that stays but gains or loses listed items;
   the listed item itself says "(added)", "(replaced)" or "(removed)".
@@ -91,10 +93,11 @@ class _ReviewReport(Protocol):
 def changes_from_review(report: _ReviewReport, env: str | None = None) -> dict[ResourceKey, Action]:
     """The `changes` mapping from a review report (:class:`eks_blueprint.review.Report`).
 
-    Added and removed resources map to ``add`` and ``remove``; a modified resource that
-    CloudFormation replaces (or may replace: a conditionally create-only property changed)
-    maps to ``replace``; other modifications are not highlighted. `env` keeps one stage's
-    stacks (``prod`` or ``<pipeline>/prod``).
+    Added and removed resources (and layer items) map to ``add`` and ``remove``; a modified
+    resource that CloudFormation replaces (or may replace: a conditionally create-only
+    property changed) maps to ``replace``, as do the items of a replaced layer; other
+    modifications are not highlighted. `env` keeps one stage's stacks (``prod`` or
+    ``<pipeline>/prod``).
     """
     found: dict[ResourceKey, Action] = {}
     for stack in report.stacks:

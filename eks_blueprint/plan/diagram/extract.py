@@ -7,10 +7,12 @@ One subgraph per stack; inside it whatever the stack holds, whichever stack that
   Karpenter discovery tags) and NAT gateways, an edge from each subnet whose default route
   goes to a NAT gateway, the internet gateway, and one node listing the VPC endpoints;
 * cluster: the EKS cluster (name, version, endpoint access), the capacity (managed node
-  groups, Karpenter NodePools and EC2NodeClasses read from the kubectl provider's
-  manifests, Fargate profiles), the add-ons (EKS add-ons and Helm charts), the tenants
-  (namespaces with their ResourceQuota) and the load balancers (the AWS Load Balancer
-  Controller and the Ingresses and LoadBalancer Services that make it create ALBs and NLBs);
+  groups, Karpenter NodePools and EC2NodeClasses read from the manifests, Fargate
+  profiles), the add-ons (EKS add-ons and Helm charts), the tenants (namespaces with their
+  ResourceQuota), the load balancers (the AWS Load Balancer Controller and the Ingresses and
+  LoadBalancer Services that make it create ALBs and NLBs) and the Kubernetes layers that
+  apply the manifests and charts (one node per layer, in the order they are applied, with
+  what it holds);
 * security: the GuardDuty detector, ECR repositories, registry scanning and the image
   signing profile;
 * delivery: each CodePipeline pipeline with its stages, source and EKS deploy target (its
@@ -34,15 +36,18 @@ from typing import Any, Final
 
 from ...template import (
     HELM_TYPE,
+    LAYER_TYPE,
     MANIFEST_TYPE,
     HelmRelease,
     KubeObject,
     StackTemplate,
     UnreadableManifest,
+    applied_by,
     as_bool,
     as_list,
     helm_releases,
     intrinsic,
+    layer_items,
     literal,
     manifest_objects,
     render_text,
@@ -53,6 +58,7 @@ from .nodes import (
     DEPLOY_TIME,
     TENANT_LABEL,
     Controller,
+    applier,
     balancer_node,
     cluster_node,
     fargate_profile_node,
@@ -88,6 +94,7 @@ _DRAWN: Final = frozenset(
         "AWS::EKS::Addon",
         MANIFEST_TYPE,
         HELM_TYPE,
+        LAYER_TYPE,
         "AWS::GuardDuty::Detector",
         "AWS::ECR::Repository",
         "AWS::ECR::RegistryScanningConfiguration",
@@ -122,6 +129,42 @@ _PLUMBING: Final = frozenset(
 _SERVICE_PREFIX = re.compile(r"^com\.amazonaws\.[^.]+\.")
 
 
+def _depends_on(resource: Mapping[str, Any]) -> list[str]:
+    found = resource.get("DependsOn")
+    if isinstance(found, str):
+        return [found]
+    return [str(d) for d in found] if isinstance(found, list) else []
+
+
+def _in_dependency_order(after: Mapping[str, Sequence[str]]) -> list[str]:
+    """The keys of `after` (each -> the keys it waits for), every one after what it waits
+    for, otherwise in template order; a cycle (not deployable anyway) keeps template order."""
+    done: list[str] = []
+    waiting = list(after)
+    while waiting:
+        ready = [k for k in waiting if all(d in done for d in after[k])] or waiting[:1]
+        done.append(ready[0])
+        waiting.remove(ready[0])
+    return done
+
+
+def _wrapped(names: Sequence[str], head: str, width: int = 44) -> list[str]:
+    """`names` comma-separated after `head`, a few per line."""
+    if not names:
+        return []
+    lines: list[str] = []
+    current = head.rstrip()
+    for index, name in enumerate(names):
+        entry = name + ("," if index < len(names) - 1 else "")
+        if len(current) + 1 + len(entry) > width and current != head.rstrip():
+            lines.append(current)
+            current = entry
+        else:
+            current = f"{current} {entry}"
+    lines.append(current)
+    return lines
+
+
 @dataclass
 class Extraction:
     """The picture and what could not be read (one line each, for the report)."""
@@ -131,12 +174,13 @@ class Extraction:
 
 
 def _manifest_objects(stack: StackTemplate, notes: list[str]) -> list[KubeObject]:
-    """Every object of every kubectl-provider manifest in `stack`, in template order; one
-    that cannot be read is noted, not guessed."""
+    """Every object of every manifest in `stack` (resources, then layer items), in template
+    order; one that cannot be read is noted, not guessed."""
     unreadable: list[UnreadableManifest] = []
     objects = manifest_objects([stack], unreadable=unreadable)
     notes.extend(
-        f"{item.stack}/{item.logical_id}: manifest could not be read (not JSON once "
+        f"{item.stack}/{applied_by(item.logical_id, item.item)}: manifest could not be read "
+        "(not JSON once "
         "deploy-time values are masked); its objects are not drawn"
         for item in unreadable
     )
@@ -323,7 +367,8 @@ class _StackReader:
         addons = self._addons()
         tenants = self._tenants()
         balancers = self._load_balancers()
-        for section in (capacity, addons, tenants, balancers):
+        layers = self._layers()
+        for section in (capacity, addons, tenants, balancers, layers):
             if section is not None:
                 self.group.children.append(section)
                 for node_id, _ in self.cluster_nodes:
@@ -390,7 +435,7 @@ class _StackReader:
             )
         charts: list[Item] = []
         for helm in self.releases:
-            chart = helm.chart if helm.chart is not None else helm.logical_id
+            chart = helm.chart if helm.chart is not None else helm.key[1]
             if chart == LBC_CHART:
                 continue
             release = helm.release if helm.release is not None else chart
@@ -413,6 +458,54 @@ class _StackReader:
                 )
             )
         return group if group.children else None
+
+    def _layers(self) -> Group | None:
+        """One node per Kubernetes layer, in the order CloudFormation applies them (their
+        DependsOn on each other: an edge "then" from each layer to the ones that wait for
+        it), saying what it holds: its charts by name, how many manifests and patches."""
+        found: dict[str, tuple[str, list[str], Counter[str]]] = {}
+        for lid, props in self.of_type(LAYER_TYPE):
+            found[lid] = (text(props.get("Layer"), lid), [], Counter())
+        if not found:
+            return None
+        for item in layer_items({lid: self.resources[lid] for lid in found}, stack=self.stack.name):
+            _, charts, counts = found[item.logical_id]
+            counts[item.type] += 1
+            if item.type == "chart":
+                charts.append(text(item.properties.get("Chart"), item.id))
+        after = {lid: [d for d in _depends_on(self.resources[lid]) if d in found] for lid in found}
+        group = Group(
+            id=mermaid_id("grp", self.stack.name, "layers"), title="Kubernetes layers"
+        )
+        group.kind = "layers"
+        group.direction = "LR"
+        node_ids: dict[str, str] = {}
+        for lid in _in_dependency_order(after):
+            name, charts, counts = found[lid]
+            lines = [
+                " · ".join(
+                    f"{counts[kind]} {kind}{'es' if kind == 'patch' else 's'}"
+                    if counts[kind] != 1
+                    else f"1 {kind}"
+                    for kind in ("manifest", "chart", "patch")
+                    if counts[kind]
+                )
+                or "no items"
+            ]
+            lines += [shorten(line, 44) for line in _wrapped(charts, "charts ")]
+            node = Node(
+                id=mermaid_id("layer", self.stack.name, name),
+                title=f"Layer {name}",
+                lines=lines,
+                resources=frozenset({self.key(lid)}),
+                kind="kubernetes-layer",
+            )
+            node_ids[lid] = node.id
+            group.children.append(node)
+            for earlier in after[lid]:
+                if earlier in node_ids:
+                    self.picture.edges.append(Edge(node_ids[earlier], node.id, "then"))
+        return group
 
     def _tenants(self) -> Group | None:
         namespaces: dict[str, KubeObject] = {}
@@ -454,7 +547,7 @@ class _StackReader:
             controller = Controller.from_values(helm.values)
             group.children.append(
                 Node(
-                    id=mermaid_id("lbc", helm.logical_id),
+                    id=mermaid_id("lbc", applier(helm)),
                     title="AWS Load Balancer Controller",
                     lines=[
                         f"chart {helm.version if helm.version is not None else '(latest)'}",
@@ -466,7 +559,7 @@ class _StackReader:
                     kind="lb-controller",
                 )
             )
-            controller.node_id = mermaid_id("lbc", helm.logical_id)
+            controller.node_id = mermaid_id("lbc", applier(helm))
         drawn = 0
         for obj in lb_objects:
             node = balancer_node(obj, controller)

@@ -1,9 +1,10 @@
 """The node of each kind of resource: what its label says, read from template properties.
 
 Each builder takes a resource's logical id and properties (or a Kubernetes object read from
-a kubectl-provider manifest) and returns one :class:`~.model.Node` with a stable id, a title,
-a few short lines and the resources it stands for. Values known only at deploy time read as
-such, never guessed. Pure Python: no ``aws_cdk``.
+a manifest: a Kubernetes layer's item or a kubectl-provider resource) and returns one
+:class:`~.model.Node` with a stable id, a title, a few short lines and the resources it
+stands for. Values known only at deploy time read as such, never guessed. Pure Python: no
+``aws_cdk``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ...template import KubeObject, as_bool, as_int, as_list, intrinsic, literal
+from ...template import HelmRelease, KubeObject, as_bool, as_int, as_list, intrinsic, literal
 from .mermaid import mermaid_id
 from .model import Node, ResourceKey
 
@@ -28,6 +29,12 @@ def text(value: Any, unknown: str = "?") -> str:
     """A template value as text: the literal, or `unknown` when (partly) deploy-time."""
     found = literal(value)
     return found if found is not None else unknown
+
+
+def applier(found: KubeObject | HelmRelease) -> str:
+    """What node ids of an object or release are made of: its layer item's id (a construct
+    path, stable when layers change), else its resource's logical id."""
+    return found.item or found.logical_id
 
 
 def short_name(logical_id: str) -> str:
@@ -209,7 +216,7 @@ def node_pool_node(obj: KubeObject) -> Node:
     if disruption.get("consolidationPolicy"):
         lines.append(f"consolidation {disruption['consolidationPolicy']}")
     return Node(
-        id=mermaid_id("np", obj.logical_id, obj.name),
+        id=mermaid_id("np", applier(obj), obj.name),
         title=f"NodePool {obj.name}",
         lines=lines,
         resources=frozenset({obj.key}),
@@ -230,7 +237,7 @@ def node_class_node(obj: KubeObject) -> Node:
     if sizes:
         lines.append("volumes " + " + ".join(sizes))
     return Node(
-        id=mermaid_id("nc", obj.logical_id, obj.name),
+        id=mermaid_id("nc", applier(obj), obj.name),
         title=f"EC2NodeClass {obj.name}",
         lines=lines,
         resources=frozenset({obj.key}),
@@ -290,7 +297,7 @@ def tenant_node(namespace: KubeObject, quotas: Sequence[KubeObject]) -> Node:
         lines.append("no ResourceQuota")
     tenant = TENANT_LABEL in namespace.labels
     return Node(
-        id=mermaid_id("ns", namespace.logical_id, namespace.name),
+        id=mermaid_id("ns", applier(namespace), namespace.name),
         title=f"{'Tenant' if tenant else 'Namespace'} {namespace.name}",
         lines=lines,
         resources=frozenset(resources),
@@ -340,7 +347,7 @@ def balancer_node(obj: KubeObject, controller: Controller | None) -> Node | None
             lines.append("inbound " + ", ".join(str(r) for r in as_list(ranges)))
     title = f"{kind} {scheme}" if scheme else f"{kind} internal (the controller's default)"
     return Node(
-        id=mermaid_id("lb", obj.logical_id, obj.kind, obj.namespace or "default", obj.name),
+        id=mermaid_id("lb", applier(obj), obj.kind, obj.namespace or "default", obj.name),
         title=title,
         lines=lines,
         resources=frozenset({obj.key}),

@@ -31,6 +31,7 @@ from ...template import (
     TemplateView,
     UnreadableManifest,
     Unresolved,
+    applied_by,
     as_int,
     helm_releases,
     manifest_objects,
@@ -407,7 +408,7 @@ def _karpenter(reader: _Reader, facts: TemplateFacts) -> None:
         unreadable: list[UnreadableManifest] = []
         for obj in manifest_objects([stack], unreadable=unreadable):
             kind, spec = obj.kind, obj.spec
-            name = str(obj.metadata.get("name", obj.logical_id))
+            name = str(obj.metadata.get("name", obj.key[1]))
             if kind == "StorageClass" and obj.body.get("provisioner") == FSX_CSI_DRIVER:
                 facts.fsx_storage_classes.append(name)
             elif kind == "EC2NodeClass":
@@ -430,7 +431,8 @@ def _karpenter(reader: _Reader, facts: TemplateFacts) -> None:
                     )
                 )
         reader.unresolved.extend(
-            f"{view.name}/{item.logical_id}: the manifest is not JSON" for item in unreadable
+            f"{view.name}/{applied_by(item.logical_id, item.item)}: the manifest is not JSON"
+            for item in unreadable
         )
     for helm in helm_releases(reader.inputs.stacks):
         if helm.chart == "karpenter":

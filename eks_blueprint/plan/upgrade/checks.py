@@ -21,7 +21,7 @@ from typing import Any, cast
 from ...addons import versions as addon_versions
 from ...compute import autoscaling
 from ...config.addons import MANAGED_ADDON_FIELDS
-from ...template import KubeObject, UnreadableManifest, helm_releases, literal
+from ...template import KubeObject, UnreadableManifest, applied_by, helm_releases, literal
 from ..model import Finding
 from .context import UpgradeContext
 from .manifests import ApiVerdict, PdbCoverage, ValuesApi
@@ -296,7 +296,7 @@ def check_karpenter(
     """compute.karpenter.version supports the target (Karpenter's compatibility matrix)."""
     karpenter = ctx.deployed.config.compute.karpenter
     charts = {
-        helm.chart: (f"{helm.stack}/{helm.logical_id}.Version", helm.version)
+        helm.chart: (f"{helm.stack}/{helm.key[1]}.Version", helm.version)
         for helm in helm_releases(ctx.deployed.stacks)
         if helm.chart in KARPENTER_CHARTS
     }
@@ -387,7 +387,7 @@ def check_charts(ctx: UpgradeContext) -> tuple[list[ChartCheck], list[Finding]]:
     findings: list[Finding] = []
     target = require_minor(ctx.to)
     for helm in helm_releases(ctx.deployed.stacks):
-        chart = helm.chart or helm.logical_id
+        chart = helm.chart or helm.key[1]
         version, repository = helm.version, helm.repository
         if chart in KARPENTER_CHARTS:
             krow = karpenter_row(version or "")
@@ -458,7 +458,7 @@ def check_cluster_autoscaler(ctx: UpgradeContext) -> list[Finding]:
     for helm in helm_releases(ctx.deployed.stacks):
         if helm.chart != autoscaling.CHART_NAME:
             continue
-        where = f"{helm.stack}/{helm.logical_id}"
+        where = f"{helm.stack}/{helm.key[1]}"
         image = helm.values.get("image")
         tag = literal(image.get("tag")) if isinstance(image, dict) else None
         if wanted is None:
@@ -721,7 +721,7 @@ def check_ami_pins(
             if isinstance(alias, str):
                 aliases.append(
                     (
-                        f"{obj.stack}/{obj.logical_id}: EC2NodeClass {obj.name} "
+                        f"{obj.stack}/{obj.key[1]}: EC2NodeClass {obj.name} "
                         f"spec.amiSelectorTerms[{j}].alias",
                         alias,
                     )
@@ -857,7 +857,8 @@ def api_findings(
             Finding(
                 "removed-apis",
                 "warn",
-                f"manifest {item.stack}/{item.logical_id} could not be read ({item.reason}): "
+                f"manifest {item.stack}/{applied_by(item.logical_id, item.item)} could not be read "
+                f"({item.reason}): "
                 "its objects were not checked.",
             )
         )

@@ -1,7 +1,9 @@
 """The Kubernetes objects the stacks carry, and what the target version makes of them.
 
-Manifests reach the cluster through ``Custom::AWSCDK-EKS-KubernetesResource`` (property
-``Manifest``: a JSON list, sometimes an ``Fn::Join`` with deploy-time ARNs in it). Each
+Manifests reach the cluster as ``manifest`` items of the cluster's Kubernetes layers (or,
+for a cluster with aws_eks_v2's kubectl provider, as ``Custom::AWSCDK-EKS-KubernetesResource``
+resources); either way a ``Manifest`` property, a JSON list, sometimes an ``Fn::Join`` with
+deploy-time ARNs in it, read by :func:`~eks_blueprint.template.manifest_objects`. Each
 object is checked against the target Kubernetes version:
 
 * with the removed-API table (:data:`~.tables.REMOVED_APIS`), which also names the
@@ -33,7 +35,9 @@ from ...template import (
     MANIFEST_TYPE,
     KubeObject,
     UnreadableManifest,
+    applied_by,
     helm_releases,
+    layer_items,
     manifest_objects,
 )
 from ..inputs import PlanInputs
@@ -45,9 +49,10 @@ _LEGACY_GROUPS = frozenset({"apps", "batch", "autoscaling", "policy", "extension
 
 
 def read_objects(inputs: PlanInputs) -> tuple[list[KubeObject], list[UnreadableManifest]]:
-    """Every object of every manifest resource in the stacks, in template order, and the
-    resources that could not be read (deploy-time values outside JSON strings) or hold an
-    item without apiVersion and kind (there is nothing to check it against)."""
+    """Every object of every manifest in the stacks, in template order (manifest resources,
+    then layers' manifest items), and the manifests that could not be read (deploy-time
+    values outside JSON strings) or hold an object without apiVersion and kind (there is
+    nothing to check it against), in the same order."""
     unreadable: list[UnreadableManifest] = []
     objects: list[KubeObject] = []
     for obj in manifest_objects(inputs.stacks, unreadable=unreadable):
@@ -55,14 +60,20 @@ def read_objects(inputs: PlanInputs) -> tuple[list[KubeObject], list[UnreadableM
             objects.append(obj)
         else:
             unreadable.append(
-                UnreadableManifest(obj.stack, obj.logical_id, "an item without apiVersion and kind")
+                UnreadableManifest(
+                    obj.stack,
+                    obj.logical_id,
+                    "an object without apiVersion and kind",
+                    item=obj.item,
+                )
             )
-    # In template order, as the resources come.
-    order = {
-        (stack.name, logical_id): index
-        for index, (stack, logical_id, _) in enumerate(inputs.resources(MANIFEST_TYPE))
-    }
-    unreadable.sort(key=lambda item: order[(item.stack, item.logical_id)])
+    # In the order manifest_objects reads the manifests: resources, then layers' items.
+    order: dict[tuple[str, str], int] = {}
+    for stack, logical_id, _ in inputs.resources(MANIFEST_TYPE):
+        order[(stack.name, logical_id)] = len(order)
+    for item in layer_items(inputs.stacks, type="manifest"):
+        order[(item.stack, applied_by(item.logical_id, item.id))] = len(order)
+    unreadable.sort(key=lambda item: order[(item.stack, applied_by(item.logical_id, item.item))])
     return objects, unreadable
 
 
@@ -259,9 +270,9 @@ def chart_values_api_versions(inputs: PlanInputs) -> list[ValuesApi]:
     """Every ``apiVersion`` key (with its sibling ``kind``, if any) in the charts' values."""
     found: list[ValuesApi] = []
     for helm in helm_releases(inputs.stacks):
-        chart = helm.chart if helm.chart is not None else helm.logical_id
+        chart = helm.chart if helm.chart is not None else helm.key[1]
         for path, api, kind in _api_versions(helm.values, ""):
-            found.append(ValuesApi(helm.stack, helm.logical_id, chart, path, api, kind))
+            found.append(ValuesApi(helm.stack, helm.key[1], chart, path, api, kind))
     return found
 
 

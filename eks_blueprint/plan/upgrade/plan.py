@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ...template import applied_by
 from ..inputs import PlanInputError, PlanInputs
 from ..model import Finding, PlanReport, markdown_table
 from .checks import (
@@ -244,7 +245,9 @@ def _full_plan(
                     if v.status == "schema-error"
                 ],
                 "unvalidated": sum(1 for v in verdicts if v.status == "unvalidated"),
-                "unreadable": [f"{u.stack}/{u.logical_id}: {u.reason}" for u in unreadable],
+                "unreadable": [
+                    f"{u.stack}/{applied_by(u.logical_id, u.item)}: {u.reason}" for u in unreadable
+                ],
                 "chart_values_api_versions": len(values),
             },
             "pdb": [
@@ -263,7 +266,7 @@ def _removed_json(verdict: ApiVerdict) -> dict[str, Any]:
     obj = verdict.obj
     return {
         "stack": obj.stack,
-        "resource": obj.logical_id,
+        "resource": obj.key[1],
         "kind": obj.kind,
         "api_version": obj.api_version,
         "name": obj.name,

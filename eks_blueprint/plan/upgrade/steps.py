@@ -166,8 +166,8 @@ def _control_plane(ctx: UpgradeContext, found: StepInputs) -> Step:
         f"Deploy: `bin/cdk deploy -c env={ctx.env} --all` (or merge, and the pipeline "
         "deploys). EKS upgrades the control plane in place, one minor version only; it "
         "cannot be rolled back.",
-        f"The kubectl provider (Helm charts, manifests) moves to the layer of {ctx.to} "
-        f"({layer}) in the same deploy.",
+        f"The handler of the Kubernetes layers (Helm charts, manifests) moves to the kubectl "
+        f"layer of {ctx.to} ({layer}) in the same deploy.",
         f"Upgrade policy (template UpgradePolicy.SupportType): {ctx.support_type()}.",
     ]
     return Step(2, "Upgrade the control plane", items)
