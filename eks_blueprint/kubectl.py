@@ -1,5 +1,7 @@
-"""The kubectl provider of a cluster: the layer for its Kubernetes version, and the cdk-nag
-acknowledgements of the Lambda functions aws_eks_v2 generates for it.
+"""The kubectl layer of a cluster: kubectl and Helm for its Kubernetes version, which the
+handler of the cluster's Kubernetes layers (eks_blueprint.kubernetes) runs; and the cdk-nag
+acknowledgements of the Lambda functions aws_eks_v2's own kubectl provider generates (for
+a cluster that has one; a ControlPlane has Kubernetes layers instead).
 
 aws_eks_v2 does not check that the kubectl layer matches the cluster's version, so this is
 the one place that maps versions to layers. Each layer is its own PyPI package of about

@@ -4,10 +4,11 @@ An add-on has several names: its `addons:` config field (`ebs_csi_driver`), its 
 or Helm chart name (`aws-ebs-csi-driver`), its `AddonsProps` flag and its construct id
 (part of logical ids). This table is the one place that ties them together, with what the
 rest of the project needs to know about each one: whether nodes need it to become Ready
-(installed before compute), whether it is on by default, whether it is applied through the
-kubectl provider, and which IAM role it gets. The config model, `AddonsProps`, the `Addons`
-construct, `eks-blueprint-verify` and the README's add-on table are all derived from it
-(`tests/unit/test_addons_catalog.py` keeps the hand-written parts in step).
+(installed before compute), whether it is on by default, whether it is applied with kubectl
+or Helm (an item of the cluster's Kubernetes layers), and which IAM role it gets. The config
+model, `AddonsProps`, the `Addons` construct, `eks-blueprint-verify` and the README's add-on
+table are all derived from it (`tests/unit/test_addons_catalog.py` keeps the hand-written
+parts in step).
 
 cdk-free on purpose: the config models and the command-line tools import it.
 """
@@ -47,7 +48,8 @@ class AddonSpec:
     """Installed by default (True), only when switched on (False), or always (None: the
     cluster cannot work without it, so there is no switch)."""
     needs_kubectl: bool
-    """Applied (or comes with a manifest) through the cluster's kubectl provider."""
+    """A Helm chart, or comes with a manifest: an item of the cluster's Kubernetes layers
+    (with aws_eks_v2's kubectl provider, its resource)."""
     role: RoleKind
     """The IAM role its pods get."""
     service_account: str | None

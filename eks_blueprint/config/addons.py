@@ -1,7 +1,8 @@
 """The `addons:` section: EKS managed add-ons and Helm add-ons.
 
-Which add-ons exist, their EKS names, defaults and whether they need the kubectl provider
-come from the add-on table, eks_blueprint/addons/catalog.py; this model is its YAML face
+Which add-ons exist, their EKS names, defaults and whether they need kubectl (a chart or
+manifest in the cluster's Kubernetes layers) come from the add-on table,
+eks_blueprint/addons/catalog.py; this model is its YAML face
 (tests/unit/test_addons_catalog.py checks that every add-on there has its field here, with
 the same default). Versions default to the pins in eks_blueprint/addons/versions.py for the
 cluster's Kubernetes version; an explicit `version` must be listed there for that Kubernetes
@@ -359,6 +360,6 @@ class AddonsConfig(StrictModel):
 
     @property
     def needs_kubectl(self) -> bool:
-        """True when a chart or manifest is applied, which needs the kubectl provider (the
-        add-ons the catalog marks `needs_kubectl`, when enabled)."""
+        """True when a chart or manifest is applied, which needs the cluster's Kubernetes
+        layers (the add-ons the catalog marks `needs_kubectl`, when enabled)."""
         return any(self.enabled(spec.field) for spec in CATALOG if spec.needs_kubectl)

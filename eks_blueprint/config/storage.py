@@ -140,7 +140,7 @@ class StorageConfig(StrictModel):
 
     @property
     def needs_kubectl(self) -> bool:
-        """Whether a StorageClass is applied (through the kubectl provider)."""
+        """Whether a StorageClass is applied (through the cluster's Kubernetes layers)."""
         return self.efs is not None or self.fsx_lustre is not None
 
     @model_validator(mode="after")
