@@ -159,4 +159,6 @@ def _failed(outdir: Path | None, before: Snapshot, exc: Exception | None) -> int
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from stacks.runtime import run_once
+
+    run_once(main)

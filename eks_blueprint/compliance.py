@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
@@ -34,9 +34,25 @@ def add_compliance_packs(scope: IConstruct) -> None:
 
 def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge one finding (rule id, granular ids included) on `construct` and below."""
+    _record(construct, [_acknowledgment(rule_id, reason)])
+
+
+def acknowledge_all(construct: IConstruct, rules: Iterable[tuple[str, str]]) -> None:
+    """Acknowledge several findings, `(rule id, reason)` in order, on `construct` and below:
+    the same as `acknowledge` for each (the same metadata, in the same order), in two jsii
+    round trips instead of two per rule. Every reason is checked before any is recorded."""
+    _record(construct, [_acknowledgment(rule_id, reason) for rule_id, reason in rules])
+
+
+def _acknowledgment(rule_id: str, reason: str) -> Acknowledgment:
     if len(reason) < 20:
         raise ValueError(f"acknowledgement of {rule_id} needs a reason a reviewer can check")
-    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    return Acknowledgment(id=rule_id, reason=reason)
+
+
+def _record(construct: IConstruct, acknowledgments: Sequence[Acknowledgment]) -> None:
+    if acknowledgments:
+        Validations.of(construct).acknowledge(*acknowledgments)
 
 
 def nag_resource_name(value: Any) -> str:
@@ -78,6 +94,7 @@ def acknowledge_wildcard_resources(
     """Acknowledge AwsSolutions-IAM5 for each wildcard resource of `policy`, with the reason
     `reason_for(resource)` gives. A wildcard without a reason is an error naming `owner`, so
     a new `*` cannot slip in unexplained."""
+    acknowledgments: list[Acknowledgment] = []
     for resource in wildcard_resources(policy):
         reason = reason_for(resource)
         if reason is None:
@@ -85,7 +102,10 @@ def acknowledge_wildcard_resources(
                 f"{owner}: the policy grants {resource!r}, which has no written reason; "
                 "narrow the resource or add its reason"
             )
-        acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason)
+        acknowledgments.append(
+            _acknowledgment(f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason)
+        )
+    _record(policy, acknowledgments)
 
 
 #: (construct path fragment or "", granular IAM5 id pattern, reason): why a wildcard in a
@@ -115,9 +135,12 @@ def acknowledge_policy_wildcards(
     for every wildcard of an `Allow` statement, with its reason from `reasons`. A wildcard
     without one is an error naming the policy (`what`) and the `table` to add it to, so a
     new `*` cannot slip in unexplained. Reads the template's document (the L1's)."""
-    path = policy.node.path
-    acknowledge(policy, "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy", inline_reason)
-    cfn_policy = policy.node.default_child
+    node = policy.node
+    path = node.path
+    acknowledgments = [
+        _acknowledgment("NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy", inline_reason)
+    ]
+    cfn_policy = node.default_child
     assert isinstance(cfn_policy, iam.CfnPolicy)
     document = Stack.of(policy).resolve(cfn_policy.policy_document)
     for statement in document.get("Statement", []):
@@ -136,4 +159,7 @@ def acknowledge_policy_wildcards(
                         f"{path}: {what} grants {granular!r}, which has no written reason; "
                         f"narrow it or add its reason to {table}"
                     )
-                acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[{granular}]", reason)
+                acknowledgments.append(
+                    _acknowledgment(f"AwsSolutions::AwsSolutions-IAM5[{granular}]", reason)
+                )
+    _record(policy, acknowledgments)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import aws_cdk as cdk
@@ -35,7 +36,7 @@ import jsii
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
 
-from ..template import ExportIndex, TemplateView, load_view
+from ..template import ExportIndex, ResourceRef, TemplateView, load_view
 from .engine import AnyRule, evaluate_resource, evaluate_stack, rule_table
 from .model import Level, Rule, StackRule, Status, Verdict
 from .quotas import DEFAULT_QUOTAS, Quotas
@@ -123,6 +124,7 @@ class EksBestPracticesChecks(NagPack):
         self._by_type: dict[str, tuple[Rule, ...]] = {}
         self._views: dict[str, TemplateView] = {}
         self._synthesized: dict[str, TemplateView] = {}
+        self._located: dict[str, tuple[TemplateView, str]] = {}
         self._details: dict[tuple[str, str], str] = {}
 
     @property
@@ -153,11 +155,13 @@ class EksBestPracticesChecks(NagPack):
             views[os.path.basename(path)] = load_view(path, template, os.path.basename(path),
                                                       exports)
         self._synthesized = views
+        self._located = _locate_by_path(context.template_paths, views)
         self._details = {}
         try:
             return self._with_details(super().validate(context))
         finally:
             self._synthesized = {}
+            self._located = {}
 
     def validate_scope(self, scope: IConstruct) -> cdk.PolicyValidationPluginReport:
         """Check a construct tree directly (tests, or CDK versions without ``appConstruct``)."""
@@ -177,26 +181,55 @@ class EksBestPracticesChecks(NagPack):
         return rules
 
     def _check_resource(self, node: cdk.CfnResource) -> None:
+        # cdk-nag calls this (a jsii callback) for every CfnResource of the app, so its jsii
+        # round trips count: during synth, one (`toString()`, "<path> [<type>]") finds the
+        # resource in the synthesized templates through the stacks' logical-id metadata.
+        located = self._locate(node) if self._located else None
+        if located is not None:
+            path, view, res = located
+            rules = self._rules_for(res.type)
+            if rules:
+                self._evaluate(node, path, view, res, rules)
+            return
         rules = self._rules_for(node.cfn_resource_type)
         if not rules:
             return
         stack = cdk.Stack.of(node)
         logical_id = str(stack.resolve(node.logical_id))
         view = self._view_for(stack)
-        res = view.get(logical_id)
-        if res is None:  # added after the view was built: rebuild once
+        found = view.get(logical_id)
+        if found is None:  # added after the view was built: rebuild once
             view = self._view_for(stack, refresh=True)
-            res = view.get(logical_id)
-        if res is None:
+            found = view.get(logical_id)
+        if found is None:
             return
+        self._evaluate(node, node.node.path, view, found, rules)
+
+    def _locate(self, node: cdk.CfnResource) -> tuple[str, TemplateView, ResourceRef] | None:
+        """The path, template and resource of ``node`` by the synthesized templates'
+        metadata, or None (then the caller asks the construct tree)."""
+        described = node.to_string()  # CfnResource: "<construct path> [<resource type>]"
+        path, _, rest = described.rpartition(" [")
+        if not path or not rest.endswith("]"):
+            return None
+        located = self._located.get(path)
+        if located is None:
+            return None
+        view, logical_id = located
+        res = view.get(logical_id)
+        if res is None or res.type != rest[:-1]:
+            return None
+        return path, view, res
+
+    def _evaluate(self, node: cdk.CfnResource, path: str, view: TemplateView, res: ResourceRef,
+                  rules: tuple[Rule, ...]) -> None:
         verdicts: list[tuple[Rule | StackRule, Verdict]] = list(evaluate_resource(res, rules))
-        if logical_id == _anchor(view):
+        if res.logical_id == _anchor(view):
             verdicts.extend(evaluate_stack(view, self._rules))
         for rule, verdict in verdicts:
             if verdict.is_finding:
                 suffix = f"[{UNRESOLVED}]" if verdict.status is Status.UNRESOLVED else ""
-                self._details[(f"{PACK_NAME}-{rule.id}{suffix}", node.node.path)] = \
-                    verdict.message
+                self._details[(f"{PACK_NAME}-{rule.id}{suffix}", path)] = verdict.message
                 self._apply_rule(cast(IApplyRule, _AppliedRule(node, rule, verdict)))
 
     def _view_for(self, stack: cdk.Stack, refresh: bool = False) -> TemplateView:
@@ -233,6 +266,72 @@ class EksBestPracticesChecks(NagPack):
         return cdk.PolicyValidationPluginReport(
             success=report.success, violations=violations, metadata=report.metadata,
             plugin_version=report.plugin_version)
+
+
+def _locate_by_path(template_paths: Sequence[str], views: Mapping[str, TemplateView]
+                    ) -> dict[str, tuple[TemplateView, str]]:
+    """Construct path -> (template view, logical id) of every resource in the synthesized
+    templates, from their stacks' ``aws:cdk:logicalId`` metadata in the cloud assembly.
+
+    A template with a nested stack is left out (the metadata of the nested stack's resources
+    is in its parent's, with the nested template's logical ids), as is any template whose
+    metadata cannot be read: their resources are located through the construct tree.
+    """
+    located: dict[str, tuple[TemplateView, str]] = {}
+    manifests: dict[str, Mapping[str, Any]] = {}
+    for template_path in template_paths:
+        view = views.get(os.path.basename(template_path))
+        if view is None or any(resource.get("Type") == "AWS::CloudFormation::Stack"
+                               for resource in view.resources.values()):
+            continue
+        for path, entries in _stack_metadata(template_path, manifests).items():
+            for entry in entries:
+                if (isinstance(entry, dict) and entry.get("type") == LOGICAL_ID_METADATA
+                        and isinstance(entry.get("data"), str)):
+                    located[path.lstrip("/")] = (view, entry["data"])
+    return located
+
+
+#: The metadata type CDK records each CfnElement's logical id under.
+LOGICAL_ID_METADATA = "aws:cdk:logicalId"
+
+
+def _stack_metadata(template_path: str, manifests: dict[str, Mapping[str, Any]]
+                    ) -> dict[str, list[Any]]:
+    """The construct metadata of the stack whose template this is: its artifact's inline
+    ``metadata`` and ``additionalMetadataFile`` in the assembly's manifest.json."""
+    directory, name = os.path.split(template_path)
+    manifest = manifests.get(directory)
+    if manifest is None:
+        try:
+            with open(os.path.join(directory, "manifest.json"), encoding="utf-8") as stream:
+                manifest = json.load(stream)
+        except (OSError, ValueError):
+            manifest = {}
+        manifests[directory] = manifest if isinstance(manifest, Mapping) else {}
+        manifest = manifests[directory]
+    artifacts = manifest.get("artifacts")
+    for artifact in artifacts.values() if isinstance(artifacts, Mapping) else ():
+        if not isinstance(artifact, Mapping):
+            continue
+        properties = artifact.get("properties")
+        if not isinstance(properties, Mapping) or properties.get("templateFile") != name:
+            continue
+        parts = [artifact.get("metadata")]
+        extra = artifact.get("additionalMetadataFile")
+        if isinstance(extra, str):
+            try:
+                with open(os.path.join(directory, extra), encoding="utf-8") as stream:
+                    parts.append(json.load(stream))
+            except (OSError, ValueError):
+                return {}
+        metadata: dict[str, list[Any]] = {}
+        for part in parts:
+            for path, entries in part.items() if isinstance(part, Mapping) else ():
+                if isinstance(path, str) and isinstance(entries, list):
+                    metadata.setdefault(path, []).extend(entries)
+        return metadata
+    return {}
 
 
 def _anchor(view: TemplateView) -> str | None:
