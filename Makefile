@@ -10,7 +10,7 @@ export PATH := $(NODE_BIN):$(PATH)
 CDK := bin/cdk
 ENV ?=
 
-.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite review clean schema package docs library-smoke plan diagram
+.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite bench-anchor review clean schema package docs library-smoke plan diagram
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -71,6 +71,16 @@ bench-scaling: setup
 ## The test suite's wall time and its slowest phases.
 bench-suite: setup
 	$(BIN)/python benchmarks/suite_bench.py
+
+## Synth side by side with EKS Blueprints for CDK (RUNS=5): installs benchmarks/anchor/ from
+## its own lock file on first use; only this target installs it, never setup, synth or test.
+bench-anchor: RUNS ?= 5
+bench-anchor: setup benchmarks/anchor/node_modules/.installed
+	$(BIN)/python benchmarks/anchor_bench.py --runs $(RUNS)
+
+benchmarks/anchor/node_modules/.installed: benchmarks/anchor/package.json benchmarks/anchor/package-lock.json $(VENV)/.installed
+	cd benchmarks/anchor && $(NODE_BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## Remove everything the targets generate (build/ and the egg-info would double every grep).
 clean:
