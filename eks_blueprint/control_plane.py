@@ -32,7 +32,7 @@ from .compute.auto_mode import (
 )
 from .encryption import allow_cloudwatch_logs, new_key
 from .kubectl import kubectl_layer_for
-from .kubernetes import KubernetesDelivery
+from .kubernetes import Applied, KubernetesDelivery, Layer, apply_manifest, install_chart
 from .validate_names import PropError, check_field_types, check_principal_arn, check_prop
 from .wiring import addons_of
 
@@ -505,6 +505,27 @@ class ControlPlane(Construct):
         `vpc_cni_custom_networking`): node groups and Karpenter added by the growth methods
         then count max pods without the primary ENI, as the pods cannot use it."""
         return bool(getattr(addons_of(self.cluster), "custom_networking", False))
+
+    def add_manifest(
+        self, id: str, *objects: dict[str, Any], layer: Layer = Layer.PLATFORM
+    ) -> Applied:
+        """Apply Kubernetes `objects` to this cluster as one item of its `layer` (default:
+        the platform layer, after the nodes and add-ons), construct `id` of this control
+        plane: what aws_eks_v2's `cluster.add_manifest` does on a cluster with its own
+        kubectl provider (which a ControlPlane cluster has not). Objects removed from the
+        list later are deleted. Returns the item (`item.needs(...)` orders it)."""
+        self._require_kubectl("add_manifest")
+        return apply_manifest(self, id, self.icluster, list(objects), layer=layer)
+
+    def add_helm_chart(
+        self, id: str, *, layer: Layer = Layer.PLATFORM, **chart: Any
+    ) -> Applied:
+        """Install a Helm chart as one item of `layer` (default: the platform layer),
+        construct `id` of this control plane; `chart` are `install_chart`'s keywords
+        (chart, repository, version, release, namespace, values, create_namespace, wait,
+        timeout, skip_crds)."""
+        self._require_kubectl("add_helm_chart")
+        return install_chart(self, id, self.icluster, layer=layer, **chart)
 
     def add_addons(self, id: str = "Addons", **settings: Any) -> Addons:
         """Add the cluster's add-ons (`Addons`), configured with AddonsProps fields as

@@ -49,6 +49,16 @@ def kubectl_layer_for(scope: Construct, version: str) -> lambda_.ILayerVersion:
             "Helm charts and manifests (Karpenter, the Load Balancer Controller, tenants); "
             "a cluster without them can set ControlPlaneProps(kubectl_provider=False)."
         ) from error
+    existing = scope.node.try_find_child("KubectlLayer")
+    if existing is not None:
+        # Called again for the same scope (e.g. once for aws_eks_v2's kubectl provider, once
+        # for a KubernetesDelivery): the same layer, not a clash of construct ids.
+        if type(existing).__name__ != class_name:
+            raise ValueError(
+                f"{scope.node.path}/KubectlLayer exists and is not the kubectl layer of "
+                f"Kubernetes {version}; pass another scope for this version's layer"
+            )
+        return existing  # type: ignore[return-value]
     layer: lambda_.ILayerVersion = getattr(module, class_name)(scope, "KubectlLayer")
     return layer
 

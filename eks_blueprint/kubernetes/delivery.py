@@ -271,7 +271,9 @@ class KubernetesDelivery(Construct):
                 "cluster",
                 cluster.node.path,
                 f"the cluster already has its Kubernetes layers at "
-                f"{delivery_of(cluster).node.path}; a cluster has one KubernetesDelivery",  # type: ignore[union-attr]
+                f"{delivery_of(cluster).node.path}; a cluster has one KubernetesDelivery: "  # type: ignore[union-attr]
+                "use that one (eks_blueprint.kubernetes.delivery_of(cluster)), or apply "
+                "objects with apply_manifest / install_chart, which find it themselves",
             )
         self.cluster = cluster
         self.provider = LayerProvider(

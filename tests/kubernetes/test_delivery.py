@@ -589,7 +589,7 @@ def test_a_cluster_has_one_kubernetes_delivery() -> None:
     with pytest.raises(
         PropError,
         match=r"^Team/Again: cluster = 'Team/Eks/Cluster': .*"
-        r"Team/Eks/Kubernetes; a cluster has one KubernetesDelivery",
+        r"Team/Eks/Kubernetes; a cluster has one KubernetesDelivery: use that one",
     ):
         KubernetesDelivery(
             stack,
@@ -599,6 +599,41 @@ def test_a_cluster_has_one_kubernetes_delivery() -> None:
                 stack, "Layer", "arn:aws:lambda:eu-west-1:123456789012:layer:kubectl:1"
             ),
         )
+
+
+def test_control_plane_add_manifest_and_add_helm_chart_are_layer_items() -> None:
+    """ControlPlane's own add_manifest / add_helm_chart stand in for aws_eks_v2's (which
+    fail on a ControlPlane cluster: it has no aws_eks_v2 kubectl provider)."""
+    app, stack, plane = new_cluster()
+    team = plane.add_manifest("TeamNamespace", namespace("team"), layer=Layer.FOUNDATION)
+    chart = plane.add_helm_chart(
+        "Podinfo", chart="podinfo", repository="https://stefanprodan.github.io/podinfo",
+        version="6.9.2", release="podinfo", namespace="team", create_namespace=False,
+    )
+    chart.needs(team)
+    assert (team.layer, chart.layer) == (Layer.FOUNDATION, Layer.PLATFORM)
+    resources = app.synth().get_stack_by_name(stack.stack_name).template["Resources"]
+    items = {
+        item["Id"]: (resource["Properties"]["Layer"], item)
+        for resource in resources.values()
+        if resource["Type"] == "Custom::EksBlueprint-KubernetesLayer"
+        for item in resource["Properties"]["Items"]
+    }
+    assert items["Eks/TeamNamespace"][0] == "foundation"
+    layer, podinfo = items["Eks/Podinfo"]
+    assert (layer, podinfo["Chart"], podinfo["Version"]) == ("platform", "podinfo", "6.9.2")
+    assert "After" not in podinfo  # an earlier layer: ordered by the layers
+
+
+def test_kubectl_layer_for_the_same_scope_twice_is_one_layer() -> None:
+    from eks_blueprint import kubectl_layer_for
+
+    stack = cdk.Stack(cdk.App(), "Layers", env=TEST_ENV)
+    first = kubectl_layer_for(stack, "1.34")
+    assert kubectl_layer_for(stack, "1.34") is first
+    with pytest.raises(ValueError, match=r"Layers/KubectlLayer exists and is not the kubectl "
+                                         r"layer of Kubernetes 1\.35"):
+        kubectl_layer_for(stack, "1.35")
 
 
 # -- a cluster with aws_eks_v2's kubectl provider --------------------------------------------
