@@ -38,7 +38,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synth_bench import _tree_rss_kib  # the same process-tree RSS as `make bench`
+from synth_bench import run_sampled  # the same process-tree RSS as `make bench`
 
 ROOT = Path(__file__).resolve().parent.parent
 ANCHOR = ROOT / "benchmarks" / "anchor"
@@ -138,31 +137,13 @@ def timed(case: Case) -> Sample:
     """Run one case: wall and CPU time, and peak RSS of its whole process tree."""
     env = {**os.environ, "PATH": f"{NODE.parent}:{os.environ.get('PATH', '')}", **case.env}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        case.command, cwd=case.cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss_kib(proc.pid))
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = proc.communicate()
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    elapsed, peak_mib, returncode, stderr = run_sampled(case.command, case.cwd, env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
+    if returncode != 0:
         raise SystemExit(f"{case.label} failed ({' '.join(case.command)}):\n"
                          f"{stderr.decode()[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Sample(elapsed, cpu, peak // 1024)
+    return Sample(elapsed, cpu, peak_mib)
 
 
 def template_stats(outdir: Path) -> dict[str, Any]:

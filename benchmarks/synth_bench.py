@@ -63,10 +63,21 @@ def run_case(args: list[str], context: dict[str, str], outdir: Path) -> tuple[fl
             command += ["-c", f"{key}={value}"]
     else:
         command = [sys.executable, *args]
+    elapsed, peak_mib, returncode, stderr = run_sampled(command, ROOT, env)
+    if returncode != 0:
+        raise SystemExit(f"synth failed ({' '.join(args)} {context}):\n{stderr.decode()[-2000:]}")
+    return elapsed, peak_mib
+
+
+def run_sampled(
+    command: list[str], cwd: Path, env: dict[str, str]
+) -> tuple[float, int, int, bytes]:
+    """Run `command` (stdout discarded), sampling its process tree's RSS every 50 ms; return
+    (wall seconds, peak RSS in MiB, exit code, stderr)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -86,9 +97,7 @@ def run_case(args: list[str], context: dict[str, str], outdir: Path) -> tuple[fl
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"synth failed ({' '.join(args)} {context}):\n{stderr.decode()[-2000:]}")
-    return elapsed, peak // 1024
+    return elapsed, peak // 1024, proc.returncode, stderr
 
 
 def stack_stats(outdir: Path) -> list[dict[str, Any]]:

@@ -429,6 +429,32 @@ def _text(value: bool) -> str:
     return "true" if value else "false"
 
 
+def _item(
+    scope: Construct,
+    id: str,
+    cluster: eks.ICluster,
+    *,
+    kind: str,
+    layer: Layer,
+    properties: Callable[[KubernetesDelivery], dict[str, Any]],
+    identities: Sequence[str],
+    legacy: Callable[[Construct, str], Construct],
+) -> Applied:
+    """An item of `kind` for `cluster`: in a layered cluster, ``Type`` `kind` and what
+    `properties` returns for its layers; otherwise aws_eks_v2's resource from `legacy`."""
+    delivery = delivery_of(cluster)
+    return Applied(
+        scope,
+        id,
+        kind=kind,
+        layer=layer,
+        delivery=delivery,
+        properties=None if delivery is None else {"Type": kind, **properties(delivery)},
+        identities=identities,
+        legacy=legacy,
+    )
+
+
 def apply_manifest(
     scope: Construct,
     id: str,
@@ -441,22 +467,17 @@ def apply_manifest(
     """`objects` applied to `cluster`, in `layer`; an object removed from the list later is
     deleted from the cluster. Unless `overwrite`, objects that already exist are an error
     at first apply instead of being taken over (aws_eks_v2's default too)."""
-    delivery = delivery_of(cluster)
     bodies = [dict(body) for body in objects]
-    properties = None
-    if delivery is not None:
-        properties = {
-            "Type": "manifest",
-            "Manifest": Stack.of(scope).to_json_string(bodies),
-            "Overwrite": _text(bool(overwrite)),
-        }
-    return Applied(
+    return _item(
         scope,
         id,
+        cluster,
         kind="manifest",
         layer=layer,
-        delivery=delivery,
-        properties=properties,
+        properties=lambda _delivery: {
+            "Manifest": Stack.of(scope).to_json_string(bodies),
+            "Overwrite": _text(bool(overwrite)),
+        },
         identities=[_identity_of_object(body) for body in bodies],
         legacy=lambda parent, child: eks.KubernetesManifest(
             parent, child, cluster=cluster, manifest=bodies, prune=True, overwrite=overwrite
@@ -484,12 +505,10 @@ def install_chart(
     """The Helm chart `chart` at `version` from `repository` (https or ``oci://``) as
     release `release` in `namespace`, in `layer`. With `wait`, the item is done when its
     workloads are ready (Helm's ``--wait``), within `timeout` (default 5 minutes)."""
-    delivery = delivery_of(cluster)
-    properties = None
-    if delivery is not None:
+
+    def properties(delivery: KubernetesDelivery) -> dict[str, Any]:
         delivery.provider.allow_chart_pulls(repository, chart)
-        properties = {
-            "Type": "chart",
+        item = {
             "Chart": chart,
             "Repository": repository,
             "Version": version,
@@ -501,13 +520,15 @@ def install_chart(
             "SkipCrds": _text(skip_crds),
         }
         if values:
-            properties["Values"] = Stack.of(scope).to_json_string(dict(values))
-    return Applied(
+            item["Values"] = Stack.of(scope).to_json_string(dict(values))
+        return item
+
+    return _item(
         scope,
         id,
+        cluster,
         kind="chart",
         layer=layer,
-        delivery=delivery,
         properties=properties,
         identities=[f"release:{namespace}/{release}"],
         legacy=lambda parent, child: eks.HelmChart(
@@ -541,24 +562,23 @@ def patch_object(
 ) -> Applied:
     """A strategic-merge patch of an object that something else created (`resource_name`,
     ``kind/name``, in `namespace`); `restore_patch` is applied when the item is removed."""
-    delivery = delivery_of(cluster)
-    properties = None
-    if delivery is not None:
+
+    def properties(_delivery: KubernetesDelivery) -> dict[str, Any]:
         stack = Stack.of(scope)
-        properties = {
-            "Type": "patch",
+        return {
             "ResourceName": resource_name,
             "ResourceNamespace": namespace,
             "ApplyPatch": stack.to_json_string(dict(apply_patch)),
             "RestorePatch": stack.to_json_string(dict(restore_patch)),
             "PatchType": "strategic",
         }
-    return Applied(
+
+    return _item(
         scope,
         id,
+        cluster,
         kind="patch",
         layer=layer,
-        delivery=delivery,
         properties=properties,
         identities=[f"patch:{namespace}/{resource_name}"],
         legacy=lambda parent, child: eks.KubernetesPatch(

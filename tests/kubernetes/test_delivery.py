@@ -84,6 +84,38 @@ def queue(scope: Construct, id: str) -> cdk.CfnResource:
     return cdk.CfnResource(scope, id, type="AWS::SQS::Queue")
 
 
+def app_chart(scope: Construct, cluster: eks.ICluster, **options: Any) -> Applied:
+    """Item ``Chart`` of `scope`: chart ``app`` 1.2.3 as release ``team-a/app`` in the
+    platform layer, with `options` (values, create_namespace...)."""
+    return install_chart(
+        scope,
+        "Chart",
+        cluster,
+        layer=Layer.PLATFORM,
+        chart="app",
+        repository="https://charts.example.com",
+        version="1.2.3",
+        release="app",
+        namespace="team-a",
+        **options,
+    )
+
+
+def app_patch(scope: Construct, cluster: eks.ICluster) -> Applied:
+    """Item ``Patch`` of `scope`: ``deployment/app`` in ``team-a`` scaled from 2 replicas to
+    3 (workloads layer)."""
+    return patch_object(
+        scope,
+        "Patch",
+        cluster,
+        layer=Layer.WORKLOADS,
+        resource_name="deployment/app",
+        namespace="team-a",
+        apply_patch={"spec": {"replicas": 3}},
+        restore_patch={"spec": {"replicas": 2}},
+    )
+
+
 def new_cluster(stack_name: str = "Team") -> tuple[cdk.App, cdk.Stack, ControlPlane]:
     """A fresh app with one stack: a network and a ControlPlane (with its Kubernetes
     layers, the default), no capacity."""
@@ -124,16 +156,9 @@ def layered() -> dict[str, Any]:
     apps = Construct(stack, "Apps")
     ns = apply_manifest(apps, "Namespace", cluster, [namespace("team-a")], layer=Layer.FOUNDATION)
     pool = apply_manifest(apps, "Pool", cluster, [node_pool("apps")], layer=Layer.CAPACITY)
-    chart = install_chart(
+    chart = app_chart(
         apps,
-        "Chart",
         cluster,
-        layer=Layer.PLATFORM,
-        chart="app",
-        repository="https://charts.example.com",
-        version="1.2.3",
-        release="app",
-        namespace="team-a",
         values={"replicas": 2, "queue": queue(stack, "Values").ref},
         create_namespace=False,
         timeout=cdk.Duration.minutes(10),
@@ -156,16 +181,7 @@ def layered() -> dict[str, Any]:
     group = Construct(stack, "Group")
     inner = apply_manifest(group, "Inner", cluster, [config_map("inner")], layer=Layer.PLATFORM)
     group.node.add_dependency(second, queue(stack, "QueueA"))
-    patch = patch_object(
-        apps,
-        "Patch",
-        cluster,
-        layer=Layer.WORKLOADS,
-        resource_name="deployment/app",
-        namespace="team-a",
-        apply_patch={"spec": {"replicas": 3}},
-        restore_patch={"spec": {"replicas": 2}},
-    )
+    patch = app_patch(apps, cluster)
     patch.needs(chart)
     queue(stack, "Consumer").node.add_dependency(ns)
     downstream = Construct(stack, "Downstream")
@@ -666,28 +682,8 @@ def _ours(apps: Construct, cluster: eks.ICluster, stack: cdk.Stack) -> dict[str,
     manifest = apply_manifest(
         apps, "Manifest", cluster, [config_map("cfg")], layer=Layer.PLATFORM, overwrite=True
     )
-    chart = install_chart(
-        apps,
-        "Chart",
-        cluster,
-        layer=Layer.PLATFORM,
-        chart="app",
-        repository="https://charts.example.com",
-        version="1.2.3",
-        release="app",
-        namespace="team-a",
-        values={"replicas": 2},
-    )
-    patch = patch_object(
-        apps,
-        "Patch",
-        cluster,
-        layer=Layer.WORKLOADS,
-        resource_name="deployment/app",
-        namespace="team-a",
-        apply_patch={"spec": {"replicas": 3}},
-        restore_patch={"spec": {"replicas": 2}},
-    )
+    chart = app_chart(apps, cluster, values={"replicas": 2})
+    patch = app_patch(apps, cluster)
     manifest.needs(queue(stack, "Before"))
     queue(stack, "After").node.add_dependency(chart)
     needs(queue(stack, "AfterApps"), apps)

@@ -215,13 +215,24 @@ def _remove(
         log(f"{layer} layer: the cluster's API server is gone; its objects went with it")
         return
     try:
-        layer_run.run_graph(
-            list(reversed(old_order)),
-            layer_plan.dependants(old_items),
-            lambda i: commands.remove(plan[i]),
-        )
+        _remove_in_reverse(commands, plan, old_items, old_order)
     except layer_run.LayerFailed as failed:
         raise LayerError(failure_message(layer, phase, failed)) from None
+
+
+def _remove_in_reverse(
+    commands: layer_items.ItemCommands,
+    plan: Mapping[str, layer_plan.Removal],
+    items: Sequence[layer_plan.Item],
+    order: Sequence[str],
+) -> None:
+    """Carry out `plan` for `items` in the reverse of their apply `order`: an item is removed
+    only after the items that come after it."""
+    layer_run.run_graph(
+        list(reversed(order)),
+        layer_plan.dependants(items),
+        lambda i: commands.remove(plan[i]),
+    )
 
 
 def _undo(
@@ -237,11 +248,7 @@ def _undo(
     plan = layer_plan.removals(applied, [], elsewhere)
     order = [item.id for item in applied]
     try:
-        layer_run.run_graph(
-            list(reversed(order)),
-            layer_plan.dependants(applied),
-            lambda i: commands.remove(plan[i]),
-        )
+        _remove_in_reverse(commands, plan, applied, order)
     except layer_run.LayerFailed as failed:
         left = [*failed.failures, *failed.not_started]
         for item_id, error in failed.failures.items():

@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -159,22 +159,16 @@ class ItemCommands:
 
     def apply(self, item: layer_plan.Item) -> None:
         """Apply `item` (its commands in a fresh workspace); logs how long it took."""
-        self._check_time(item)
-        started = time.monotonic()
-        workspace = tempfile.mkdtemp(prefix="item-")
-        try:
+
+        def commands(workspace: str) -> None:
             if isinstance(item.spec, layer_plan.Manifest):
                 self._apply_manifest(item, workspace)
             elif isinstance(item.spec, layer_plan.Chart):
                 self._install_chart(item, item.spec, workspace)
             else:
                 self._patch(item, item.spec, item.spec.apply_patch, restore=False)
-        except BaseException:
-            self.log(f"{item.id}: failed after {time.monotonic() - started:.1f} s")
-            raise
-        finally:
-            shutil.rmtree(workspace, ignore_errors=True)
-        self.log(f"{item.id}: applied in {time.monotonic() - started:.1f} s")
+
+        self._timed(item, commands, done="applied in", failed="failed after")
 
     def remove(self, removal: layer_plan.Removal) -> None:
         """Remove what `removal` names of its item; logs how long it took."""
@@ -182,22 +176,38 @@ class ItemCommands:
         if removal.nothing:
             self.log(f"{item.id}: nothing to remove")
             return
-        self._check_time(item)
-        started = time.monotonic()
-        workspace = tempfile.mkdtemp(prefix="item-")
-        try:
+
+        def commands(workspace: str) -> None:
             if isinstance(item.spec, layer_plan.Manifest):
                 self._delete_objects(item, removal.objects, workspace)
             elif isinstance(item.spec, layer_plan.Chart):
                 self._uninstall_chart(item, item.spec)
             else:
                 self._patch(item, item.spec, item.spec.restore_patch, restore=True)
+
+        self._timed(item, commands, done="removed in", failed="removal failed after")
+
+    def _timed(
+        self,
+        item: layer_plan.Item,
+        commands: Callable[[str], None],
+        *,
+        done: str,
+        failed: str,
+    ) -> None:
+        """`commands(workspace)` for `item` in a fresh workspace, if there is time; logs
+        ``<id>: <done> N s`` or, on failure, ``<id>: <failed> N s``."""
+        self._check_time(item)
+        started = time.monotonic()
+        workspace = tempfile.mkdtemp(prefix="item-")
+        try:
+            commands(workspace)
         except BaseException:
-            self.log(f"{item.id}: removal failed after {time.monotonic() - started:.1f} s")
+            self.log(f"{item.id}: {failed} {time.monotonic() - started:.1f} s")
             raise
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
-        self.log(f"{item.id}: removed in {time.monotonic() - started:.1f} s")
+        self.log(f"{item.id}: {done} {time.monotonic() - started:.1f} s")
 
     def reachable(self) -> bool:
         """Whether the API server answers at all (10 s): False when its name no longer
