@@ -1,9 +1,14 @@
-"""Time the test suite: wall time, and where it goes (pytest's slowest phases).
+"""Time `make test`'s phases: ruff, mypy (warm and cold) and pytest, and where pytest's time goes.
 
-    .venv/bin/python benchmarks/suite_bench.py [--runs N] [--top K] [--json FILE] [-- PYTEST ARGS]
+    .venv/bin/python benchmarks/suite_bench.py [--runs N] [--top K] [--files K]
+        [--phases ruff,mypy-warm,mypy-cold,pytest] [--json FILE] [-- PYTEST ARGS]
 
-Runs `python -m pytest -q --durations=K` N times in fresh processes and prints the median
-wall time and the slowest setups, calls and teardowns of the last run. The session-scoped
+Each phase runs N times in fresh processes (median wall time, and the peak resident memory
+of its process tree). `mypy-warm` uses the project's .mypy_cache as `make test` does (run
+once first, so a change since the last run does not count as warm); `mypy-cold` uses a new
+empty cache directory each run, as a fresh clone or a CI machine without a cache does.
+`pytest` runs `python -m pytest -q --durations=0` and lists the slowest setups, calls and
+teardowns of the last run and the test files by their summed phases. The session-scoped
 synth of every environment shows up as the setup of the first test that uses it: one synth
 per session, shared by every test, is the design this checks.
 """
@@ -16,58 +21,120 @@ import re
 import statistics
 import subprocess
 import sys
-import time
+import tempfile
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
 DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(\S+)")
 SUMMARY = re.compile(r"(\d+) passed.* in ([\d.]+)s")
+#: The paths `make test` lints and type-checks.
+CHECKED = ["eks_blueprint", "stacks", "app.py", "benchmarks", "scripts"]
+PHASES = ("ruff", "mypy-warm", "mypy-cold", "pytest")
+
+#: Runs argv[1:] and prints its wall time and the peak RSS (KiB) of its process tree.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"wall": wall, "peak_kib": peak, "returncode": done.returncode,
+                  "stdout": done.stdout, "stderr": done.stderr}))
+"""
 
 
-def run_once(top: int, extra: list[str]) -> tuple[float, str]:
-    start = time.perf_counter()
+def measure(argv: list[str]) -> dict[str, Any]:
+    """`argv` in a fresh process tree from the repository root: wall seconds, peak RSS."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", f"--durations={top}", *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, "-c", _MEASURE, *argv], cwd=ROOT, capture_output=True, text=True,
+        check=True,
     )
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"the suite failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
-    return elapsed, proc.stdout
+    result: dict[str, Any] = json.loads(proc.stdout)
+    if result["returncode"] != 0:
+        tail = result["stdout"][-3000:] + result["stderr"][-2000:]
+        raise SystemExit(f"{' '.join(argv[:3])} ... failed:\n{tail}")
+    return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1, help="runs (default 1)")
-    parser.add_argument("--top", type=int, default=10, help="slowest phases to list")
-    parser.add_argument("--json", type=Path, help="also write the results as JSON")
-    parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
-    options = parser.parse_args()
-    walls: list[float] = []
-    output = ""
-    for _ in range(options.runs):
-        wall, output = run_once(options.top, options.pytest_args)
-        walls.append(wall)
-    slowest = [
+def phase_argv(phase: str, extra: list[str], cache: Path) -> list[str]:
+    if phase == "ruff":
+        return [str(BIN / "ruff"), "check", *CHECKED]
+    if phase == "mypy-warm":
+        return [str(BIN / "mypy"), *CHECKED]
+    if phase == "mypy-cold":
+        return [str(BIN / "mypy"), "--cache-dir", str(cache), *CHECKED]
+    return [sys.executable, "-m", "pytest", "-q", "--durations=0", *extra]
+
+
+def run_phase(phase: str, runs: int, extra: list[str]) -> tuple[list[dict[str, Any]], str]:
+    if phase == "mypy-warm":
+        measure(phase_argv(phase, extra, ROOT))  # bring .mypy_cache up to this tree
+    results = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="mypy-cold-") as cache:
+            results.append(measure(phase_argv(phase, extra, Path(cache))))
+    return results, results[-1]["stdout"]
+
+
+def slowest(output: str) -> list[dict[str, Any]]:
+    return [
         {"seconds": float(m.group(1)), "phase": m.group(2), "test": m.group(3)}
         for line in output.splitlines()
         if (m := DURATION.match(line.strip()))
     ]
-    summary = SUMMARY.search(output)
-    tests = int(summary.group(1)) if summary else 0
-    print(f"test suite, median of {options.runs} run(s): {statistics.median(walls):.1f} s wall, "
-          f"{tests} tests\n")
-    print("| seconds | phase | test |")
-    print("|---:|---|---|")
-    for row in slowest:
-        print(f"| {row['seconds']:.2f} | {row['phase']} | `{row['test']}` |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1, help="runs per phase (default 1)")
+    parser.add_argument("--top", type=int, default=10, help="slowest pytest phases to list")
+    parser.add_argument("--files", type=int, default=10, help="slowest test files to list")
+    parser.add_argument(
+        "--phases", default="pytest", help=f"comma-separated, of: {' '.join(PHASES)}"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
+    options = parser.parse_args()
+    phases = [p for p in options.phases.split(",") if p]
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
+    report: dict[str, Any] = {}
+    print(f"| phase | median wall (s) of {options.runs} | peak RSS (MiB) |")
+    print("|---|---:|---:|")
+    output = ""
+    for phase in phases:
+        results, out = run_phase(phase, options.runs, options.pytest_args)
+        walls = [r["wall"] for r in results]
+        peak = max(r["peak_kib"] for r in results) / 1024
+        report[phase] = {"wall_seconds": walls, "peak_mib": peak}
+        print(f"| {phase} | {statistics.median(walls):.1f} | {peak:.0f} |")
+        if phase == "pytest":
+            output = out
+    if output:
+        rows = slowest(output)
+        summary = SUMMARY.search(output)
+        report["tests"] = int(summary.group(1)) if summary else 0
+        report["slowest"] = rows[: options.top]
+        by_file: Counter[str] = Counter()
+        for row in rows:
+            by_file[row["test"].split("::")[0]] += row["seconds"]
+        report["files"] = [{"file": f, "seconds": s} for f, s in by_file.most_common(options.files)]
+        total = sum(by_file.values())
+        print(f"\npytest: {report['tests']} tests; their phases sum to {total:.1f} s\n")
+        print("| seconds | phase | test |")
+        print("|---:|---|---|")
+        for row in report["slowest"]:
+            print(f"| {row['seconds']:.2f} | {row['phase']} | `{row['test']}` |")
+        print("\n| seconds | test file |")
+        print("|---:|---|")
+        for row in report["files"]:
+            print(f"| {row['seconds']:.1f} | `{row['file']}` |")
     if options.json:
-        options.json.write_text(
-            json.dumps({"wall_seconds": walls, "tests": tests, "slowest": slowest}, indent=2)
-        )
+        options.json.write_text(json.dumps(report, indent=2))
     return 0
 
 

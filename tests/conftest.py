@@ -2,15 +2,39 @@
 
 Starting jsii costs seconds; each assertion on a shared Template costs milliseconds. Tests
 that need a differently configured app build it in a session- or module-scoped fixture too.
+
+Three more things keep the suite's wall time down without changing what a test checks:
+
+* Work that runs in a subprocess anyway (the CDK CLI, the site build) or can (a synth whose
+  output a fixture reads from disk, cfn-lint over a synthesised assembly) runs in the
+  background, on the core the single-threaded test process leaves idle, one command at a
+  time per spare core, in the order the tests need them:
+  - a test marks itself ``@pytest.mark.background(Command(...))`` and receives the finished
+    command (see :class:`Command`);
+  - a fixture registers its work with :func:`for_fixture`, which starts when collection
+    ends if a selected test uses the fixture; the fixture waits for it (:func:`start`);
+  - the session's and the examples' synths start cfn-lint over their templates when they
+    finish (see :class:`CfnLint`).
+* The tests that wait on background work run last, so the work is done by then (see
+  :func:`pytest_collection_modifyitems`).
+* The garbage collector: see :data:`GC_THRESHOLDS` and :func:`pytest_fixture_setup`.
 """
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -24,9 +48,11 @@ from aws_cdk.assertions import Template  # noqa: E402
 from eks_blueprint.config import EnvironmentConfig, load_configs  # noqa: E402
 from stacks.app_builder import CONFIG_DIR, build_app, config_paths  # noqa: E402
 
-#: Session fixtures defined in their own modules (the pipeline app's synth).
-pytest_plugins = ["tests.pipeline_app"]
+#: Session fixtures defined in their own modules (the pipeline app's synth, the examples'):
+#: registered once here, so every directory shares one synth of each.
+pytest_plugins = ["tests.pipeline_app", "tests.examples.fixtures"]
 
+ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ("dev", "staging", "prod")
 TEST_ENV = Environment(account="123456789012", region="eu-west-1")
 
@@ -40,6 +66,23 @@ class SynthResult:
 
     def template(self, env: str, kind: str) -> dict[str, Any]:
         return self.templates[env][kind]
+
+    @classmethod
+    def read(cls, outdir: Path, envs: list[str]) -> SynthResult:
+        """The same, read from an assembly `synthesise` (or `build_app(...).synth()` in
+        another process) wrote: each stage's manifest names its stacks and template files."""
+        templates: dict[str, dict[str, dict[str, Any]]] = {}
+        for env in envs:
+            stage = outdir / f"assembly-{env}"
+            manifest = json.loads((stage / "manifest.json").read_text())
+            for artifact_id, artifact in manifest["artifacts"].items():
+                if artifact["type"] == "aws:cloudformation:stack":
+                    properties = artifact["properties"]
+                    name = properties.get("stackName", artifact_id)  # as cx_api names it
+                    kind = name.removeprefix(f"{env}-eks-")
+                    template = json.loads((stage / properties["templateFile"]).read_text())
+                    templates.setdefault(env, {})[kind] = template
+        return cls(outdir=outdir, templates=templates)
 
 
 def synthesise(configs: dict[str, EnvironmentConfig], outdir: Path) -> SynthResult:
@@ -65,8 +108,17 @@ def configs() -> dict[str, EnvironmentConfig]:
 def synth(
     tmp_path_factory: pytest.TempPathFactory, configs: dict[str, EnvironmentConfig]
 ) -> SynthResult:
-    """All environments, synthesised once, with the compliance packs enforcing at synth."""
-    return synthesise(configs, tmp_path_factory.mktemp("cdk.out"))
+    """All environments, synthesised once, with the compliance packs enforcing at synth
+    (and cfn-lint started over the templates: `synth_lint`)."""
+    result = synthesise(configs, tmp_path_factory.mktemp("cdk.out"))
+    CfnLint.start(result.outdir, sorted({c.region for c in configs.values()}))
+    return result
+
+
+@pytest.fixture(scope="session")
+def synth_lint(synth: SynthResult) -> CfnLint:
+    """cfn-lint over every template of `synth`, in the background since the synth."""
+    return CfnLint.of(synth.outdir)
 
 
 _TEMPLATE_CACHE: dict[tuple[str, str], Template] = {}
@@ -127,3 +179,328 @@ def render_join(value: Any) -> tuple[str, list[Any]]:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+# -- the garbage collector -------------------------------------------------------------------
+#
+# The session keeps about a million objects alive to its end: the synthesised templates its
+# fixtures share, aws_cdk's, cfn-lint's and hypothesis' modules. With CPython's default
+# thresholds (700, 10, 10) the collector walked all of them about ninety times a session,
+# each walk half a second to a second or more: a third of the suite's time, in no test's
+# code. Three settings, which change when garbage is collected but not what a test sees:
+#
+# * a larger young generation, so full collections are rare (tests/**'s garbage cycles are
+#   still collected; the peak memory measured the same as with the defaults),
+# * a session-scoped fixture's objects live until the session ends anyway: once one is
+#   built, gc.collect() then gc.freeze() moves what is alive out of the collector's
+#   generations, so the next full collections do not walk it again, and
+# * once the session is over, everything is frozen (see pytest_unconfigure).
+
+GC_THRESHOLDS = (50_000, 10, 10)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session is over: out of reach of the collections of interpreter shutdown, which
+    would walk the whole heap (seconds, for a process that is ending)."""
+    gc.freeze()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    result = yield
+    if fixturedef.scope == "session":
+        gc.collect()
+        gc.freeze()
+    return result
+
+
+# -- work in the background ------------------------------------------------------------------
+
+#: In a :class:`Command`'s argv or env values: a fresh empty directory, :attr:`Finished.out`.
+OUT = "%OUT%"
+#: The time limit of work moved to the background that had none in-process (a fixture's synth,
+#: cfn-lint): only there to end a hang, far above the seconds it takes.
+SYNTH_TIMEOUT = 1800
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command a test runs in a subprocess, started before the test needs it.
+
+    A test marked ``@pytest.mark.background(command)`` takes the ``background`` fixture: the
+    :class:`Finished` command, run in `cwd` with the environment the session started with
+    (`env` set over it) and `input` on its stdin, its output captured as text, killed after
+    `timeout` seconds (the test then fails with :class:`subprocess.TimeoutExpired`). Marked
+    commands start when collection ends, in collection order; fixtures start others with
+    :func:`start`. They run one at a time per spare core, beside the tests.
+
+    The marker may take a :class:`Later` instead: a function called (once) when collection
+    ends to make the command, for work the command needs from the test process (e.g.
+    Hypothesis drawing its examples). If the function raises, the test does.
+    """
+
+    argv: tuple[str, ...]
+    cwd: Path
+    env: tuple[tuple[str, str], ...] = ()
+    input: str | None = None
+    timeout: float = 300
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A background command's outcome: the process and its ``OUT`` directory."""
+
+    process: subprocess.CompletedProcess[str]
+    out: Path
+
+
+class _Background:
+    """Runs commands on worker threads (each waits on its subprocess, so the threads hold
+    no core), at most one per spare core."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._root = Path(tempfile.mkdtemp(prefix="pytest-background-"))
+        self._env = env
+        self._futures: dict[Command, Future[Finished]] = {}
+        self._queue: list[tuple[Command, Future[Finished]]] = []
+        self._running: set[subprocess.Popen[str]] = set()
+        self._workers = 0
+        self._max_workers = max(1, (os.cpu_count() or 2) - 1)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, command: Command) -> Future[Finished]:
+        with self._lock:
+            if command not in self._futures:
+                future: Future[Finished] = Future()
+                self._futures[command] = future
+                self._queue.append((command, future))
+                if self._workers < self._max_workers:
+                    self._workers += 1
+                    threading.Thread(target=self._work, name="background", daemon=True).start()
+            return self._futures[command]
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed or not self._queue:
+                    self._workers -= 1
+                    return
+                command, future = self._queue.pop(0)
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(self._run(command))
+                except BaseException as exc:  # the test re-raises it
+                    future.set_exception(exc)
+
+    def _run(self, command: Command) -> Finished:
+        out = Path(tempfile.mkdtemp(prefix="out-", dir=self._root))
+        argv = [arg.replace(OUT, str(out)) for arg in command.argv]
+        env = {**self._env, **{k: v.replace(OUT, str(out)) for k, v in command.env}}
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the session finished before the command started")
+            process = subprocess.Popen(
+                argv, cwd=command.cwd, env=env, text=True,
+                stdin=subprocess.DEVNULL if command.input is None else subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )
+            self._running.add(process)
+        try:
+            stdout, stderr = process.communicate(command.input, timeout=command.timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        return Finished(subprocess.CompletedProcess(argv, process.returncode, stdout, stderr), out)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for _, future in self._queue:
+                future.cancel()
+            for process in self._running:
+                process.kill()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+
+_SESSION: dict[str, Any] = {}
+"""The session's environment (as pytest_configure found it) and its :class:`_Background`."""
+
+
+@dataclass(frozen=True)
+class Later:
+    """``@pytest.mark.background(Later(make))``: the command `make()` returns, made when
+    collection ends (a bare function would be taken by pytest as the marked test)."""
+
+    make: Callable[[], Command]
+
+
+CommandSource = Command | Later
+"""What ``@pytest.mark.background`` takes."""
+
+
+def start(source: CommandSource) -> Future[Finished]:
+    """Start a command in the background (once: the same command again is the same run);
+    a function that makes the command is called once, here."""
+    if "background" not in _SESSION:
+        _SESSION["background"] = _Background(_SESSION.get("env") or dict(os.environ))
+    runner: _Background = _SESSION["background"]
+    if isinstance(source, Command):
+        return runner.submit(source)
+    made: dict[CommandSource, Future[Finished]] = _SESSION.setdefault("made", {})
+    if source not in made:
+        try:
+            made[source] = runner.submit(source.make())
+        except Exception as exc:  # the test re-raises it
+            made[source] = Future()
+            made[source].set_exception(exc)
+    return made[source]
+
+
+_FIXTURE_WORK: dict[str, CommandSource] = {}
+
+
+def for_fixture(fixture: str, source: CommandSource) -> CommandSource:
+    """Register `source` as the work of `fixture`: it starts when collection ends if a
+    selected test uses the fixture, which waits for it with ``start(source).result()``."""
+    _FIXTURE_WORK[fixture] = source
+    return source
+
+
+def _marked_commands(items: list[pytest.Item]) -> list[CommandSource]:
+    sources: list[CommandSource] = []
+    for item in items:
+        for marker in item.iter_markers("background"):
+            for source in marker.args:
+                if not isinstance(source, Command | Later):
+                    raise pytest.UsageError(f"{item.nodeid}: background() takes a Command")
+                if source not in sources:
+                    sources.append(source)
+    return sources
+
+
+def _session_work(items: list[pytest.Item]) -> list[CommandSource]:
+    """The work the selected tests need, in the order they need it: their fixtures' work,
+    then their own markers' commands."""
+    sources: list[CommandSource] = []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        found = [_FIXTURE_WORK[name] for name in names if name in _FIXTURE_WORK]
+        for source in [*found, *_marked_commands([item])]:
+            if source not in sources:
+                sources.append(source)
+    return sources
+
+
+@pytest.fixture
+def background(request: pytest.FixtureRequest) -> Finished:
+    """The finished command of the test's ``background`` marker."""
+    sources = _marked_commands([request.node])
+    assert len(sources) == 1, "mark the test @pytest.mark.background(Command(...))"
+    return start(sources[0]).result()
+
+
+#: cfn-lint's own API, as the tests called it in-process, in a subprocess: the matches as JSON.
+_CFN_LINT = """
+import json, sys
+from cfnlint.api import ManualArgs, lint_by_config
+request = json.loads(sys.argv[1])
+matches = lint_by_config(ManualArgs(templates=request["templates"], regions=request["regions"]))
+json.dump([{"rule": m.rule.id, "severity": m.rule.severity, "filename": m.filename,
+            "text": str(m)} for m in matches], sys.stdout)
+"""
+
+
+@dataclass(frozen=True)
+class LintMatch:
+    """One cfn-lint match: its rule id (`E3002`), severity (`error`, `warning`, ...) and
+    template file; str() is cfn-lint's own rendering."""
+
+    rule: str
+    severity: str
+    filename: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class CfnLint:
+    """cfn-lint over every ``assembly-*/*.template.json`` of a synthesised output directory,
+    for `regions`, started in the background when the synth finished (:meth:`start`)."""
+
+    _started: ClassVar[dict[Path, CfnLint]] = {}
+
+    def __init__(self, outdir: Path, regions: list[str]) -> None:
+        self.templates = sorted(outdir.glob("assembly-*/*.template.json"))
+        self.regions = list(regions)
+        request = {"templates": [str(t) for t in self.templates], "regions": self.regions}
+        self._run = start(Command(
+            (sys.executable, "-c", _CFN_LINT, json.dumps(request)), cwd=ROOT, timeout=SYNTH_TIMEOUT
+        ))
+
+    @classmethod
+    def start(cls, outdir: Path, regions: list[str]) -> None:
+        cls._started[outdir] = cls(outdir, regions)
+
+    @classmethod
+    def of(cls, outdir: Path) -> CfnLint:
+        return cls._started[outdir]
+
+    def matches(self) -> list[LintMatch]:
+        """Every match (waits for the run)."""
+        finished = self._run.result()
+        assert finished.process.returncode == 0, finished.process.stderr[-3000:]
+        return [LintMatch(**match) for match in json.loads(finished.process.stdout)]
+
+
+#: Fixtures whose tests wait on background work: those tests run last (see below).
+WAITS_ON_BACKGROUND = frozenset({"background", "synth_lint", "example_lint"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
+    _SESSION["env"] = dict(os.environ)
+    config.addinivalue_line(
+        "markers",
+        "background(command): start the tests.conftest.Command when collection ends; "
+        "the test's `background` fixture is its result",
+    )
+
+
+def _waits_on_background(item: pytest.Item) -> bool:
+    """Whether `item` waits on background work and can move: its fixtures are function- or
+    session-scoped (moving a test away from its module would build a module fixture twice)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None or not WAITS_ON_BACKGROUND & set(info.names_closure):
+        return False
+    return all(
+        defs[-1].scope in ("function", "session") for defs in info.name2fixturedefs.values()
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that wait on background work run after the others (in their order), so the
+    work has run beside the rest of the suite by the time they ask for it."""
+    waiting = [item for item in items if _waits_on_background(item)]
+    if waiting:
+        others = [item for item in items if not _waits_on_background(item)]
+        items[:] = others + waiting
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not session.config.option.collectonly:
+        for source in _session_work(session.items):
+            start(source)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "background" in _SESSION:
+        _SESSION.pop("background").close()

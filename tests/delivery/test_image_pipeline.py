@@ -21,7 +21,6 @@ from aws_cdk import aws_ecr as ecr  # noqa: E402
 from aws_cdk import aws_iam as iam  # noqa: E402
 from aws_cdk import aws_signer as signer  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
-from cfnlint.api import ManualArgs, lint_by_config  # noqa: E402
 
 from eks_blueprint.delivery import buildspecs  # noqa: E402
 from eks_blueprint.delivery.eks_deploy_action import (  # noqa: E402
@@ -40,6 +39,7 @@ from eks_blueprint.delivery.image_pipeline import (  # noqa: E402
 )
 from eks_blueprint.validate_names import PropError  # noqa: E402
 from eks_blueprint.workloads.demo import APP  # noqa: E402
+from tests.conftest import CfnLint  # noqa: E402
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111111111111:connection/abc-123"
 
@@ -253,15 +253,18 @@ def test_deploy_role_least_privilege(delivery: dict[str, Any]) -> None:
             assert "ec2:Subnet" in statement["Condition"]["ArnEquals"]
 
 
-def test_delivery_and_security_templates_pass_cfn_lint(synth: Any) -> None:
+def test_delivery_and_security_templates_pass_cfn_lint(synth: Any, synth_lint: CfnLint) -> None:
+    # The session's cfn-lint run over every template (tests/conftest.py), these two's matches
     paths = [
         str(p)
         for p in sorted(Path(synth.outdir).glob("assembly-dev/*.template.json"))
         if "Delivery" in p.name or "Security" in p.name
     ]
     assert len(paths) == 2
-    matches = lint_by_config(ManualArgs(templates=paths, regions=["eu-west-1"]))
-    assert {m.rule.id for m in matches} <= {"W3005"}, [str(m) for m in matches]
+    assert set(paths) <= {str(t) for t in synth_lint.templates}
+    assert "eu-west-1" in synth_lint.regions
+    matches = [m for m in synth_lint.matches() if m.filename in paths]
+    assert {m.rule for m in matches} <= {"W3005"}, [str(m) for m in matches]
 
 
 # --- the library construct with explicit props -------------------------------------------

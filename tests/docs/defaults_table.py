@@ -9,6 +9,7 @@ so it needs no aws_cdk.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from typing import Any
@@ -53,6 +54,7 @@ _FACTORY = re.compile(r"^field\(default_factory=(?P<factory>.*)\)$", re.DOTALL)
 _EMPTY = {"dict": "{}", "list": "[]", "tuple": "()", "set": "set()"}
 
 
+@functools.cache  # read once per process: the tests only read it
 def _package() -> Any:
     import griffe
 

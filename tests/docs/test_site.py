@@ -3,11 +3,11 @@ anchor, a page outside the navigation, a docstring mkdocstrings cannot render) f
 
 from __future__ import annotations
 
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+
+from tests.conftest import OUT, Command, Finished
 
 from .conftest import DOCS, ROOT
 
@@ -16,12 +16,13 @@ pytest.importorskip("mkdocs", reason="mkdocs is not installed (pip install -r re
 pytest.importorskip("mkdocstrings_handlers.python", reason="mkdocstrings[python] is not installed")
 
 
-def test_site_builds_strictly_without_warnings(tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
+#: The site build (run in the background: tests/conftest.py).
+BUILD = Command((sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", OUT), cwd=ROOT)
+
+
+@pytest.mark.background(BUILD)
+def test_site_builds_strictly_without_warnings(background: Finished) -> None:
+    result, site = background.process, background.out
     output = result.stdout + result.stderr
     warnings = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
     assert result.returncode == 0 and not warnings, output

@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cfnlint.api import ManualArgs, lint_by_config
-
 from eks_blueprint.config import EnvironmentConfig
 from tests.compliance.test_compliance import unlisted_acknowledgements
-from tests.conftest import SynthResult
+from tests.conftest import CfnLint, SynthResult
 
 from .conftest import example_paths
 
@@ -43,16 +41,20 @@ def test_examples_pass_the_compliance_packs(example_synth: SynthResult) -> None:
 
 
 def test_examples_have_no_cfn_lint_errors(
-    example_synth: SynthResult, example_configs: dict[str, EnvironmentConfig]
+    example_synth: SynthResult,
+    example_lint: CfnLint,
+    example_configs: dict[str, EnvironmentConfig],
 ) -> None:
+    # cfn-lint's lint_by_config, run in the background since the synth (tests/conftest.py)
     templates = sorted(example_synth.outdir.glob("assembly-*/*.template.json"))
     assert len(templates) >= 2 * len(example_configs)
-    regions = sorted({c.region for c in example_configs.values()})
-    matches = lint_by_config(ManualArgs(templates=[str(t) for t in templates], regions=regions))
-    errors = [str(m) for m in matches if m.rule.severity == "error"]
+    assert example_lint.templates == templates
+    assert example_lint.regions == sorted({c.region for c in example_configs.values()})
+    matches = example_lint.matches()
+    errors = [str(m) for m in matches if m.severity == "error"]
     assert not errors, "\n".join(errors)
     # The same accepted warnings as the environments (tests/compliance/test_compliance.py).
-    assert {m.rule.id for m in matches} <= {"W3010", "W3005"}, [str(m) for m in matches]
+    assert {m.rule for m in matches} <= {"W3010", "W3005"}, [str(m) for m in matches]
 
 
 def test_each_example_is_named_after_its_file() -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import OUT, SYNTH_TIMEOUT, Command, for_fixture, start
 
 
 def _venv_node() -> str | None:
@@ -42,10 +45,10 @@ class SynthesizedApp:
         return loaded
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
-    """Synthesize ONCE: a network stack exporting a public subnet, and a compute stack whose
-    node group imports it and whose cluster sets DeletionProtection by a property override.
+def synthesize(outdir: Path) -> str:
+    """A network stack exporting a public subnet, and a compute stack whose node group
+    imports it and whose cluster sets DeletionProtection by a property override, into
+    `outdir`; returns the error synthesis fails with.
 
     The pack is registered as in a real app, so CDK calls its ``validate`` after writing the
     templates; synthesis fails (findings are errors) and leaves cdk.out behind for the CLI.
@@ -56,7 +59,6 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
 
     from eks_blueprint.nag import EksBestPracticesChecks
 
-    outdir = tmp_path_factory.mktemp("cdk.out")
     app = cdk.App(outdir=str(outdir))
     env = cdk.Environment(account="111111111111", region="eu-west-1")
     network = cdk.Stack(app, "Network", env=env)
@@ -72,4 +74,22 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
     cdk.Validations.of(app).add_plugins(EksBestPracticesChecks(app))
     with pytest.raises(Exception, match="ValidationFailed") as failure:
         app.synth()
-    return SynthesizedApp(outdir, str(failure.value))
+    return str(failure.value)
+
+
+#: `synthesize` in a background process, started when collection ends (tests/conftest.py):
+#: the app's output directory, and the error in `error.txt`.
+SYNTH = for_fixture("synthesized", Command((
+    sys.executable, "-c",
+    "import sys, pathlib, tests.nag.conftest as c; out = pathlib.Path(sys.argv[1]); "
+    "error = c.synthesize(out / 'cdk.out'); (out / 'error.txt').write_text(error)",
+    OUT,
+), cwd=Path(__file__).resolve().parents[2], timeout=SYNTH_TIMEOUT))
+
+
+@pytest.fixture(scope="session")
+def synthesized() -> SynthesizedApp:
+    """Synthesized ONCE (:func:`synthesize`), in the background from the session's start."""
+    done = start(SYNTH).result()
+    assert done.process.returncode == 0, done.process.stderr[-5000:]
+    return SynthesizedApp(done.out / "cdk.out", (done.out / "error.txt").read_text())

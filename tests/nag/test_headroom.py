@@ -13,6 +13,7 @@ names the resources and the measured lengths.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.config.tenancy import TENANT_PREFIX
 from eks_blueprint.nag import Level, evaluate
 from eks_blueprint.nag.cli import load
+from tests.conftest import OUT, SYNTH_TIMEOUT, Command, for_fixture, start
 
 #: The longest names the configuration models accept (eks_blueprint/config/): environment
 #: names [a-z][a-z0-9-]{0,19}, EKS cluster names 1-100, and Kubernetes-style names (node
@@ -145,21 +147,40 @@ class Headroom:
     error: str | None
 
 
-@pytest.fixture(scope="module")
-def headroom(tmp_path_factory: pytest.TempPathFactory,
-             configs: dict[str, EnvironmentConfig]) -> Headroom:
-    """Synthesise ONCE, with the compliance packs registered as `make synth` does."""
-    from stacks.app_builder import build_app
+def synthesise(outdir: Path) -> str | None:
+    """The shipped environments at their longest names, synthesised into `outdir` with the
+    compliance packs registered as `make synth` does; the error synth fails with, if any.
+    Run by `SYNTH`, in its own process."""
+    from eks_blueprint.config import load_configs
+    from stacks.app_builder import CONFIG_DIR, build_app, config_paths
 
-    longest = [longest_names(config, index) for index, config in enumerate(configs.values())]
-    outdir = tmp_path_factory.mktemp("headroom.out")
-    app = build_app(longest, outdir=str(outdir))
+    configs = load_configs(config_paths(None, None, CONFIG_DIR))  # as the `configs` fixture
+    app = build_app([longest_names(c, i) for i, c in enumerate(configs)], outdir=str(outdir))
     try:
         app.synth()
-        error = None
     except Exception as exc:  # ValidationFailed: the templates are written; the test says why
-        error = str(exc)
-    return Headroom(longest, outdir, error)
+        return str(exc)
+    return None
+
+
+#: `synthesise` in a background process, started when collection ends (tests/conftest.py):
+#: the assembly in `cdk.out`, the error (JSON, null for none) in `error.json`.
+SYNTH = for_fixture("headroom", Command((
+    sys.executable, "-c",
+    "import json, sys, pathlib, tests.nag.test_headroom as m; out = pathlib.Path(sys.argv[1]); "
+    "(out / 'error.json').write_text(json.dumps(m.synthesise(out / 'cdk.out')))",
+    OUT,
+), cwd=Path(__file__).resolve().parents[2], timeout=SYNTH_TIMEOUT))
+
+
+@pytest.fixture(scope="module")
+def headroom(configs: dict[str, EnvironmentConfig]) -> Headroom:
+    """Synthesised ONCE (:func:`synthesise`), in the background from the session's start."""
+    longest = [longest_names(config, index) for index, config in enumerate(configs.values())]
+    done = start(SYNTH).result()
+    assert done.process.returncode == 0, done.process.stderr[-5000:]
+    error = json.loads((done.out / "error.json").read_text())
+    return Headroom(longest, done.out / "cdk.out", error)
 
 
 def _names(config: EnvironmentConfig) -> dict[str, list[str]]:

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from tests.conftest import SynthResult
-from tests.examples.conftest import example_configs, example_synth  # noqa: F401 (fixtures)
 from tests.pipeline.conftest import PipelineSynth
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "bootstrap" / "execution-policy.json"
@@ -226,7 +225,7 @@ def test_every_resource_the_stacks_create_is_allowed(
     assert {"AWS::EKS::Cluster", "AWS::IAM::Role", "AWS::CodePipeline::Pipeline"} <= types
 
 
-def test_every_resource_the_examples_create_is_allowed(example_synth: SynthResult) -> None:  # noqa: F811
+def test_every_resource_the_examples_create_is_allowed(example_synth: SynthResult) -> None:
     # config/examples/ are deployed with the same bootstrap: self-managed nodes (Auto Scaling,
     # instance profiles), IPv6, GPU and Windows capacity, the Cluster Autoscaler
     types: set[str] = set()

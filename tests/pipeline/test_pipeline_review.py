@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from eks_blueprint.review.diff import compare
 from eks_blueprint.review.render import render_markdown
 from eks_blueprint.template import load_assembly
+from tests.conftest import OUT, Command, Finished
 
 from .conftest import PipelineSynth
 
@@ -36,16 +39,20 @@ def test_review_script_synthesises_the_pipeline_app_when_the_file_exists() -> No
     assert 'config/pipeline.yaml' in script and '"pipeline": "config/pipeline.yaml"' in script
 
 
-def test_cli_synthesises_the_pipeline_without_lookups(tmp_path: Path) -> None:
+#: The CDK CLI, offline, from config/pipeline.yaml (run in the background: tests/conftest.py).
+CLI_SYNTH = Command(
+    (str(REPO / "bin" / "cdk"), "synth", "--quiet", "--no-lookups",
+     "-c", "pipeline=config/pipeline.yaml", "-o", OUT),
+    cwd=REPO,
+)
+
+
+@pytest.mark.background(CLI_SYNTH)
+def test_cli_synthesises_the_pipeline_without_lookups(background: Finished) -> None:
     # The "done when": the CDK CLI, offline, from config/pipeline.yaml.
     import json
-    import subprocess
 
-    result = subprocess.run(
-        [str(REPO / "bin" / "cdk"), "synth", "--quiet", "--no-lookups",
-         "-c", "pipeline=config/pipeline.yaml", "-o", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
-    )
+    result, tmp_path = background.process, background.out
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert "missing" not in manifest

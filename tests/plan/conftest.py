@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 import pytest
 
-from eks_blueprint.config import load_config
+from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.plan import PlanInputs, load_inputs
 from eks_blueprint.plan.inputs import stage_stacks
 from eks_blueprint.template.assembly import load_assembly
-from stacks.app_builder import CONFIG_DIR, build_app
+from stacks.app_builder import CONFIG_DIR
+from tests.conftest import SynthResult
 
 _CACHE: dict[str, PlanInputs] = {}
 
@@ -32,21 +33,20 @@ def plan_inputs(synth) -> Callable[[str], PlanInputs]:  # type: ignore[no-untype
 
 
 @pytest.fixture(scope="session")
-def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PlanInputs]:
-    """config/examples/self-managed.yaml and accelerated.yaml, synthesised once per session,
-    as plan inputs by environment name."""
-    paths = [CONFIG_DIR / "examples" / f"{name}.yaml" for name in ("self-managed", "accelerated")]
-    configs = {path: load_config(path) for path in paths}
-    outdir = tmp_path_factory.mktemp("examples-plan")
-    build_app(list(configs.values()), outdir=str(outdir)).synth()
-    assembly = load_assembly(outdir)
+def examples(
+    example_synth: SynthResult, example_configs: dict[str, EnvironmentConfig]
+) -> dict[str, PlanInputs]:
+    """config/examples/self-managed.yaml and accelerated.yaml as plan inputs by environment
+    name, from the session's one synth of every example (tests/examples/fixtures.py; each
+    stage's templates are the same as in an app of these two alone)."""
+    assembly = load_assembly(example_synth.outdir)
     return {
-        config.name: PlanInputs(
-            env=config.name,
-            config=config,
-            config_path=path,
-            stacks=stage_stacks(assembly.stacks.values(), config.name),
+        name: PlanInputs(
+            env=name,
+            config=example_configs[name],
+            config_path=CONFIG_DIR / "examples" / f"{name}.yaml",
+            stacks=stage_stacks(assembly.stacks.values(), name),
             assembly_path=assembly.path,
         )
-        for path, config in configs.items()
+        for name in ("self-managed", "accelerated")
     }

@@ -3,7 +3,6 @@ tools extra only."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
@@ -13,6 +12,7 @@ import pytest
 
 from eks_blueprint import preflight, verify
 from eks_blueprint.checkrun import TOOLS_INSTALL
+from tests.conftest import Command, Finished
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "dev.yaml"
@@ -26,18 +26,30 @@ def test_check_names_are_unique() -> None:
     assert len(set(names)) == len(names)
 
 
-def _run_python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
+def _python(code: str) -> Command:
+    """`python -c code` in the repository, run in the background (tests/conftest.py)."""
+    return Command((sys.executable, "-c", code), cwd=ROOT)
 
 
-@commands
-def test_importing_the_command_loads_neither_aws_cdk_nor_boto3(command: str) -> None:
-    done = _run_python(
+def _each_command(probe: Callable[[str], Command]) -> pytest.MarkDecorator:
+    """Parametrize over the commands, each test with its own background `probe(command)`."""
+    return pytest.mark.parametrize(
+        "command",
+        [pytest.param(c, marks=pytest.mark.background(probe(c))) for c in sorted(COMMANDS)],
+    )
+
+
+@_each_command(
+    lambda command: _python(
         f"import sys, eks_blueprint.{command}\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'boto3')]\n"
         "sys.exit(', '.join(loaded) or None)"
     )
+)
+def test_importing_the_command_loads_neither_aws_cdk_nor_boto3(
+    command: str, background: Finished
+) -> None:
+    done = background.process
     assert done.returncode == 0, done.stderr
 
 
@@ -53,15 +65,19 @@ def test_without_boto3_the_command_names_the_tools_extra(
     assert TOOLS_INSTALL == "pip install 'eks-blueprint[tools]'"
 
 
-@commands
-def test_without_boto3_and_botocore_the_module_runs_and_exits_2(command: str) -> None:
-    """As installed without the tools extra: neither boto3 nor botocore can be imported."""
-    done = _run_python(
+@_each_command(
+    lambda command: _python(
         "import runpy, sys\n"
         "sys.modules['boto3'] = sys.modules['botocore'] = None\n"
         f"sys.argv = ['x', '--config', {str(CONFIG)!r}]\n"
         f"runpy.run_module('eks_blueprint.{command}', run_name='__main__')\n"
     )
+)
+def test_without_boto3_and_botocore_the_module_runs_and_exits_2(
+    command: str, background: Finished
+) -> None:
+    """As installed without the tools extra: neither boto3 nor botocore can be imported."""
+    done = background.process
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().endswith(TOOLS_INSTALL) and len(done.stderr.splitlines()) == 1
 

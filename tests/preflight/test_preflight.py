@@ -22,7 +22,6 @@ AccessDenied (checked before any other handler), as IAM would.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -59,7 +58,7 @@ from tests.aws_stubs import (
     remove_credentials,
     set_fake_credentials,
 )
-from tests.conftest import SynthResult
+from tests.conftest import Command, Finished, SynthResult
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = ROOT / "config"
@@ -755,9 +754,12 @@ def test_checks_are_listed_once_in_report_order() -> None:
         "quotas", "inspector"]
 
 
-def test_preflight_never_imports_aws_cdk() -> None:
-    code = "import sys, eks_blueprint.preflight; sys.exit('aws_cdk' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
+@pytest.mark.background(Command(
+    (sys.executable, "-c", "import sys, eks_blueprint.preflight; sys.exit('aws_cdk' in sys.modules)"),
+    cwd=ROOT,
+))
+def test_preflight_never_imports_aws_cdk(background: Finished) -> None:
+    assert background.process.returncode == 0, background.process.stderr
 
 
 # --- The real assembly and stacks ------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Synthesised variants for the review tests, built ONCE per module in one process.
+"""Synthesised variants for the review tests, built ONCE per session in one process: a
+background one, started when collection ends, beside the other tests (tests/conftest.py).
 
 jsii starts once per process (~3 s); each App after that costs ~1-2 s. Two families:
 
@@ -12,6 +13,8 @@ jsii starts once per process (~3 s); each App after that costs ~1-2 s. Two famil
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +37,7 @@ from aws_cdk import aws_ssm as ssm  # noqa: E402
 from eks_blueprint import ControlPlane, ControlPlaneProps  # noqa: E402
 from eks_blueprint.config import EnvironmentConfig, load_config  # noqa: E402
 from stacks.app_builder import CONFIG_DIR, build_app, file_context  # noqa: E402
+from tests.conftest import OUT, ROOT, SYNTH_TIMEOUT, Command, for_fixture, start  # noqa: E402
 
 ENV = Environment(account="123456789012", region="eu-west-1")
 TEST_STACK = "review-test"
@@ -131,9 +135,8 @@ def _synth_test_stack(variant: Variant, outdir: Path, asset_dir: Path) -> Path:
     return outdir
 
 
-@pytest.fixture(scope="session")
-def assemblies(tmp_path_factory: pytest.TempPathFactory) -> Assemblies:
-    root = tmp_path_factory.mktemp("review")
+def synthesise_all(root: Path) -> dict[str, Path]:
+    """Every variant, synthesised into `root/<name>` (run by `SYNTH`, in its own process)."""
     dev = load_config(CONFIG_DIR / "dev.yaml")
     renamed = dev.model_copy(
         update={"cluster": dev.cluster.model_copy(update={"name": "shop-dev-2"})}
@@ -158,4 +161,21 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> Assemblies:
     dirs = {name: build(root / name) for name, build in builds.items()}
     for name, variant in variants.items():
         dirs[name] = _synth_test_stack(variant, root / name, root / f"{name}-asset")
-    return Assemblies(dirs)
+    (root / "variants.json").write_text(json.dumps(sorted(dirs)))
+    return dirs
+
+
+#: `synthesise_all` in a background process, started when collection ends (tests/conftest.py).
+SYNTH = for_fixture("assemblies", Command((
+    sys.executable, "-c",
+    "import sys, pathlib, tests.review.conftest as c; c.synthesise_all(pathlib.Path(sys.argv[1]))",
+    OUT,
+), cwd=ROOT, timeout=SYNTH_TIMEOUT))
+
+
+@pytest.fixture(scope="session")
+def assemblies() -> Assemblies:
+    done = start(SYNTH).result()
+    assert done.process.returncode == 0, done.process.stderr[-5000:]
+    names = json.loads((done.out / "variants.json").read_text())
+    return Assemblies({name: done.out / name for name in names})

@@ -4,6 +4,7 @@ the change; `--fail-on-blocked-plan` exits 3 on a blocked upgrade or IP plan."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from eks_blueprint.config import load_config
 from eks_blueprint.review.cli import EXIT_BLOCKED_PLAN, EXIT_ERROR, EXIT_OK, main
 from stacks.app_builder import CONFIG_DIR, build_app, file_context
+from tests.conftest import OUT, ROOT, SYNTH_TIMEOUT, Command, for_fixture, start
 
 
 @dataclass(frozen=True)
@@ -34,25 +36,40 @@ def _head(root: Path, name: str, *replacements: tuple[str, str]) -> Head:
     return Head(config_dir, outdir)
 
 
+HEADS: dict[str, tuple[tuple[str, str], ...]] = {
+    # one instance type fewer (t4g.medium is the cheaper one) and shorter log retention
+    "cost": (
+        ("instance_types: [t4g.medium, t4g.large]", "instance_types: [t4g.large]"),
+        ("logging: {retention_days: 14}", "logging: {retention_days: 7}"),
+    ),
+    # 1.34 -> 1.35 with the new AMI pin, but Karpenter 1.8.1 does not support 1.35
+    "upgrade": (
+        ('version: "1.34"', 'version: "1.35"'),
+        ("ami_alias: al2023@v20251112", "ami_alias: al2023@v20260714"),
+    ),
+}
+
+
+def synthesise_heads(root: Path) -> None:
+    """Every head, into `root/<name>` (run by `SYNTH_HEADS`, in its own process)."""
+    for name, replacements in HEADS.items():
+        _head(root, name, *replacements)
+
+
+#: `synthesise_heads` in a background process, started when collection ends (tests/conftest.py).
+SYNTH_HEADS = for_fixture("heads", Command((
+    sys.executable, "-c",
+    "import sys, pathlib, tests.review.test_review_plans as m; "
+    "m.synthesise_heads(pathlib.Path(sys.argv[1]))",
+    OUT,
+), cwd=ROOT, timeout=SYNTH_TIMEOUT))
+
+
 @pytest.fixture(scope="module")
-def heads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Head]:
-    root = tmp_path_factory.mktemp("review-plans")
-    return {
-        # one instance type fewer (t4g.medium is the cheaper one) and shorter log retention
-        "cost": _head(
-            root,
-            "cost",
-            ("instance_types: [t4g.medium, t4g.large]", "instance_types: [t4g.large]"),
-            ("logging: {retention_days: 14}", "logging: {retention_days: 7}"),
-        ),
-        # 1.34 -> 1.35 with the new AMI pin, but Karpenter 1.8.1 does not support 1.35
-        "upgrade": _head(
-            root,
-            "upgrade",
-            ('version: "1.34"', 'version: "1.35"'),
-            ("ami_alias: al2023@v20251112", "ami_alias: al2023@v20260714"),
-        ),
-    }
+def heads() -> dict[str, Head]:
+    done = start(SYNTH_HEADS).result()
+    assert done.process.returncode == 0, done.process.stderr[-5000:]
+    return {name: Head(done.out / name / "config", done.out / name / "cdk.out") for name in HEADS}
 
 
 def _review(synth, head: Head, tmp_path: Path, *extra: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]

@@ -12,8 +12,9 @@ keys, values of another type, trailing newlines, control characters, emoji, bidi
 overrides, 10,000-character strings, bad CIDRs and ARNs), then written back as YAML.
 
 Deterministic (derandomize, no example database). The loader takes milliseconds, so the
-load-only property runs 400 examples; a synthesis in-process on the session's jsii runtime
-takes 0.4-1 s, so the synth property runs 16 (10-20 s together). For a long run:
+load-only property runs 400 examples; a synthesis takes 0.4-1 s, so the synth property
+synthesises 16: Hypothesis draws them when collection ends, and one background process
+synthesises each in its own app beside the other tests (tests/conftest.py). For a long run:
 
     EKS_BLUEPRINT_MUTATIONS=500 .venv/bin/python -m pytest tests/unit/test_config_mutations.py
 
@@ -24,8 +25,10 @@ EKS_BLUEPRINT_MUTATIONS_SEED=<n> explores other examples than the fixed ones.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,8 @@ from hypothesis import HealthCheck, assume, given, seed, settings
 from hypothesis import strategies as st
 
 from eks_blueprint.config import ConfigError, EnvironmentConfig, load_config
-from stacks.app_builder import CONFIG_DIR, build_app
+from stacks.app_builder import CONFIG_DIR
+from tests.conftest import OUT, SYNTH_TIMEOUT, Command, Finished, Later
 
 from .test_config import dump
 
@@ -303,25 +307,83 @@ def test_every_mutation_is_refused_readably_or_loads(mutation: tuple[str, str]) 
         load_or_refuse(env, text, Path(directory))
 
 
-@pytest.mark.usefixtures("synth")  # jsii is running already (the session's shared synth)
-@seed(int(SEED or 0))
-@settings(
-    max_examples=SYNTH_EXAMPLES,
-    **{
-        **COMMON,
-        "suppress_health_check": [
-            *COMMON["suppress_health_check"],  # type: ignore[list-item]
-            HealthCheck.filter_too_much,
-        ],
-    },
-)
-@given(st.one_of(plausible_mutations(), data_mutations()))
-def test_a_mutation_that_loads_synthesises_and_passes_the_gates(
-    mutation: tuple[str, str],
-) -> None:
-    env, text = mutation
-    with tempfile.TemporaryDirectory() as directory:
-        config = load_or_refuse(env, text, Path(directory))
+def loading_mutations() -> list[tuple[str, str]]:
+    """The first SYNTH_EXAMPLES mutations that load, as Hypothesis draws them (deterministic
+    unless EKS_BLUEPRINT_MUTATIONS_SEED is set). Each refusal met on the way is checked as in
+    the load-only property."""
+    loaded: list[tuple[str, str]] = []
+
+    @seed(int(SEED or 0))
+    @settings(
+        max_examples=SYNTH_EXAMPLES,
+        **{
+            **COMMON,
+            "suppress_health_check": [
+                *COMMON["suppress_health_check"],  # type: ignore[list-item]
+                HealthCheck.filter_too_much,
+            ],
+        },
+    )
+    @given(st.one_of(plausible_mutations(), data_mutations()))
+    def draw(mutation: tuple[str, str]) -> None:
+        env, text = mutation
+        with tempfile.TemporaryDirectory() as directory:
+            config = load_or_refuse(env, text, Path(directory))
         assume(config is not None)  # only loaded files count: each example is one synth
-        assert config is not None
-        build_app([config], outdir=str(Path(directory) / "cdk.out")).synth()
+        loaded.append(mutation)
+
+    draw()
+    return loaded
+
+
+#: Each mutation in its own app, as the in-process test did: load, build_app, synth (the
+#: compliance packs enforce at synth). The failures, with their file and traceback, as JSON.
+_SYNTH_EACH = """
+import json, sys, tempfile, traceback
+from pathlib import Path
+from stacks.runtime import use_supported_node
+use_supported_node()
+from eks_blueprint.config import load_config
+from stacks.app_builder import build_app
+mutations = json.load(sys.stdin)
+failures = []
+for env, text in mutations:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / f"{env}.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            build_app([load_config(path)], outdir=str(Path(directory) / "cdk.out")).synth()
+        except Exception:
+            failures.append({"env": env, "text": text, "trace": traceback.format_exc()[-3000:]})
+out = Path(sys.argv[1])
+out.joinpath("synthesised.json").write_text(json.dumps(len(mutations)))
+out.joinpath("failures.json").write_text(json.dumps(failures))
+"""
+
+
+def synth_each_mutation() -> Command:
+    """The loading mutations, synthesised one app each in a background process (one jsii
+    runtime for all of them, on the core the test process leaves idle)."""
+    mutations = loading_mutations()
+    assert len(mutations) == SYNTH_EXAMPLES
+    return Command(
+        (sys.executable, "-c", _SYNTH_EACH, OUT),
+        cwd=Path(__file__).resolve().parents[2],
+        input=json.dumps(mutations),
+        timeout=SYNTH_TIMEOUT + 5 * SYNTH_EXAMPLES,
+    )
+
+
+@pytest.mark.background(Later(synth_each_mutation))
+def test_a_mutation_that_loads_synthesises_and_passes_the_gates(background: Finished) -> None:
+    """Every mutation that loads synthesises and passes the gates. Drawn when collection
+    ends, synthesised beside the other tests (tests/conftest.py); a failure shows the file
+    (not shrunk: run the drawn text through `load_config` and `build_app` to minimise it)."""
+    done = background.process
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((background.out / "synthesised.json").read_text()) == SYNTH_EXAMPLES
+    failures = json.loads((background.out / "failures.json").read_text())
+    assert not failures, "\n\n".join(
+        f"{f['env']}.yaml, mutated, fails to synthesise:\n{f['text']}\n{f['trace']}"
+        for f in failures
+    )

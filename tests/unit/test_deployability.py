@@ -11,13 +11,12 @@ references.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ENVIRONMENTS, SynthResult, resources_of
+from tests.conftest import ENVIRONMENTS, OUT, Command, Finished, SynthResult, resources_of
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -29,15 +28,15 @@ def test_no_stage_needs_context_lookups(synth: SynthResult, env: str) -> None:
     assert "missing" not in manifest, manifest.get("missing")
 
 
-def test_cli_synthesises_every_environment_without_lookups(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [str(PROJECT / "bin" / "cdk"), "synth", "--quiet", "--no-lookups", "-o", str(tmp_path)],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+#: The CDK CLI, offline, every environment (run in the background: tests/conftest.py).
+CLI_SYNTH = Command(
+    (str(PROJECT / "bin" / "cdk"), "synth", "--quiet", "--no-lookups", "-o", OUT), cwd=PROJECT
+)
+
+
+@pytest.mark.background(CLI_SYNTH)
+def test_cli_synthesises_every_environment_without_lookups(background: Finished) -> None:
+    result, tmp_path = background.process, background.out
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(p.name for p in tmp_path.glob("assembly-*")) == [
         f"assembly-{env}" for env in sorted(ENVIRONMENTS)

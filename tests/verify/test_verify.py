@@ -51,7 +51,6 @@ from tests.aws_stubs import (
     set_fake_credentials,
 )
 from tests.conftest import SynthResult, resources_of
-from tests.examples.conftest import example_configs, example_synth  # noqa: F401 (fixtures)
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -343,8 +342,8 @@ def test_expected_addons_are_the_synthesised_ones(synth: SynthResult, env: str) 
 
 
 def test_expected_addons_of_the_examples_are_the_synthesised_ones(
-    example_synth: SynthResult,  # noqa: F811
-    example_configs: dict[str, EnvironmentConfig],  # noqa: F811
+    example_synth: SynthResult,
+    example_configs: dict[str, EnvironmentConfig],
 ) -> None:
     for name, config in example_configs.items():
         exp = expectations_from_config(config)

@@ -1,0 +1,77 @@
+"""The example configs (`config/examples/*.yaml`), synthesised ONCE per test session.
+
+The examples show what the shipped environments do not deploy (Auto Mode, IPv6, GPU and
+Windows capacity, self-managed nodes, Cluster Autoscaler). Each goes through the same app as
+the environments, with the compliance packs enforcing at synth, so an example that stops
+synthesising, or whose resources the packs refuse, fails the suite.
+
+Registered for every test directory by tests/conftest.py (tests/examples, tests/pipeline,
+tests/plan and tests/verify read it): a module that imported these fixtures would get its own
+copy of each, and synthesise the examples again.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from eks_blueprint.config import EnvironmentConfig, load_config
+from stacks.app_builder import CONFIG_DIR
+from tests.conftest import (
+    OUT,
+    ROOT,
+    SYNTH_TIMEOUT,
+    CfnLint,
+    Command,
+    SynthResult,
+    for_fixture,
+    start,
+)
+
+EXAMPLES_DIR = CONFIG_DIR / "examples"
+
+
+def example_paths() -> list[Path]:
+    """Every example config file, by name."""
+    return sorted(EXAMPLES_DIR.glob("*.yaml"))
+
+
+#: `synthesise(example_configs, outdir)` (tests/conftest.py) in a background process: every
+#: example in one app, with the compliance packs enforcing at synth.
+SYNTH = for_fixture("example_synth", Command((sys.executable, "-c", """
+import sys
+from pathlib import Path
+from stacks.runtime import use_supported_node
+use_supported_node()
+from eks_blueprint.config import load_config
+from stacks.app_builder import build_app
+paths = sorted(Path("config/examples").glob("*.yaml"))
+build_app([load_config(path) for path in paths], outdir=sys.argv[1]).synth()
+""", OUT), cwd=ROOT, timeout=SYNTH_TIMEOUT))
+
+
+@pytest.fixture(scope="session")
+def example_configs() -> dict[str, EnvironmentConfig]:
+    """Each example's config, by environment name."""
+    configs = [load_config(path) for path in example_paths()]
+    return {c.name: c for c in configs}
+
+
+@pytest.fixture(scope="session")
+def example_synth(example_configs: dict[str, EnvironmentConfig]) -> SynthResult:
+    """All examples in one app, synthesised once (in the background from the session's
+    start: `SYNTH`), and cfn-lint started over the templates (`example_lint`)."""
+    done = start(SYNTH).result()
+    assert done.process.returncode == 0, done.process.stderr[-5000:]
+    result = SynthResult.read(done.out, list(example_configs))
+    assert set(result.templates) == set(example_configs)
+    CfnLint.start(result.outdir, sorted({c.region for c in example_configs.values()}))
+    return result
+
+
+@pytest.fixture(scope="session")
+def example_lint(example_synth: SynthResult) -> CfnLint:
+    """cfn-lint over every template of `example_synth`, in the background since the synth."""
+    return CfnLint.of(example_synth.outdir)
