@@ -3,8 +3,11 @@
     .venv/bin/python benchmarks/suite_bench.py [--runs N] [--top K] [--files K]
         [--phases ruff,mypy-warm,mypy-cold,pytest] [--json FILE] [-- PYTEST ARGS]
 
+(`make bench-suite` runs it with the defaults: every phase once.)
+
 Each phase runs N times in fresh processes (median wall time, and the peak resident memory
-of its process tree). `mypy-warm` uses the project's .mypy_cache as `make test` does (run
+of the largest process of its tree: mypy itself; for pytest the test process or a Node.js
+it started). `mypy-warm` uses the project's .mypy_cache as `make test` does (run
 once first, so a change since the last run does not count as warm); `mypy-cold` uses a new
 empty cache directory each run, as a fresh clone or a CI machine without a cache does.
 `pytest` runs `python -m pytest -q --durations=0` and lists the slowest setups, calls and
@@ -34,7 +37,7 @@ SUMMARY = re.compile(r"(\d+) passed.* in ([\d.]+)s")
 CHECKED = ["eks_blueprint", "stacks", "app.py", "benchmarks", "scripts"]
 PHASES = ("ruff", "mypy-warm", "mypy-cold", "pytest")
 
-#: Runs argv[1:] and prints its wall time and the peak RSS (KiB) of its process tree.
+#: Runs argv[1:] and prints its wall time and the largest peak RSS (KiB) of its processes.
 _MEASURE = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
@@ -47,7 +50,8 @@ print(json.dumps({"wall": wall, "peak_kib": peak, "returncode": done.returncode,
 
 
 def measure(argv: list[str]) -> dict[str, Any]:
-    """`argv` in a fresh process tree from the repository root: wall seconds, peak RSS."""
+    """`argv` in a fresh process tree from the repository root: wall seconds, the largest
+    peak RSS of its (waited-for) processes."""
     proc = subprocess.run(
         [sys.executable, "-c", _MEASURE, *argv], cwd=ROOT, capture_output=True, text=True,
         check=True,
@@ -93,7 +97,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=10, help="slowest pytest phases to list")
     parser.add_argument("--files", type=int, default=10, help="slowest test files to list")
     parser.add_argument(
-        "--phases", default="pytest", help=f"comma-separated, of: {' '.join(PHASES)}"
+        "--phases", default=",".join(PHASES), help=f"comma-separated, of: {' '.join(PHASES)} (all)"
     )
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
