@@ -14,13 +14,6 @@ from .kubernetes import Applied, Layer, apply_manifest, can_deliver
 from .validate_names import PropError
 
 
-def has_kubectl(cluster: eks.ICluster) -> bool:
-    """Whether Kubernetes objects can be applied to `cluster`: it has Kubernetes layers
-    (ControlPlane's default), or aws_eks_v2's kubectl provider (or, imported, the options
-    to create one)."""
-    return can_deliver(cluster)
-
-
 def required_node_affinity(key: str, values: Sequence[str]) -> dict[str, Any]:
     """The pod spec's `affinity`: only nodes whose label `key` is one of `values`."""
     return {

@@ -25,8 +25,7 @@ from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, acknowledge_wildcard_resources
 from ..encryption import new_key
-from ..kubernetes import Applied, Layer, apply_manifest, install_chart, needs
-from ..kubernetes_objects import has_kubectl
+from ..kubernetes import Applied, Layer, apply_manifest, can_deliver, install_chart, needs
 from ..observability import application_signals_opt_in, merged, tenant_log_routing
 from ..pod_networking import CUSTOM_NETWORKING_ENV, vpc_cni_ipv6_policy
 from ..validate_names import PropError, check_prop, check_tenant_namespace, check_unique
@@ -366,7 +365,7 @@ class Addons(Construct):
         if addons_of(props.cluster) is not None:
             register_addons(props.cluster, self, path=path)  # raises: it names both paths
         kubectl = [s.prop for s in CATALOG if s.needs_kubectl and props.installs(s)]
-        if kubectl and not has_kubectl(props.cluster):
+        if kubectl and not can_deliver(props.cluster):
             raise PropError(
                 path,
                 f"AddonsProps.{kubectl[0]}",

@@ -142,7 +142,6 @@ class Applied(Construct):
         self.resource: Construct | None = None
         """The aws_eks_v2 resource (clusters without layers; child ``Default``, so its
         logical id is the one the resource had before items existed)."""
-        self._needs: list[IConstruct] = []
         self._item_id: str | None = None
         if delivery is None:
             assert legacy is not None

@@ -47,8 +47,7 @@ from ..addons.versions import AddonName, check_kubernetes_version, resolve_addon
 from ..compliance import acknowledge
 from ..encryption import new_key
 from ..ids import pascal_id
-from ..kubernetes import Layer, apply_manifest, needs
-from ..kubernetes_objects import has_kubectl
+from ..kubernetes import Layer, apply_manifest, can_deliver, needs
 from ..validate_names import PropError, check_field_types, check_prop
 from ..wiring import capacity_of
 from . import rules
@@ -198,7 +197,7 @@ def check_driver_versions(
 
 def require_kubectl(path: str, prop: str, cluster: eks.ICluster) -> None:
     """PropError unless `cluster` can apply the StorageClass manifest."""
-    if not has_kubectl(cluster):
+    if not can_deliver(cluster):
         raise PropError(
             path,
             prop,
