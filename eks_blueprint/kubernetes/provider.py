@@ -29,7 +29,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from ..compliance import acknowledge
+from ..compliance import acknowledge, nag_resource_name
 
 #: The handler's code: a Lambda asset, never imported by the package.
 HANDLER_DIR: Final = Path(__file__).resolve().parent / "handler"
@@ -135,6 +135,9 @@ class LayerProvider(Construct):
         self.role: iam.IRole = role
         stack = Stack.of(self)
         self._ecr_repositories: set[str] = set()
+        self._cluster = cluster
+        self._access_policies: set[str] = set()
+        self._allow_disassociation()
         self.framework = cr.Provider(
             self,
             "Framework",
@@ -215,6 +218,53 @@ class LayerProvider(Construct):
                     f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/"
                     f"{path}"
                 ],
+            )
+        )
+
+    def _access_entries(self) -> str:
+        """This cluster's access entries: the Service Authorization Reference for Amazon
+        EKS authorizes the access policy actions on the ``access-entry`` resource type
+        (``access-entry/<cluster>/<identity type>/<account>/<name>/<uuid>``)."""
+        stack = Stack.of(self)
+        return (
+            f"arn:{stack.partition}:eks:{stack.region}:{stack.account}:access-entry/"
+            f"{self._cluster.cluster_name}/*"
+        )
+
+    def _allow_disassociation(self) -> None:
+        """Let the handler disassociate access policies from this cluster's entries, always:
+        an Update that removes the last ``access-policy`` item of a policy runs after
+        CloudFormation has updated this role's policy, so a grant that came and went with
+        the items would be gone when the handler needs it. It only takes access away, and
+        the handler is cluster admin already."""
+        entries = self._access_entries()
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["eks:DisassociateAccessPolicy"], resources=[entries])
+        )
+        acknowledge(
+            self.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::"
+            f"{nag_resource_name(Stack.of(self).resolve(entries))}]",
+            "An access entry's ARN ends in ids EKS generates; the statements are limited to "
+            "this cluster's entries: disassociating any access policy (it only removes "
+            "access, and an update removing an item needs it after the grant that came with "
+            "the item is gone), and associating only the policies the layers' items name "
+            "(eks:policyArn condition).",
+        )
+
+    def allow_access_policy(self, policy_arn: str) -> None:
+        """Let the handler associate `policy_arn` with access entries of this cluster only
+        (an ``access-policy`` item), and no other policy: the reference defines the
+        condition key ``eks:policyArn`` for the action, of type ARN (hence ``ArnEquals``).
+        Disassociation is always allowed (:meth:`_allow_disassociation`)."""
+        if policy_arn in self._access_policies:
+            return
+        self._access_policies.add(policy_arn)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["eks:AssociateAccessPolicy"],
+                resources=[self._access_entries()],
+                conditions={"ArnEquals": {"eks:policyArn": policy_arn}},
             )
         )
 

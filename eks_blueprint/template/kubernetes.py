@@ -175,7 +175,7 @@ class LayerItem:
     id: str
     """Its ``Id``: the construct path below the stack."""
     type: str
-    """``manifest``, ``chart`` or ``patch``."""
+    """``manifest``, ``chart``, ``patch`` or ``access-policy``."""
     properties: Mapping[str, Any]
     """The item as the template has it (``Id``, ``Type``, ``After`` included)."""
 

@@ -1208,3 +1208,412 @@ def test_failure_message_names_the_log_group(fake: Fake, monkeypatch: pytest.Mon
     message = str(raised.value)
     assert len(message) <= index.MESSAGE_LIMIT
     assert message.endswith(f" (logs: {group})") and "Big0: `helm upgrade" in message
+
+
+# --------------------------------------------------------------------------------------------
+# EKS access policy associations (Type access-policy)
+
+ARGO_ROLE = "arn:aws:iam::123456789012:role/argocd-capability"
+ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+EDIT_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+
+
+def access_policy(
+    item_id: str,
+    policy: str = ADMIN_POLICY,
+    *,
+    principal: str = ARGO_ROLE,
+    scope: str | None = "cluster",
+    namespaces: list[str] | None = None,
+    after: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """An access-policy item as delivery.associate_access_policy renders it."""
+    props: dict[str, Any] = {
+        "Id": item_id,
+        "Type": "access-policy",
+        "PrincipalArn": principal,
+        "PolicyArn": policy,
+        "After": list(after),
+    }
+    if scope is not None:
+        props["AccessScope"] = scope
+    if namespaces is not None:
+        props["Namespaces"] = namespaces
+    return props
+
+
+@dataclass
+class EksCall:
+    """One EKS API request, as botocore sent it."""
+
+    operation: str
+    method: str
+    host: str
+    path: str  # URL-decoded
+    body: dict[str, Any]
+    time: float
+
+
+class _Raw:
+    """The raw body botocore reads a response from."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+
+class FakeEks:
+    """botocore's real EKS client, answered in-process by a ``before-send`` hook: requests
+    are built from botocore's EKS model (so a parameter the model does not have fails) and
+    answers parsed by it, so an error arrives as the client's modelled exception. Installed
+    as ``layer_items.boto3``, so the handler's own `_eks` runs."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import boto3
+
+        self.calls: list[EksCall] = []
+        self.regions: list[str | None] = []
+        #: (operation, text in the URL path) -> (HTTP status, error code)
+        self.errors: dict[tuple[str, str], tuple[int, str]] = {}
+        self._lock = threading.Lock()
+        self._boto3 = boto3
+        fake = self
+
+        class Session:
+            def client(self, service: str, region_name: str | None = None) -> Any:
+                assert service == "eks"
+                fake.regions.append(region_name)
+                client = boto3.session.Session().client(service, region_name=region_name)
+                client.meta.events.register("before-send.eks", fake._send)
+                return client
+
+        monkeypatch.setattr(
+            layer_items, "boto3", SimpleNamespace(session=SimpleNamespace(Session=Session))
+        )
+
+    def fail(self, operation: str, code: str, status: int = 404, *, match: str = "") -> None:
+        """`operation` requests whose path contains `match` answer `status` with `code`."""
+        self.errors[(operation, match)] = (status, code)
+
+    def _send(self, request: Any, event_name: str, **_: Any) -> Any:
+        from urllib.parse import unquote
+
+        from botocore.awsrequest import AWSResponse
+
+        operation = event_name.rsplit(".", 1)[-1]
+        url = urlsplit(request.url)
+        body = request.body or b""
+        call = EksCall(
+            operation,
+            request.method,
+            url.netloc,
+            unquote(url.path),
+            json.loads(body) if body else {},
+            time.time(),
+        )
+        with self._lock:
+            self.calls.append(call)
+        for (failing, match), (status, code) in self.errors.items():
+            if failing == operation and match in call.path:
+                payload = json.dumps({"message": f"{code} (fake)"}).encode()
+                return AWSResponse(request.url, status, {"x-amzn-ErrorType": code}, _Raw(payload))
+        return AWSResponse(request.url, 200, {}, _Raw(b"{}"))
+
+    def operations(self) -> list[tuple[str, str]]:
+        """(operation, policy name) per call, in order."""
+        found = []
+        for call in sorted(self.calls, key=lambda c: c.time):
+            policy = call.body.get("policyArn") or call.path.rsplit("/", 1)[-1]
+            found.append((call.operation, policy.rsplit("/", 1)[-1]))
+        return found
+
+
+@pytest.fixture
+def eks(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> FakeEks:
+    return FakeEks(monkeypatch)
+
+
+def test_access_policy_items_are_parsed() -> None:
+    namespaced, cluster, default = layer_plan.parse_items(
+        [
+            access_policy("Argo/View", VIEW_POLICY, scope="namespace", namespaces=["a", "dev-*"]),
+            access_policy("Argo/Admin", after=("Argo/View",)),
+            access_policy("Argo/Edit", EDIT_POLICY, scope=None),
+        ]
+    )
+    assert namespaced.kind == "access-policy"
+    assert namespaced.spec == layer_plan.AccessPolicy(
+        ARGO_ROLE, VIEW_POLICY, "namespace", ("a", "dev-*")
+    )
+    assert cluster.spec == layer_plan.AccessPolicy(ARGO_ROLE, ADMIN_POLICY, "cluster", ())
+    assert cluster.after == ("Argo/View",)
+    # No AccessScope: the whole cluster; other partitions and role paths are accepted.
+    assert isinstance(default.spec, layer_plan.AccessPolicy) and default.spec.scope == "cluster"
+    (other,) = layer_plan.parse_items(
+        [
+            access_policy(
+                "X",
+                "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
+                principal="arn:aws-cn:iam::123456789012:role/team/deployer",
+            )
+        ]
+    )
+    assert isinstance(other.spec, layer_plan.AccessPolicy)
+    user = access_policy("U", principal="arn:aws:iam::123456789012:user/ci")
+    assert layer_plan.parse_items([user])[0].identities() == (
+        f"access-policy:arn:aws:iam::123456789012:user/ci|{ADMIN_POLICY}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"PrincipalArn": None}, "A: PrincipalArn is required"),
+        ({"PrincipalArn": 7}, "A: PrincipalArn must be a string"),
+        (  # an assumed-role session is no access entry principal
+            {"PrincipalArn": "arn:aws:sts::123456789012:assumed-role/argocd/session"},
+            "A: PrincipalArn must be an IAM role or user ARN",
+        ),
+        ({"PrincipalArn": "argocd"}, "A: PrincipalArn must be an IAM role or user ARN"),
+        ({"PolicyArn": ""}, "A: PolicyArn is required"),
+        (
+            {"PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+            "A: PolicyArn must be an EKS cluster access policy ARN",
+        ),
+        (
+            {"PolicyArn": ADMIN_POLICY + "/extra"},
+            "A: PolicyArn must be an EKS cluster access policy ARN",
+        ),
+        ({"AccessScope": "namespaces"}, "A: AccessScope must be cluster or namespace"),
+        (
+            {"AccessScope": "namespace", "Namespaces": "team-a"},
+            "A: Namespaces must be a list of namespace names",
+        ),
+        (
+            {"AccessScope": "namespace", "Namespaces": ["team-a", ""]},
+            "A: Namespaces must be a list of namespace names",
+        ),
+        (
+            {"AccessScope": "namespace", "Namespaces": [3]},
+            "A: Namespaces must be a list of namespace names",
+        ),
+        ({"AccessScope": "namespace"}, "A: Namespaces are given exactly when AccessScope is"),
+        (
+            {"AccessScope": "namespace", "Namespaces": []},
+            "A: Namespaces are given exactly when AccessScope is",
+        ),
+        ({"Namespaces": ["team-a"]}, "A: Namespaces are given exactly when AccessScope is"),
+    ],
+)
+def test_invalid_access_policy_items_are_refused(change: dict[str, Any], message: str) -> None:
+    props = access_policy("A")
+    for key, value in change.items():
+        if value is None:
+            del props[key]
+        else:
+            props[key] = value
+    with pytest.raises(layer_plan.PlanError) as raised:
+        layer_plan.parse_items([props])
+    assert str(raised.value).startswith(message)
+
+
+def test_access_policies_are_compared_by_principal_and_policy() -> None:
+    old = layer_plan.parse_items(
+        [
+            access_policy("Admin"),
+            access_policy("View", VIEW_POLICY),
+            access_policy("Edit", EDIT_POLICY),
+            access_policy("Moved", VIEW_POLICY, principal="arn:aws:iam::123456789012:role/kro"),
+        ]
+    )
+    new = layer_plan.parse_items(
+        [
+            # The same association with another scope and another item id: kept.
+            access_policy("Renamed", scope="namespace", namespaces=["team-a"]),
+            # The same policy for another principal is another association.
+            access_policy("View", VIEW_POLICY, principal="arn:aws:iam::123456789012:role/ack"),
+        ]
+    )
+    elsewhere = frozenset({f"access-policy:arn:aws:iam::123456789012:role/kro|{VIEW_POLICY}"})
+    plan = layer_plan.removals(old, new, elsewhere)
+    assert {item_id: removal.whole for item_id, removal in plan.items()} == {
+        "Admin": False,
+        "View": True,
+        "Edit": True,
+        "Moved": False,  # another layer associates it now
+    }
+    assert plan["Admin"].nothing and not plan["View"].nothing
+
+
+def test_create_associates_in_order_with_the_scope(fake: Fake, eks: FakeEks) -> None:
+    items = [
+        manifest("Namespace", obj("team-a", None, "Namespace")),
+        access_policy(
+            "Argo/View", VIEW_POLICY, scope="namespace", namespaces=["team-a", "dev-*"],
+            after=("Namespace",),
+        ),
+        access_policy("Argo/Admin"),
+    ]
+    result = index.on_event(event("Create", props(items)), Context())
+    assert result == {"PhysicalResourceId": "demo/foundation", "Data": {"Items": "3"}}
+    assert eks.regions == [REGION, REGION]
+    view, admin = sorted(eks.calls, key=lambda c: c.body["policyArn"] != VIEW_POLICY)
+    # POST /clusters/<name>/access-entries/<principal ARN>/access-policies (the API
+    # reference's request), built from botocore's own EKS model.
+    for call in (view, admin):
+        assert (call.operation, call.method, call.host) == (
+            "AssociateAccessPolicy",
+            "POST",
+            f"eks.{REGION}.amazonaws.com",
+        )
+        assert call.path == f"/clusters/demo/access-entries/{ARGO_ROLE}/access-policies"
+    assert view.body == {
+        "policyArn": VIEW_POLICY,
+        "accessScope": {"type": "namespace", "namespaces": ["team-a", "dev-*"]},
+    }
+    assert admin.body == {"policyArn": ADMIN_POLICY, "accessScope": {"type": "cluster"}}
+    # After its namespace is applied; the other association does not wait.
+    (apply,) = [c for c in fake.calls() if c.args[0] == "apply"]
+    assert view.time >= apply.end
+
+
+def test_a_failed_create_disassociates_what_it_associated(
+    fake: Fake, eks: FakeEks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.fail("--install broken", "Error: boom")
+    items = [
+        manifest("Base", obj("base")),
+        access_policy("Argo/Admin", after=("Base",)),
+        chart("Broken", "broken", after=("Argo/Admin",)),
+    ]
+    with pytest.raises(index.LayerError) as raised:
+        index.on_event(event("Create", props(items)), Context())
+    message = str(raised.value)
+    assert message.startswith("foundation layer: apply failed for 1 item(s): Broken: ")
+    assert message.endswith("(rolled back 2 applied item(s))")
+    assert eks.operations() == [
+        ("AssociateAccessPolicy", "AmazonEKSClusterAdminPolicy"),
+        ("DisassociateAccessPolicy", "AmazonEKSClusterAdminPolicy"),
+    ]
+    undo = eks.calls[1]
+    assert undo.method == "DELETE"
+    assert undo.path == (
+        f"/clusters/demo/access-entries/{ARGO_ROLE}/access-policies/{ADMIN_POLICY}"
+    )
+    assert undo.body == {}
+    # Reverse order: the association goes before what it came after.
+    (delete,) = [c for c in fake.calls() if c.args[0] == "delete"]
+    assert undo.time <= delete.start
+    assert f"Argo/Admin: {ADMIN_POLICY} associated with {ARGO_ROLE}" in capsys.readouterr().out
+
+
+def test_an_association_without_its_access_entry_fails_the_item(
+    fake: Fake, eks: FakeEks
+) -> None:
+    """The entry the item is for does not exist (yet): EKS's ResourceNotFoundException
+    names the item; on apply it is not tolerated."""
+    eks.fail("AssociateAccessPolicy", "ResourceNotFoundException")
+    with pytest.raises(index.LayerError) as raised:
+        index.on_event(event("Create", props([access_policy("Argo/Admin")])), Context())
+    message = str(raised.value)
+    assert message.startswith("foundation layer: apply failed for 1 item(s): Argo/Admin: ")
+    assert "ResourceNotFoundException" in message and "AssociateAccessPolicy" in message
+    assert [c.operation for c in eks.calls] == ["AssociateAccessPolicy"]
+
+
+def test_update_reassociates_a_changed_scope_and_disassociates_what_is_gone(
+    fake: Fake, eks: FakeEks
+) -> None:
+    kro = "arn:aws:iam::123456789012:role/kro"
+    old = props(
+        [
+            access_policy("Argo/Admin"),
+            access_policy("Argo/View", VIEW_POLICY),
+            access_policy("Kro/View", VIEW_POLICY, principal=kro),
+            access_policy("Argo/Edit", EDIT_POLICY, scope="namespace", namespaces=["a"]),
+        ]
+    )
+    new = props(
+        [
+            access_policy("Argo/Admin"),  # unchanged: not called
+            access_policy("Argo/Edit", EDIT_POLICY, scope="namespace", namespaces=["a", "b"]),
+        ],
+        elsewhere=[f"access-policy:{kro}|{VIEW_POLICY}"],  # moved to another layer
+    )
+    index.on_event(event("Update", new, old, "demo/foundation"), Context())
+    assert eks.operations() == [
+        ("AssociateAccessPolicy", "AmazonEKSEditPolicy"),
+        ("DisassociateAccessPolicy", "AmazonEKSViewPolicy"),
+    ]
+    associate, disassociate = sorted(eks.calls, key=lambda c: c.time)
+    # Associating again is how EKS changes an association's scope.
+    assert associate.body["accessScope"] == {"type": "namespace", "namespaces": ["a", "b"]}
+    assert disassociate.path.startswith(f"/clusters/demo/access-entries/{ARGO_ROLE}/")
+    assert fake.calls() == []
+
+
+def test_delete_disassociates_in_reverse_order_tolerating_a_missing_entry(
+    fake: Fake, eks: FakeEks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The capability (and its access entry) may be gone already.
+    eks.fail("DisassociateAccessPolicy", "ResourceNotFoundException", match=VIEW_POLICY)
+    items = [
+        manifest("Namespace", obj("team-a", None, "Namespace")),
+        access_policy("Argo/Admin", after=("Namespace",)),
+        access_policy("Argo/View", VIEW_POLICY, after=("Namespace",)),
+    ]
+    properties = props(items)
+    result = index.on_event(event("Delete", properties, physical_id="demo/foundation"), Context())
+    assert result["PhysicalResourceId"] == "demo/foundation"
+    assert sorted(eks.operations()) == [
+        ("DisassociateAccessPolicy", "AmazonEKSClusterAdminPolicy"),
+        ("DisassociateAccessPolicy", "AmazonEKSViewPolicy"),
+    ]
+    assert {c.method for c in eks.calls} == {"DELETE"}
+    probe, delete = fake.calls()
+    assert probe.args[:3] == ["get", "--raw", "/version"]
+    assert delete.args[0] == "delete" and delete.objects() == ["team-a"]
+    assert max(c.time for c in eks.calls) <= delete.start
+    out = capsys.readouterr().out
+    assert f"Argo/View: no access entry for {ARGO_ROLE}, nothing to remove" in out
+    assert "Argo/View: removed in" in out
+
+
+def test_delete_reports_other_eks_errors(fake: Fake, eks: FakeEks) -> None:
+    """Only a missing entry counts as removed: a denied disassociation fails the Delete,
+    naming the item, rather than leave the policy associated silently."""
+    eks.fail("DisassociateAccessPolicy", "AccessDeniedException", 403)
+    properties = props([access_policy("Argo/Admin")])
+    with pytest.raises(index.LayerError) as raised:
+        index.on_event(event("Delete", properties, physical_id="demo/foundation"), Context())
+    message = str(raised.value)
+    assert message.startswith("foundation layer: delete failed for 1 item(s): Argo/Admin: ")
+    assert "AccessDeniedException" in message
+
+
+def test_delete_of_an_unreachable_cluster_calls_no_eks_api(fake: Fake, eks: FakeEks) -> None:
+    """A cluster whose API server is gone took its access entries with it: the Delete
+    succeeds after the probe alone, as for objects."""
+    fake.fail(
+        "/version",
+        "Unable to connect to the server: dial tcp: lookup "
+        "abcdef.gr7.eu-west-1.eks.amazonaws.com on 10.0.0.2:53: no such host",
+    )
+    properties = props([access_policy("Argo/Admin"), manifest("M", obj("a"))])
+    result = index.on_event(event("Delete", properties, physical_id="demo/foundation"), Context())
+    assert result["PhysicalResourceId"] == "demo/foundation"
+    assert [c.args[:2] for c in fake.calls()] == [["get", "--raw"]]
+    assert eks.calls == []
+
+
+def test_delete_of_an_association_owned_elsewhere_calls_nothing(
+    fake: Fake, eks: FakeEks
+) -> None:
+    properties = props(
+        [access_policy("Argo/Admin")], elsewhere=[f"access-policy:{ARGO_ROLE}|{ADMIN_POLICY}"]
+    )
+    index.on_event(event("Delete", properties, physical_id="demo/foundation"), Context())
+    assert fake.calls() == [] and eks.calls == []

@@ -1,4 +1,5 @@
-"""The commands of each item type: applying and removing manifests, Helm charts and patches.
+"""The commands of each item type: applying and removing manifests, Helm charts, patches
+and EKS access policy associations.
 
 Apply:
 - manifest: ``kubectl apply -f LIST --server-side=false`` (``kubectl create -f LIST
@@ -8,10 +9,12 @@ Apply:
   release an earlier, stopped run left pending is unblocked (``helm status``, then
   ``helm uninstall`` of a pending install or ``helm rollback`` of a pending upgrade or
   rollback to the last deployed revision);
-- patch: ``kubectl patch``.
+- patch: ``kubectl patch``;
+- access-policy: ``eks:AssociateAccessPolicy`` (idempotent: it also updates the scope).
 
-Remove: ``kubectl delete -f LIST --ignore-not-found --wait=true``, ``helm uninstall``, or the
-patch's restore patch. What is already gone counts as removed.
+Remove: ``kubectl delete -f LIST --ignore-not-found --wait=true``, ``helm uninstall``, the
+patch's restore patch, or ``eks:DisassociateAccessPolicy``. What is already gone counts as
+removed.
 
 Time (``Timing``): an item starts only with enough of the Lambda's time left, and its waits
 end early enough, for what must follow a failure: on Create and Update the undo of a failed
@@ -165,6 +168,8 @@ class ItemCommands:
                 self._apply_manifest(item, workspace)
             elif isinstance(item.spec, layer_plan.Chart):
                 self._install_chart(item, item.spec, workspace)
+            elif isinstance(item.spec, layer_plan.AccessPolicy):
+                self._associate(item, item.spec)
             else:
                 self._patch(item, item.spec, item.spec.apply_patch, restore=False)
 
@@ -182,6 +187,8 @@ class ItemCommands:
                 self._delete_objects(item, removal.objects, workspace)
             elif isinstance(item.spec, layer_plan.Chart):
                 self._uninstall_chart(item, item.spec)
+            elif isinstance(item.spec, layer_plan.AccessPolicy):
+                self._disassociate(item, item.spec)
             else:
                 self._patch(item, item.spec, item.spec.restore_patch, restore=True)
 
@@ -429,3 +436,33 @@ class ItemCommands:
             if not (restore and not_found(error.stderr)):
                 raise
             self.log(f"{item.id}: {patch.resource_name} no longer exists, nothing to restore")
+
+    # -- access policies ------------------------------------------------------------------
+
+    def _eks(self) -> Any:
+        cluster = self.runner.cluster
+        return boto3.session.Session().client("eks", region_name=cluster.region)
+
+    def _associate(self, item: layer_plan.Item, policy: layer_plan.AccessPolicy) -> None:
+        scope: dict[str, Any] = {"type": policy.scope}
+        if policy.namespaces:
+            scope["namespaces"] = list(policy.namespaces)
+        self._eks().associate_access_policy(
+            clusterName=self.runner.cluster.name,
+            principalArn=policy.principal_arn,
+            policyArn=policy.policy_arn,
+            accessScope=scope,
+        )
+        self.log(f"{item.id}: {policy.policy_arn} associated with {policy.principal_arn}")
+
+    def _disassociate(self, item: layer_plan.Item, policy: layer_plan.AccessPolicy) -> None:
+        client = self._eks()
+        try:
+            client.disassociate_access_policy(
+                clusterName=self.runner.cluster.name,
+                principalArn=policy.principal_arn,
+                policyArn=policy.policy_arn,
+            )
+        except client.exceptions.ResourceNotFoundException:
+            # The access entry went with its owner (a deleted capability): nothing to undo.
+            self.log(f"{item.id}: no access entry for {policy.principal_arn}, nothing to remove")

@@ -1,6 +1,7 @@
 """What a layer is and what to do with it: pure functions, no I/O.
 
-A layer is an ordered list of items (manifests, Helm charts, patches) as CloudFormation hands
+A layer is an ordered list of items (manifests, Helm charts, patches, EKS access policy
+associations) as CloudFormation hands
 them over: every value a string (CloudFormation stringifies booleans and numbers) or a list or
 object of strings. This module turns them into typed items, orders them by ``After``, and
 computes what an Update or a Delete must remove, by *identity*: an object, release or patch
@@ -188,6 +189,30 @@ class Patch:
         return f"patch:{self.namespace}/{self.resource_name}"
 
 
+#: EKS access scope types (AssociateAccessPolicy's accessScope.type).
+ACCESS_SCOPES = frozenset({"cluster", "namespace"})
+_ACCESS_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:eks::aws:cluster-access-policy/[A-Za-z0-9]+$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """An EKS access policy associated with an access entry that something else created
+    (e.g. the one EKS makes for a capability's role): ``eks:AssociateAccessPolicy`` on
+    apply, ``eks:DisassociateAccessPolicy`` on removal. Not a Kubernetes object: it is an
+    item so that it is applied in order with the objects that need it, by the same handler."""
+
+    principal_arn: str
+    policy_arn: str
+    scope: str  # "cluster" or "namespace"
+    namespaces: tuple[str, ...]
+
+    @property
+    def identity(self) -> str:
+        """``access-policy:<principal ARN>|<policy ARN>`` (one association per pair)."""
+        return f"access-policy:{self.principal_arn}|{self.policy_arn}"
+
+
 @dataclass(frozen=True)
 class Item:
     """One item of a layer: its id (a construct path), what must be applied before it, and
@@ -195,15 +220,17 @@ class Item:
 
     id: str
     after: tuple[str, ...]
-    spec: Manifest | Chart | Patch
+    spec: Manifest | Chart | Patch | AccessPolicy
     #: The item's properties but ``After``, as canonical JSON: equal means unchanged.
     fingerprint: str = field(default="", repr=False)
 
     @property
-    def kind(self) -> Literal["manifest", "chart", "patch"]:
+    def kind(self) -> Literal["manifest", "chart", "patch", "access-policy"]:
         """The item's Type."""
         if isinstance(self.spec, Manifest):
             return "manifest"
+        if isinstance(self.spec, AccessPolicy):
+            return "access-policy"
         return "chart" if isinstance(self.spec, Chart) else "patch"
 
     def identities(self) -> tuple[str, ...]:
@@ -270,6 +297,24 @@ def _patch(props: Mapping[str, Any], where: str) -> Patch:
     )
 
 
+def _access_policy(props: Mapping[str, Any], where: str) -> AccessPolicy:
+    principal = _text(props, "PrincipalArn", where)
+    if not _PRINCIPAL_ARN.match(principal):
+        raise PlanError(f"{where}: PrincipalArn must be an IAM role or user ARN")
+    policy = _text(props, "PolicyArn", where)
+    if not _ACCESS_POLICY_ARN.match(policy):
+        raise PlanError(f"{where}: PolicyArn must be an EKS cluster access policy ARN")
+    scope = _text(props, "AccessScope", where, "cluster")
+    if scope not in ACCESS_SCOPES:
+        raise PlanError(f"{where}: AccessScope must be cluster or namespace")
+    namespaces = props.get("Namespaces") or []
+    if not isinstance(namespaces, list) or not all(isinstance(n, str) and n for n in namespaces):
+        raise PlanError(f"{where}: Namespaces must be a list of namespace names")
+    if (scope == "namespace") != bool(namespaces):
+        raise PlanError(f"{where}: Namespaces are given exactly when AccessScope is namespace")
+    return AccessPolicy(principal, policy, scope, tuple(namespaces))
+
+
 def parse_items(raw: object) -> list[Item]:
     """The layer's ``Items`` property as typed items, in the given order. Raises PlanError
     for a malformed item, a duplicate Id, or two charts with the same release."""
@@ -291,7 +336,7 @@ def parse_items(raw: object) -> list[Item]:
         if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
             raise PlanError(f"{item_id}: After must be a list of item Ids")
         kind = props.get("Type")
-        spec: Manifest | Chart | Patch
+        spec: Manifest | Chart | Patch | AccessPolicy
         if kind == "manifest":
             spec = _manifest(props, item_id)
         elif kind == "chart":
@@ -303,8 +348,12 @@ def parse_items(raw: object) -> list[Item]:
             releases[spec.identity] = item_id
         elif kind == "patch":
             spec = _patch(props, item_id)
+        elif kind == "access-policy":
+            spec = _access_policy(props, item_id)
         else:
-            raise PlanError(f"{item_id}: Type must be manifest, chart or patch, not {kind!r}")
+            raise PlanError(
+                f"{item_id}: Type must be manifest, chart, patch or access-policy, not {kind!r}"
+            )
         fingerprint = json.dumps(
             {k: v for k, v in props.items() if k != "After"}, sort_keys=True, default=str
         )
@@ -420,7 +469,8 @@ def creation(item: Item, old_items: Sequence[Item]) -> Creation:
 class Removal:
     """What removing (part of) an item means: for a manifest the objects to delete (reverse
     manifest order: what is in a namespace before the namespace), for a chart an uninstall,
-    for a patch its restore patch. `nothing` when the item is kept or owned elsewhere."""
+    for a patch its restore patch, for an access policy its disassociation. `nothing` when
+    the item is kept or owned elsewhere."""
 
     item: Item
     objects: tuple[KubeObject, ...] = ()

@@ -311,7 +311,8 @@ def _item_seconds(item: Mapping[str, Any]) -> int:
             return int(str(item.get("Timeout", "300")))
         except ValueError:
             return 300
-    return PATCH_SECONDS if kind == "patch" else MANIFEST_SECONDS
+    # An access policy association is one EKS API call: no longer than a patch.
+    return PATCH_SECONDS if kind in ("patch", "access-policy") else MANIFEST_SECONDS
 
 
 def longest_wait(properties: Mapping[str, Any]) -> tuple[int, list[str]]:

@@ -165,6 +165,15 @@ def _wrapped(names: Sequence[str], head: str, width: int = 44) -> list[str]:
     return lines
 
 
+#: The kinds of layer item, and how the diagram counts several.
+_PLURALS = {
+    "manifest": "manifests",
+    "chart": "charts",
+    "patch": "patches",
+    "access-policy": "access policies",
+}
+
+
 @dataclass
 class Extraction:
     """The picture and what could not be read (one line each, for the report)."""
@@ -484,10 +493,8 @@ class _StackReader:
             name, charts, counts = found[lid]
             lines = [
                 " · ".join(
-                    f"{counts[kind]} {kind}{'es' if kind == 'patch' else 's'}"
-                    if counts[kind] != 1
-                    else f"1 {kind}"
-                    for kind in ("manifest", "chart", "patch")
+                    f"{counts[kind]} {_PLURALS[kind]}" if counts[kind] != 1 else f"1 {kind}"
+                    for kind in _PLURALS
                     if counts[kind]
                 )
                 or "no items"
