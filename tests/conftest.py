@@ -32,6 +32,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -219,7 +220,8 @@ def pytest_fixture_setup(
 
 # -- work in the background ------------------------------------------------------------------
 
-#: In a :class:`Command`'s argv or env values: a fresh empty directory, :attr:`Finished.out`.
+#: In a :class:`Command`'s argv or env values: a fresh directory, :attr:`Finished.out` (empty
+#: but for the command's `files`).
 OUT = "%OUT%"
 #: The time limit of work moved to the background that had none in-process (a fixture's synth,
 #: cfn-lint): only there to end a hang, far above the seconds it takes.
@@ -233,7 +235,9 @@ class Command:
     A test marked ``@pytest.mark.background(command)`` takes the ``background`` fixture: the
     :class:`Finished` command, run in `cwd` with the environment the session started with
     (`env` set over it) and `input` on its stdin, its output captured as text, killed after
-    `timeout` seconds (the test then fails with :class:`subprocess.TimeoutExpired`). Marked
+    `timeout` seconds (the test then fails with :class:`subprocess.TimeoutExpired`). `files`
+    are written into its ``OUT`` directory first ((path relative to it, text) pairs): the
+    input files a test would otherwise write into its `tmp_path` before running it. Marked
     commands start when collection ends, in collection order; fixtures start others with
     :func:`start`. They run one at a time per spare core, beside the tests.
 
@@ -247,6 +251,7 @@ class Command:
     env: tuple[tuple[str, str], ...] = ()
     input: str | None = None
     timeout: float = 300
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -257,9 +262,26 @@ class Finished:
     out: Path
 
 
+class _Job(Future[Finished]):
+    """A submitted command's future: a test process that waits on it lends its own core to
+    the background meanwhile (see :meth:`_Background.waiting`)."""
+
+    def __init__(self, runner: _Background, command: Command) -> None:
+        super().__init__()
+        self._runner = runner
+        self._command = command
+
+    def result(self, timeout: float | None = None) -> Finished:
+        if self.done():
+            return super().result(timeout)
+        with self._runner.waiting(self._command):
+            return super().result(timeout)
+
+
 class _Background:
     """Runs commands on worker threads (each waits on its subprocess, so the threads hold
-    no core), at most one per spare core."""
+    no core), at most one per spare core, and one more while the test process waits on a
+    command (its core is idle then): the command it waits on first."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self._root = Path(tempfile.mkdtemp(prefix="pytest-background-"))
@@ -275,18 +297,39 @@ class _Background:
     def submit(self, command: Command) -> Future[Finished]:
         with self._lock:
             if command not in self._futures:
-                future: Future[Finished] = Future()
+                future: Future[Finished] = _Job(self, command)
                 self._futures[command] = future
                 self._queue.append((command, future))
-                if self._workers < self._max_workers:
-                    self._workers += 1
-                    threading.Thread(target=self._work, name="background", daemon=True).start()
+                self._add_worker()
             return self._futures[command]
+
+    def _add_worker(self) -> None:
+        """Another worker, if there is work and a core for it (with the lock held)."""
+        if self._queue and self._workers < self._max_workers:
+            self._workers += 1
+            threading.Thread(target=self._work, name="background", daemon=True).start()
+
+    @contextmanager
+    def waiting(self, command: Command) -> Iterator[None]:
+        """The test process waits on `command`: while it does, its core runs background work
+        too, starting with `command` if it is still queued."""
+        with self._lock:
+            queued = [item for item in self._queue if item[0] == command]
+            for item in queued:  # it is needed now: first in the queue
+                self._queue.remove(item)
+                self._queue.insert(0, item)
+            self._max_workers += 1
+            self._add_worker()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._max_workers -= 1
 
     def _work(self) -> None:
         while True:
             with self._lock:
-                if self._closed or not self._queue:
+                if self._closed or not self._queue or self._workers > self._max_workers:
                     self._workers -= 1
                     return
                 command, future = self._queue.pop(0)
@@ -298,6 +341,9 @@ class _Background:
 
     def _run(self, command: Command) -> Finished:
         out = Path(tempfile.mkdtemp(prefix="out-", dir=self._root))
+        for name, text in command.files:
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            (out / name).write_text(text, encoding="utf-8")
         argv = [arg.replace(OUT, str(out)) for arg in command.argv]
         env = {**self._env, **{k: v.replace(OUT, str(out)) for k, v in command.env}}
         with self._lock:

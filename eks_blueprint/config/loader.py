@@ -16,9 +16,10 @@ import datetime
 import difflib
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -40,14 +41,25 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that records, rather than silently accepts, what a config never needs."""
+if TYPE_CHECKING:  # for the type checker, a mixin of what a loader has
+    _LoaderBase = yaml.SafeLoader
+else:
+    _LoaderBase = object
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.problems: list[tuple[int, str]] = []
+
+class _Strict(_LoaderBase):
+    """What the strict loaders add to YAML's composer and safe constructor: it records,
+    rather than silently accepts, what a config never needs. Mixed into a loader class that
+    supplies the parser's events (`check_event`...), `Composer` and `SafeConstructor`."""
+
+    problems: list[tuple[int, str]]
+    _depth: int
+    last_mark: yaml.Mark | None
+
+    def _start(self) -> None:
+        self.problems = []
         self._depth = 0
-        self.last_mark: yaml.Mark | None = None
+        self.last_mark = None
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -130,11 +142,88 @@ class _StrictLoader(yaml.SafeLoader):
             return 0
 
 
+class _StrictLoader(_Strict, yaml.SafeLoader):
+    """SafeLoader that records, rather than silently accepts, what a config never needs:
+    PyYAML's pure-Python reader, scanner and parser, whose messages the errors repeat."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._start()
+
+
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+
+try:
+    from yaml._yaml import CParser
+except ImportError:  # PyYAML built without libyaml: every file takes the pure-Python path
+    _FastStrictLoader: type[Any] | None = None
+else:
+
+    class _FastStrictLoaderType(
+        _Strict, yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor,
+        yaml.resolver.Resolver,
+    ):
+        """`_StrictLoader` with libyaml's C reader, scanner and parser for the events: the
+        same Python composer, constructor, resolver and checks, several times faster. Used
+        only where it gives what `_StrictLoader` gives (see `_parse_yaml`)."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            self._start()
+
+    _FastStrictLoaderType.add_constructor(
+        "tag:yaml.org,2002:int", _FastStrictLoaderType.construct_yaml_int
+    )
+    _FastStrictLoader = _FastStrictLoaderType
+
+#: Characters that send a file to the pure-Python path: those PyYAML's reader refuses (its
+#: message is the one reported), and those on which libyaml and PyYAML read some documents
+#: differently: tabs, carriage returns, NEL and U+FEFF (libyaml accepts a tab inside a flow
+#: mapping and skips U+FEFF at the start of any line; PyYAML does neither), `?` (libyaml
+#: takes `a?b` in a flow collection as text, PyYAML refuses it) and `!` (an empty scalar
+#: tagged `!` is "" to libyaml's events, None to PyYAML's). Config files have none of them.
+_FAST_UNSAFE = re.compile(
+    "[^\n\x20-\x20\x22-\x3e\x40-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+    "\U00010000-\U0010ffff]"
+)
+#: And sequences on which they differ: `#` right after a block scalar's `|` or `>` (and its
+#: indicators) is a comment to libyaml, an error to PyYAML.
+_FAST_UNSAFE_AT = re.compile(r"[|>][-+0-9]*#")
+
+
+def _parse_yaml_fast(text: str) -> tuple[bool, Any]:
+    """(True, data) if libyaml's parser reads `text` cleanly; (False, None) to take the
+    pure-Python path instead.
+
+    Only a clean read is kept: a document the C path refuses, or in which it finds anything
+    `_Strict` records, is read again by `_StrictLoader`, so every refusal (syntax errors,
+    aliases, duplicate and non-text keys, merge keys, huge numbers, odd characters, depth)
+    carries PyYAML's own message and line, exactly as before. Over the characters it takes
+    (`_FAST_UNSAFE`), libyaml 0.2.5 and PyYAML 6 give the same events for a document both
+    accept.
+    """
+    if _FastStrictLoader is None or _FAST_UNSAFE.search(text) or _FAST_UNSAFE_AT.search(text):
+        return False, None
+    loader = _FastStrictLoader(text)
+    try:
+        data = loader.get_single_data()
+    except Exception:  # any failure: PyYAML's path reports it
+        return False, None
+    finally:
+        loader.dispose()
+    if loader.problems:
+        return False, None
+    return True, data
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
     """The YAML document as Python data; ConfigError for anything _StrictLoader refuses."""
+    clean, data = _parse_yaml_fast(text)
+    if clean:
+        return data
     try:
         loader = _StrictLoader(text)
     except yaml.reader.ReaderError as exc:  # the reader checks every character first

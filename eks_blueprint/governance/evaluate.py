@@ -30,6 +30,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final, Literal
 
 import celpy
@@ -204,6 +205,25 @@ class _Context:
     operation: str
 
 
+@cache
+def _compile(expression: str) -> celpy.Expression[Any]:
+    """`expression`'s CEL syntax tree, parsed once per process.
+
+    Every object and policy variant evaluates the same few hundred expressions, and parsing
+    them (lark's LALR parser, in Python) cost as much as evaluating them. The tree depends on
+    the text alone (every `celpy.Environment` parses with the same grammar and tree class),
+    and celpy's interpreting runner only reads it. A text that does not parse raises
+    `CELParseError` on every call (functools.cache keeps no exception).
+    """
+    return _parser().compile(expression)
+
+
+@cache
+def _parser() -> celpy.Environment:
+    """The environment `_compile` parses with (made on first use, as `_Evaluator`'s are)."""
+    return celpy.Environment()
+
+
 class _Evaluator:
     """Compiles and runs one policy's expressions for one object."""
 
@@ -254,7 +274,7 @@ class _Evaluator:
 
     def run(self, expression: str, activation: Mapping[str, Any]) -> Any:
         try:
-            program = self.env.program(self.env.compile(expression), functions=self.functions)
+            program = self.env.program(_compile(expression), functions=self.functions)
             result = program.evaluate(dict(activation))
         except CELParseError as error:
             raise EvaluationError(f"cannot parse {expression!r}: {error}") from error

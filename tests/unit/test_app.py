@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ import pytest
 from stacks.app_builder import PROJECT_DIR
 from stacks.selection import cli_context, file_context
 from stacks.stage import EnvironmentStage
-from tests.conftest import ENVIRONMENTS, SynthResult
+from tests.conftest import ENVIRONMENTS, OUT, Command, Finished, SynthResult
 
 
 def manifest(synth: SynthResult, env: str) -> dict[str, Any]:
@@ -102,77 +100,92 @@ def test_tags_applied_at_the_top(synth: SynthResult, configs: Any, env: str) -> 
     assert expected.items() <= tags.items()
 
 
-def run_app(tmp_path: Path, *context: str) -> subprocess.CompletedProcess[str]:
-    """Run app.py as the CDK CLI does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR."""
+# The app.py runs below are subprocesses that take about half a second each (a second or more
+# with a synth): they run in the background (tests/conftest.py), each in a fresh directory,
+# `background.out`, that holds the input files the test would have written into its tmp_path
+# and the CDK_OUTDIR `out` the run must (or must not) create.
+
+
+def run_app(*context: str, files: tuple[tuple[str, str], ...] = ()) -> Command:
+    """app.py, run as the CDK CLI does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR
+    (`out` in the run's directory, where `files` are written first; ``OUT`` in a context
+    value is that directory)."""
     pairs = dict(c.split("=", 1) for c in context)
-    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": json.dumps(pairs)}
-    return subprocess.run(
-        [sys.executable, "app.py"],
+    return run_app_with_context(json.dumps(pairs), files=files)
+
+
+def run_app_with_context(context: str, files: tuple[tuple[str, str], ...] = ()) -> Command:
+    """app.py with CDK_CONTEXT_JSON exactly `context`, output in the run's `out`."""
+    return Command(
+        (sys.executable, "app.py"),
         cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        env=(("CDK_OUTDIR", f"{OUT}/out"), ("CDK_CONTEXT_JSON", context)),
+        files=files,
     )
 
 
-def test_invalid_config_exits_with_readable_problems_and_writes_nothing(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(
-        (PROJECT_DIR / "config" / "dev.yaml")
-        .read_text()
-        .replace("cidr: 10.10.0.0/16", "cidr: 10.10.0.0/33")
-        .replace("nat_gateways: single", "nat_gateway: single")
-    )
-    result = run_app(tmp_path, f"config={bad}")
+def _dev_text() -> str:
+    return (PROJECT_DIR / "config" / "dev.yaml").read_text()
+
+
+BAD_CONFIG = (
+    _dev_text()
+    .replace("cidr: 10.10.0.0/16", "cidr: 10.10.0.0/33")
+    .replace("nat_gateways: single", "nat_gateway: single")
+)
+
+
+@pytest.mark.background(run_app(f"config={OUT}/bad.yaml", files=(("bad.yaml", BAD_CONFIG),)))
+def test_invalid_config_exits_with_readable_problems_and_writes_nothing(
+    background: Finished,
+) -> None:
+    bad, result = background.out / "bad.yaml", background.process
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "jsii" not in result.stderr
     assert f"{bad}: network.cidr: not a valid IPv4 CIDR" in result.stderr
     assert (
         f"{bad}: network.nat_gateway: unknown field; did you mean 'nat_gateways'?" in result.stderr
     )
-    assert not (tmp_path / "out").exists()
+    assert not (background.out / "out").exists()
 
 
-def test_yaml_tricks_exit_with_one_line_each(tmp_path: Path) -> None:
-    # GIVEN a file with a key YAML reads as a date, a repeated key and a self-alias
-    bad = tmp_path / "bad.yaml"
-    dev = (PROJECT_DIR / "config" / "dev.yaml").read_text()
-    bad.write_text(dev + "2024-01-01: x\nname: again\nx: &c [*c]\n")
+# GIVEN a file with a key YAML reads as a date, a repeated key and a self-alias
+YAML_TRICKS = _dev_text() + "2024-01-01: x\nname: again\nx: &c [*c]\n"
+
+
+@pytest.mark.background(run_app(f"config={OUT}/bad.yaml", files=(("bad.yaml", YAML_TRICKS),)))
+def test_yaml_tricks_exit_with_one_line_each(background: Finished) -> None:
     # WHEN app.py runs on it THEN one line per problem, naming the file and line, exit 1
-    result = run_app(tmp_path, f"config={bad}")
+    bad, result = background.out / "bad.yaml", background.process
     assert result.returncode == 1
     assert "Traceback" not in result.stderr, result.stderr
     found = [line.strip() for line in result.stderr.splitlines()[1:]]
     assert len(found) == 3 and all(line.startswith(f"{bad}: line ") for line in found), found
-    assert not (tmp_path / "out").exists()
+    assert not (background.out / "out").exists()
 
 
 @pytest.mark.parametrize(
-    "context", ['{"env": 3}', '{"config": ["a"]}', "{not json", '{"env": "../x"}']
+    "context",
+    [
+        pytest.param(context, marks=pytest.mark.background(run_app_with_context(context)))
+        for context in ['{"env": 3}', '{"config": ["a"]}', "{not json", '{"env": "../x"}']
+    ],
 )
-def test_odd_context_values_are_reported(tmp_path: Path, context: str) -> None:
-    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": context}
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def test_odd_context_values_are_reported(background: Finished, context: str) -> None:
+    result = background.process
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert not (tmp_path / "out").exists()
+    assert not (background.out / "out").exists()
 
 
-def test_unknown_environment_is_reported(tmp_path: Path) -> None:
-    result = run_app(tmp_path, "env=qa")
+@pytest.mark.background(run_app("env=qa"))
+def test_unknown_environment_is_reported(background: Finished) -> None:
+    result = background.process
     assert result.returncode == 1
     assert (
         "-c env=qa: no file" in result.stderr
         and "environments: dev, prod, staging" in result.stderr
     )
-    assert not (tmp_path / "out").exists()
+    assert not (background.out / "out").exists()
 
 
 def test_direct_runs_get_the_feature_flags_of_cdk_json(tmp_path: Path) -> None:
@@ -194,10 +207,13 @@ def test_cli_context_is_read_without_an_app(tmp_path: Path) -> None:
     assert cli_context({}) == {}
 
 
-def run_patched_app(tmp_path: Path, patch: str, config: Path) -> subprocess.CompletedProcess[str]:
-    """Run app.py as the CLI does, with stacks.app_builder.build_app replaced by `patch`
+def run_patched_app(
+    patch: str, config: Path, files: tuple[tuple[str, str], ...] = ()
+) -> Command:
+    """app.py, run as the CLI does, with stacks.app_builder.build_app replaced by `patch`
     (Python source defining `build_app(configs, **kwargs)`), to provoke failures that no
-    valid config can."""
+    valid config can. (The background runs with the environment the session started with,
+    which has no PYTEST_CURRENT_TEST: with it, CDK would switch to its in-memory mode.)"""
     script = "\n".join(
         [
             "import runpy, sys",
@@ -209,19 +225,14 @@ def run_patched_app(tmp_path: Path, patch: str, config: Path) -> subprocess.Comp
             "runpy.run_path('app.py', run_name='__main__')",
         ]
     )
-    env = {
-        **os.environ,
-        "CDK_OUTDIR": str(tmp_path / "out"),
-        "CDK_CONTEXT_JSON": json.dumps({"config": str(config)}),
-    }
-    env.pop("PYTEST_CURRENT_TEST", None)  # CDK would switch to its in-memory mode
-    return subprocess.run(
-        [sys.executable, "-c", script],
+    return Command(
+        (sys.executable, "-c", script),
         cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        env=(
+            ("CDK_OUTDIR", f"{OUT}/out"),
+            ("CDK_CONTEXT_JSON", json.dumps({"config": str(config)})),
+        ),
+        files=files,
     )
 
 
@@ -235,15 +246,18 @@ def build_app(configs, **kwargs):
 """
 
 
+# GIVEN an app with a resource the AwsSolutions pack refuses, and an output directory that
+# already holds a file from elsewhere
+# WHEN app.py synthesises it
+@pytest.mark.background(
+    run_patched_app(
+        FAILING_GATE, PROJECT_DIR / "config" / "dev.yaml", files=(("out/unrelated.txt", "kept"),)
+    )
+)
 def test_failed_compliance_gate_prints_findings_and_keeps_only_the_report(
-    tmp_path: Path,
+    background: Finished,
 ) -> None:
-    # GIVEN an app with a resource the AwsSolutions pack refuses, and an output directory
-    # that already holds a file from elsewhere
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "unrelated.txt").write_text("kept")
-    # WHEN app.py synthesises it
-    result = run_patched_app(tmp_path, FAILING_GATE, PROJECT_DIR / "config" / "dev.yaml")
+    tmp_path, result = background.out, background.process
     # THEN exit 1, one line per finding (rule, construct path, message), no traceback
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and "jsii" not in result.stderr, result.stderr
@@ -334,42 +348,56 @@ def test_only_a_report_written_by_this_run_counts(tmp_path: Path) -> None:
     ]
 
 
-def _pipeline_dir(tmp_path: Path, **changes: Any) -> Path:
-    """A copy of config/pipeline.yaml and the environment files, with top-level changes."""
-    import shutil
-
+def _pipeline_dir(**changes: Any) -> tuple[tuple[str, str], ...]:
+    """A copy of config/pipeline.yaml and the environment files, with top-level changes, as
+    a background run's files: `config/pipeline.yaml` and `config/<env>.yaml` in its directory."""
     import yaml
 
-    directory = tmp_path / "config"
-    directory.mkdir()
-    for env in ENVIRONMENTS:
-        shutil.copy(PROJECT_DIR / "config" / f"{env}.yaml", directory)
+    files = [
+        (f"config/{env}.yaml", (PROJECT_DIR / "config" / f"{env}.yaml").read_text())
+        for env in ENVIRONMENTS
+    ]
     data = yaml.safe_load((PROJECT_DIR / "config" / "pipeline.yaml").read_text()) | changes
-    path = directory / "pipeline.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return (*files, ("config/pipeline.yaml", yaml.safe_dump(data, sort_keys=False)))
+
+
+#: Where `_pipeline_dir` puts the pipeline file, in a background run's directory.
+PIPELINE_IN_OUT = f"{OUT}/config/pipeline.yaml"
+
+
+def _invalid_pipeline(changes: dict[str, Any], message: str, id: str) -> Any:
+    files = _pipeline_dir(**changes)
+    return pytest.param(
+        changes, message, id=id,
+        marks=pytest.mark.background(run_app(f"pipeline={PIPELINE_IN_OUT}", files=files)),
+    )
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        (
+        _invalid_pipeline(
             {"waves": [{"name": "all", "environments": ["dev", "staging", "prod", "qa"]}]},
             "waves[0].environments[3]: no environment file",
+            "unknown-environment",
         ),
-        (
+        _invalid_pipeline(
             {"waves": [{"name": "all", "environments": ["dev", "staging", "dev", "prod"]}]},
             "waves[0].environments[2]: 'dev' is already in waves[0] (all)",
+            "duplicate",
         ),
-        ({"approvals": ["staging"]}, "approvals: 'prod' is a production environment"),
+        _invalid_pipeline(
+            {"approvals": ["staging"]},
+            "approvals: 'prod' is a production environment",
+            "prod-without-approval",
+        ),
     ],
-    ids=["unknown-environment", "duplicate", "prod-without-approval"],
 )
 def test_an_invalid_pipeline_file_exits_with_its_problems_and_writes_nothing(
-    tmp_path: Path, changes: dict[str, Any], message: str
+    background: Finished, changes: dict[str, Any], message: str
 ) -> None:
-    path = _pipeline_dir(tmp_path, **changes)
-    result = run_app(tmp_path, f"pipeline={path}")
+    tmp_path, result = background.out, background.process
+    path = tmp_path / "config" / "pipeline.yaml"
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and "jsii" not in result.stderr, result.stderr
     lines = result.stderr.splitlines()
@@ -378,9 +406,18 @@ def test_an_invalid_pipeline_file_exits_with_its_problems_and_writes_nothing(
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("other", ["env=dev", "config=config/dev.yaml"])
-def test_pipeline_is_not_combined_with_env_or_config(tmp_path: Path, other: str) -> None:
-    result = run_app(tmp_path, "pipeline=config/pipeline.yaml", other)
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param(
+            other,
+            marks=pytest.mark.background(run_app("pipeline=config/pipeline.yaml", other)),
+        )
+        for other in ["env=dev", "config=config/dev.yaml"]
+    ],
+)
+def test_pipeline_is_not_combined_with_env_or_config(background: Finished, other: str) -> None:
+    tmp_path, result = background.out, background.process
     assert result.returncode == 1, result.stderr
     key = other.split("=")[0]
     assert (
@@ -390,17 +427,19 @@ def test_pipeline_is_not_combined_with_env_or_config(tmp_path: Path, other: str)
     assert not (tmp_path / "out").exists()
 
 
-def test_a_pipeline_file_outside_the_repository_is_refused(tmp_path: Path) -> None:
-    # the pipeline's synth step runs in a checkout of the repository and must find the file
-    path = _pipeline_dir(tmp_path)
-    result = run_app(tmp_path, f"pipeline={path}")
+# the pipeline's synth step runs in a checkout of the repository and must find the file
+@pytest.mark.background(run_app(f"pipeline={PIPELINE_IN_OUT}", files=_pipeline_dir()))
+def test_a_pipeline_file_outside_the_repository_is_refused(background: Finished) -> None:
+    tmp_path, result = background.out, background.process
+    path = tmp_path / "config" / "pipeline.yaml"
     assert result.returncode == 1, result.stderr
     assert f"-c pipeline={str(path)[:60]}: the file is outside the repository" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
-def test_env_pipeline_names_the_pipeline_option(tmp_path: Path) -> None:
-    result = run_app(tmp_path, "env=pipeline")
+@pytest.mark.background(run_app("env=pipeline"))
+def test_env_pipeline_names_the_pipeline_option(background: Finished) -> None:
+    tmp_path, result = background.out, background.process
     assert result.returncode == 1
     assert (
         "is the pipeline's file, not an environment; synthesise the pipeline with "
@@ -409,9 +448,10 @@ def test_env_pipeline_names_the_pipeline_option(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_pipeline_selects_the_pipeline_app(tmp_path: Path) -> None:
-    # WHEN app.py runs with -c pipeline (as `bin/cdk synth -c pipeline=...` does)
-    result = run_app(tmp_path, "pipeline=config/pipeline.yaml")
+# WHEN app.py runs with -c pipeline (as `bin/cdk synth -c pipeline=...` does)
+@pytest.mark.background(run_app("pipeline=config/pipeline.yaml"))
+def test_pipeline_selects_the_pipeline_app(background: Finished) -> None:
+    tmp_path, result = background.out, background.process
     # THEN it synthesises the pipeline stack and, inside its assembly, the three environments
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"

@@ -26,8 +26,33 @@ class _NoAliasDumper(yaml.SafeDumper):
         return True
 
 
+_CSafeDumper: type[Any] | None = getattr(yaml, "CSafeDumper", None)  # None: no libyaml
+
+
+class _NoAliasCDumper(_CSafeDumper or yaml.SafeDumper):  # type: ignore[misc]
+    """`_NoAliasDumper` with libyaml's emitter (the same representer, in Python)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _plain_ascii(data: Any) -> bool:
+    """Whether every text in `data` (keys too) is printable ASCII without line breaks."""
+    if isinstance(data, dict):
+        return all(_plain_ascii(k) and _plain_ascii(v) for k, v in data.items())
+    if isinstance(data, list):
+        return all(_plain_ascii(v) for v in data)
+    if isinstance(data, str):
+        return data.isascii() and data.isprintable()
+    return True
+
+
 def dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_NoAliasDumper, allow_unicode=True, sort_keys=False)
+    """`data` as YAML text. libyaml's emitter writes the same text as PyYAML's own for
+    printable ASCII (PyYAML's emitter is a port of it) in a tenth of the time; other text
+    (emoji, which libyaml escapes as \\U..., control characters, line breaks) takes PyYAML's."""
+    dumper = _NoAliasCDumper if _CSafeDumper is not None and _plain_ascii(data) else _NoAliasDumper
+    return yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False)
 
 
 def write(tmp_path: Path, data: Any, name: str = "env.yaml") -> Path:

@@ -24,6 +24,7 @@ PDBs and nothing else.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -236,8 +237,38 @@ def _verdict(obj: KubeObject, current: str, target: str, validator: Validator | 
     return ApiVerdict(obj, "unvalidated", message)
 
 
+#: `_validate`'s verdicts: (module, its error classes, the body as JSON, minor) -> verdict.
+_VERDICTS: dict[tuple[Any, tuple[tuple[str, Any], ...], str, str], tuple[str, str] | None] = {}
+#: Past this many verdicts the cache starts again (bounds memory on a long-lived process).
+_VERDICTS_LIMIT = 4096
+
+
 def _validate(validator: Validator, body: dict[str, Any], minor: str) -> tuple[str, str] | None:
-    """None if `body` validates (strict) against Kubernetes `minor`, else (kind, message)."""
+    """None if `body` validates (strict) against Kubernetes `minor`, else (kind, message).
+
+    The same objects are checked again and again (every plan of an environment, the current
+    and the target minor), and each kubernetes-validate call parses its schema files anew
+    (megabytes of JSON), so verdicts are kept per process. The key is all a verdict depends
+    on: the validator's module and error classes (its bundled schemas), the body serialised
+    as JSON in its own key order (a strict schema error names extra keys in that order) and
+    the minor. A body that is not plain JSON data is validated every time; an exception
+    other than the three verdicts is raised every time (nothing is kept).
+    """
+    try:
+        key = (validator.module, tuple(validator.errors.items()), json.dumps(body), minor)
+    except (TypeError, ValueError):  # not JSON data: no key covers it
+        return _run_validate(validator, body, minor)
+    if key not in _VERDICTS:
+        if len(_VERDICTS) >= _VERDICTS_LIMIT:
+            _VERDICTS.clear()
+        _VERDICTS[key] = _run_validate(validator, body, minor)
+    return _VERDICTS[key]
+
+
+def _run_validate(
+    validator: Validator, body: dict[str, Any], minor: str
+) -> tuple[str, str] | None:
+    """`_validate` without the cache: kubernetes-validate's verdict."""
     try:
         validator.module.validate(body, f"{minor}.0", strict=True)
     except validator.errors["not_found"] as exc:
