@@ -10,7 +10,7 @@ export PATH := $(NODE_BIN):$(PATH)
 CDK := bin/cdk
 ENV ?=
 
-.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite bench-anchor review clean schema package docs library-smoke plan diagram
+.PHONY: setup synth test lint typecheck bench bench-scaling bench-suite bench-anchor review clean schema gitops package docs library-smoke plan diagram
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -94,6 +94,11 @@ docs: $(VENV)/.installed
 
 schema:
 	$(BIN)/python -m eks_blueprint.config.schema > config/schema.json && $(BIN)/python -m eks_blueprint.config.schema pipeline > config/pipeline.schema.json
+
+## Render the GitOps tree (gitops/<env>/) of every environment with delivery.mode: gitops;
+## commit the result (a test fails when it is stale).
+gitops: setup
+	$(BIN)/python -m stacks.gitops
 
 ## Build the library wheel and check it carries the typed package and its command-line tools.
 package: setup

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
     from .access import ClusterAccessProps as ClusterAccessProps
     from .addons.addons import Addons as Addons
     from .addons.addons import AddonsProps as AddonsProps
+    from .capabilities import AckCapability as AckCapability
+    from .capabilities import AckCapabilityProps as AckCapabilityProps
+    from .capabilities import AckPermission as AckPermission
+    from .capabilities import ArgoCdCapability as ArgoCdCapability
+    from .capabilities import ArgoCdCapabilityProps as ArgoCdCapabilityProps
+    from .capabilities import ArgoCdIdentities as ArgoCdIdentities
+    from .capabilities import KroCapability as KroCapability
+    from .capabilities import KroCapabilityProps as KroCapabilityProps
     from .compute.accelerators import NvidiaDevicePlugin as NvidiaDevicePlugin
     from .compute.accelerators import NvidiaDevicePluginProps as NvidiaDevicePluginProps
     from .compute.auto_mode import AutoModeNodeRole as AutoModeNodeRole
@@ -154,6 +162,14 @@ _EXPORTS: dict[str, str] = {
     "TenantSpec": "tenancy",
     "ThreatDetection": "threat_detection",
     "ThreatDetectionProps": "threat_detection",
+    "AckCapability": "capabilities",
+    "AckCapabilityProps": "capabilities",
+    "AckPermission": "capabilities",
+    "ArgoCdCapability": "capabilities",
+    "ArgoCdCapabilityProps": "capabilities",
+    "ArgoCdIdentities": "capabilities",
+    "KroCapability": "capabilities",
+    "KroCapabilityProps": "capabilities",
     "PropError": "validate_names",
     "SelfManagedNodeGroups": "compute.self_managed",
     "SelfManagedNodeGroupSpec": "compute.self_managed",
@@ -181,8 +197,14 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "ALL_LOG_TYPES",
     "AccessGrant",
+    "AckCapability",
+    "AckCapabilityProps",
+    "AckPermission",
     "Addons",
     "AddonsProps",
+    "ArgoCdCapability",
+    "ArgoCdCapabilityProps",
+    "ArgoCdIdentities",
     "AutoModeNodeRole",
     "AutoModeProps",
     "ClusterAccess",
@@ -212,6 +234,8 @@ __all__ = [
     "ImageVerification",
     "Karpenter",
     "KarpenterProps",
+    "KroCapability",
+    "KroCapabilityProps",
     "ManagedNodeGroups",
     "ManagedNodeGroupsProps",
     "Network",

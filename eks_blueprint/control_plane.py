@@ -31,6 +31,7 @@ from .compute.auto_mode import (
     validate_node_pools,
 )
 from .encryption import allow_cloudwatch_logs, new_key
+from .gitops.target import GitOpsTarget
 from .kubectl import kubectl_layer_for
 from .kubernetes import Applied, KubernetesDelivery, Layer, apply_manifest, install_chart
 from .validate_names import PropError, check_field_types, check_principal_arn, check_prop
@@ -144,6 +145,12 @@ class ControlPlaneProps:
     kubectl provider, so `cluster.add_manifest` and `add_helm_chart` do not work on it: use
     `eks_blueprint.kubernetes.apply_manifest` and `install_chart`. Default: on. False: no
     Lambda at all, and anything that needs kubectl refuses to build with the fix."""
+    gitops: GitOpsTarget | None = None
+    """Deliver the cluster's charts and manifests through Argo CD instead (GitOps mode):
+    they are rendered into `gitops.path` of `gitops.repository` (``eks_blueprint.gitops``)
+    and the Kubernetes layers hold one item, the bootstrap (``kubernetes.bootstrap``): the
+    project, the cluster registration and the root Application. Needs `kubectl_provider`
+    and the EKS Argo CD capability. Default: None (the layers apply everything)."""
     kubectl_layer: lambda_.ILayerVersion | None = None
     """A kubectl layer to use instead of the package's one for `version`. Default: the
     layer of the `eks-blueprint[kubectl-vNN]` extra (`kubectl_layer_for`)."""
@@ -284,7 +291,10 @@ class ControlPlane(Construct):
                 cluster=cast(eks.ICluster, self.cluster),
                 kubectl_layer=kubectl_layer,
                 subnets=self._private_subnets(),
+                gitops=props.gitops,
             )
+            # The name is literal in the props: the tree may say it (Karpenter's settings).
+            self.kubernetes.know(self.cluster.cluster_name, props.cluster_name)
         self.cluster.node.add_dependency(self.log_group)
         if props.auto_mode is not None:
             acknowledge_auto_mode_cluster_role(self.cluster.role)
@@ -409,6 +419,12 @@ class ControlPlane(Construct):
                 "an IPv6 cluster needs a VPC with IPv6 CIDR blocks, and this VPC was created "
                 "without one; create it with NetworkProps(ip_protocol='dual_stack') (or "
                 "ec2.IpProtocol.DUAL_STACK), or use ip_family='ipv4'",
+            )
+        if props.gitops is not None and not props.kubectl_provider:
+            raise self._fail(
+                "gitops", props.gitops,
+                "GitOps delivery applies its bootstrap through the Kubernetes layers: set "
+                "kubectl_provider=True, or gitops=None",
             )
         if props.kubectl_layer is not None and not props.kubectl_provider:
             raise self._fail(

@@ -7,7 +7,8 @@
 # checkout's virtualenv and `python app.py` (with `-c pipeline=config/pipeline.yaml` where
 # that file exists, so the pipeline stack is reviewed with the environments), then prints
 # eks_blueprint.review's Markdown report, with each environment's plans (upgrade when the
-# Kubernetes version changes, IP capacity, cost change, a diagram of the change).
+# Kubernetes version changes, IP capacity, cost change, a diagram of the change) and the
+# Argo CD Applications of the GitOps trees (gitops/) that change.
 # Exit codes are the review's: 0 report written, 1 error, 2 --fail-on-replace tripped,
 # 3 --fail-on-blocked-plan tripped.
 set -euo pipefail
@@ -62,4 +63,10 @@ plans=()
 if [[ -d "$tmp/base/config" && -d "$root/config" ]]; then
   plans=(--base-config "$tmp/base/config" --head-config "$root/config")
 fi
-"$python" -m eks_blueprint.review "$tmp/base.out" "$tmp/head.out" "${plans[@]}" "$@"
+# Each side's GitOps trees (delivery.mode: gitops; `make gitops` writes them under gitops/):
+# the report adds the Argo CD Applications that change. A side without gitops/ has none.
+gitops=()
+if [[ -d "$tmp/base/gitops" || -d "$root/gitops" ]]; then
+  gitops=(--base-gitops "$tmp/base/gitops" --head-gitops "$root/gitops")
+fi
+"$python" -m eks_blueprint.review "$tmp/base.out" "$tmp/head.out" "${plans[@]}" "${gitops[@]}" "$@"

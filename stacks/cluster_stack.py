@@ -7,6 +7,7 @@ order that keeps the shipped environments' construct ids and templates as they a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
@@ -15,7 +16,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from eks_blueprint import (
+    AckCapability,
     Addons,
+    ArgoCdCapability,
     ClusterAccess,
     ClusterAutoscaler,
     ControlPlane,
@@ -26,6 +29,7 @@ from eks_blueprint import (
     FsxLustreStorage,
     Governance,
     Karpenter,
+    KroCapability,
     ManagedNodeGroups,
     Network,
     NvidiaDevicePlugin,
@@ -40,9 +44,11 @@ from eks_blueprint import (
 )
 from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.identity import workload_id
+from eks_blueprint.kubernetes import needs
 from eks_blueprint.threat_detection import add_guardduty_agent
 
 from .translate.addons import addons_props
+from .translate.capabilities import ack_props, argocd_props, kro_props
 from .translate.cluster import control_plane_props
 from .translate.compute import (
     cluster_autoscaler_props,
@@ -69,6 +75,16 @@ from .translate.workloads import (
 )
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """The environment's EKS capabilities (`capabilities:`), under construct `Capabilities`;
+    each None unless configured."""
+
+    argocd: ArgoCdCapability | None = None
+    ack: AckCapability | None = None
+    kro: KroCapability | None = None
+
+
 class ClusterStack(Stack):
     """The environment's EKS cluster, in the VPC of its NetworkStack."""
 
@@ -86,6 +102,13 @@ class ClusterStack(Stack):
         self.control_plane = ControlPlane(
             self, "ControlPlane", props=control_plane_props(config, network.vpc)
         )
+        self.capabilities = self._capabilities(config, self.control_plane.icluster)
+        # GitOps delivery: the bootstrap (project, cluster registration, root Application)
+        # needs Argo CD's kinds and its deploy rights (the capability's access policy item).
+        delivery = self.control_plane.kubernetes
+        if delivery is not None and delivery.bootstrap is not None:
+            assert self.capabilities.argocd is not None  # the config requires it
+            needs(delivery.bootstrap, self.capabilities.argocd)
         cluster = self.control_plane.cluster
         icluster = self.control_plane.icluster
         # Fluent Bit writes each tenant's logs to a group of its own, which it does not create.
@@ -195,6 +218,21 @@ class ClusterStack(Stack):
         if agent is not None:
             add_guardduty_agent(icluster, agent.version)
         self._outputs(config)
+
+    def _capabilities(self, config: EnvironmentConfig, cluster: eks.ICluster) -> Capabilities:
+        """Argo CD, ACK and kro as configured, each under `Capabilities` (created only when
+        one is): right after the control plane, as they need nothing else of the stack."""
+        argocd, ack, kro = (
+            argocd_props(config, cluster), ack_props(config, cluster), kro_props(config, cluster)
+        )
+        if argocd is None and ack is None and kro is None:
+            return Capabilities()
+        scope = Construct(self, "Capabilities")
+        return Capabilities(
+            argocd=ArgoCdCapability(scope, "ArgoCd", props=argocd) if argocd else None,
+            ack=AckCapability(scope, "Ack", props=ack) if ack else None,
+            kro=KroCapability(scope, "Kro", props=kro) if kro else None,
+        )
 
     def _workload_identities(
         self, config: EnvironmentConfig, cluster: eks.ICluster

@@ -12,9 +12,11 @@ from ..governance.policies import image_allowed
 from .addons import AddonsConfig
 from .autoscaling import check_cluster_autoscaler
 from .base import FieldError, StrictModel, TagKey, TagValue, check_account, check_region
+from .capabilities import CapabilitiesConfig, check_capabilities
 from .capacity import check_node_group_capacity
 from .cluster import ClusterConfig
 from .compute import ComputeConfig, check_os_and_accelerators
+from .delivery import DeliveryConfig, check_delivery
 from .governance import KYVERNO_KUBERNETES, KYVERNO_RELEASE, GovernanceConfig
 from .identity import (
     AccessConfig,
@@ -161,6 +163,14 @@ class EnvironmentConfig(StrictModel):
     """Security groups for the pods of tenants (security groups for pods): per entry an EC2
     security group and the SecurityGroupPolicy that gives it to the pods it selects. Needs
     addons.vpc_cni.pod_eni. Default: none."""
+    capabilities: CapabilitiesConfig = CapabilitiesConfig()
+    """EKS managed capabilities, each optional: Argo CD (GitOps, Identity Center sign-in,
+    private when the cluster endpoint is), ACK (AWS resources from Kubernetes, with a role
+    scoped to the permissions listed) and kro. Default: none."""
+    delivery: DeliveryConfig = DeliveryConfig()
+    """How Helm charts and manifests reach the cluster: `kubectl` (CloudFormation's
+    Kubernetes layers) or `gitops` (rendered into a repository tree that the Argo CD
+    capability syncs; `make gitops`). Default: kubectl."""
 
     @field_validator("name")
     @classmethod
@@ -211,6 +221,7 @@ class EnvironmentConfig(StrictModel):
                     f"lacks {', '.join(missing)}, which nodes need to pull images, get "
                     "credentials and ship logs; add them to network.interface_endpoints",
                 )
+        check_delivery(self)
         check_workload_identities(list(self.workload_identities))
         check_access(list(self.access), list(self.cluster.admins), list(self.cluster.viewers))
         guardduty = self.security.guardduty
@@ -250,6 +261,7 @@ class EnvironmentConfig(StrictModel):
         check_pod_security_groups(self)
         check_os_and_accelerators(self.compute, pod_subnets=self.network.pod_subnets is not None)
         check_cluster_autoscaler(self.compute, self.cluster.version)
+        check_capabilities(self)
         return self
 
     def _check_governance(self) -> None:

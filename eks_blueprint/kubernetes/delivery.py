@@ -37,12 +37,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Aspects, CustomResource, Duration, IAspect, IStableAnyProducer, Lazy, Stack
+from aws_cdk import (
+    Aspects,
+    CustomResource,
+    Duration,
+    IAspect,
+    IStableAnyProducer,
+    Lazy,
+    Stack,
+)
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, Dependable, IConstruct, IDependable
 
+from ..gitops.target import GitOpsTarget
 from ..template.kubernetes import LAYER_TYPE
 from ..validate_names import PropError
 from .provider import LayerProvider
@@ -127,10 +136,12 @@ class Applied(Construct):
         properties: dict[str, Any] | None,
         identities: Sequence[str],
         legacy: Callable[[Construct, str], Construct] | None,
+        source: Mapping[str, Any] | None = None,
+        bootstrap: bool = False,
     ) -> None:
         super().__init__(scope, id)
         self.kind = kind
-        """``manifest``, ``chart`` or ``patch``."""
+        """``manifest``, ``chart``, ``patch`` or ``access-policy``."""
         self.layer = layer
         """The layer it belongs to (in a cluster without layers: where it would be)."""
         self.delivery = delivery
@@ -139,6 +150,12 @@ class Applied(Construct):
         """The item as the layer's ``Items`` will hold it (layered clusters)."""
         self.identities = list(identities)
         """What it puts in the cluster: ``object:...``, ``release:ns/name``, ``patch:...``."""
+        self.source: Mapping[str, Any] = dict(source or {})
+        """What the item delivers as Python data (the objects, or the chart and its values;
+        tokens unresolved): a GitOps delivery renders it into the repository tree."""
+        self.bootstrap = bootstrap or kind == "access-policy"
+        """Whether a GitOps delivery still applies it through its layer (the bootstrap and
+        access policies) rather than rendering it for Argo CD."""
         self.resource: Construct | None = None
         """The aws_eks_v2 resource (clusters without layers; child ``Default``, so its
         logical id is the one the resource had before items existed)."""
@@ -262,8 +279,11 @@ class KubernetesDelivery(Construct):
         kubectl_layer: lambda_.ILayerVersion,
         subnets: ec2.SubnetSelection | None = None,
         security_group: ec2.ISecurityGroup | None = None,
+        gitops: GitOpsTarget | None = None,
     ) -> None:
         super().__init__(scope, id)
+        if gitops is not None:
+            gitops.check(self.node.path)
         if delivery_of(cluster) is not None:
             raise PropError(
                 self.node.path,
@@ -286,12 +306,39 @@ class KubernetesDelivery(Construct):
         #: What every layer waits for: the handler's access to the cluster.
         self.ready: list[IConstruct] = [self.provider.access_entry]
         self.layers: dict[Layer, _LayerResource] = {}
+        self.gitops = gitops
+        """Where the cluster's objects are rendered for Argo CD (None: applied by the
+        layers, the default)."""
+        self.gitops_items: list[Applied] = []
+        """GitOps delivery: the items rendered into the tree, in the order they were added."""
+        #: GitOps delivery: item id -> ids of rendered items of its layer it follows.
+        self.gitops_after: dict[str, list[str]] = {}
+        self.known_values: dict[str, str] = {}
+        """GitOps delivery: values a token stands for that are known at synth (e.g. the
+        cluster's name, which ControlPlane takes literally), so the tree holds them as
+        they are instead of reading them from the cluster's annotations. Add with
+        :meth:`know`."""
         self._items_by_path: dict[str, Applied] = {}
         self._path = self.node.path
         _register(cluster, self)
         self._stack_path = Stack.of(self).node.path
         # On a leaf of its own, the aspect is called once (on the delivery, once per child).
         Aspects.of(Construct(self, "Ordering")).add(_ResolveDependencies(self))
+        self.bootstrap: Applied | None = None
+        """GitOps delivery: the one item the layer applies for Argo CD (its project, the
+        cluster registration with the values only CloudFormation knows, and the root
+        Application); make it need the Argo CD capability (``needs``)."""
+        if gitops is not None:
+            from ..gitops.bootstrap import add_bootstrap
+
+            self.bootstrap = add_bootstrap(self, gitops)
+
+    def know(self, token: str, value: str) -> None:
+        """Render `token` (a CDK token, e.g. ``cluster.cluster_name``) as `value` in a GitOps
+        tree: for values that are literal in the props but tokens on the construct."""
+        import json
+
+        self.known_values[json.dumps(Stack.of(self).resolve(token), sort_keys=True)] = value
 
     # -- items ------------------------------------------------------------------------
 
@@ -316,15 +363,28 @@ class KubernetesDelivery(Construct):
         path = item.node.path
         # The id is the path below the stack: worked out here once, read at every render.
         item._item_id = path[len(item_stack) + 1 :]
-        layer = self.layer(item.layer)
+        if self.gitops is not None and not item.bootstrap:
+            # Rendered for Argo CD: CloudFormation cannot wait for a sync, so depending on
+            # the item adds nothing to the template (the item holds no resource).
+            self.gitops_items.append(item)
+            self._items_by_path[path] = item
+            return
+        layer = self.layer(Layer.FOUNDATION if self.gitops is not None else item.layer)
         layer.items.append(item)
         self._items_by_path[path] = item
         Dependable.implement(item, _Roots([layer.resource, item]))
 
     def items(self) -> list[Applied]:
-        """Every item, layer by layer, in the order they were added."""
-        return [item for layer in sorted(self.layers.values(), key=lambda o: o.layer.position)
-                for item in layer.items]
+        """Every item, layer by layer, in the order they were added; then those a GitOps
+        delivery renders."""
+        return [
+            *(
+                item
+                for layer in sorted(self.layers.values(), key=lambda o: o.layer.position)
+                for item in layer.items
+            ),
+            *self.gitops_items,
+        ]
 
     def _items_under(self, construct: IConstruct) -> list[Applied]:
         path = construct.node.path
@@ -347,6 +407,9 @@ class KubernetesDelivery(Construct):
                 node = scope.node if scope is not None else node
 
     def _needs(self, item: Applied, dependency: IConstruct) -> None:
+        if self.gitops is not None:
+            self._gitops_needs(item, dependency)
+            return
         layer = self.layers[item.layer]
         for other in self._items_under(dependency):
             if other is item:
@@ -373,6 +436,40 @@ class KubernetesDelivery(Construct):
         if path.startswith(self._path + "/"):
             return  # a layer (an item's stand-in, see _Roots) or the provider
         layer.resource.node.add_dependency(dependency)
+
+
+    def _gitops_needs(self, item: Applied, dependency: IConstruct) -> None:
+        """GitOps delivery: what a rendered item needs orders it in the tree (recorded for
+        the reviewer; Argo CD retries until it holds); a CloudFormation resource it needs
+        comes before the bootstrap, so Argo CD starts syncing only after it exists."""
+        bootstrap = self.layer(Layer.FOUNDATION)
+        for other in self._items_under(dependency):
+            if other is item:
+                continue
+            if other.layer.position > item.layer.position:
+                raise PropError(
+                    item.node.path,
+                    "needs",
+                    other.node.path,
+                    f"{other.node.path} is in the {other.layer.value} layer, which comes "
+                    f"after this item's {item.layer.value} layer; put this item in the "
+                    f"{other.layer.value} layer (layer=Layer.{other.layer.name}) or the other "
+                    "one earlier",
+                )
+            if item.bootstrap and not other.bootstrap:
+                continue  # the bootstrap does not wait for what Argo CD syncs
+            if item.bootstrap:
+                bootstrap.after.setdefault(item.item_id, []).append(other.item_id)
+            elif not other.bootstrap and other.layer is item.layer:
+                self.gitops_after.setdefault(item.item_id, []).append(other.item_id)
+        if isinstance(dependency, Applied):
+            return
+        path = dependency.node.path
+        if self._path == path or self._path.startswith(path + "/"):
+            return
+        if path.startswith(self._path + "/"):
+            return
+        bootstrap.resource.node.add_dependency(dependency)
 
 
 @jsii.implements(IAspect)
@@ -438,19 +535,37 @@ def _item(
     properties: Callable[[KubernetesDelivery], dict[str, Any]],
     identities: Sequence[str],
     legacy: Callable[[Construct, str], Construct],
+    source: Mapping[str, Any],
+    bootstrap: bool = False,
 ) -> Applied:
     """An item of `kind` for `cluster`: in a layered cluster, ``Type`` `kind` and what
-    `properties` returns for its layers; otherwise aws_eks_v2's resource from `legacy`."""
+    `properties` returns for its layers; otherwise aws_eks_v2's resource from `legacy`.
+    `source` is what a GitOps delivery renders instead."""
     delivery = delivery_of(cluster)
+    if delivery is not None and delivery.gitops is not None and kind == "patch" and not bootstrap:
+        raise PropError(
+            f"{scope.node.path}/{id}",
+            "delivery",
+            "gitops",
+            "a patch of an object another component owns cannot be rendered for Argo CD "
+            "(two Applications would own the object); set the value in that component's "
+            "chart values instead, or deliver this cluster with the kubectl layers",
+        )
     return Applied(
         scope,
         id,
         kind=kind,
         layer=layer,
         delivery=delivery,
-        properties=None if delivery is None else {"Type": kind, **properties(delivery)},
+        properties=(
+            {"Type": kind, **properties(delivery)}
+            if delivery is not None and (delivery.gitops is None or bootstrap)
+            else None
+        ),
         identities=identities,
         legacy=legacy,
+        source=source,
+        bootstrap=bootstrap,
     )
 
 
@@ -462,6 +577,7 @@ def apply_manifest(
     *,
     layer: Layer,
     overwrite: bool | None = None,
+    _bootstrap: bool = False,
 ) -> Applied:
     """`objects` applied to `cluster`, in `layer`; an object removed from the list later is
     deleted from the cluster. Unless `overwrite`, objects that already exist are an error
@@ -481,6 +597,8 @@ def apply_manifest(
         legacy=lambda parent, child: eks.KubernetesManifest(
             parent, child, cluster=cluster, manifest=bodies, prune=True, overwrite=overwrite
         ),
+        source={"objects": bodies},
+        bootstrap=_bootstrap,
     )
 
 
@@ -530,6 +648,16 @@ def install_chart(
         layer=layer,
         properties=properties,
         identities=[f"release:{namespace}/{release}"],
+        source={
+            "chart": chart,
+            "repository": repository,
+            "version": version,
+            "release": release,
+            "namespace": namespace,
+            "values": dict(values) if values else {},
+            "create_namespace": create_namespace,
+            "skip_crds": skip_crds,
+        },
         legacy=lambda parent, child: eks.HelmChart(
             parent,
             child,
@@ -580,6 +708,12 @@ def patch_object(
         layer=layer,
         properties=properties,
         identities=[f"patch:{namespace}/{resource_name}"],
+        source={
+            "resource_name": resource_name,
+            "namespace": namespace,
+            "apply_patch": dict(apply_patch),
+            "restore_patch": dict(restore_patch),
+        },
         legacy=lambda parent, child: eks.KubernetesPatch(
             parent,
             child,
@@ -589,6 +723,64 @@ def patch_object(
             apply_patch=dict(apply_patch),
             restore_patch=dict(restore_patch),
         ),
+    )
+
+
+def associate_access_policy(
+    scope: Construct,
+    id: str,
+    cluster: eks.ICluster,
+    *,
+    layer: Layer,
+    principal_arn: str,
+    policy_arn: str,
+    access_scope: str = "cluster",
+    namespaces: Sequence[str] = (),
+) -> Applied:
+    """EKS access policy `policy_arn` associated with the access entry of `principal_arn`,
+    which something else creates (EKS makes one for each capability's role, without the
+    rights to deploy anything). CloudFormation has no resource for an association alone, so
+    the cluster's layer handler calls ``eks:AssociateAccessPolicy`` (and disassociates when
+    the item goes), ordered like any item: make it need what creates the entry. Only in a
+    layered cluster (a ControlPlane's, or one with a :class:`KubernetesDelivery`)."""
+    where = f"{scope.node.path}/{id}"
+    if access_scope not in ("cluster", "namespace"):
+        raise PropError(where, "access_scope", access_scope, "use 'cluster' or 'namespace'")
+    if (access_scope == "namespace") != bool(namespaces):
+        raise PropError(
+            where,
+            "namespaces",
+            list(namespaces),
+            "give namespaces exactly when access_scope is 'namespace'",
+        )
+    delivery = delivery_of(cluster)
+    if delivery is None:
+        raise PropError(
+            where,
+            "cluster",
+            cluster.node.path,
+            "an access policy association is applied by the cluster's Kubernetes layers; "
+            "build the cluster with ControlPlane (kubectl_provider=True) or add a "
+            "KubernetesDelivery to it, or associate the policy yourself",
+        )
+    delivery.provider.allow_access_policy(policy_arn)
+    properties: dict[str, Any] = {
+        "Type": "access-policy",
+        "PrincipalArn": principal_arn,
+        "PolicyArn": policy_arn,
+        "AccessScope": access_scope,
+    }
+    if namespaces:
+        properties["Namespaces"] = list(namespaces)
+    return Applied(
+        scope,
+        id,
+        kind="access-policy",
+        layer=layer,
+        delivery=delivery,
+        properties=properties,
+        identities=[f"access-policy:{principal_arn}|{policy_arn}"],
+        legacy=None,
     )
 
 
@@ -627,6 +819,7 @@ __all__ = [
     "KubernetesDelivery",
     "Layer",
     "apply_manifest",
+    "associate_access_policy",
     "can_deliver",
     "delivery_of",
     "describe_items",

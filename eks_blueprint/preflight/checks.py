@@ -30,6 +30,7 @@ from ..verify.expectations import expectations_from_config
 from .amis import check_amis
 from .assembly import BOOTSTRAP_VERSION_PARAMETER, AssemblyError
 from .context import Context
+from .identity_center import check_identity_center
 from .quotas import check_quotas
 
 #: The stack `cdk bootstrap` creates (its default --toolkit-stack-name).
@@ -318,6 +319,8 @@ CHECKS: tuple[Check, ...] = (
     Check("quotas", "service quotas have room for what the environment adds", check_quotas),
     Check("inspector", "Amazon Inspector scans EC2 when there are self-managed nodes",
           check_inspector),
+    Check("identity-center", "Argo CD's IAM Identity Center instance exists",
+          check_identity_center),
 )  # fmt: skip
 
 

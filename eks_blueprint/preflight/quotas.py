@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from ..checkrun import ClientError, Run, denied, failure, guard, missing_permission, paginate
+from ..config.capabilities import argocd_is_private
 from .context import Context
 
 
@@ -46,11 +47,16 @@ def _eips_planned(ctx: Context) -> tuple[int, str]:
 
 def _endpoints_planned(ctx: Context) -> tuple[int, str]:
     count = len(ctx.cfg.network.interface_endpoints)
+    what = "network.interface_endpoints"
     guardduty = ctx.cfg.security.guardduty
     if guardduty.mode != "off" and guardduty.agent == "managed":
         # GuardDuty's managed agent adds its own guardduty-data endpoint to the VPC.
-        return count + 1, "network.interface_endpoints + GuardDuty's guardduty-data"
-    return count, "network.interface_endpoints"
+        count, what = count + 1, what + " + GuardDuty's guardduty-data"
+    argocd = ctx.cfg.capabilities.argocd
+    if argocd is not None and argocd_is_private(ctx.cfg) and not argocd.vpc_endpoint_ids:
+        # A private Argo CD server gets an eks-capabilities endpoint in the cluster's VPC.
+        count, what = count + 1, what + " + Argo CD's eks-capabilities"
+    return count, what
 
 
 def _clusters_planned(ctx: Context) -> tuple[int, str]:

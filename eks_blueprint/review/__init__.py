@@ -6,16 +6,22 @@ package compares BASE and HEAD cloud assemblies offline (pure JSON, no aws_cdk, 
 account) and reports, per stage and stack, resources added, removed and modified, which
 properties changed and whether CloudFormation will replace the resource (from the
 `createOnlyProperties` of the registry schemas cfn-lint ships), stateful resources at risk,
-security-relevant changes, Kubernetes manifest and Helm changes, and cdk-nag summaries.
+security-relevant changes, Kubernetes manifest and Helm changes, and cdk-nag summaries;
+given both sides' GitOps trees, the Argo CD Applications added, removed and changed
+(:mod:`.gitops`).
 
     python -m eks_blueprint.review BASE HEAD [--output FILE] [--fail-on-replace]
+        [--base-gitops DIR --head-gitops DIR]
 """
 
 from ..template import Assembly, AssemblyError, StackTemplate, load_assembly
 from .cli import main
 from .diff import compare
+from .gitops import compare_trees
 from .model import (
     STATEFUL_TYPES,
+    ApplicationChange,
+    GitOpsDiff,
     KubernetesChange,
     PropertyChange,
     Report,
@@ -28,8 +34,10 @@ from .render import render_markdown
 
 __all__ = [
     "STATEFUL_TYPES",
+    "ApplicationChange",
     "Assembly",
     "AssemblyError",
+    "GitOpsDiff",
     "KubernetesChange",
     "PropertyChange",
     "Report",
@@ -39,6 +47,7 @@ __all__ = [
     "StackTemplate",
     "StatefulRisk",
     "compare",
+    "compare_trees",
     "load_assembly",
     "main",
     "render_markdown",

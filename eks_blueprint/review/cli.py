@@ -6,7 +6,10 @@ arguments); 2 `--fail-on-replace` and a stateful resource would be replaced or d
 
 With `--base-config` and `--head-config` (the config directories each assembly was
 synthesised from) the report also shows each environment's plans: the upgrade plan when
-`cluster.version` changes, IP capacity, the cost change and a diagram of the change.
+`cluster.version` changes, IP capacity, the cost change and a diagram of the change. With
+`--base-gitops` and `--head-gitops` (the directories of each side's GitOps trees) it also
+shows the Argo CD Applications added, removed and changed, and Namespaces and volumes they
+delete as stateful risks (`--fail-on-replace` counts them).
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
         "--fail-on-replace",
         action="store_true",
         help="exit 2 if a stateful resource (cluster, node group, KMS key, log group, VPC, "
-        "subnet, ECR repository, SQS queue, Fargate profile) would be replaced or deleted",
+        "subnet, ECR repository, SQS queue, Fargate profile; a Kubernetes Namespace or "
+        "volume) would be replaced or deleted",
     )
     parser.add_argument(
         "--base-config",
@@ -59,6 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--head-config", type=Path, help="the config directory HEAD was synthesised from"
+    )
+    parser.add_argument(
+        "--base-gitops",
+        type=Path,
+        help="the directory of BASE's GitOps trees, e.g. its checkout's gitops/ (with "
+        "--head-gitops: add the Argo CD Applications that change; a missing one has none)",
+    )
+    parser.add_argument(
+        "--head-gitops", type=Path, help="the directory of HEAD's GitOps trees"
     )
     parser.add_argument(
         "--fail-on-blocked-plan",
@@ -77,7 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssemblyError as exc:
         print(f"eks-blueprint-review: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    report = compare(base, head)
+    if (args.base_gitops is None) != (args.head_gitops is None):
+        print("eks-blueprint-review: give both --base-gitops and --head-gitops", file=sys.stderr)
+        return EXIT_ERROR
+    report = compare(base, head, base_gitops=args.base_gitops, head_gitops=args.head_gitops)
     plans: list[EnvironmentPlans] = []
     if (args.base_config is None) != (args.head_config is None):
         print("eks-blueprint-review: give both --base-config and --head-config", file=sys.stderr)

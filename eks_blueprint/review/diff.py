@@ -8,21 +8,26 @@ delete plus a create. Asset hashes are masked first, so new Lambda code or a new
 template with the same settings is reported once, as "assets changed", not as a change.
 
 A Kubernetes layer is reported item by item (:mod:`.layers`): each item added, removed,
-modified or moved is a change of its own, named ``<layer>[<item id>]``.
+modified or moved is a change of its own, named ``<layer>[<item id>]``. Given the GitOps
+trees of both sides, the Argo CD Applications are compared too (:mod:`.gitops`).
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from ..template import LAYER_TYPE, MANIFEST_TYPE, Assembly, StackTemplate, references
+from .gitops import compare_trees
 from .kubernetes import deleted_with_their_resource, kubernetes_changes
 from .layers import item_changes, item_type, layer_notes, layer_properties
 from .model import (
+    KIND_LOSS,
     RETAIN_POLICIES,
     STATEFUL_KINDS,
     STATEFUL_TYPES,
+    GitOpsDiff,
     PropertyChange,
     Replacement,
     Report,
@@ -49,8 +54,16 @@ _CUSTOM = re.compile(r"^(Custom::|AWS::CloudFormation::CustomResource$)")
 _RANK: dict[Replacement, int] = {"none": 0, "unknown": 1, "may-replace": 2, "replace": 3}
 
 
-def compare(base: Assembly, head: Assembly) -> Report:
-    """The review of `head` against `base`."""
+def compare(
+    base: Assembly,
+    head: Assembly,
+    *,
+    base_gitops: Path | None = None,
+    head_gitops: Path | None = None,
+) -> Report:
+    """The review of `head` against `base`; with `base_gitops` and `head_gitops` (the
+    directories holding each side's GitOps trees, e.g. the checkouts' ``gitops/``), also
+    what changes for Argo CD (:mod:`.gitops`)."""
     stacks: list[StackDiff] = []
     risks: list[StatefulRisk] = []
     security: list[SecurityChange] = []
@@ -61,6 +74,10 @@ def compare(base: Assembly, head: Assembly) -> Report:
         stacks.append(diff)
         risks.extend(_risks(diff))
         security.extend(_security(diff, old, new))
+    gitops: list[GitOpsDiff] = []
+    if base_gitops is not None or head_gitops is not None:
+        gitops, gitops_risks = compare_trees(base_gitops, head_gitops)
+        risks.extend(gitops_risks)
     return Report(
         base=str(base.path),
         head=str(head.path),
@@ -70,6 +87,7 @@ def compare(base: Assembly, head: Assembly) -> Report:
         nag_base=nag_summary(base.validation_reports),
         nag_head=nag_summary(head.validation_reports),
         schemas_available=schemas_available(),
+        gitops=gitops,
     )
 
 
@@ -411,7 +429,7 @@ def _risks(diff: StackDiff) -> list[StatefulRisk]:
                     "deleted",
                     f"{what} is still applied, now by another resource or layer item, but its "
                     "removed manifest resource's Delete (aws_eks_v2's handler runs kubectl "
-                    f"delete after the new one applied it) deletes it: {_KIND_LOSS[kind]}",
+                    f"delete after the new one applied it) deletes it: {KIND_LOSS[kind]}",
                 )
             )
     for k8s in diff.kubernetes:
@@ -424,23 +442,10 @@ def _risks(diff: StackDiff) -> list[StatefulRisk]:
                     k8s.logical_id,
                     f"Kubernetes {kind}",
                     "deleted",
-                    f"{k8s.what} leaves its manifest: {_KIND_LOSS[kind]}",
+                    f"{k8s.what} leaves its manifest: {KIND_LOSS[kind]}",
                 )
             )
     return risks
-
-
-_KIND_LOSS = {
-    "Namespace": "Kubernetes deletes it with every workload, secret and volume claim in it",
-    "PersistentVolumeClaim": (
-        "Kubernetes deletes the claim, and with a Delete reclaim policy (the default of "
-        "dynamically provisioned volumes) its volume and data"
-    ),
-    "PersistentVolume": (
-        "Kubernetes deletes the volume object, and with a Delete reclaim policy the storage "
-        "behind it"
-    ),
-}
 
 
 def _risk(

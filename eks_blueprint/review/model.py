@@ -51,6 +51,19 @@ STATEFUL_KINDS: frozenset[str] = frozenset(
     {"Namespace", "PersistentVolumeClaim", "PersistentVolume"}
 )
 
+#: What deleting an object of a :data:`STATEFUL_KINDS` kind loses, for a risk's detail.
+KIND_LOSS: dict[str, str] = {
+    "Namespace": "Kubernetes deletes it with every workload, secret and volume claim in it",
+    "PersistentVolumeClaim": (
+        "Kubernetes deletes the claim, and with a Delete reclaim policy (the default of "
+        "dynamically provisioned volumes) its volume and data"
+    ),
+    "PersistentVolume": (
+        "Kubernetes deletes the volume object, and with a Delete reclaim policy the storage "
+        "behind it"
+    ),
+}
+
 #: DeletionPolicy values that leave the resource in the account when CloudFormation drops it.
 RETAIN_POLICIES: frozenset[str] = frozenset({"Retain", "RetainExceptOnCreate"})
 
@@ -158,6 +171,39 @@ class StackDiff:
 
 
 @dataclass(frozen=True)
+class ApplicationChange:
+    """An Argo CD Application of a GitOps tree (one ``applicationsets/<name>.yaml``)
+    added, removed or modified (:mod:`eks_blueprint.review.gitops`)."""
+
+    name: str
+    """The Application's name (the ApplicationSet file's name)."""
+    action: Literal["add", "remove", "modify"]
+    kind: str
+    """``chart`` (a Helm chart from its repository), ``manifest`` (a local chart of the
+    tree holding objects) or ``application`` (anything else)."""
+    item: str = ""
+    """The item it renders (its ``eks-blueprint.io/item`` annotation: the construct path)."""
+    layer: str = ""
+    details: tuple[str, ...] = ()
+    """What changed, one line each: source fields, values, objects added, removed, moved."""
+
+
+@dataclass
+class GitOpsDiff:
+    """Everything that changes in one GitOps tree (e.g. ``gitops/dev``)."""
+
+    tree: str
+    status: Literal["added", "removed", "modified", "unchanged"]
+    applications: list[ApplicationChange] = field(default_factory=list)
+    other_changes: list[str] = field(default_factory=list)
+    """Files of the tree that belong to no Application, added, removed or changed."""
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.applications or self.other_changes)
+
+
+@dataclass(frozen=True)
 class NagCount:
     """Findings of one pack at one severity: open (failing) and acknowledged."""
 
@@ -177,10 +223,15 @@ class Report:
     nag_base: dict[tuple[str, str], NagCount] | None
     nag_head: dict[tuple[str, str], NagCount] | None
     schemas_available: bool = True
+    gitops: list[GitOpsDiff] = field(default_factory=list)
+    """The GitOps trees of BASE and HEAD compared, tree by tree (when the review was given
+    them): what Argo CD will sync differently."""
 
     @property
     def has_changes(self) -> bool:
-        return any(s.has_changes for s in self.stacks)
+        return any(s.has_changes for s in self.stacks) or any(
+            g.has_changes for g in self.gitops
+        )
 
     @property
     def asset_changes(self) -> list[tuple[StackDiff, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from .model import RETAIN_POLICIES, NagCount, Report, ResourceChange, StackDiff
+from .model import RETAIN_POLICIES, GitOpsDiff, NagCount, Report, ResourceChange, StackDiff
 from .values import render, shorten
 
 _MAX_PROPERTIES = 15
@@ -106,10 +106,19 @@ def render_markdown(report: Report, plans: Sequence[str] = ()) -> str:
             f"| {_stack_label(stack.stage, stack.name)} | {stack.status} | {count['add']} | "
             f"{count['remove']} | {count['modify']} | {count['replace']} |"
         )
+    for tree in report.gitops:
+        if not tree.has_changes:
+            continue
+        apps = {a: sum(c.action == a for c in tree.applications) for a in _APP_ACTIONS}
+        out.append(
+            f"| {tree.tree} (Argo CD) | {tree.status} | {apps['add']} | {apps['remove']} | "
+            f"{apps['modify']} | – |"
+        )
     out.append("")
     for stack in report.stacks:
         if stack.has_changes:
             out += _stack(stack)
+    out += _gitops(report.gitops)
     out += _assets(report)
     out += _nag(report)
     return "\n".join(out).rstrip() + "\n"
@@ -186,6 +195,37 @@ def _stack(stack: StackDiff) -> list[str]:
         out.append("")
     if stack.other_changes:
         out += [f"- {line}" for line in stack.other_changes] + [""]
+    return out
+
+
+_APP_ACTIONS = {"add": "create", "remove": "delete", "modify": "update"}
+
+
+def _gitops(trees: Sequence[GitOpsDiff]) -> list[str]:
+    """Each GitOps tree that changes: its Applications (one ApplicationSet file each)
+    created, deleted or updated when Argo CD syncs the merged commit, with what changed."""
+    changed = [t for t in trees if t.has_changes]
+    if not changed:
+        return []
+    out = ["### GitOps: Argo CD Applications", ""]
+    for tree in changed:
+        out += [f"#### {tree.tree} ({tree.status})", ""]
+        if tree.applications:
+            out += ["| Action | Application | Kind | Item | Layer |", "|---|---|---|---|---|"]
+            for app in tree.applications:
+                item = _code(app.item) if app.item else ""
+                out.append(
+                    f"| {_APP_ACTIONS[app.action]} | {_code(app.name)} | {app.kind} | {item} | "
+                    f"{app.layer} |"
+                )
+            out.append("")
+        for app in tree.applications:
+            if app.details:
+                out.append(f"- {_code(app.name)} ({app.kind}): {_APP_ACTIONS[app.action]}")
+                out += [f"  - {line}" for line in app.details]
+        out += [f"- {line}" for line in tree.other_changes]
+        if tree.other_changes or any(a.details for a in tree.applications):
+            out.append("")
     return out
 
 

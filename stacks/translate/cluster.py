@@ -11,6 +11,7 @@ from eks_blueprint import AutoModeProps, ControlPlaneProps
 from eks_blueprint.config import EnvironmentConfig
 
 from .compute import nvidia_device_plugin_needed
+from .delivery import gitops_target
 from .lifecycle import removal_policy, retention
 
 
@@ -41,12 +42,15 @@ def kubectl_users(config: EnvironmentConfig) -> list[str]:
         users.append("compute: the NVIDIA device plugin chart (AL2023 NVIDIA nodes)")
     if config.compute.cluster_autoscaler is not None:
         users.append("compute.cluster_autoscaler: its Helm chart")
+    if config.capabilities.needs_kubectl:
+        users.append("capabilities: the access policy giving Argo CD or kro deploy rights")
     return users
 
 
 def needs_kubectl(config: EnvironmentConfig) -> bool:
-    """Whether the cluster needs its kubectl provider (see `kubectl_users`)."""
-    return bool(kubectl_users(config))
+    """Whether the cluster needs its kubectl provider (see `kubectl_users`); GitOps delivery
+    always does (for its bootstrap)."""
+    return config.delivery.gitops or bool(kubectl_users(config))
 
 
 def endpoint_access(config: EnvironmentConfig) -> eks.EndpointAccess:
@@ -81,6 +85,7 @@ def control_plane_props(config: EnvironmentConfig, vpc: ec2.IVpc) -> ControlPlan
         open_endpoint_reason=cluster.endpoint.open_public_endpoint_reason,
         auto_mode=auto_mode_props(config),
         kubectl_provider=needs_kubectl(config),
+        gitops=gitops_target(config),
         ip_family=config.cluster.ip_family,
         security_groups_for_pods=config.addons.vpc_cni.pod_eni,
     )

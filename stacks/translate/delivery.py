@@ -1,4 +1,5 @@
-"""Translate `security.registries[].build` into the image pipelines' props.
+"""Translate how things are delivered: `delivery:` (GitOps mode: where the tree goes, for
+the control plane's props) and `security.registries[].build` into the image pipelines' props.
 
 Pure: config and the objects other stacks made (repository, signing profile, cluster
 name, subnets, security group) in, `ImagePipelineProps` out; no construct, no scope.
@@ -19,11 +20,28 @@ from aws_cdk import aws_signer as signer
 from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.config.security import RegistryConfig, build_target_problem
 from eks_blueprint.delivery.image_pipeline import ImagePipelineProps, ImageSource, RolloutTarget
+from eks_blueprint.gitops import GitOpsTarget
 from eks_blueprint.ids import pascal_id
 from eks_blueprint.workloads.demo import APP, demo_manifests
 
 from .lifecycle import removal_policy, retention
 from .workloads import demo_props
+
+
+def gitops_target(config: EnvironmentConfig) -> GitOpsTarget | None:
+    """Where a GitOps environment's tree goes (`delivery:`), None in kubectl mode."""
+    delivery = config.delivery
+    if not delivery.gitops:
+        return None
+    assert delivery.repository is not None  # the config requires it in gitops mode
+    return GitOpsTarget(
+        name=config.name,
+        repository=delivery.repository,
+        path=delivery.tree_path(config.name),
+        revision=delivery.revision,
+        project=delivery.project,
+        namespace=argocd.namespace if (argocd := config.capabilities.argocd) else "argocd",
+    )
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,13 @@ MODULE_SECTIONS: dict[str, tuple[str, ...]] = {
     "workloads": ("tenants", "workload_identities", "access", "workloads"),
     "security": ("security",),
     "lifecycle": ("lifecycle", "tags"),
-    "delivery": ("security",),  # security.registries[].build
+    "delivery": ("delivery", "security"),  # also security.registries[].build
     "pipeline": (),  # config/pipeline.yaml, not an environment file
     "governance": ("governance",),
     "observability": ("observability", "tenants"),  # also tenants[].telemetry
     "storage": ("storage",),
     "pod_security_groups": ("pod_security_groups",),
+    "capabilities": ("capabilities",),
 }
 
 

@@ -46,6 +46,9 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("TenantLogGroups and PrometheusScraper", ("TenantLogGroupsProps", "TenantLogSpec",
                                                "PrometheusScraperProps")),
     ("ThreatDetection", ("ThreatDetectionProps",)),
+    ("ArgoCdCapability, AckCapability and KroCapability", (
+        "ArgoCdCapabilityProps", "ArgoCdIdentities", "AckCapabilityProps", "AckPermission",
+        "KroCapabilityProps")),
     ("Registry", ("RegistryProps", "RepositorySpec")),
     ("DemoWorkload", ("DemoWorkloadProps",)),
 )

@@ -12,6 +12,7 @@ copy of each, and synthesise the examples again.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -38,18 +39,26 @@ def example_paths() -> list[Path]:
     return sorted(EXAMPLES_DIR.glob("*.yaml"))
 
 
+#: In the examples' output directory: the GitOps trees of the examples in GitOps mode, as
+#: `eks_blueprint.gitops.trees(app)` rendered them from the synthesised app (JSON).
+GITOPS_TREES = "gitops-trees.json"
+
 #: `synthesise(example_configs, outdir)` (tests/conftest.py) in a background process: every
-#: example in one app, with the compliance packs enforcing at synth.
+#: example in one app, with the compliance packs enforcing at synth; then the app's GitOps
+#: trees into `GITOPS_TREES` (read by tests/gitops).
 SYNTH = for_fixture("example_synth", Command((sys.executable, "-c", """
-import sys
+import json, sys
 from pathlib import Path
 from stacks.runtime import use_supported_node
 use_supported_node()
 from eks_blueprint.config import load_config
+from eks_blueprint.gitops import trees
 from stacks.app_builder import build_app
 paths = sorted(Path("config/examples").glob("*.yaml"))
-build_app([load_config(path) for path in paths], outdir=sys.argv[1]).synth()
-""", OUT), cwd=ROOT, timeout=SYNTH_TIMEOUT))
+app = build_app([load_config(path) for path in paths], outdir=sys.argv[1])
+app.synth()
+(Path(sys.argv[1]) / sys.argv[2]).write_text(json.dumps(trees(app), indent=1, sort_keys=True))
+""", OUT, GITOPS_TREES), cwd=ROOT, timeout=SYNTH_TIMEOUT))
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +78,15 @@ def example_synth(example_configs: dict[str, EnvironmentConfig]) -> SynthResult:
     assert set(result.templates) == set(example_configs)
     CfnLint.start(result.outdir, sorted({c.region for c in example_configs.values()}))
     return result
+
+
+@pytest.fixture(scope="session")
+def example_gitops_trees(example_synth: SynthResult) -> dict[str, dict[str, str]]:
+    """Tree directory -> {path in the repository: text}, for each example in GitOps mode:
+    rendered from the examples' app by the same synth (`GITOPS_TREES`)."""
+    text = (example_synth.outdir / GITOPS_TREES).read_text(encoding="utf-8")
+    found: dict[str, dict[str, str]] = json.loads(text)
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,9 @@ CUSTOM_KINDS: dict[tuple[str, str], str] = {
     ("crd.k8s.amazonaws.com", "ENIConfig"): "tests/constructs/test_custom_networking.py",
     # Security groups for pods (prod): the SecurityGroupPolicy CRD's schema, SGP_SCHEMA
     ("vpcresources.k8s.aws", "SecurityGroupPolicy"): "tests/constructs/test_pod_security_groups.py",
+    # GitOps delivery's bootstrap (the GitOps example): Argo CD's CRD schemas
+    ("argoproj.io", "AppProject"): "tests/gitops/test_tree.py",
+    ("argoproj.io", "Application"): "tests/gitops/test_tree.py",
 }
 
 #: Custom kinds whose named test keeps their CRD's schema as JSON Schema: every applied

@@ -15,6 +15,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 from constructs import Construct, DependencyGroup
@@ -26,12 +27,14 @@ from eks_blueprint import (
     NetworkProps,
     availability_zones_context_key,
 )
+from eks_blueprint.compliance import add_compliance_packs
 from eks_blueprint.kubectl import kubectl_layer_for
 from eks_blueprint.kubernetes import (
     Applied,
     KubernetesDelivery,
     Layer,
     apply_manifest,
+    associate_access_policy,
     can_deliver,
     delivery_of,
     describe_items,
@@ -771,3 +774,264 @@ def test_without_layers_dependencies_stay_on_the_aws_eks_v2_resources(
     assert items_under(legacy["ours"]["built"]["manifest"]) == []
     cluster = legacy["ours"]["cluster"]
     assert delivery_of(cluster) is None and can_deliver(cluster)
+
+
+# -- EKS access policy associations -----------------------------------------------------------
+
+ARGO_ROLE = "arn:aws:iam::123456789012:role/argocd-capability"
+ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/"
+ADMIN_POLICY = ACCESS_POLICY + "AmazonEKSClusterAdminPolicy"
+VIEW_POLICY = ACCESS_POLICY + "AmazonEKSViewPolicy"
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def _handler_statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"].get("Roles", [])
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+@pytest.fixture(scope="module")
+def access_policies() -> dict[str, Any]:
+    """A ControlPlane cluster, synthesised with the compliance packs, whose platform layer
+    associates access policies with the entries something else creates:
+
+    - ``Argo/Admin``: AmazonEKSClusterAdminPolicy, cluster scope, for the role of a
+      capability (``Argo/Capability`` stands in for the resource that creates its entry);
+    - ``Argo/View``: AmazonEKSViewPolicy in two namespaces, after ``Argo/Namespace``;
+    - ``Kro/Admin``: AmazonEKSClusterAdminPolicy again, for a role of this stack;
+    - ``Apps/Uses`` (workloads) needs ``Argo/Admin``.
+    """
+    app, stack, plane = new_cluster()
+    add_compliance_packs(app)
+    cluster = plane.icluster
+    argo = Construct(stack, "Argo")
+    capability = queue(argo, "Capability")
+    ns = apply_manifest(argo, "Namespace", cluster, [namespace("team-a")], layer=Layer.PLATFORM)
+    admin = associate_access_policy(
+        argo, "Admin", cluster, layer=Layer.PLATFORM, principal_arn=ARGO_ROLE,
+        policy_arn=ADMIN_POLICY,
+    )
+    admin.needs(capability)
+    view = associate_access_policy(
+        argo, "View", cluster, layer=Layer.PLATFORM, principal_arn=ARGO_ROLE,
+        policy_arn=VIEW_POLICY, access_scope="namespace", namespaces=["team-a", "dev-*"],
+    )
+    view.needs(ns)
+    kro_role = iam.Role(
+        stack, "KroRole", assumed_by=iam.ServicePrincipal("capabilities.eks.amazonaws.com")
+    )
+    kro = associate_access_policy(
+        stack, "Kro", cluster, layer=Layer.PLATFORM, principal_arn=kro_role.role_arn,
+        policy_arn=ADMIN_POLICY,
+    )
+    uses = apply_manifest(
+        Construct(stack, "Apps"), "Uses", cluster, [config_map("uses")], layer=Layer.WORKLOADS
+    )
+    uses.needs(admin)
+    # The packs run here: an unacknowledged finding fails the synth.
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    return {
+        "resources": template["Resources"],
+        "template": template,
+        "stack": stack,
+        "plane": plane,
+        "items": {"admin": admin, "view": view, "kro": kro, "uses": uses},
+        "kro_role": stack.get_logical_id(kro_role.node.default_child),  # type: ignore[arg-type]
+    }
+
+
+def test_an_access_policy_is_an_item_of_its_layer(access_policies: dict[str, Any]) -> None:
+    resources = access_policies["resources"]
+    found = layers.items(resources)
+    assert {k: (i.layer, i.type) for k, i in found.items()} == {
+        "Argo/Namespace": ("platform", "manifest"),
+        "Argo/Admin": ("platform", "access-policy"),
+        "Argo/View": ("platform", "access-policy"),
+        "Kro": ("platform", "access-policy"),
+        "Apps/Uses": ("workloads", "manifest"),
+    }
+    assert found["Argo/Admin"].properties == {
+        "Id": "Argo/Admin",
+        "Type": "access-policy",
+        "PrincipalArn": ARGO_ROLE,
+        "PolicyArn": ADMIN_POLICY,
+        "AccessScope": "cluster",
+    }
+    assert found["Argo/View"].properties == {
+        "Id": "Argo/View",
+        "Type": "access-policy",
+        "PrincipalArn": ARGO_ROLE,
+        "PolicyArn": VIEW_POLICY,
+        "AccessScope": "namespace",
+        "Namespaces": ["team-a", "dev-*"],
+        "After": ["Argo/Namespace"],
+    }
+    # A role of the stack: its ARN at deploy time.
+    assert found["Kro"].properties["PrincipalArn"] == {
+        "Fn::GetAtt": [access_policies["kro_role"], "Arn"]
+    }
+    admin: Applied = access_policies["items"]["admin"]
+    assert (admin.kind, admin.layer, admin.resource) == ("access-policy", Layer.PLATFORM, None)
+    assert admin.identities == [f"access-policy:{ARGO_ROLE}|{ADMIN_POLICY}"]
+    assert describe_items([admin]) == ["platform: Argo/Admin (access-policy)"]
+    # The other layers know the association is owned elsewhere.
+    workloads = resources[layers.layer_resources(resources)["workloads"]]
+    assert f"access-policy:{ARGO_ROLE}|{VIEW_POLICY}" in workloads["Properties"]["Elsewhere"]
+
+
+def test_an_access_policy_is_ordered_like_any_item(access_policies: dict[str, Any]) -> None:
+    resources = access_policies["resources"]
+    found = layers.items(resources)
+    # needs() a resource: the layer waits for it (the entry exists before the association).
+    platform = layers.layer_resources(resources)["platform"]
+    assert "ArgoCapability" in "".join(layers.depends_on(resources[platform]))
+    # needs() an item of its layer: After; an item of a later layer needing it: the layers.
+    assert found["Argo/Admin"].after == []
+    assert found["Argo/View"].after == ["Argo/Namespace"]
+    assert found["Apps/Uses"].after == []
+    assert layers.follows(resources, "Apps/Uses", "Argo/Admin")
+
+
+def test_the_handler_may_associate_exactly_the_policies_the_items_name(
+    access_policies: dict[str, Any],
+) -> None:
+    resources = access_policies["resources"]
+    stack: cdk.Stack = access_policies["stack"]
+    plane: ControlPlane = access_policies["plane"]
+    role = stack.get_logical_id(
+        plane.kubernetes.provider.role.node.default_child  # type: ignore[arg-type]
+    )
+    statements = [
+        s
+        for s in _handler_statements(resources, role)
+        if any(str(a).startswith("eks:") for a in _actions(s))
+    ]
+    cluster = stack.get_logical_id(plane.cluster.node.default_child)  # type: ignore[arg-type]
+    entries = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":eks:eu-west-1:123456789012:access-entry/",
+                {"Ref": cluster},
+                "/*",
+            ],
+        ]
+    }
+    # One statement per policy (AmazonEKSClusterAdminPolicy twice is one), on this
+    # cluster's access entries, for that policy only (eks:policyArn is an ARN key); and
+    # disassociation of any policy there, which every layered cluster has (provider).
+    assert sorted(statements, key=json.dumps) == sorted(
+        [
+            *(
+                {
+                    "Action": "eks:AssociateAccessPolicy",
+                    "Condition": {"ArnEquals": {"eks:policyArn": policy}},
+                    "Effect": "Allow",
+                    "Resource": entries,
+                }
+                for policy in (ADMIN_POLICY, VIEW_POLICY)
+            ),
+            {"Action": "eks:DisassociateAccessPolicy", "Effect": "Allow", "Resource": entries},
+        ],
+        key=json.dumps,
+    )
+
+
+def test_the_access_entry_wildcard_is_acknowledged(access_policies: dict[str, Any]) -> None:
+    stack: cdk.Stack = access_policies["stack"]
+    plane: ControlPlane = access_policies["plane"]
+    cluster = stack.get_logical_id(plane.cluster.node.default_child)  # type: ignore[arg-type]
+    acknowledged = {
+        rule: reason
+        for entry in plane.kubernetes.provider.role.node.metadata
+        if entry.type == "aws:cdk:acknowledged-rules"
+        for rule, reason in dict(entry.data).items()
+    }
+    rule = (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:eu-west-1:"
+        f"123456789012:access-entry/<{cluster}>/*]"
+    )
+    assert "eks:policyArn condition" in acknowledged[rule]
+    # Once, however many policies (the fixture synthesised with the packs: it passed).
+    assert len([r for r in acknowledged if "access-entry" in r]) == 1
+
+
+def test_a_layered_cluster_without_access_policies_may_only_disassociate(
+    layered: dict[str, Any],
+) -> None:
+    """Disassociation is granted up front: an update that removes the last item of a
+    policy runs after CloudFormation has updated the handler's policy (provider)."""
+    resources = layered["resources"]
+    role = logical_id(layered, "Eks/Kubernetes/Provider/Handler/ServiceRole/Resource")
+    eks_statements = [
+        s
+        for s in _handler_statements(resources, role)
+        if any(str(a).startswith("eks:") for a in _actions(s))
+    ]
+    assert [(_actions(s), s.get("Condition")) for s in eks_statements] == [
+        (["eks:DisassociateAccessPolicy"], None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"access_scope": "namespaces", "namespaces": ["team-a"]},
+            "Team/Argo/Admin: access_scope = 'namespaces': use 'cluster' or 'namespace'",
+        ),
+        (
+            {"namespaces": ["team-a"]},
+            "Team/Argo/Admin: namespaces = ['team-a']: give namespaces exactly when "
+            "access_scope is 'namespace'",
+        ),
+        (
+            {"access_scope": "namespace"},
+            "Team/Argo/Admin: namespaces = []: give namespaces exactly when access_scope is "
+            "'namespace'",
+        ),
+    ],
+)
+def test_a_bad_access_scope_is_refused(options: dict[str, Any], message: str) -> None:
+    _, stack, plane = new_cluster()
+    with pytest.raises(PropError) as caught:
+        associate_access_policy(
+            Construct(stack, "Argo"), "Admin", plane.icluster, layer=Layer.PLATFORM,
+            principal_arn=ARGO_ROLE, policy_arn=ADMIN_POLICY, **options,
+        )
+    assert str(caught.value) == message
+    # Nothing was granted or added.
+    assert not plane.kubernetes.provider._access_policies
+    assert plane.kubernetes.items() == []
+
+
+def test_an_access_policy_needs_a_layered_cluster() -> None:
+    def build(apps: Construct, cluster: eks.ICluster, stack: cdk.Stack) -> PropError:
+        with pytest.raises(PropError) as caught:
+            associate_access_policy(
+                apps, "Admin", cluster, layer=Layer.PLATFORM, principal_arn=ARGO_ROLE,
+                policy_arn=ADMIN_POLICY,
+            )
+        return caught.value
+
+    built = _legacy_app(build)
+    error: PropError = built["built"]
+    assert (error.path, error.prop, error.value) == (
+        "Platform/Apps/Admin",
+        "cluster",
+        "Platform/Cluster",
+    )
+    assert "applied by the cluster's Kubernetes layers" in error.problem
+    assert "ControlPlane (kubectl_provider=True)" in error.problem
+    assert "KubernetesDelivery" in error.problem
+    assert "eks:AssociateAccessPolicy" not in json.dumps(built["resources"])

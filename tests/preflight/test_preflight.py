@@ -402,10 +402,12 @@ def test_an_account_that_can_take_the_environment_passes(
         "quota VPCs per Region", "quota Elastic IPs", "quota interface endpoints per VPC",
         "quota EKS clusters per Region", "quota managed node groups per cluster",
         "quota Fargate profiles per cluster", "Inspector EC2 scanning",
+        "Identity Center instance",
     ]
     skipped = {name for name, r in results.items() if r.status == "SKIP"}
     assert skipped == {
-        f"IAM principal {PARTNER}", "quota Fargate profiles per cluster", "Inspector EC2 scanning"}
+        f"IAM principal {PARTNER}", "quota Fargate profiles per cluster", "Inspector EC2 scanning",
+        "Identity Center instance"}
     # dev runs no self-managed node groups: Inspector's EC2 scanning is not required
     assert results["Inspector EC2 scanning"].actual == "no compute.self_managed_node_groups"
     # dev: spot_service_linked_role create, and the account has no such role yet
@@ -751,7 +753,7 @@ def test_principals_name_every_field_that_lists_them(cfg: EnvironmentConfig) -> 
 def test_checks_are_listed_once_in_report_order() -> None:
     assert [c.name for c in CHECKS] == [
         "account", "zones", "bootstrap", "addons", "spot-role", "guardduty", "principals", "amis",
-        "quotas", "inspector"]
+        "quotas", "inspector", "identity-center"]
 
 
 @pytest.mark.background(Command(
