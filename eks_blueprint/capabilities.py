@@ -381,6 +381,9 @@ class _Capability(Construct):
             principal_arn=self.role.role_arn,
             policy_arn=f"arn:{partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
             access_scope="cluster",
+            # A replaced capability (its name, namespace or Identity Center changed) gets a
+            # new access entry without the association: associate again then.
+            refresh_with=capability.attr_created_at,
         )
         item.needs(capability)
         return item
@@ -557,7 +560,10 @@ class ArgoCdCapability(_Capability):
             subnets=props.endpoint_subnets
             or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             security_groups=[security_group],
-            private_dns_enabled=True,
+            # The user guide (argocd-private-access): AWS itself points the server's name at
+            # the endpoint once it is in NetworkAccess.VpceIds; the service publishes no
+            # private DNS name, and EC2 refuses PrivateDnsEnabled for a service without one.
+            private_dns_enabled=False,
             open=False,
         )
 

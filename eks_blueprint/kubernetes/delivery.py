@@ -736,13 +736,17 @@ def associate_access_policy(
     policy_arn: str,
     access_scope: str = "cluster",
     namespaces: Sequence[str] = (),
+    refresh_with: str | None = None,
 ) -> Applied:
     """EKS access policy `policy_arn` associated with the access entry of `principal_arn`,
     which something else creates (EKS makes one for each capability's role, without the
     rights to deploy anything). CloudFormation has no resource for an association alone, so
     the cluster's layer handler calls ``eks:AssociateAccessPolicy`` (and disassociates when
     the item goes), ordered like any item: make it need what creates the entry. Only in a
-    layered cluster (a ControlPlane's, or one with a :class:`KubernetesDelivery`)."""
+    layered cluster (a ControlPlane's, or one with a :class:`KubernetesDelivery`).
+    `refresh_with`: a value that changes when the entry is created anew (e.g. its owner's
+    creation time, ``CfnCapability.attr_created_at``): the item is then associated again,
+    since the new entry comes without the association."""
     where = f"{scope.node.path}/{id}"
     if access_scope not in ("cluster", "namespace"):
         raise PropError(where, "access_scope", access_scope, "use 'cluster' or 'namespace'")
@@ -772,6 +776,8 @@ def associate_access_policy(
     }
     if namespaces:
         properties["Namespaces"] = list(namespaces)
+    if refresh_with is not None:
+        properties["Refresh"] = refresh_with
     return Applied(
         scope,
         id,

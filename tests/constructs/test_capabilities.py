@@ -200,7 +200,8 @@ def test_private_argocd_gets_an_endpoint_open_to_the_vpc_only(platform: Platform
     ]
     assert endpoint["ServiceName"] == "com.amazonaws.eu-west-1.eks-capabilities"
     assert endpoint["VpcEndpointType"] == "Interface"
-    assert endpoint["PrivateDnsEnabled"] is True
+    # AWS points the server's name at the endpoint itself (argocd-private-access).
+    assert endpoint["PrivateDnsEnabled"] is False
     assert len(endpoint["SubnetIds"]) == 3
     assert all("Private" in s["Ref"] for s in endpoint["SubnetIds"])
     assert "PolicyDocument" not in endpoint  # the service supports no endpoint policy
@@ -230,6 +231,8 @@ def test_argocd_may_deploy_to_its_cluster_after_it_exists(platform: Platform) ->
             f"arn:{cdk.Aws.PARTITION}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
         ),
         "AccessScope": "cluster",
+        # A replaced capability's new entry gets the association again.
+        "Refresh": {"Fn::GetAtt": [platform.logical_id(platform.argocd.capability), "CreatedAt"]},
     }
     assert items["Kro/ClusterAccess"]["PrincipalArn"] == {
         "Fn::GetAtt": [platform.logical_id(platform.kro.role), "Arn"]

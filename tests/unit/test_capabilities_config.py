@@ -67,7 +67,15 @@ def test_the_example_shows_all_three() -> None:
     assert capabilities.kro is not None
     assert capabilities.argocd.admins.groups and capabilities.argocd.viewers.groups
     resources = [r for p in capabilities.ack.permissions for r in p.resources]
-    assert resources == ["arn:aws:s3:::gitops-*", "arn:aws:sqs:eu-west-1:999999999999:gitops-*"]
+    # Only ListAllMyBuckets (it takes no resource ARN) is on "*".
+    assert resources == [
+        "arn:aws:s3:::gitops-*",
+        "*",
+        "arn:aws:sqs:eu-west-1:999999999999:gitops-*",
+    ]
+    assert [p.actions for p in capabilities.ack.permissions if "*" in p.resources] == [
+        ["s3:ListAllMyBuckets"]
+    ]
 
 
 MANY = [f"{n:08x}-0000-0000-0000-000000000000" for n in range(rules.MAX_IDENTITIES + 1)]
