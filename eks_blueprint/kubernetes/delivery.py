@@ -415,15 +415,7 @@ class KubernetesDelivery(Construct):
             if other is item:
                 continue
             if other.layer.position > item.layer.position:
-                raise PropError(
-                    item.node.path,
-                    "needs",
-                    other.node.path,
-                    f"{other.node.path} is in the {other.layer.value} layer, which is applied "
-                    f"after this item's {item.layer.value} layer; put this item in the "
-                    f"{other.layer.value} layer (layer=Layer.{other.layer.name}) or the other "
-                    "one earlier",
-                )
+                raise _later_layer(item, other)
             if other.layer is item.layer:
                 layer.after.setdefault(item.item_id, []).append(other.item_id)
         if isinstance(dependency, Applied):
@@ -447,15 +439,7 @@ class KubernetesDelivery(Construct):
             if other is item:
                 continue
             if other.layer.position > item.layer.position:
-                raise PropError(
-                    item.node.path,
-                    "needs",
-                    other.node.path,
-                    f"{other.node.path} is in the {other.layer.value} layer, which comes "
-                    f"after this item's {item.layer.value} layer; put this item in the "
-                    f"{other.layer.value} layer (layer=Layer.{other.layer.name}) or the other "
-                    "one earlier",
-                )
+                raise _later_layer(item, other)
             if item.bootstrap and not other.bootstrap:
                 continue  # the bootstrap does not wait for what Argo CD syncs
             if item.bootstrap:
@@ -470,6 +454,19 @@ class KubernetesDelivery(Construct):
         if path.startswith(self._path + "/"):
             return
         bootstrap.resource.node.add_dependency(dependency)
+
+
+def _later_layer(item: Applied, other: Applied) -> PropError:
+    """The error for `item` needing `other`, of a later layer: the layers would depend on
+    each other both ways."""
+    return PropError(
+        item.node.path,
+        "needs",
+        other.node.path,
+        f"{other.node.path} is in the {other.layer.value} layer, which is applied after this "
+        f"item's {item.layer.value} layer; put this item in the {other.layer.value} layer "
+        f"(layer=Layer.{other.layer.name}) or the other one earlier",
+    )
 
 
 @jsii.implements(IAspect)
