@@ -5,16 +5,18 @@ that need a differently configured app build it in a session- or module-scoped f
 
 Three more things keep the suite's wall time down without changing what a test checks:
 
-* Work that runs in a subprocess anyway (the CDK CLI, the site build) or can (a synth whose
-  output a fixture reads from disk, cfn-lint over a synthesised assembly) runs in the
-  background, on the core the single-threaded test process leaves idle, one command at a
-  time per spare core, in the order the tests need them:
+* Work that runs in a subprocess anyway (the CDK CLI, the site build, app.py) or can (a
+  synth whose output a fixture reads from disk, such as the session's `synth`; cfn-lint
+  over a synthesised assembly) runs in the background, on the core the single-threaded
+  test process leaves idle, one command at a time per spare core (and one more while the
+  test process waits on one), in the order the tests need them:
   - a test marks itself ``@pytest.mark.background(Command(...))`` and receives the finished
     command (see :class:`Command`);
   - a fixture registers its work with :func:`for_fixture`, which starts when collection
-    ends if a selected test uses the fixture; the fixture waits for it (:func:`start`);
+    ends if a selected test uses the fixture (in a run of the whole suite, as soon as it
+    is registered: during collection); the fixture waits for it (:func:`start`);
   - the session's and the examples' synths start cfn-lint over their templates when they
-    finish (see :class:`CfnLint`).
+    finish (see :class:`CfnLint`; its verdicts are kept for identical templates).
 * The tests that wait on background work run last, so the work is done by then (see
   :func:`pytest_collection_modifyitems`).
 * The garbage collector: see :data:`GC_THRESHOLDS` and :func:`pytest_fixture_setup`.
@@ -22,12 +24,16 @@ Three more things keep the suite's wall time down without changing what a test c
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterator
@@ -106,12 +112,14 @@ def configs() -> dict[str, EnvironmentConfig]:
 
 
 @pytest.fixture(scope="session")
-def synth(
-    tmp_path_factory: pytest.TempPathFactory, configs: dict[str, EnvironmentConfig]
-) -> SynthResult:
+def synth(configs: dict[str, EnvironmentConfig]) -> SynthResult:
     """All environments, synthesised once, with the compliance packs enforcing at synth
-    (and cfn-lint started over the templates: `synth_lint`)."""
-    result = synthesise(configs, tmp_path_factory.mktemp("cdk.out"))
+    (in the background from the session's start: `SESSION_SYNTH`), and cfn-lint started
+    over the templates (`synth_lint`)."""
+    done = start(SESSION_SYNTH).result()
+    assert done.process.returncode == 0, done.process.stderr[-5000:]
+    result = SynthResult.read(done.out, list(configs))
+    assert set(result.templates) == set(configs)
     CfnLint.start(result.outdir, sorted({c.region for c in configs.values()}))
     return result
 
@@ -415,9 +423,26 @@ _FIXTURE_WORK: dict[str, CommandSource] = {}
 
 def for_fixture(fixture: str, source: CommandSource) -> CommandSource:
     """Register `source` as the work of `fixture`: it starts when collection ends if a
-    selected test uses the fixture, which waits for it with ``start(source).result()``."""
+    selected test uses the fixture, which waits for it with ``start(source).result()``.
+    In a run of the whole suite it starts at once (see :func:`_whole_suite`)."""
     _FIXTURE_WORK[fixture] = source
+    if _SESSION.get("eager") and isinstance(source, Command):
+        start(source)
     return source
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """Whether this run selects every test of the suite (``make test``: no paths, no -k, -m,
+    --deselect, last-failed, ...), so every fixture's work is needed: it then starts when
+    registered (as the modules are collected), on the core collection leaves idle, rather
+    than when collection ends. (A :class:`Later` still waits for collection's end.)"""
+    option = config.option
+    narrowed = any(
+        getattr(option, name, None)
+        for name in ("keyword", "markexpr", "deselect", "lf", "failedfirst", "stepwise",
+                     "collectonly")
+    )
+    return config.args_source == pytest.Config.ArgsSource.TESTPATHS and not narrowed
 
 
 def _marked_commands(items: list[pytest.Item]) -> list[CommandSource]:
@@ -478,19 +503,82 @@ class LintMatch:
         return self.text
 
 
+#: Where cfn-lint's verdicts are kept between runs (git-ignored): see :class:`CfnLint`.
+LINT_CACHE = ROOT / ".cache" / "cfn-lint"
+#: The verdicts kept there: the least recently used beyond this many are removed.
+LINT_CACHE_ENTRIES = 32
+#: Stands for the output directory in a kept verdict (its matches name their files).
+_OUTDIR = "%OUTDIR%"
+
+
+@functools.cache
+def _installed() -> str:
+    """Python's version and every distribution installed in its environment, with its
+    version: cfn-lint, its rules, schemas and dependencies are all among them. (Read from
+    the environment's site-packages, not sys.path, which tests modules may extend.)"""
+    paths = sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
+    dists = sorted(
+        {
+            f"{dist.metadata['Name']}=={dist.version}"
+            for dist in importlib.metadata.distributions(path=paths)
+        }
+    )
+    return "\n".join([sys.version, sys.executable, *paths, *dists])
+
+
+def _lint_key(outdir: Path, templates: list[Path], regions: list[str]) -> str:
+    """Everything cfn-lint's verdict depends on: the program, the installed packages, the
+    regions, cfn-lint's configuration files (user's and project's; it reads them on its own)
+    and each template's name and bytes."""
+    digest = hashlib.sha256()
+
+    def add(part: str | bytes) -> None:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)
+
+    add(_CFN_LINT)
+    add(_installed())
+    add(json.dumps(regions))
+    for directory in (Path.home(), ROOT):
+        for name in (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml"):
+            path = directory / name
+            add(f"{path}:{path.read_bytes().hex() if path.is_file() else '-'}")
+    for template in templates:
+        add(template.relative_to(outdir).as_posix())
+        add(template.read_bytes())
+    return digest.hexdigest()
+
+
 class CfnLint:
     """cfn-lint over every ``assembly-*/*.template.json`` of a synthesised output directory,
-    for `regions`, started in the background when the synth finished (:meth:`start`)."""
+    for `regions`, started in the background when the synth finished (:meth:`start`).
+
+    The verdict is kept in :data:`LINT_CACHE` under a key of everything it depends on (see
+    :func:`_lint_key`): a run whose templates are byte for byte those of an earlier run, with
+    the same cfn-lint, packages, regions and configuration, reads that run's matches instead
+    of linting again (ten seconds of a core); any other change lints anew. Only a run that
+    exited 0 and printed matches is kept."""
 
     _started: ClassVar[dict[Path, CfnLint]] = {}
 
     def __init__(self, outdir: Path, regions: list[str]) -> None:
+        self.outdir = outdir
         self.templates = sorted(outdir.glob("assembly-*/*.template.json"))
         self.regions = list(regions)
-        request = {"templates": [str(t) for t in self.templates], "regions": self.regions}
-        self._run = start(Command(
-            (sys.executable, "-c", _CFN_LINT, json.dumps(request)), cwd=ROOT, timeout=SYNTH_TIMEOUT
-        ))
+        self._cache_file = LINT_CACHE / f"{_lint_key(outdir, self.templates, self.regions)}.json"
+        self._kept: str | None = None
+        self._run: Future[Finished] | None = None
+        try:
+            kept = self._cache_file.read_text(encoding="utf-8")
+            json.loads(kept)  # a damaged file is linted again
+            os.utime(self._cache_file)  # recently used: the last to be removed
+            self._kept = kept
+        except (OSError, ValueError):
+            request = {"templates": [str(t) for t in self.templates], "regions": self.regions}
+            self._run = start(Command(
+                (sys.executable, "-c", _CFN_LINT, json.dumps(request)), cwd=ROOT,
+                timeout=SYNTH_TIMEOUT,
+            ))
 
     @classmethod
     def start(cls, outdir: Path, regions: list[str]) -> None:
@@ -501,10 +589,47 @@ class CfnLint:
         return cls._started[outdir]
 
     def matches(self) -> list[LintMatch]:
-        """Every match (waits for the run)."""
+        """Every match (waits for the run, or reads the kept verdict)."""
+        if self._kept is not None:
+            stdout = self._kept.replace(_OUTDIR, str(self.outdir))
+            return [LintMatch(**match) for match in json.loads(stdout)]
+        assert self._run is not None
         finished = self._run.result()
         assert finished.process.returncode == 0, finished.process.stderr[-3000:]
-        return [LintMatch(**match) for match in json.loads(finished.process.stdout)]
+        found = [LintMatch(**match) for match in json.loads(finished.process.stdout)]
+        self._keep(finished.process.stdout.replace(str(self.outdir), _OUTDIR))
+        return found
+
+    def _keep(self, verdict: str) -> None:
+        """Keep `verdict` for the next runs (atomically; the oldest beyond the limit go)."""
+        try:
+            LINT_CACHE.mkdir(parents=True, exist_ok=True)
+            partial = self._cache_file.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(verdict, encoding="utf-8")
+            partial.replace(self._cache_file)
+            kept = sorted(LINT_CACHE.glob("*.json"), key=lambda p: p.stat().st_mtime)
+            for old in kept[:-LINT_CACHE_ENTRIES]:
+                old.unlink(missing_ok=True)
+        except OSError:  # a read-only checkout: the next run lints again
+            pass
+
+
+#: `synthesise(configs, outdir)` of the `configs` fixture's environments, for `synth`, in a
+#: background process: one app, the compliance packs enforcing at synth, as in-process; run
+#: as the app's own synth runs (`stacks.runtime.run_once`: no cyclic garbage collector).
+SESSION_SYNTH = for_fixture("synth", Command((sys.executable, "-c", """
+import sys
+from stacks.runtime import run_once
+
+def main() -> int:
+    from pathlib import Path
+    import tests.conftest as c
+    configs = {x.name: x for x in c.load_configs(c.config_paths(None, None, c.CONFIG_DIR))}
+    c.synthesise(configs, Path(sys.argv[1]))
+    return 0
+
+run_once(main)
+""", OUT), cwd=ROOT, timeout=SYNTH_TIMEOUT))
 
 
 #: Fixtures whose tests wait on background work: those tests run last (see below).
@@ -519,6 +644,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "background(command): start the tests.conftest.Command when collection ends; "
         "the test's `background` fixture is its result",
     )
+    if _whole_suite(config):
+        _SESSION["eager"] = True
+        for source in list(_FIXTURE_WORK.values()):
+            if isinstance(source, Command):
+                start(source)
 
 
 def _waits_on_background(item: pytest.Item) -> bool:

@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final, Literal
 
 import celpy
@@ -205,15 +205,15 @@ class _Context:
     operation: str
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _compile(expression: str) -> celpy.Expression[Any]:
-    """`expression`'s CEL syntax tree, parsed once per process.
+    """`expression`'s CEL syntax tree, parsed once per process (the 4096 latest texts).
 
     Every object and policy variant evaluates the same few hundred expressions, and parsing
     them (lark's LALR parser, in Python) cost as much as evaluating them. The tree depends on
     the text alone (every `celpy.Environment` parses with the same grammar and tree class),
     and celpy's interpreting runner only reads it. A text that does not parse raises
-    `CELParseError` on every call (functools.cache keeps no exception).
+    `CELParseError` on every call (lru_cache keeps no exception).
     """
     return _parser().compile(expression)
 
