@@ -407,17 +407,23 @@ class KubernetesDelivery(Construct):
                 node = scope.node if scope is not None else node
 
     def _needs(self, item: Applied, dependency: IConstruct) -> None:
-        if self.gitops is not None:
-            self._gitops_needs(item, dependency)
-            return
-        layer = self.layers[item.layer]
+        """`item` after `dependency`: after the items under it (ordered within the layer,
+        or by the layers), and its layer after the CloudFormation resources under it. In a
+        GitOps delivery a rendered item's order is recorded in the tree (for the reviewer;
+        Argo CD retries until it holds), and what it needs of CloudFormation comes before
+        the bootstrap's layer, so Argo CD starts syncing only after it exists."""
+        gitops = self.gitops is not None
+        layer = self.layer(Layer.FOUNDATION) if gitops else self.layers[item.layer]
+        after = self.gitops_after if gitops and not item.bootstrap else layer.after
         for other in self._items_under(dependency):
             if other is item:
                 continue
             if other.layer.position > item.layer.position:
                 raise _later_layer(item, other)
-            if other.layer is item.layer:
-                layer.after.setdefault(item.item_id, []).append(other.item_id)
+            if gitops and other.bootstrap != item.bootstrap:
+                continue  # the bootstrap and what Argo CD syncs do not wait for each other
+            if other.layer is item.layer or (gitops and item.bootstrap):
+                after.setdefault(item.item_id, []).append(other.item_id)
         if isinstance(dependency, Applied):
             return  # ordered above, or by the layers
         path = dependency.node.path
@@ -428,32 +434,6 @@ class KubernetesDelivery(Construct):
         if path.startswith(self._path + "/"):
             return  # a layer (an item's stand-in, see _Roots) or the provider
         layer.resource.node.add_dependency(dependency)
-
-
-    def _gitops_needs(self, item: Applied, dependency: IConstruct) -> None:
-        """GitOps delivery: what a rendered item needs orders it in the tree (recorded for
-        the reviewer; Argo CD retries until it holds); a CloudFormation resource it needs
-        comes before the bootstrap, so Argo CD starts syncing only after it exists."""
-        bootstrap = self.layer(Layer.FOUNDATION)
-        for other in self._items_under(dependency):
-            if other is item:
-                continue
-            if other.layer.position > item.layer.position:
-                raise _later_layer(item, other)
-            if item.bootstrap and not other.bootstrap:
-                continue  # the bootstrap does not wait for what Argo CD syncs
-            if item.bootstrap:
-                bootstrap.after.setdefault(item.item_id, []).append(other.item_id)
-            elif not other.bootstrap and other.layer is item.layer:
-                self.gitops_after.setdefault(item.item_id, []).append(other.item_id)
-        if isinstance(dependency, Applied):
-            return
-        path = dependency.node.path
-        if self._path == path or self._path.startswith(path + "/"):
-            return
-        if path.startswith(self._path + "/"):
-            return
-        bootstrap.resource.node.add_dependency(dependency)
 
 
 def _later_layer(item: Applied, other: Applied) -> PropError:
@@ -532,7 +512,7 @@ def _item(
     properties: Callable[[KubernetesDelivery], dict[str, Any]],
     identities: Sequence[str],
     legacy: Callable[[Construct, str], Construct],
-    source: Mapping[str, Any],
+    source: Mapping[str, Any] | None = None,
     bootstrap: bool = False,
 ) -> Applied:
     """An item of `kind` for `cluster`: in a layered cluster, ``Type`` `kind` and what
@@ -705,12 +685,6 @@ def patch_object(
         layer=layer,
         properties=properties,
         identities=[f"patch:{namespace}/{resource_name}"],
-        source={
-            "resource_name": resource_name,
-            "namespace": namespace,
-            "apply_patch": dict(apply_patch),
-            "restore_patch": dict(restore_patch),
-        },
         legacy=lambda parent, child: eks.KubernetesPatch(
             parent,
             child,

@@ -12,19 +12,14 @@
 from __future__ import annotations
 
 import copy
-import json
 import re
 import subprocess
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.schema_scripts import ROOT, run_validator
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "validate_argocd.mjs"
-NODE = Path(sys.executable).parent / "node"
 
 #: Every Go-template action the renderer writes into an ApplicationSet's template: a
 #: literal ``{{`` (escaped), the cluster's name, one of its annotations.
@@ -36,17 +31,7 @@ _ACTION = re.compile(
 
 def validate(objects: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
     """scripts/validate_argocd.mjs over `objects` (JSON on its stdin)."""
-    if not NODE.exists():
-        pytest.skip(f"no node at {NODE}")
-    return subprocess.run(
-        [str(NODE), str(SCRIPT)],
-        input=json.dumps(objects),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        timeout=120,
-    )
+    return run_validator("validate_argocd.mjs", objects)
 
 
 def go_render(text: str, name: str, annotations: Mapping[str, str]) -> str:

@@ -61,12 +61,11 @@ from eks_blueprint.kubernetes.handler.layer_plan import Chart
 from eks_blueprint.template.kubernetes import LAYER_TYPE, layer_items
 from eks_blueprint.validate_names import PropError
 from tests.conftest import TEST_ENV, resources_of
+from tests.schema_scripts import NODE, ROOT
 
 from .argocd import (
     APPLICATION_KEYS,
     APPLICATION_SET_KEYS,
-    NODE,
-    ROOT,
     SCRIPT,
     generate,
     unexpected_keys,

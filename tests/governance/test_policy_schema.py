@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from eks_blueprint.governance.policies import policy_manifests
 from eks_blueprint.governance.spec import PolicySet, TenantRules
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "validate_kyverno.mjs"
-NODE = Path(sys.executable).parent / "node"
+from tests.schema_scripts import run_validator
 
 #: Every optional policy present: registries, restricted, baseline and dedicated tenants,
 #: priority classes.
@@ -34,17 +29,7 @@ FULL = PolicySet(
 
 
 def _validate(objects: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
-    if not NODE.exists():
-        pytest.skip(f"no node at {NODE}")
-    return subprocess.run(
-        [str(NODE), str(SCRIPT)],
-        input=json.dumps(objects),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        timeout=120,
-    )
+    return run_validator("validate_kyverno.mjs", objects)
 
 
 @pytest.mark.parametrize("policies", [FULL, PolicySet()], ids=["full", "defaults"])
