@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import field_validator, model_validator
 
+from ..gitops.target import DNS_LABEL, GIT_REPOSITORY, TREE_PATH
 from .base import FieldError, StrictModel
 
 if TYPE_CHECKING:
     from .environment import EnvironmentConfig
 
-_REPOSITORY = re.compile(r"^(https://\S+|git@[^\s:]+:\S+|ssh://\S+)$")
-_PATH = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class DeliveryConfig(StrictModel):
@@ -44,7 +41,7 @@ class DeliveryConfig(StrictModel):
     @field_validator("repository")
     @classmethod
     def _repository(cls, value: str | None) -> str | None:
-        if value is not None and not _REPOSITORY.match(value):
+        if value is not None and not GIT_REPOSITORY.match(value):
             raise ValueError(
                 "give the Git URL Argo CD clones: https://host/owner/repo.git or "
                 "git@host:owner/repo.git"
@@ -54,7 +51,7 @@ class DeliveryConfig(StrictModel):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str | None) -> str | None:
-        if value is not None and (not _PATH.match(value) or ".." in value.split("/")):
+        if value is not None and (not TREE_PATH.match(value) or ".." in value.split("/")):
             raise ValueError("give a relative directory in the repository, e.g. gitops/dev")
         return value
 
@@ -68,7 +65,7 @@ class DeliveryConfig(StrictModel):
     @field_validator("project")
     @classmethod
     def _project(cls, value: str) -> str:
-        if not _LABEL.match(value):
+        if not DNS_LABEL.match(value):
             raise ValueError("use a DNS label: a-z, 0-9 and -, at most 63 characters")
         return value
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from ..validate_names import PropError
 
 #: A Kubernetes object name (DNS-1123 label): the project, namespace and cluster Secret.
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 #: A repository path: relative, forward slashes, no `..`, no leading or trailing slash.
-_PATH = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+TREE_PATH = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
 #: What Argo CD clones: an https Git URL (CodeConnections URLs are https too) or ssh.
-_REPOSITORY = re.compile(r"^(https://[^\s]+|git@[^\s:]+:[^\s]+|ssh://[^\s]+)$")
+GIT_REPOSITORY = re.compile(r"^(https://[^\s]+|git@[^\s:]+:[^\s]+|ssh://[^\s]+)$")
 
 #: Label on the cluster registration Secret: the ApplicationSets of the tree select the
 #: cluster by it (the environment's name), so the tree never names an ARN.
@@ -48,14 +48,14 @@ class GitOpsTarget:
 
     def check(self, where: str) -> None:
         """Raise PropError naming `where` and the field for a value Argo CD would refuse."""
-        if not _LABEL.match(self.name):
+        if not DNS_LABEL.match(self.name):
             raise PropError(where, "gitops.name", self.name, "use a DNS label (a-z, 0-9, -)")
-        if not _REPOSITORY.match(self.repository):
+        if not GIT_REPOSITORY.match(self.repository):
             raise PropError(
                 where, "gitops.repository", self.repository,
                 "give the Git URL Argo CD clones: https://... or git@host:owner/repo.git",
             )
-        if not _PATH.match(self.path) or ".." in self.path.split("/"):
+        if not TREE_PATH.match(self.path) or ".." in self.path.split("/"):
             raise PropError(
                 where, "gitops.path", self.path,
                 "give a relative directory in the repository, e.g. gitops/dev",
@@ -64,7 +64,7 @@ class GitOpsTarget:
             raise PropError(where, "gitops.revision", self.revision, "give a branch, tag or SHA")
         for field in ("namespace", "project", "cluster_secret"):
             value = getattr(self, field)
-            if not _LABEL.match(value):
+            if not DNS_LABEL.match(value):
                 raise PropError(
                     where, f"gitops.{field}", value, "use a DNS label (a-z, 0-9, -; ≤ 63)"
                 )
