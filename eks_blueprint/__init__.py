@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from .control_plane import ALL_LOG_TYPES as ALL_LOG_TYPES
     from .control_plane import ControlPlane as ControlPlane
     from .control_plane import ControlPlaneProps as ControlPlaneProps
+    from .gitops.target import GitOpsTarget as GitOpsTarget
     from .governance.kyverno import Governance as Governance
     from .governance.kyverno import GovernanceProps as GovernanceProps
     from .governance.spec import ImageVerification as ImageVerification
@@ -166,6 +167,7 @@ _EXPORTS: dict[str, str] = {
     "AckCapabilityProps": "capabilities",
     "AckPermission": "capabilities",
     "ArgoCdCapability": "capabilities",
+    "GitOpsTarget": "gitops.target",
     "ArgoCdCapabilityProps": "capabilities",
     "ArgoCdIdentities": "capabilities",
     "KroCapability": "capabilities",
@@ -229,6 +231,7 @@ __all__ = [
     "FargateSelectorSpec",
     "FsxLustreStorage",
     "FsxLustreStorageProps",
+    "GitOpsTarget",
     "Governance",
     "GovernanceProps",
     "ImageVerification",

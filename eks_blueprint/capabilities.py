@@ -60,7 +60,7 @@ from .capability_rules import (
     is_broad,
 )
 from .compliance import acknowledge, nag_resource_name
-from .kubernetes import Applied, Layer, associate_access_policy, delivery_of
+from .kubernetes import Applied, Layer, associate_access_policy, delivery_of, needs
 from .validate_names import (
     REGION,
     PropError,
@@ -422,6 +422,14 @@ class ArgoCdCapability(_Capability):
                 "e.g. eu-west-1, or leave it None for the stack's region",
             )
         self._check("namespace", props.namespace, check_argocd_namespace)
+        delivery = delivery_of(props.cluster)
+        gitops = delivery.gitops if delivery is not None else None
+        if gitops is not None and gitops.namespace != props.namespace:
+            raise self._fail(
+                "namespace", props.namespace,
+                f"the cluster's GitOps delivery applies its bootstrap into {gitops.namespace!r} "
+                "(GitOpsTarget.namespace); use the same namespace in both",
+            )
         self._check_identities(props)
         private = self._network_access(props)
         for index, arn in enumerate(props.code_connection_arns):
@@ -473,6 +481,10 @@ class ArgoCdCapability(_Capability):
         """The Argo CD server's URL (UI and API; webhooks at `<url>/api/webhook`)."""
         self.cluster_access = self._cluster_access(props.cluster_access, self.capability)
         """The item associating AmazonEKSClusterAdminPolicy, or None (`cluster_access`)."""
+        if delivery is not None and delivery.bootstrap is not None:
+            # A GitOps cluster: its bootstrap (project, cluster registration, root
+            # Application) needs Argo CD's kinds and deploy rights, so it follows this.
+            needs(delivery.bootstrap, self)
 
     def _check_identities(self, props: ArgoCdCapabilityProps) -> None:
         mappings: dict[str, Sequence[str]] = {}

@@ -44,7 +44,6 @@ from eks_blueprint import (
 )
 from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.identity import workload_id
-from eks_blueprint.kubernetes import needs
 from eks_blueprint.threat_detection import add_guardduty_agent
 
 from .translate.addons import addons_props
@@ -103,12 +102,7 @@ class ClusterStack(Stack):
             self, "ControlPlane", props=control_plane_props(config, network.vpc)
         )
         self.capabilities = self._capabilities(config, self.control_plane.icluster)
-        # GitOps delivery: the bootstrap (project, cluster registration, root Application)
-        # needs Argo CD's kinds and its deploy rights (the capability's access policy item).
-        delivery = self.control_plane.kubernetes
-        if delivery is not None and delivery.bootstrap is not None:
-            assert self.capabilities.argocd is not None  # the config requires it
-            needs(delivery.bootstrap, self.capabilities.argocd)
+        # GitOps delivery: the Argo CD capability orders the bootstrap after itself.
         cluster = self.control_plane.cluster
         icluster = self.control_plane.icluster
         # Fluent Bit writes each tenant's logs to a group of its own, which it does not create.

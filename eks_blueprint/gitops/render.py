@@ -326,12 +326,7 @@ def render(delivery: KubernetesDelivery) -> Rendered:
     rendered = Rendered()
     values = _Values(rendered, delivery.known_values)
     for item in delivery.gitops_items:
-        name = application_name(item.item_id)
-        if name in rendered.applications:
-            raise ValueError(
-                f"{item.node.path}: its Application name {name!r} is also "
-                f"{rendered.applications[name]}'s; give one of the constructs another id"
-            )
+        name = application_name(item.item_id)  # unique: KubernetesDelivery checked it
         rendered.applications[name] = item.item_id
         after = [application_name(a) for a in delivery.gitops_after.get(item.item_id, [])]
         _collect_tokens(stack, item.source, values.tokens)
@@ -362,12 +357,6 @@ def render(delivery: KubernetesDelivery) -> Rendered:
             objects = [
                 _kept(_with_placeholders(o, values, used)) for o in source["objects"]
             ]
-            if len(objects) > MAX_OBJECTS_PER_APPLICATION:
-                raise ValueError(
-                    f"{item.node.path}: {len(objects)} objects; an Application on the EKS "
-                    f"Argo CD capability holds at most {MAX_OBJECTS_PER_APPLICATION}: split "
-                    "the manifest"
-                )
             chart_dir = f"{MANIFESTS}/{name}"
             rendered.files[f"{chart_dir}/Chart.yaml"] = dump(
                 {

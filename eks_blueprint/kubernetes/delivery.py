@@ -366,6 +366,7 @@ class KubernetesDelivery(Construct):
         if self.gitops is not None and not item.bootstrap:
             # Rendered for Argo CD: CloudFormation cannot wait for a sync, so depending on
             # the item adds nothing to the template (the item holds no resource).
+            self._check_application(item)
             self.gitops_items.append(item)
             self._items_by_path[path] = item
             return
@@ -373,6 +374,31 @@ class KubernetesDelivery(Construct):
         layer.items.append(item)
         self._items_by_path[path] = item
         Dependable.implement(item, _Roots([layer.resource, item]))
+
+    def _check_application(self, item: Applied) -> None:
+        """Refuse, when it is made, an item a GitOps delivery cannot render: more objects
+        than an Application may hold, or an Application name another item (or the root
+        Application) has."""
+        from ..gitops.bootstrap import root_application_name
+        from ..gitops.render import MAX_OBJECTS_PER_APPLICATION, application_name
+
+        assert self.gitops is not None
+        objects = item.source.get("objects") or ()
+        if len(objects) > MAX_OBJECTS_PER_APPLICATION:
+            raise PropError(
+                item.node.path, "objects", f"{len(objects)} objects",
+                f"an Application on the EKS Argo CD capability holds at most "
+                f"{MAX_OBJECTS_PER_APPLICATION}: split the manifest",
+            )
+        name = application_name(item.item_id)
+        taken = {application_name(other.item_id): other.item_id for other in self.gitops_items}
+        taken[root_application_name(self.gitops)] = "the root Application"
+        if name in taken:
+            raise PropError(
+                item.node.path, "id", item.node.id,
+                f"its Application name {name!r} is also {taken[name]}'s; give one of the "
+                "constructs another id",
+            )
 
     def items(self) -> list[Applied]:
         """Every item, layer by layer, in the order they were added; then those a GitOps

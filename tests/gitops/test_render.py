@@ -23,6 +23,9 @@ import yaml
 from constructs import Construct
 
 from eks_blueprint import (
+    ArgoCdCapability,
+    ArgoCdCapabilityProps,
+    ArgoCdIdentities,
     ControlPlane,
     ControlPlaneProps,
     Network,
@@ -676,13 +679,14 @@ def test_more_objects_than_an_application_holds_are_refused() -> None:
     _, stack, plane = gitops_cluster()
     many = [config_map(f"c{i}", {}) for i in range(MAX_OBJECTS_PER_APPLICATION)]
     apply_manifest(stack, "Fits", plane.icluster, many, layer=Layer.PLATFORM)
-    apply_manifest(
-        stack, "TooMany", plane.icluster, [*many, config_map("one-more", {})], layer=Layer.PLATFORM
-    )
-    with pytest.raises(ValueError) as caught:
-        render(delivery(plane))
+    # Refused when it is made, not when the template is written (a jsii trace there).
+    with pytest.raises(PropError) as caught:
+        apply_manifest(
+            stack, "TooMany", plane.icluster, [*many, config_map("one-more", {})],
+            layer=Layer.PLATFORM,
+        )
     message = str(caught.value)
-    assert message.startswith("Team/TooMany: 151 objects; ")
+    assert message.startswith("Team/TooMany: objects = '151 objects': ")
     assert f"at most {MAX_OBJECTS_PER_APPLICATION}: split the manifest" in message
 
 
@@ -695,15 +699,22 @@ def test_two_items_of_one_application_name_are_refused() -> None:
         [config_map("a", {})],
         layer=Layer.PLATFORM,
     )
-    apply_manifest(
-        stack, "Team-Config", plane.icluster, [config_map("b", {})], layer=Layer.PLATFORM
-    )
-    with pytest.raises(ValueError) as caught:
-        render(delivery(plane))
+    with pytest.raises(PropError) as caught:
+        apply_manifest(
+            stack, "Team-Config", plane.icluster, [config_map("b", {})], layer=Layer.PLATFORM
+        )
     assert str(caught.value) == (
-        "Team/Team-Config: its Application name 'team-config' is also Team/Config's; give "
-        "one of the constructs another id"
+        "Team/Team-Config: id = 'Team-Config': its Application name 'team-config' is also "
+        "Team/Config's; give one of the constructs another id"
     )
+
+
+def test_an_item_named_like_the_root_application_is_refused() -> None:
+    _, stack, plane = gitops_cluster()
+    root = root_application_name(delivery(plane).gitops)  # type: ignore[arg-type]
+    with pytest.raises(PropError) as caught:
+        apply_manifest(stack, root, plane.icluster, [config_map("a", {})], layer=Layer.PLATFORM)
+    assert "is also the root Application's" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -775,3 +786,34 @@ def test_control_plane_refuses_gitops_without_its_kubernetes_layers() -> None:
     message = str(caught.value)
     assert message.startswith("Team/Eks: ControlPlaneProps.gitops = ")
     assert "set kubectl_provider=True, or gitops=None" in message
+
+
+IDC = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+
+
+def test_the_argocd_capability_orders_the_bootstrap_after_itself() -> None:
+    """A library user wires nothing: the capability makes the bootstrap (and so the one
+    layer) wait for itself and for its deploy rights."""
+    _, stack, plane = gitops_cluster()
+    argocd = ArgoCdCapability(stack, "ArgoCd", props=ArgoCdCapabilityProps(
+        cluster=plane.icluster, identity_center_instance_arn=IDC,
+        admins=ArgoCdIdentities(groups=["11111111-1111-1111-1111-111111111111"]),
+    ))
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    (layer,) = resources_of(template, LAYER_TYPE).values()
+    assert stack.get_logical_id(argocd.capability) in layer["DependsOn"]
+    items = {i["Id"]: i for i in layer["Properties"]["Items"]}
+    assert items["Eks/Kubernetes/GitOps"]["After"] == ["ArgoCd/ClusterAccess"]
+
+
+def test_an_argocd_namespace_other_than_the_targets_is_refused() -> None:
+    _, stack, plane = gitops_cluster()
+    with pytest.raises(PropError) as caught:
+        ArgoCdCapability(stack, "ArgoCd", props=ArgoCdCapabilityProps(
+            cluster=plane.icluster, identity_center_instance_arn=IDC, namespace="gitops",
+        ))
+    assert str(caught.value) == (
+        "Team/ArgoCd: ArgoCdCapabilityProps.namespace = 'gitops': the cluster's GitOps "
+        "delivery applies its bootstrap into 'argocd' (GitOpsTarget.namespace); use the same "
+        "namespace in both"
+    )
