@@ -24,7 +24,7 @@ END = "<!-- end of generated section -->"
 #: exported from `eks_blueprint`.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Network", ("NetworkProps",)),
-    ("ControlPlane", ("ControlPlaneProps", "AutoModeProps")),
+    ("ControlPlane", ("ControlPlaneProps", "AutoModeProps", "GitOpsTarget")),
     ("ManagedNodeGroups", ("NodeGroupSpec", "Taint", "ManagedNodeGroupsProps")),
     ("Karpenter", ("KarpenterProps", "NodePoolSpec", "NodePoolRequirements", "NodePoolLimits",
                    "NodePoolDisruption", "DisruptionBudget", "NodeClassSpec")),
