@@ -7,6 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 NODE_BIN := $(abspath $(BIN))
 export PATH := $(NODE_BIN):$(PATH)
+# Python caches compiled modules (and pytest its rewritten tests) in __pycache__/: a shell
+# that turns that off makes every test process, app synth and background job compile the
+# project's modules again (about 2 s of every test run's collection alone).
+unexport PYTHONDONTWRITEBYTECODE
 CDK := bin/cdk
 ENV ?=
 

@@ -14,17 +14,24 @@ empty cache directory each run, as a fresh clone or a CI machine without a cache
 teardowns of the last run and the test files by their summed phases. The session-scoped
 synth of every environment shows up as the setup of the first test that uses it: one synth
 per session, shared by every test, is the design this checks.
+
+The work the session runs in the background (tests/conftest.py: synths, the CDK CLI, the
+site build, ...) is listed too, from the session's background log: each run's seconds, and
+when the background core was last busy, next to the test process's own end. The two
+finishing together is the balance the design aims for; whichever ends last is the one to cut.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -49,12 +56,12 @@ print(json.dumps({"wall": wall, "peak_kib": peak, "returncode": done.returncode,
 """
 
 
-def measure(argv: list[str]) -> dict[str, Any]:
+def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """`argv` in a fresh process tree from the repository root: wall seconds, the largest
     peak RSS of its (waited-for) processes."""
     proc = subprocess.run(
         [sys.executable, "-c", _MEASURE, *argv], cwd=ROOT, capture_output=True, text=True,
-        check=True,
+        check=True, env=env,
     )
     result: dict[str, Any] = json.loads(proc.stdout)
     if result["returncode"] != 0:
@@ -73,14 +80,51 @@ def phase_argv(phase: str, extra: list[str], cache: Path) -> list[str]:
     return [sys.executable, "-m", "pytest", "-q", "--durations=0", *extra]
 
 
-def run_phase(phase: str, runs: int, extra: list[str]) -> tuple[list[dict[str, Any]], str]:
+#: tests/conftest.py's BACKGROUND_LOG: the environment variable naming the background log.
+BACKGROUND_LOG = "EKS_BLUEPRINT_BACKGROUND_LOG"
+
+
+def run_phase(
+    phase: str, runs: int, extra: list[str]
+) -> tuple[list[dict[str, Any]], str, list[dict[str, Any]]]:
+    """The phase's `runs` measurements (each with its epoch `start`), the last run's output
+    and (pytest) background log."""
     if phase == "mypy-warm":
         measure(phase_argv(phase, extra, ROOT))  # bring .mypy_cache up to this tree
     results = []
+    log: list[dict[str, Any]] = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="mypy-cold-") as cache:
-            results.append(measure(phase_argv(phase, extra, Path(cache))))
-    return results, results[-1]["stdout"]
+            path = Path(cache) / "background.jsonl"
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            env[BACKGROUND_LOG] = str(path)
+            start = time.time()
+            results.append({**measure(phase_argv(phase, extra, Path(cache)), env), "start": start})
+            text = path.read_text(encoding="utf-8") if path.exists() else ""
+            log = [json.loads(line) for line in text.splitlines()]
+    return results, results[-1]["stdout"], log
+
+
+def background_table(log: list[dict[str, Any]], wall: float, started: float) -> list[str]:
+    """The background runs of one session, longest first, and when the work ended."""
+    runs = sorted((r for r in log if r["what"] == "run"), key=lambda r: r["start"] - r["end"])
+    waits = [r for r in log if r["what"] == "wait"]
+    if not runs:
+        return []
+    first = min(r["start"] for r in log)
+    busy = sum(r["end"] - r["start"] for r in runs)
+    lines = [
+        f"\nbackground: {len(runs)} runs, {busy:.1f} s in all; the last ended "
+        f"{max(r['end'] for r in runs) - started:.1f} s into the {wall:.1f} s run; the test "
+        f"process waited on them {sum(r['end'] - r['start'] for r in waits):.1f} s\n",
+        "| starts at (s) | seconds | background run |",
+        "|---:|---:|---|",
+    ]
+    for run in runs[:12]:
+        label = run["label"].replace(str(ROOT) + "/", "").replace("|", "/").splitlines()[0]
+        lines.append(f"| {run['start'] - first:.1f} | {run['end'] - run['start']:.1f} | "
+                     f"`{label[:90]}` |")
+    return lines
 
 
 def slowest(output: str) -> list[dict[str, Any]]:
@@ -110,14 +154,17 @@ def main() -> int:
     print(f"| phase | median wall (s) of {options.runs} | peak RSS (MiB) |")
     print("|---|---:|---:|")
     output = ""
+    background: list[str] = []
     for phase in phases:
-        results, out = run_phase(phase, options.runs, options.pytest_args)
+        results, out, log = run_phase(phase, options.runs, options.pytest_args)
         walls = [r["wall"] for r in results]
         peak = max(r["peak_kib"] for r in results) / 1024
         report[phase] = {"wall_seconds": walls, "peak_mib": peak}
         print(f"| {phase} | {statistics.median(walls):.1f} | {peak:.0f} |")
         if phase == "pytest":
             output = out
+            report["background"] = log
+            background = background_table(log, walls[-1], results[-1]["start"])
     if output:
         rows = slowest(output)
         summary = SUMMARY.search(output)
@@ -137,6 +184,7 @@ def main() -> int:
         print("|---:|---|")
         for row in report["files"]:
             print(f"| {row['seconds']:.1f} | `{row['file']}` |")
+        print("\n".join(background))
     if options.json:
         options.json.write_text(json.dumps(report, indent=2))
     return 0

@@ -12,6 +12,10 @@ Three more things keep the suite's wall time down without changing what a test c
   test process waits on one), in the order the tests need them:
   - a test marks itself ``@pytest.mark.background(Command(...))`` and receives the finished
     command (see :class:`Command`);
+  - work that is a Python function building CDK apps is a :class:`Job` instead: it runs in
+    a warm worker process (tests/warm_worker.py) that started jsii and imported aws_cdk
+    once for all of them (the session's own synths of the shipped environments and the
+    pipeline go through the CDK CLI, as users run them: :func:`cli_synth`);
   - a fixture registers its work with :func:`for_fixture`, which starts when collection
     ends if a selected test uses the fixture (in a run of the whole suite, as soon as it
     is registered: during collection); the fixture waits for it (:func:`start`);
@@ -30,13 +34,15 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import threading
-from collections.abc import Callable, Generator, Iterator
+import time
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,11 +55,20 @@ from stacks.runtime import use_supported_node
 
 use_supported_node()
 
+#: CDK's built-in "CloudFormation Validate" plugin, for this process's apps: off, as in the
+#: app's own (stacks/app_builder.py: cfn-lint, over every synthesised template of the suite,
+#: checks the same and more). It ran in every test's synth, the construct tests' one in
+#: five seconds. Set before jsii's Node.js starts (it reads the variable); the background
+#: work runs with the environment as the session found it (`_session_env`), so a library
+#: user's app there (tests/docs/test_guide_examples.py) is validated as theirs would be.
+_CDK_VALIDATION = os.environ.get("CDK_VALIDATION")
+os.environ["CDK_VALIDATION"] = "false"
+
 from aws_cdk import Environment  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from eks_blueprint.config import EnvironmentConfig, load_configs  # noqa: E402
-from stacks.app_builder import CONFIG_DIR, build_app, config_paths  # noqa: E402
+from stacks.app_builder import CONFIG_DIR, config_paths  # noqa: E402
 
 #: Session fixtures defined in their own modules (the pipeline app's synth, the examples'):
 #: registered once here, so every directory shares one synth of each.
@@ -76,7 +91,7 @@ class SynthResult:
 
     @classmethod
     def read(cls, outdir: Path, envs: list[str]) -> SynthResult:
-        """The same, read from an assembly `synthesise` (or `build_app(...).synth()` in
+        """The same, read from an assembly the CDK CLI (or `build_app(...).synth()` in
         another process) wrote: each stage's manifest names its stacks and template files."""
         templates: dict[str, dict[str, dict[str, Any]]] = {}
         for env in envs:
@@ -92,20 +107,6 @@ class SynthResult:
         return cls(outdir=outdir, templates=templates)
 
 
-def synthesise(configs: dict[str, EnvironmentConfig], outdir: Path) -> SynthResult:
-    """`configs` (by environment name) in one app, synthesised into `outdir`: each stage's
-    templates by stack kind (the stack name after `<env>-eks-`)."""
-    app = build_app(list(configs.values()), outdir=str(outdir))
-    assembly = app.synth()
-    templates: dict[str, dict[str, dict[str, Any]]] = {}
-    for stage_name in configs:
-        stage = assembly.get_nested_assembly(f"assembly-{stage_name}")
-        for stack in stage.stacks:
-            kind = stack.stack_name.removeprefix(f"{stage_name}-eks-")
-            templates.setdefault(stage_name, {})[kind] = stack.template
-    return SynthResult(outdir=outdir, templates=templates)
-
-
 @pytest.fixture(scope="session")
 def configs() -> dict[str, EnvironmentConfig]:
     return {c.name: c for c in load_configs(config_paths(None, None, CONFIG_DIR))}
@@ -113,9 +114,9 @@ def configs() -> dict[str, EnvironmentConfig]:
 
 @pytest.fixture(scope="session")
 def synth(configs: dict[str, EnvironmentConfig]) -> SynthResult:
-    """All environments, synthesised once, with the compliance packs enforcing at synth
-    (in the background from the session's start: `SESSION_SYNTH`), and cfn-lint started
-    over the templates (`synth_lint`)."""
+    """All environments, synthesised once by the CDK CLI, with the compliance packs enforcing
+    at synth (in the background from the session's start: `SESSION_SYNTH`), and cfn-lint
+    started over the templates (`synth_lint`)."""
     done = start(SESSION_SYNTH).result()
     assert done.process.returncode == 0, done.process.stderr[-5000:]
     result = SynthResult.read(done.out, list(configs))
@@ -203,15 +204,19 @@ def dumps(value: Any) -> str:
 # * a session-scoped fixture's objects live until the session ends anyway: once one is
 #   built, gc.collect() then gc.freeze() moves what is alive out of the collector's
 #   generations, so the next full collections do not walk it again, and
-# * once the session is over, everything is frozen (see pytest_unconfigure).
+# * once the session is over, everything is frozen (see pytest_sessionfinish).
 
 GC_THRESHOLDS = (50_000, 10, 10)
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """The session is over: out of reach of the collections of interpreter shutdown, which
-    would walk the whole heap (seconds, for a process that is ending)."""
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The session is over: out of reach of the collections that follow, pytest's own at
+    unconfigure (its check for unraisable exceptions) and interpreter shutdown's, which
+    would walk the whole heap (about a second, for a process that is ending). The
+    background work ends first."""
+    if "background" in _SESSION:
+        _SESSION.pop("background").close()
     gc.freeze()
 
 
@@ -248,10 +253,6 @@ class Command:
     input files a test would otherwise write into its `tmp_path` before running it. Marked
     commands start when collection ends, in collection order; fixtures start others with
     :func:`start`. They run one at a time per spare core, beside the tests.
-
-    The marker may take a :class:`Later` instead: a function called (once) when collection
-    ends to make the command, for work the command needs from the test process (e.g.
-    Hypothesis drawing its examples). If the function raises, the test does.
     """
 
     argv: tuple[str, ...]
@@ -260,6 +261,76 @@ class Command:
     input: str | None = None
     timeout: float = 300
     files: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Job:
+    """A Python function run in the background in a warm worker process (tests/warm_worker.py)
+    rather than a process of its own: `function` (``"module:name"``) is called with its
+    ``OUT`` directory (`files` written into it first) and `args`, in the project directory,
+    with the session's environment. It takes a :class:`Command`'s place wherever one goes;
+    its :class:`Finished` process has the function's exit code (1 for an exception, whose
+    traceback is the stderr) and what it printed. For work that builds CDK apps: the
+    worker has paid for jsii and aws_cdk's imports once for all of them."""
+
+    function: str
+    args: tuple[str, ...] = ()
+    timeout: float = SYNTH_TIMEOUT
+    files: tuple[tuple[str, str], ...] = ()
+
+
+#: Set to a file's path, the session appends one JSON line to it per background run and per
+#: wait of the test process on one: {"what": "run" | "wait", "label", "start", "end"} (epoch
+#: seconds). benchmarks/suite_bench.py reads it to show where the background's time goes.
+BACKGROUND_LOG = "EKS_BLUEPRINT_BACKGROUND_LOG"
+_LOG_LOCK = threading.Lock()
+
+
+def _log(what: str, source: Command | Job, started: float) -> None:
+    path = os.environ.get(BACKGROUND_LOG)
+    if not path:
+        return
+    label = source.function if isinstance(source, Job) else " ".join(source.argv)
+    line = json.dumps({"what": what, "label": label[:160], "start": started, "end": time.time()})
+    with _LOG_LOCK, open(path, "a", encoding="utf-8") as log:
+        log.write(line + "\n")
+
+
+class _WarmWorker:
+    """A `python -m tests.warm_worker` process, running one :class:`Job` at a time."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            (sys.executable, "-m", "tests.warm_worker"), cwd=ROOT, env=env, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+
+    def run(self, job: Job, out: Path) -> subprocess.CompletedProcess[str]:
+        """`job` into `out`; past its timeout, or if the worker dies, the worker is killed
+        and this raises (the worker is not to be used again)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        request = {"function": job.function, "out": str(out), "args": list(job.args)}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], job.timeout)
+        line = self.process.stdout.readline() if ready else ""
+        if not line:
+            self.process.kill()
+            self.process.wait()
+            if not ready:
+                raise subprocess.TimeoutExpired(job.function, job.timeout)
+            raise RuntimeError(f"the warm worker died running {job.function}")
+        reply = json.loads(line)
+        return subprocess.CompletedProcess(
+            [job.function, *job.args], reply["returncode"], reply["stdout"], reply["stderr"])
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 @dataclass(frozen=True)
@@ -274,7 +345,7 @@ class _Job(Future[Finished]):
     """A submitted command's future: a test process that waits on it lends its own core to
     the background meanwhile (see :meth:`_Background.waiting`)."""
 
-    def __init__(self, runner: _Background, command: Command) -> None:
+    def __init__(self, runner: _Background, command: Command | Job) -> None:
         super().__init__()
         self._runner = runner
         self._command = command
@@ -294,15 +365,16 @@ class _Background:
     def __init__(self, env: dict[str, str]) -> None:
         self._root = Path(tempfile.mkdtemp(prefix="pytest-background-"))
         self._env = env
-        self._futures: dict[Command, Future[Finished]] = {}
-        self._queue: list[tuple[Command, Future[Finished]]] = []
+        self._futures: dict[Command | Job, Future[Finished]] = {}
+        self._queue: list[tuple[Command | Job, Future[Finished]]] = []
         self._running: set[subprocess.Popen[str]] = set()
+        self._idle: list[_WarmWorker] = []  # warm workers between jobs
         self._workers = 0
         self._max_workers = max(1, (os.cpu_count() or 2) - 1)
         self._lock = threading.Lock()
         self._closed = False
 
-    def submit(self, command: Command) -> Future[Finished]:
+    def submit(self, command: Command | Job) -> Future[Finished]:
         with self._lock:
             if command not in self._futures:
                 future: Future[Finished] = _Job(self, command)
@@ -318,7 +390,7 @@ class _Background:
             threading.Thread(target=self._work, name="background", daemon=True).start()
 
     @contextmanager
-    def waiting(self, command: Command) -> Iterator[None]:
+    def waiting(self, command: Command | Job) -> Iterator[None]:
         """The test process waits on `command`: while it does, its core runs background work
         too, starting with `command` if it is still queued."""
         with self._lock:
@@ -328,9 +400,11 @@ class _Background:
                 self._queue.insert(0, item)
             self._max_workers += 1
             self._add_worker()
+        started = time.time()
         try:
             yield
         finally:
+            _log("wait", command, started)
             with self._lock:
                 self._max_workers -= 1
 
@@ -347,11 +421,19 @@ class _Background:
                 except BaseException as exc:  # the test re-raises it
                     future.set_exception(exc)
 
-    def _run(self, command: Command) -> Finished:
-        out = Path(tempfile.mkdtemp(prefix="out-", dir=self._root))
+    def _run(self, command: Command | Job) -> Finished:
+        started = time.time()
+        try:
+            return self._run_in(command, Path(tempfile.mkdtemp(prefix="out-", dir=self._root)))
+        finally:
+            _log("run", command, started)
+
+    def _run_in(self, command: Command | Job, out: Path) -> Finished:
         for name, text in command.files:
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             (out / name).write_text(text, encoding="utf-8")
+        if isinstance(command, Job):
+            return Finished(self._run_job(command, out), out)
         argv = [arg.replace(OUT, str(out)) for arg in command.argv]
         env = {**self._env, **{k: v.replace(OUT, str(out)) for k, v in command.env}}
         with self._lock:
@@ -374,6 +456,26 @@ class _Background:
                 self._running.discard(process)
         return Finished(subprocess.CompletedProcess(argv, process.returncode, stdout, stderr), out)
 
+    def _run_job(self, job: Job, out: Path) -> subprocess.CompletedProcess[str]:
+        """`job` in an idle warm worker, or a new one (one per background core at most: a
+        worker thread holds one while it runs a job)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the session finished before the job started")
+            worker = self._idle.pop() if self._idle else _WarmWorker(self._env)
+            self._running.add(worker.process)
+        try:
+            done = worker.run(job, out)
+        finally:
+            with self._lock:
+                self._running.discard(worker.process)
+        with self._lock:
+            if self._closed:
+                worker.close()
+            else:
+                self._idle.append(worker)
+        return done
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -381,6 +483,9 @@ class _Background:
                 future.cancel()
             for process in self._running:
                 process.kill()
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()
         shutil.rmtree(self._root, ignore_errors=True)
 
 
@@ -388,34 +493,16 @@ _SESSION: dict[str, Any] = {}
 """The session's environment (as pytest_configure found it) and its :class:`_Background`."""
 
 
-@dataclass(frozen=True)
-class Later:
-    """``@pytest.mark.background(Later(make))``: the command `make()` returns, made when
-    collection ends (a bare function would be taken by pytest as the marked test)."""
-
-    make: Callable[[], Command]
-
-
-CommandSource = Command | Later
+CommandSource = Command | Job
 """What ``@pytest.mark.background`` takes."""
 
 
 def start(source: CommandSource) -> Future[Finished]:
-    """Start a command in the background (once: the same command again is the same run);
-    a function that makes the command is called once, here."""
+    """Start a command or job in the background (once: the same again is the same run)."""
     if "background" not in _SESSION:
-        _SESSION["background"] = _Background(_SESSION.get("env") or dict(os.environ))
+        _SESSION["background"] = _Background(_SESSION.get("env") or _session_env())
     runner: _Background = _SESSION["background"]
-    if isinstance(source, Command):
-        return runner.submit(source)
-    made: dict[CommandSource, Future[Finished]] = _SESSION.setdefault("made", {})
-    if source not in made:
-        try:
-            made[source] = runner.submit(source.make())
-        except Exception as exc:  # the test re-raises it
-            made[source] = Future()
-            made[source].set_exception(exc)
-    return made[source]
+    return runner.submit(source)
 
 
 _FIXTURE_WORK: dict[str, CommandSource] = {}
@@ -426,7 +513,7 @@ def for_fixture(fixture: str, source: CommandSource) -> CommandSource:
     selected test uses the fixture, which waits for it with ``start(source).result()``.
     In a run of the whole suite it starts at once (see :func:`_whole_suite`)."""
     _FIXTURE_WORK[fixture] = source
-    if _SESSION.get("eager") and isinstance(source, Command):
+    if _SESSION.get("eager"):
         start(source)
     return source
 
@@ -435,7 +522,7 @@ def _whole_suite(config: pytest.Config) -> bool:
     """Whether this run selects every test of the suite (``make test``: no paths, no -k, -m,
     --deselect, last-failed, ...), so every fixture's work is needed: it then starts when
     registered (as the modules are collected), on the core collection leaves idle, rather
-    than when collection ends. (A :class:`Later` still waits for collection's end.)"""
+    than when collection ends."""
     option = config.option
     narrowed = any(
         getattr(option, name, None)
@@ -450,8 +537,9 @@ def _marked_commands(items: list[pytest.Item]) -> list[CommandSource]:
     for item in items:
         for marker in item.iter_markers("background"):
             for source in marker.args:
-                if not isinstance(source, Command | Later):
-                    raise pytest.UsageError(f"{item.nodeid}: background() takes a Command")
+                if not isinstance(source, Command | Job):
+                    raise pytest.UsageError(
+                        f"{item.nodeid}: background() takes a Command or a Job")
                 if source not in sources:
                     sources.append(source)
     return sources
@@ -614,41 +702,67 @@ class CfnLint:
             pass
 
 
-#: `synthesise(configs, outdir)` of the `configs` fixture's environments, for `synth`, in a
-#: background process: one app, the compliance packs enforcing at synth, as in-process; run
-#: as the app's own synth runs (`stacks.runtime.run_once`: no cyclic garbage collector).
-SESSION_SYNTH = for_fixture("synth", Command((sys.executable, "-c", """
-import sys
-from stacks.runtime import run_once
+#: The CDK CLI's flags that leave the templates exactly as an in-process `App.synth()` writes
+#: them (no CDKMetadata resource, no aws:cdk:path or asset metadata), so a template the CLI
+#: wrote and one a test builds compare equal. `make synth` (in CI) runs without them.
+CLI_FLAGS = ("--quiet", "--no-lookups", "--no-version-reporting", "--no-path-metadata",
+             "--no-asset-metadata")
 
-def main() -> int:
-    from pathlib import Path
-    import tests.conftest as c
-    configs = {x.name: x for x in c.load_configs(c.config_paths(None, None, c.CONFIG_DIR))}
-    c.synthesise(configs, Path(sys.argv[1]))
-    return 0
 
-run_once(main)
-""", OUT), cwd=ROOT, timeout=SYNTH_TIMEOUT))
+def cli_synth(*context: str) -> Command:
+    """`bin/cdk synth` of app.py offline with :data:`CLI_FLAGS` and `-c` `context`, into
+    ``OUT``: the users' command, run once per session for every test that reads its output."""
+    args: list[str] = []
+    for pair in context:
+        args += ["-c", pair]
+    return Command((str(ROOT / "bin" / "cdk"), "synth", *CLI_FLAGS, *args, "-o", OUT),
+                   cwd=ROOT, timeout=SYNTH_TIMEOUT)
+
+
+#: Every environment, through the CDK CLI and app.py (the compliance packs enforcing at synth,
+#: as for users), for `synth` and for the tests of the CLI itself (tests/unit/
+#: test_deployability.py): one synth of the shipped environments per session.
+SESSION_SYNTH = for_fixture("synth", cli_synth())
 
 
 #: Fixtures whose tests wait on background work: those tests run last (see below).
 WAITS_ON_BACKGROUND = frozenset({"background", "synth_lint", "example_lint"})
 
 
+def _session_env() -> dict[str, str]:
+    """The environment for background work: this process's, with CDK_VALIDATION as the
+    session found it."""
+    env = dict(os.environ)
+    if _CDK_VALIDATION is None:
+        env.pop("CDK_VALIDATION", None)
+    else:
+        env["CDK_VALIDATION"] = _CDK_VALIDATION
+    return env
+
+
+def _parse_kubernetes_schemas_once() -> None:
+    """kubernetes-validate reads and parses the kind's schema file and the whole definitions
+    file (about a megabyte of JSON) on every `validate` call: thousands in a session, over a
+    second of it. Each file's parse is kept instead; the validation reads them and never
+    changes them, so every verdict and message stays the same."""
+    import kubernetes_validate.utils as utils
+
+    utils.schema_contents = functools.cache(utils.schema_contents)  # type: ignore[assignment]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     gc.set_threshold(*GC_THRESHOLDS)
-    _SESSION["env"] = dict(os.environ)
+    _parse_kubernetes_schemas_once()
+    _SESSION["env"] = _session_env()
     config.addinivalue_line(
         "markers",
-        "background(command): start the tests.conftest.Command when collection ends; "
+        "background(command): start the tests.conftest.Command (or Job) when collection ends; "
         "the test's `background` fixture is its result",
     )
     if _whole_suite(config):
         _SESSION["eager"] = True
         for source in list(_FIXTURE_WORK.values()):
-            if isinstance(source, Command):
-                start(source)
+            start(source)
 
 
 def _waits_on_background(item: pytest.Item) -> bool:
@@ -676,7 +790,3 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         for source in _session_work(session.items):
             start(source)
 
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    if "background" in _SESSION:
-        _SESSION.pop("background").close()

@@ -3,14 +3,13 @@ per test session with the compliance packs enforcing, like `bin/cdk synth -c pip
 Registered for every test directory by tests/conftest.py (tests/pipeline and tests/delivery
 both read it).
 
-The synth runs in a background process (`SYNTH`, see tests/conftest.py), on the core the
-test process leaves idle, from the session's start; the fixture reads what it wrote.
+The synth is the CDK CLI's (`SYNTH`), in a background process (see tests/conftest.py) on the
+core the test process leaves idle, from the session's start; the fixture reads what it wrote.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,10 @@ from stacks.runtime import use_supported_node
 use_supported_node()
 
 from eks_blueprint.config import EnvironmentConfig, load_configs  # noqa: E402
-from stacks.app_builder import CONFIG_DIR, build_pipeline_app, config_paths  # noqa: E402
-from tests.conftest import OUT, ROOT, SYNTH_TIMEOUT, Command, for_fixture, start  # noqa: E402
+from stacks.app_builder import CONFIG_DIR, config_paths  # noqa: E402
+from tests.conftest import cli_synth, for_fixture, start  # noqa: E402
 
 PIPELINE_FILE = CONFIG_DIR / "pipeline.yaml"
-#: In the synth's output directory: where `synthesise_pipeline` names each stack's template.
-STACKS_INDEX = "pipeline-stacks.json"
 
 
 @dataclass(frozen=True)
@@ -64,39 +61,31 @@ def _configs() -> tuple[Any, list[EnvironmentConfig]]:
     return pipeline, configs
 
 
-def synthesise_pipeline(outdir: Path) -> None:
-    """The pipeline app synthesised into `outdir`, with `STACKS_INDEX` naming the template
-    file (relative to `outdir`) of the pipeline stack and of every stack by hierarchical id."""
-    pipeline, configs = _configs()
-    app = build_pipeline_app(pipeline, configs, outdir=str(outdir))
-    assembly = app.synth()
-    stack = assembly.get_stack_by_name(f"{pipeline.name}-pipeline")
+def stack_templates(outdir: Path) -> dict[str, tuple[str, Path]]:
+    """Every stack of the assembly in `outdir`, nested stages included: by hierarchical id
+    (the manifest's display name), its stack name and template file."""
+    found: dict[str, tuple[str, Path]] = {}
 
-    def relative(artifact: Any) -> str:
-        full = Path(artifact.template_full_path).resolve()
-        return full.relative_to(outdir.resolve()).as_posix()
+    def read(directory: Path) -> None:
+        manifest = json.loads((directory / "manifest.json").read_text())
+        for artifact_id, artifact in manifest["artifacts"].items():
+            properties = artifact.get("properties", {})
+            if artifact["type"] == "aws:cloudformation:stack":
+                found[artifact.get("displayName", artifact_id)] = (
+                    properties.get("stackName", artifact_id),
+                    directory / properties["templateFile"],
+                )
+            elif artifact["type"] == "cdk:cloud-assembly":
+                read(directory / properties["directoryName"])
 
-    index = {
-        "pipeline": relative(stack),
-        "stacks": {s.hierarchical_id: relative(s) for s in assembly.stacks_recursively},
-    }
-    (outdir / STACKS_INDEX).write_text(json.dumps(index))
+    read(outdir)
+    return found
 
 
-#: `synthesise_pipeline` in a background process, run as the app's own synth runs
-#: (`stacks.runtime.run_once`: no cyclic garbage collector).
-SYNTH = for_fixture("pipeline_synth", Command((sys.executable, "-c", """
-import sys
-from stacks.runtime import run_once
-
-def main() -> int:
-    from pathlib import Path
-    import tests.pipeline_app as p
-    p.synthesise_pipeline(Path(sys.argv[1]))
-    return 0
-
-run_once(main)
-""", OUT), cwd=ROOT, timeout=SYNTH_TIMEOUT))
+#: The pipeline app through the CDK CLI, as `bin/cdk synth -c pipeline=...` (the compliance
+#: packs enforcing at synth), in a background process from the session's start: for
+#: `pipeline_synth` and for the tests of the CLI and of app.py with -c pipeline.
+SYNTH = for_fixture("pipeline_synth", cli_synth("pipeline=config/pipeline.yaml"))
 
 
 @pytest.fixture(scope="session")
@@ -105,16 +94,17 @@ def pipeline_synth() -> PipelineSynth:
     assert done.process.returncode == 0, done.process.stderr[-5000:]
     pipeline, configs = _configs()
     outdir = done.out.resolve()
-    index = json.loads((outdir / STACKS_INDEX).read_text())
+    stacks = stack_templates(outdir)
 
-    def template(name: str) -> dict[str, Any]:
-        found: dict[str, Any] = json.loads((outdir / name).read_text())
+    def template(path: Path) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(path.read_text())
         return found
 
+    (pipeline_path,) = [p for name, p in stacks.values() if name == f"{pipeline.name}-pipeline"]
     return PipelineSynth(
         outdir=outdir,
-        template=template(index["pipeline"]),
-        templates={hid: template(name) for hid, name in index["stacks"].items()},
+        template=template(pipeline_path),
+        templates={hid: template(path) for hid, (_, path) in stacks.items()},
         pipeline=pipeline,
         configs={c.name: c for c in configs},
     )

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import Finished, Job
+
 from .conftest import Example, guide_examples
 
 #: The examples the issue asks the guide to carry; each is synthesised (3-5 s each).
@@ -47,8 +49,10 @@ def _report(app: Any) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
-def test_example_synthesises_with_the_packs_and_no_finding(example: Example) -> None:
+def check_example(example: Example) -> None:
+    """Run `example` as a user would and check its synth: the packs registered, no finding
+    in the validation report (CDK's built-in CloudFormation validation included), none from
+    the EKS pack's command line. Raises (assertion or pytest.fail) otherwise."""
     import aws_cdk as cdk
 
     # Line numbers in a traceback are those of the page.
@@ -84,3 +88,27 @@ def test_example_synthesises_with_the_packs_and_no_finding(example: Example) -> 
         assert nag([str(outdir)]) == 0, f"{example.page.name}: the EKS pack finds errors"
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
+
+
+def check_examples(out: Path) -> None:
+    """Every example checked (:func:`check_example`) in a background :class:`Job`, as a
+    user's process would run it (CDK's built-in validation on: the test process turns it
+    off, see tests/conftest.py); each one's failure, or null, into `out`/results.json."""
+    results: dict[str, str | None] = {}
+    for example in guide_examples():
+        try:
+            check_example(example)
+            results[example.name] = None
+        except (Exception, pytest.fail.Exception) as error:
+            results[example.name] = f"{type(error).__name__}: {error}"
+    (out / "results.json").write_text(json.dumps(results))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+@pytest.mark.background(Job("tests.docs.test_guide_examples:check_examples"))
+def test_example_synthesises_with_the_packs_and_no_finding(
+    background: Finished, example: Example
+) -> None:
+    assert background.process.returncode == 0, background.process.stderr[-3000:]
+    failure = json.loads((background.out / "results.json").read_text())[example.name]
+    assert failure is None, failure

@@ -13,7 +13,6 @@ copy of each, and synthesise the examples again.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,11 +20,8 @@ import pytest
 from eks_blueprint.config import EnvironmentConfig, load_config
 from stacks.app_builder import CONFIG_DIR
 from tests.conftest import (
-    OUT,
-    ROOT,
-    SYNTH_TIMEOUT,
     CfnLint,
-    Command,
+    Job,
     SynthResult,
     for_fixture,
     start,
@@ -43,22 +39,20 @@ def example_paths() -> list[Path]:
 #: `eks_blueprint.gitops.trees(app)` rendered them from the synthesised app (JSON).
 GITOPS_TREES = "gitops-trees.json"
 
-#: `synthesise(example_configs, outdir)` (tests/conftest.py) in a background process: every
-#: example in one app, with the compliance packs enforcing at synth; then the app's GitOps
-#: trees into `GITOPS_TREES` (read by tests/gitops).
-SYNTH = for_fixture("example_synth", Command((sys.executable, "-c", """
-import json, sys
-from pathlib import Path
-from stacks.runtime import use_supported_node
-use_supported_node()
-from eks_blueprint.config import load_config
-from eks_blueprint.gitops import trees
-from stacks.app_builder import build_app
-paths = sorted(Path("config/examples").glob("*.yaml"))
-app = build_app([load_config(path) for path in paths], outdir=sys.argv[1])
-app.synth()
-(Path(sys.argv[1]) / sys.argv[2]).write_text(json.dumps(trees(app), indent=1, sort_keys=True))
-""", OUT, GITOPS_TREES), cwd=ROOT, timeout=SYNTH_TIMEOUT))
+def synthesise_examples(out: Path) -> None:
+    """Every example in one app (`build_app`, the compliance packs enforcing at synth),
+    synthesised into `out`; then the app's GitOps trees into `GITOPS_TREES` (read by
+    tests/gitops). Run by `SYNTH`."""
+    from eks_blueprint.gitops import trees
+    from stacks.app_builder import build_app
+
+    app = build_app([load_config(path) for path in example_paths()], outdir=str(out))
+    app.synth()
+    (out / GITOPS_TREES).write_text(json.dumps(trees(app), indent=1, sort_keys=True))
+
+
+#: `synthesise_examples` in the background, from the session's start (tests/conftest.py).
+SYNTH = for_fixture("example_synth", Job("tests.examples.fixtures:synthesise_examples"))
 
 
 @pytest.fixture(scope="session")

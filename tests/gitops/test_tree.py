@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -46,7 +45,7 @@ from eks_blueprint.template.kubernetes import (
 )
 from eks_blueprint.template.values import PLACEHOLDER
 from stacks.gitops import stale_files
-from tests.conftest import ROOT, SYNTH_TIMEOUT, Command, Finished, SynthResult
+from tests.conftest import ROOT, Finished, Job, SynthResult
 from tests.examples.test_manifest_schemas import _check
 
 from .argocd import (
@@ -125,9 +124,14 @@ def bootstraps(
 # -- (a) the committed tree is current --------------------------------------------------------
 
 
-@pytest.mark.background(
-    Command((sys.executable, "-m", "stacks.gitops", "--check"), cwd=ROOT, timeout=SYNTH_TIMEOUT)
-)
+def check_tree(out: Path) -> int:
+    """``python -m stacks.gitops --check``, as a background :class:`Job`."""
+    from stacks.gitops import main
+
+    return main(["--check"])
+
+
+@pytest.mark.background(Job("tests.gitops.test_tree:check_tree"))
 def test_the_committed_tree_is_current(background: Finished) -> None:
     """``python -m stacks.gitops --check`` (what ``make gitops`` writes) finds nothing stale."""
     process = background.process

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import OUT, SYNTH_TIMEOUT, Command, for_fixture, start
+from tests.conftest import Job, for_fixture, start
 
 
 def _venv_node() -> str | None:
@@ -77,14 +76,13 @@ def synthesize(outdir: Path) -> str:
     return str(failure.value)
 
 
-#: `synthesize` in a background process, started when collection ends (tests/conftest.py):
-#: the app's output directory, and the error in `error.txt`.
-SYNTH = for_fixture("synthesized", Command((
-    sys.executable, "-c",
-    "import sys, pathlib, tests.nag.conftest as c; out = pathlib.Path(sys.argv[1]); "
-    "error = c.synthesize(out / 'cdk.out'); (out / 'error.txt').write_text(error)",
-    OUT,
-), cwd=Path(__file__).resolve().parents[2], timeout=SYNTH_TIMEOUT))
+def synthesize_into(out: Path) -> None:
+    """:func:`synthesize` into `out`/cdk.out, the error in `out`/error.txt (run by `SYNTH`)."""
+    (out / "error.txt").write_text(synthesize(out / "cdk.out"))
+
+
+#: `synthesize_into` in the background, started when collection ends (tests/conftest.py).
+SYNTH = for_fixture("synthesized", Job("tests.nag.conftest:synthesize_into"))
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ names the resources and the measured lengths.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from eks_blueprint.config import EnvironmentConfig
 from eks_blueprint.config.tenancy import TENANT_PREFIX
 from eks_blueprint.nag import Level, evaluate
 from eks_blueprint.nag.cli import load
-from tests.conftest import OUT, SYNTH_TIMEOUT, Command, for_fixture, start
+from tests.conftest import Job, for_fixture, start
 
 #: The longest names the configuration models accept (eks_blueprint/config/): environment
 #: names [a-z][a-z0-9-]{0,19}, EKS cluster names 1-100, and Kubernetes-style names (node
@@ -163,14 +162,14 @@ def synthesise(outdir: Path) -> str | None:
     return None
 
 
-#: `synthesise` in a background process, started when collection ends (tests/conftest.py):
-#: the assembly in `cdk.out`, the error (JSON, null for none) in `error.json`.
-SYNTH = for_fixture("headroom", Command((
-    sys.executable, "-c",
-    "import json, sys, pathlib, tests.nag.test_headroom as m; out = pathlib.Path(sys.argv[1]); "
-    "(out / 'error.json').write_text(json.dumps(m.synthesise(out / 'cdk.out')))",
-    OUT,
-), cwd=Path(__file__).resolve().parents[2], timeout=SYNTH_TIMEOUT))
+def synthesise_into(out: Path) -> None:
+    """:func:`synthesise` into `out`/cdk.out, the error (JSON, null for none) in
+    `out`/error.json (run by `SYNTH`)."""
+    (out / "error.json").write_text(json.dumps(synthesise(out / "cdk.out")))
+
+
+#: `synthesise_into` in the background, started when collection ends (tests/conftest.py).
+SYNTH = for_fixture("headroom", Job("tests.nag.test_headroom:synthesise_into"))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ Further stacks build raw L1s by hand, a plain ``aws_eks_v2.Cluster`` and acknowl
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -19,6 +20,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import cloudformation_include as cfn_inc
 
 from eks_blueprint.nag import PACK_NAME, EksBestPracticesChecks, Quotas
+from tests.conftest import Job, for_fixture, start
 
 from .cases import CASES, Case
 from .deploy_cases import DEPLOY_CASES, HEAVY, trust_of
@@ -118,15 +120,33 @@ def _ack_stack(app: cdk.App) -> None:
         id=f"{PACK_NAME}-EKSBP14[unresolved]", reason="test: subnets live in the network stack"))
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> cdk.PolicyValidationPluginReport:
-    """Build every stack in ONE app and validate it once."""
+@dataclass(frozen=True)
+class Resource:
+    construct_path: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What the tests read of a `cdk.PolicyValidationPluginReport`'s violation."""
+
+    rule_name: str
+    description: str
+    violating_resources: list[Resource]
+
+
+@dataclass(frozen=True)
+class Report:
+    violations: list[Violation]
+
+
+def validate_cases(out: Path) -> None:
+    """Build every stack in ONE app and validate it once; the report's violations into
+    `out`/report.json (a background :class:`Job`, started with the session)."""
     app = cdk.App()
-    folder: Path = tmp_path_factory.mktemp("cases")
     for prefix, cases, name in (("case", CASES, _stack_name),
                                 ("dep", PACK_DEPLOY_CASES, _deploy_stack_name)):
         for index, case in enumerate(cases):
-            path = folder / f"{prefix}-{case.name}.json"
+            path = out / f"{prefix}-{case.name}.json"
             path.write_text(json.dumps(case.template))
             stack = cdk.Stack(app, name(index), env=ENV)
             cfn_inc.CfnInclude(stack, "Tpl", template_file=str(path))
@@ -135,11 +155,29 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> cdk.PolicyValidationPlug
     _ack_stack(app)
     _outputs_stack(app)
     _trust_stack(app)
-    return EksBestPracticesChecks(app).validate_scope(app)
+    report = EksBestPracticesChecks(app).validate_scope(app)
+    (out / "report.json").write_text(json.dumps([
+        {"rule_name": v.rule_name, "description": v.description,
+         "paths": [str(r.construct_path) for r in v.violating_resources]}
+        for v in report.violations
+    ]))
+
+
+VALIDATE = for_fixture("report", Job("tests.nag.test_pack:validate_cases"))
 
 
 @pytest.fixture(scope="module")
-def violations(report: cdk.PolicyValidationPluginReport) -> Violations:
+def report() -> Report:
+    """The report of :func:`validate_cases`."""
+    done = start(VALIDATE).result()
+    assert done.process.returncode == 0, done.process.stderr[-5000:]
+    found = json.loads((done.out / "report.json").read_text())
+    return Report([Violation(v["rule_name"], v["description"],
+                             [Resource(p) for p in v["paths"]]) for v in found])
+
+
+@pytest.fixture(scope="module")
+def violations(report: Report) -> Violations:
     found: Violations = {}
     for violation in report.violations:
         found.setdefault(violation.rule_name, set()).update(
@@ -230,7 +268,7 @@ def test_stack_rule_lands_on_the_first_resource(violations: Violations) -> None:
     assert violations[f"{PACK_NAME}-EKSDEP8"] == {"Outputs/First"}
 
 
-def test_descriptions_carry_what_was_measured(report: cdk.PolicyValidationPluginReport) -> None:
+def test_descriptions_carry_what_was_measured(report: Report) -> None:
     # one violation per resource, its description ending with that resource's measurement
     descriptions = {(v.rule_name, str(r.construct_path)): v.description
                     for v in report.violations for r in v.violating_resources}

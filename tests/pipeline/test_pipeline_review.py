@@ -11,7 +11,8 @@ import pytest
 from eks_blueprint.review.diff import compare
 from eks_blueprint.review.render import render_markdown
 from eks_blueprint.template import load_assembly
-from tests.conftest import OUT, Command, Finished
+from tests.conftest import Finished
+from tests.pipeline_app import SYNTH as PIPELINE_SYNTH
 
 from .conftest import PipelineSynth
 
@@ -39,15 +40,9 @@ def test_review_script_synthesises_the_pipeline_app_when_the_file_exists() -> No
     assert 'config/pipeline.yaml' in script and '"pipeline": "config/pipeline.yaml"' in script
 
 
-#: The CDK CLI, offline, from config/pipeline.yaml (run in the background: tests/conftest.py).
-CLI_SYNTH = Command(
-    (str(REPO / "bin" / "cdk"), "synth", "--quiet", "--no-lookups",
-     "-c", "pipeline=config/pipeline.yaml", "-o", OUT),
-    cwd=REPO,
-)
-
-
-@pytest.mark.background(CLI_SYNTH)
+# The CDK CLI, offline, from config/pipeline.yaml: the session's pipeline synth
+# (tests/pipeline_app.py).
+@pytest.mark.background(PIPELINE_SYNTH)
 def test_cli_synthesises_the_pipeline_without_lookups(background: Finished) -> None:
     # The "done when": the CDK CLI, offline, from config/pipeline.yaml.
     import json

@@ -14,7 +14,6 @@ jsii starts once per process (~3 s); each App after that costs ~1-2 s. Two famil
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from aws_cdk import aws_ssm as ssm  # noqa: E402
 from eks_blueprint import ControlPlane, ControlPlaneProps  # noqa: E402
 from eks_blueprint.config import EnvironmentConfig, load_config  # noqa: E402
 from stacks.app_builder import CONFIG_DIR, build_app, file_context  # noqa: E402
-from tests.conftest import OUT, ROOT, SYNTH_TIMEOUT, Command, for_fixture, start  # noqa: E402
+from tests.conftest import Job, for_fixture, start  # noqa: E402
 
 ENV = Environment(account="123456789012", region="eu-west-1")
 TEST_STACK = "review-test"
@@ -165,12 +164,8 @@ def synthesise_all(root: Path) -> dict[str, Path]:
     return dirs
 
 
-#: `synthesise_all` in a background process, started when collection ends (tests/conftest.py).
-SYNTH = for_fixture("assemblies", Command((
-    sys.executable, "-c",
-    "import sys, pathlib, tests.review.conftest as c; c.synthesise_all(pathlib.Path(sys.argv[1]))",
-    OUT,
-), cwd=ROOT, timeout=SYNTH_TIMEOUT))
+#: `synthesise_all` in the background, started when collection ends (tests/conftest.py).
+SYNTH = for_fixture("assemblies", Job("tests.review.conftest:synthesise_all"))
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ the change; `--fail-on-blocked-plan` exits 3 on a blocked upgrade or IP plan."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from eks_blueprint.config import load_config
 from eks_blueprint.review.cli import EXIT_BLOCKED_PLAN, EXIT_ERROR, EXIT_OK, main
 from stacks.app_builder import CONFIG_DIR, build_app, file_context
-from tests.conftest import OUT, ROOT, SYNTH_TIMEOUT, Command, for_fixture, start
+from tests.conftest import Job, for_fixture, start
 
 
 @dataclass(frozen=True)
@@ -56,13 +55,8 @@ def synthesise_heads(root: Path) -> None:
         _head(root, name, *replacements)
 
 
-#: `synthesise_heads` in a background process, started when collection ends (tests/conftest.py).
-SYNTH_HEADS = for_fixture("heads", Command((
-    sys.executable, "-c",
-    "import sys, pathlib, tests.review.test_review_plans as m; "
-    "m.synthesise_heads(pathlib.Path(sys.argv[1]))",
-    OUT,
-), cwd=ROOT, timeout=SYNTH_TIMEOUT))
+#: `synthesise_heads` in the background, started when collection ends (tests/conftest.py).
+SYNTH_HEADS = for_fixture("heads", Job("tests.review.test_review_plans:synthesise_heads"))
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ import pytest
 from stacks.app_builder import PROJECT_DIR
 from stacks.selection import cli_context, file_context
 from stacks.stage import EnvironmentStage
-from tests.conftest import ENVIRONMENTS, OUT, Command, Finished, SynthResult
+from tests.conftest import ENVIRONMENTS, OUT, Command, Finished, Job, SynthResult
+from tests.pipeline_app import SYNTH as PIPELINE_SYNTH
 
 
 def manifest(synth: SynthResult, env: str) -> dict[str, Any]:
@@ -56,14 +57,12 @@ def test_termination_protection(synth: SynthResult, env: str, protected: bool) -
         assert artifact["properties"].get("terminationProtection", False) is protected
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_construct_ids_do_not_depend_on_the_environment_name(configs: Any, env: str) -> None:
-    # GIVEN the config under another environment name (each shipped file: security group
-    # rules between groups, e.g. storage's, are named after their peer)
-    renamed = configs[env].model_copy(update={"name": "other"})
-    app = cdk.App()
-    # WHEN both are built as stages (no synth needed: ids are fixed at construction)
-    stages = [EnvironmentStage(app, configs[env]), EnvironmentStage(app, renamed)]
+def construct_paths(out: Path) -> None:
+    """For each shipped environment, the path below its stage of every construct of its
+    network and cluster stacks, built under its own name and under another one, into
+    `out`/paths.json (a background :class:`Job`: thousands of jsii calls)."""
+    from eks_blueprint.config import load_configs
+    from stacks.app_builder import CONFIG_DIR, config_paths
 
     def paths(stage: EnvironmentStage) -> list[str]:
         return sorted(
@@ -72,8 +71,28 @@ def test_construct_ids_do_not_depend_on_the_environment_name(configs: Any, env: 
             for c in stack.node.find_all()
         )
 
+    found = {}
+    for config in load_configs(config_paths(None, None, CONFIG_DIR)):
+        renamed = config.model_copy(update={"name": "other"})
+        app = cdk.App()
+        # no synth needed: ids are fixed at construction
+        stages = [EnvironmentStage(app, config), EnvironmentStage(app, renamed)]
+        found[config.name] = [paths(stage) for stage in stages]
+    (out / "paths.json").write_text(json.dumps(found))
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.background(Job("tests.unit.test_app:construct_paths"))
+def test_construct_ids_do_not_depend_on_the_environment_name(
+    background: Finished, env: str
+) -> None:
+    # GIVEN the config under another environment name (each shipped file: security group
+    # rules between groups, e.g. storage's, are named after their peer)
+    # WHEN both are built as stages (`construct_paths`)
+    assert background.process.returncode == 0, background.process.stderr[-3000:]
+    original, renamed = json.loads((background.out / "paths.json").read_text())[env]
     # THEN every construct below the stage has the same path, so the same logical id
-    assert paths(stages[0]) == paths(stages[1])
+    assert original and original == renamed
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -448,13 +467,13 @@ def test_env_pipeline_names_the_pipeline_option(background: Finished) -> None:
     assert not (tmp_path / "out").exists()
 
 
-# WHEN app.py runs with -c pipeline (as `bin/cdk synth -c pipeline=...` does)
-@pytest.mark.background(run_app("pipeline=config/pipeline.yaml"))
+# WHEN app.py runs with -c pipeline, from `bin/cdk synth -c pipeline=...` (the session's
+# pipeline synth, tests/pipeline_app.py)
+@pytest.mark.background(PIPELINE_SYNTH)
 def test_pipeline_selects_the_pipeline_app(background: Finished) -> None:
-    tmp_path, result = background.out, background.process
+    out, result = background.out, background.process
     # THEN it synthesises the pipeline stack and, inside its assembly, the three environments
     assert result.returncode == 0, result.stderr
-    out = tmp_path / "out"
     manifest_ = json.loads((out / "manifest.json").read_text())
     stacks = [
         a["properties"]["stackName"]

@@ -13,8 +13,9 @@ overrides, 10,000-character strings, bad CIDRs and ARNs), then written back as Y
 
 Deterministic (derandomize, no example database). The loader takes milliseconds, so the
 load-only property runs 400 examples; a synthesis takes 0.4-1 s, so the synth property
-synthesises 16: Hypothesis draws them when collection ends, and one background process
-synthesises each in its own app beside the other tests (tests/conftest.py). For a long run:
+synthesises 16. Both run as background jobs beside the other tests (tests/conftest.py): one
+checks the load-only property, one draws the synth property's examples and synthesises each
+in its own app. For a long run:
 
     EKS_BLUEPRINT_MUTATIONS=500 .venv/bin/python -m pytest tests/unit/test_config_mutations.py
 
@@ -28,7 +29,6 @@ import copy
 import json
 import os
 import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 
 from eks_blueprint.config import ConfigError, EnvironmentConfig, load_config
 from stacks.app_builder import CONFIG_DIR
-from tests.conftest import OUT, SYNTH_TIMEOUT, Command, Finished, Later
+from tests.conftest import SYNTH_TIMEOUT, Finished, Job
 
 from .test_config import dump
 
@@ -301,10 +301,22 @@ def load_or_refuse(env: str, text: str, directory: Path) -> EnvironmentConfig | 
 @seed(int(SEED or 0))
 @settings(max_examples=LOAD_EXAMPLES, **COMMON)  # type: ignore[arg-type]
 @given(st.one_of(data_mutations(), text_mutations()))
-def test_every_mutation_is_refused_readably_or_loads(mutation: tuple[str, str]) -> None:
+def refused_readably_or_loads(mutation: tuple[str, str]) -> None:
     env, text = mutation
     with tempfile.TemporaryDirectory() as directory:
         load_or_refuse(env, text, Path(directory))
+
+
+def check_every_mutation(out: Path) -> None:
+    """The load-only property (Hypothesis raises with the falsifying example), as a
+    background :class:`Job`: its thousands of YAML loads run beside the other tests."""
+    refused_readably_or_loads()
+
+
+@pytest.mark.background(Job("tests.unit.test_config_mutations:check_every_mutation"))
+def test_every_mutation_is_refused_readably_or_loads(background: Finished) -> None:
+    done = background.process
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
 
 
 def loading_mutations() -> list[tuple[str, str]]:
@@ -336,48 +348,41 @@ def loading_mutations() -> list[tuple[str, str]]:
     return loaded
 
 
-#: Each mutation in its own app, as the in-process test did: load, build_app, synth (the
-#: compliance packs enforce at synth). The failures, with their file and traceback, as JSON.
-_SYNTH_EACH = """
-import json, sys, tempfile, traceback
-from pathlib import Path
-from stacks.runtime import use_supported_node
-use_supported_node()
-from eks_blueprint.config import load_config
-from stacks.app_builder import build_app
-mutations = json.load(sys.stdin)
-failures = []
-for env, text in mutations:
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / f"{env}.yaml"
-        path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        try:
-            build_app([load_config(path)], outdir=str(Path(directory) / "cdk.out")).synth()
-        except Exception:
-            failures.append({"env": env, "text": text, "trace": traceback.format_exc()[-3000:]})
-out = Path(sys.argv[1])
-out.joinpath("synthesised.json").write_text(json.dumps(len(mutations)))
-out.joinpath("failures.json").write_text(json.dumps(failures))
-"""
+def synthesise_mutations(out: Path) -> None:
+    """The mutations that load (:func:`loading_mutations`), each in its own app: load,
+    build_app, synth (the compliance packs enforce at synth). The failures, with their file
+    and traceback, as JSON. A background :class:`Job` (`SYNTH_EACH`): in a warm worker, one
+    jsii runtime for all of them, on the core the test process leaves idle."""
+    import traceback
 
+    from stacks.app_builder import build_app
 
-def synth_each_mutation() -> Command:
-    """The loading mutations, synthesised one app each in a background process (one jsii
-    runtime for all of them, on the core the test process leaves idle)."""
     mutations = loading_mutations()
     assert len(mutations) == SYNTH_EXAMPLES
-    return Command(
-        (sys.executable, "-c", _SYNTH_EACH, OUT),
-        cwd=Path(__file__).resolve().parents[2],
-        input=json.dumps(mutations),
-        timeout=SYNTH_TIMEOUT + 5 * SYNTH_EXAMPLES,
-    )
+    failures = []
+    for env, text in mutations:
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / f"{env}.yaml"
+            path.write_text(text, encoding="utf-8", errors="surrogatepass")
+            try:
+                build_app([load_config(path)], outdir=str(Path(directory) / "cdk.out")).synth()
+            except Exception:
+                trace = traceback.format_exc()[-3000:]
+                failures.append({"env": env, "text": text, "trace": trace})
+    out.joinpath("synthesised.json").write_text(json.dumps(len(mutations)))
+    out.joinpath("failures.json").write_text(json.dumps(failures))
 
 
-@pytest.mark.background(Later(synth_each_mutation))
+SYNTH_EACH = Job(
+    "tests.unit.test_config_mutations:synthesise_mutations",
+    timeout=SYNTH_TIMEOUT + 5 * SYNTH_EXAMPLES,
+)
+
+
+@pytest.mark.background(SYNTH_EACH)
 def test_a_mutation_that_loads_synthesises_and_passes_the_gates(background: Finished) -> None:
-    """Every mutation that loads synthesises and passes the gates. Drawn when collection
-    ends, synthesised beside the other tests (tests/conftest.py); a failure shows the file
+    """Every mutation that loads synthesises and passes the gates. Drawn and synthesised
+    beside the other tests (tests/conftest.py); a failure shows the file
     (not shrunk: run the drawn text through `load_config` and `build_app` to minimise it)."""
     done = background.process
     assert done.returncode == 0, done.stderr[-3000:]

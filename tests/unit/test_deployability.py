@@ -11,14 +11,11 @@ references.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ENVIRONMENTS, OUT, Command, Finished, SynthResult, resources_of
-
-PROJECT = Path(__file__).resolve().parents[2]
+from tests.conftest import ENVIRONMENTS, SESSION_SYNTH, Finished, SynthResult, resources_of
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -28,13 +25,8 @@ def test_no_stage_needs_context_lookups(synth: SynthResult, env: str) -> None:
     assert "missing" not in manifest, manifest.get("missing")
 
 
-#: The CDK CLI, offline, every environment (run in the background: tests/conftest.py).
-CLI_SYNTH = Command(
-    (str(PROJECT / "bin" / "cdk"), "synth", "--quiet", "--no-lookups", "-o", OUT), cwd=PROJECT
-)
-
-
-@pytest.mark.background(CLI_SYNTH)
+# The CDK CLI, offline, every environment: the session's synth (tests/conftest.py).
+@pytest.mark.background(SESSION_SYNTH)
 def test_cli_synthesises_every_environment_without_lookups(background: Finished) -> None:
     result, tmp_path = background.process, background.out
     assert result.returncode == 0, result.stderr[-3000:]

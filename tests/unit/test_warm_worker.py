@@ -1,0 +1,57 @@
+"""The background's warm worker (tests/warm_worker.py, tests/conftest.py `Job`): a job's
+output, exit code and traceback come back as a process's would, and a job past its time
+limit ends the worker rather than the session."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Job, _session_env, _WarmWorker
+
+HERE = "tests.unit.warm_jobs"
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[_WarmWorker]:
+    started = _WarmWorker(_session_env())
+    yield started
+    started.process.kill()
+    started.process.wait()
+
+
+def test_jobs_run_one_after_another_in_one_process(worker: _WarmWorker, tmp_path: Path) -> None:
+    first = worker.run(Job(f"{HERE}:prints_and_writes", args=("one",)), tmp_path)
+    assert (first.returncode, first.stdout) == (0, "said one\n")
+    assert "to the descriptor" in first.stderr
+    assert (tmp_path / "word.txt").read_text() == "one"
+    # AND the next job's output is its own
+    again = worker.run(Job(f"{HERE}:returns_two"), tmp_path)
+    assert (again.returncode, again.stdout) == (2, "")
+    assert worker.process.poll() is None
+
+
+def test_an_exception_is_exit_code_1_with_its_traceback(
+    worker: _WarmWorker, tmp_path: Path
+) -> None:
+    done = worker.run(Job(f"{HERE}:raises"), tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "ValueError: the job broke" in done.stderr
+    assert worker.run(Job(f"{HERE}:exits"), tmp_path).returncode == 3  # still serving
+
+
+def test_a_job_past_its_time_limit_ends_the_worker(tmp_path: Path) -> None:
+    worker = _WarmWorker(_session_env())
+    with pytest.raises(subprocess.TimeoutExpired):
+        worker.run(Job(f"{HERE}:sleeps", timeout=0.5), tmp_path)
+    assert worker.process.poll() is not None
+
+
+def test_an_unknown_function_fails_the_job_not_the_worker(
+    worker: _WarmWorker, tmp_path: Path
+) -> None:
+    done = worker.run(Job(f"{HERE}:no_such_job"), tmp_path)
+    assert done.returncode == 1 and "AttributeError" in done.stderr
