@@ -16,6 +16,8 @@ Each client then builds its class from the service model: a method per operation
 hundred for EC2), then the `creating-client-class` handlers (botocore's and boto3's, the same
 for every session). With the model data shared, the class for the same data is the same
 too, so it is built once (`_client_class`): it was a sixth of those tests' time again.
+Likewise each client's endpoint provider, which parses the service's endpoint rule set
+(`_endpoint_provider`): it only maps parameters to endpoints.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 import botocore.client
 import botocore.loaders
+import botocore.regions
 import botocore.session
 import pytest
 
@@ -59,8 +62,29 @@ def _client_class(creator: botocore.client.ClientCreator, service_name: str,
 
 
 def _shared_models() -> Iterator[Any]:
+    """Every parsed data file the shared caches hold (`load_data_with_path` keeps a
+    (data, path) pair)."""
     for cache in _CACHES.values():
-        yield from cache.values()
+        for value in cache.values():
+            yield value[0] if isinstance(value, tuple) else value
+
+
+#: (id of the shared rule set, of the shared partitions, excluded parameters) -> provider.
+_PROVIDERS: dict[tuple[int, int, frozenset[str]], Any] = {}
+_new_provider = botocore.regions.EndpointProvider
+
+
+def _endpoint_provider(ruleset_data: Any, partition_data: Any,
+                       excluded_params: Any = None) -> Any:
+    """botocore's endpoint provider for the rule set, made once per shared data (as
+    `_client_class`); its answers depend on nothing else."""
+    shared = list(_shared_models())
+    if not (any(ruleset_data is d for d in shared) and any(partition_data is d for d in shared)):
+        return _new_provider(ruleset_data, partition_data, excluded_params)
+    key = (id(ruleset_data), id(partition_data), frozenset(excluded_params or ()))
+    if key not in _PROVIDERS:
+        _PROVIDERS[key] = _new_provider(ruleset_data, partition_data, excluded_params)
+    return _PROVIDERS[key]
 
 
 @contextmanager
@@ -70,4 +94,5 @@ def shared_botocore_data() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.session, "create_loader", _create_loader)
         patch.setattr(botocore.client.ClientCreator, "_create_client_class", _client_class)
+        patch.setattr(botocore.regions, "EndpointProvider", _endpoint_provider)
         yield

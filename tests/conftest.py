@@ -776,9 +776,18 @@ def _waits_on_background(item: pytest.Item) -> bool:
     )
 
 
+def _module_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that wait on background work run after the others (in their order), so the
-    work has run beside the rest of the suite by the time they ask for it."""
+    """The test modules whose fixtures need no background work (:func:`for_fixture`) run
+    first, then the others, each in collection order and whole (a module fixture is built
+    once); and the tests that wait on background work run after all of them (in their
+    order). So the work has run beside the rest of the suite by the time it is asked for,
+    rather than the test process waiting on the session's synth from its third module."""
+    needing = {_module_of(i) for i in items if set(i.fixturenames) & _FIXTURE_WORK.keys()}
+    items.sort(key=lambda item: _module_of(item) in needing)  # stable: same order within
     waiting = [item for item in items if _waits_on_background(item)]
     if waiting:
         others = [item for item in items if not _waits_on_background(item)]
