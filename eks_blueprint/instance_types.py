@@ -330,15 +330,25 @@ def matching_types(
             checks.append((key, op, values))
         elif key.startswith(_TYPE_LABEL_PREFIX) and key not in unevaluated:
             unevaluated.append(key)
-    candidates = instance_table().types.values() if table is None else table
+    candidates = _by_name() if table is None else sorted(table, key=lambda t: t.name)
     allowed = tuple(
         t
-        for t in sorted(candidates, key=lambda t: t.name)
-        if all(
-            _matches(op, karpenter_labels(t).get(key), values, key) for key, op, values in checks
-        )
+        for t in candidates
+        if all(_matches(op, _labels(t).get(key), values, key) for key, op, values in checks)
     )
     return RequirementMatch(types=allowed, unevaluated=tuple(unevaluated))
+
+
+@cache
+def _by_name() -> tuple[InstanceType, ...]:
+    """The packaged table's types by name (the plans match them for every NodePool)."""
+    return tuple(sorted(instance_table().types.values(), key=lambda t: t.name))
+
+
+@cache
+def _labels(t: InstanceType) -> dict[str, tuple[str, ...]]:
+    """:func:`karpenter_labels` of `t`, computed once (read, never changed, here)."""
+    return karpenter_labels(t)
 
 
 # -- accelerators and operating systems: what an AMI type can drive -----------------------

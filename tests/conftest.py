@@ -55,17 +55,36 @@ from stacks.runtime import use_supported_node
 
 use_supported_node()
 
-#: CDK's built-in "CloudFormation Validate" plugin, for this process's apps: off, as in the
-#: app's own (stacks/app_builder.py: cfn-lint, over every synthesised template of the suite,
-#: checks the same and more). It ran in every test's synth, the construct tests' one in
-#: five seconds. Set before jsii's Node.js starts (it reads the variable); the background
-#: work runs with the environment as the session found it (`_session_env`), so a library
-#: user's app there (tests/docs/test_guide_examples.py) is validated as theirs would be.
-_CDK_VALIDATION = os.environ.get("CDK_VALIDATION")
-os.environ["CDK_VALIDATION"] = "false"
+# Two settings of this process's own apps, read by jsii's Node.js from its environment when it
+# starts (the `aws_cdk` import below starts it), then taken out of this process's environment
+# again: the background work and every subprocess a test starts run with the environment as
+# the session found it (tests/unit/test_test_process.py checks both):
+#
+# * CDK's built-in "CloudFormation Validate" plugin is off, as in the app's own
+#   (stacks/app_builder.py: cfn-lint, over every synthesised template of the suite, checks
+#   the same and more). It ran in every test's synth: a fifth of the construct tests' time.
+#   A library user's app, validated as theirs would be, runs in the background
+#   (tests/docs/test_guide_examples.py).
+# * Assets are not staged: a test's app would copy the 37 MB kubectl layer into its output
+#   directory for every cluster it synthesises. The templates are the same (an asset's hash
+#   is its source's); the apps whose output directories are read as a user's (the CLI's,
+#   app.py's, the background's) stage as usual.
+#: For this process's Node.js only (see above).
+NODE_ONLY_ENV = {
+    "CDK_VALIDATION": "false",
+    "CDK_CONTEXT_JSON": json.dumps({"aws:cdk:disable-asset-staging": True}),
+}
+_FOUND_ENV = {name: os.environ.get(name) for name in NODE_ONLY_ENV}
+os.environ.update(NODE_ONLY_ENV)
 
 from aws_cdk import Environment  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
+
+for _name, _value in _FOUND_ENV.items():  # Node.js has started with them
+    if _value is None:
+        del os.environ[_name]
+    else:
+        os.environ[_name] = _value
 
 from eks_blueprint.config import EnvironmentConfig, load_configs  # noqa: E402
 from stacks.app_builder import CONFIG_DIR, config_paths  # noqa: E402
@@ -500,7 +519,7 @@ CommandSource = Command | Job
 def start(source: CommandSource) -> Future[Finished]:
     """Start a command or job in the background (once: the same again is the same run)."""
     if "background" not in _SESSION:
-        _SESSION["background"] = _Background(_SESSION.get("env") or _session_env())
+        _SESSION["background"] = _Background(_SESSION.get("env") or dict(os.environ))
     runner: _Background = _SESSION["background"]
     return runner.submit(source)
 
@@ -729,17 +748,6 @@ SESSION_SYNTH = for_fixture("synth", cli_synth())
 WAITS_ON_BACKGROUND = frozenset({"background", "synth_lint", "example_lint"})
 
 
-def _session_env() -> dict[str, str]:
-    """The environment for background work: this process's, with CDK_VALIDATION as the
-    session found it."""
-    env = dict(os.environ)
-    if _CDK_VALIDATION is None:
-        env.pop("CDK_VALIDATION", None)
-    else:
-        env["CDK_VALIDATION"] = _CDK_VALIDATION
-    return env
-
-
 def _parse_kubernetes_schemas_once() -> None:
     """kubernetes-validate reads and parses the kind's schema file and the whole definitions
     file (about a megabyte of JSON) on every `validate` call: thousands in a session, over a
@@ -753,7 +761,7 @@ def _parse_kubernetes_schemas_once() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     gc.set_threshold(*GC_THRESHOLDS)
     _parse_kubernetes_schemas_once()
-    _SESSION["env"] = _session_env()
+    _SESSION["env"] = dict(os.environ)
     config.addinivalue_line(
         "markers",
         "background(command): start the tests.conftest.Command (or Job) when collection ends; "

@@ -4,20 +4,21 @@ limit ends the worker rather than the session."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Job, _session_env, _WarmWorker
+from tests.conftest import Job, _WarmWorker
 
 HERE = "tests.unit.warm_jobs"
 
 
 @pytest.fixture(scope="module")
 def worker() -> Iterator[_WarmWorker]:
-    started = _WarmWorker(_session_env())
+    started = _WarmWorker(dict(os.environ))
     yield started
     started.process.kill()
     started.process.wait()
@@ -44,7 +45,7 @@ def test_an_exception_is_exit_code_1_with_its_traceback(
 
 
 def test_a_job_past_its_time_limit_ends_the_worker(tmp_path: Path) -> None:
-    worker = _WarmWorker(_session_env())
+    worker = _WarmWorker(dict(os.environ))
     with pytest.raises(subprocess.TimeoutExpired):
         worker.run(Job(f"{HERE}:sleeps", timeout=0.5), tmp_path)
     assert worker.process.poll() is not None

@@ -25,6 +25,7 @@ a size's boundary), so the bound is a small linear programme over the sizes abov
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .solve import Solution, maximise
 
@@ -101,6 +102,7 @@ def _cheapest_requests() -> list[tuple[PodSize, float, float]]:
     return out
 
 
+@lru_cache(maxsize=256)  # a pure function of numbers: each namespace quota is solved once
 def quota_ceiling(
     cpu: float | None,
     memory_gib: float | None,
