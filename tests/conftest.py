@@ -316,29 +316,37 @@ def _log(what: str, source: Command | Job, started: float) -> None:
 
 
 class _WarmWorker:
-    """A `python -m tests.warm_worker` process, running one :class:`Job` at a time."""
+    """A `python -m tests.warm_worker` process, running one :class:`Job` at a time; what it
+    prints between jobs goes to `log`."""
 
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            (sys.executable, "-m", "tests.warm_worker"), cwd=ROOT, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                (sys.executable, "-m", "tests.warm_worker"), cwd=ROOT, env=env, text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sink,
+            )
 
     def run(self, job: Job, out: Path) -> subprocess.CompletedProcess[str]:
         """`job` into `out`; past its timeout, or if the worker dies, the worker is killed
         and this raises (the worker is not to be used again)."""
         assert self.process.stdin is not None and self.process.stdout is not None
         request = {"function": job.function, "out": str(out), "args": list(job.args)}
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        ready, _, _ = select.select([self.process.stdout], [], [], job.timeout)
-        line = self.process.stdout.readline() if ready else ""
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            ready, line = [self.process.stdout], ""  # it died before the job
+        else:
+            ready, _, _ = select.select([self.process.stdout], [], [], job.timeout)
+            line = self.process.stdout.readline() if ready else ""
         if not line:
             self.process.kill()
             self.process.wait()
             if not ready:
                 raise subprocess.TimeoutExpired(job.function, job.timeout)
-            raise RuntimeError(f"the warm worker died running {job.function}")
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"the warm worker died running {job.function}:\n{tail}")
         reply = json.loads(line)
         return subprocess.CompletedProcess(
             [job.function, *job.args], reply["returncode"], reply["stdout"], reply["stderr"])
@@ -481,7 +489,8 @@ class _Background:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the session finished before the job started")
-            worker = self._idle.pop() if self._idle else _WarmWorker(self._env)
+            worker = self._idle.pop() if self._idle else _WarmWorker(
+                self._env, self._root / f"worker-{len(self._running)}-{time.time_ns()}.log")
             self._running.add(worker.process)
         try:
             done = worker.run(job, out)
@@ -721,27 +730,32 @@ class CfnLint:
             pass
 
 
-#: The CDK CLI's flags that leave the templates exactly as an in-process `App.synth()` writes
-#: them (no CDKMetadata resource, no aws:cdk:path or asset metadata), so a template the CLI
-#: wrote and one a test builds compare equal. `make synth` (in CI) runs without them.
-CLI_FLAGS = ("--quiet", "--no-lookups", "--no-version-reporting", "--no-path-metadata",
-             "--no-asset-metadata")
+#: The users' command: the CDK CLI, offline, quiet (README: `bin/cdk synth --no-lookups`).
+CLI_FLAGS = ("--quiet", "--no-lookups")
+#: With these flags too, the CLI leaves the templates exactly as an in-process `App.synth()`
+#: writes them (no CDKMetadata resource, no aws:cdk:path or asset metadata), so a template
+#: the CLI wrote and one a test builds (or a snapshot) compare equal.
+IN_PROCESS_FLAGS = ("--no-version-reporting", "--no-path-metadata", "--no-asset-metadata")
 
 
-def cli_synth(*context: str) -> Command:
-    """`bin/cdk synth` of app.py offline with :data:`CLI_FLAGS` and `-c` `context`, into
-    ``OUT``: the users' command, run once per session for every test that reads its output."""
+def cli_synth(*context: str, in_process: bool = False) -> Command:
+    """`bin/cdk synth` of app.py with :data:`CLI_FLAGS` (and, `in_process`,
+    :data:`IN_PROCESS_FLAGS`) and `-c` `context`, into ``OUT``: run once per session for
+    every test that reads its output."""
     args: list[str] = []
     for pair in context:
         args += ["-c", pair]
-    return Command((str(ROOT / "bin" / "cdk"), "synth", *CLI_FLAGS, *args, "-o", OUT),
+    flags = CLI_FLAGS + (IN_PROCESS_FLAGS if in_process else ())
+    return Command((str(ROOT / "bin" / "cdk"), "synth", *flags, *args, "-o", OUT),
                    cwd=ROOT, timeout=SYNTH_TIMEOUT)
 
 
 #: Every environment, through the CDK CLI and app.py (the compliance packs enforcing at synth,
-#: as for users), for `synth` and for the tests of the CLI itself (tests/unit/
-#: test_deployability.py): one synth of the shipped environments per session.
-SESSION_SYNTH = for_fixture("synth", cli_synth())
+#: as for users), templates as in-process, for `synth` and the test of the CLI: one synth of
+#: the shipped environments per session that the tests, the snapshots and the review compare
+#: with their own apps. The users' exact command runs on the pipeline app, whose stages are
+#: these environments (tests/pipeline_app.py; tests/unit/test_deployability.py compares).
+SESSION_SYNTH = for_fixture("synth", cli_synth(in_process=True))
 
 
 #: Fixtures whose tests wait on background work: those tests run last (see below).

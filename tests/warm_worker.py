@@ -18,7 +18,10 @@ standard output the worker started with (no other output reaches it: between job
 standard output is the standard error); the worker ends at the end of its input.
 
 Jobs share the process, as the tests of one session share theirs: each builds its own apps
-and writes only into its ``out`` directory.
+and writes only into its ``out`` directory (and changes neither the environment nor the
+working directory). Node.js's output reaches the capture through jsii's reader thread: a
+line it relays after its job has ended lands in the worker's log instead, or in the next
+job's output.
 """
 
 from __future__ import annotations
@@ -78,13 +81,15 @@ def serve(requests: TextIO, replies: TextIO) -> None:
 
 def main() -> int:
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    requests = os.fdopen(os.dup(0), encoding="utf-8")
     os.dup2(2, 1)  # output between jobs (late jsii messages) must not reach the replies
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # a job's processes read no requests: their stdin is empty, as a Command's
+    os.close(null)
     from stacks.runtime import use_supported_node
 
-    use_supported_node()
-    import aws_cdk  # noqa: F401  (warm before the first job: the session needs it soon)
-
-    serve(sys.stdin, replies)
+    use_supported_node()  # before a job's import of aws_cdk starts Node.js
+    serve(requests, replies)
     return 0
 
 

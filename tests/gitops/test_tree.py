@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -45,7 +46,7 @@ from eks_blueprint.template.kubernetes import (
 )
 from eks_blueprint.template.values import PLACEHOLDER
 from stacks.gitops import stale_files
-from tests.conftest import ROOT, Finished, Job, SynthResult
+from tests.conftest import ROOT, Command, Finished, Job, SynthResult
 from tests.examples.test_manifest_schemas import _check
 
 from .argocd import (
@@ -137,6 +138,14 @@ def test_the_committed_tree_is_current(background: Finished) -> None:
     process = background.process
     assert process.returncode == 0, process.stdout + process.stderr
     assert "stale" not in process.stderr
+
+
+@pytest.mark.background(Command((sys.executable, "-m", "stacks.gitops", "--help"), cwd=ROOT))
+def test_make_gitops_runs_the_module(background: Finished) -> None:
+    """`make gitops` runs ``python -m stacks.gitops``: its entry point is `main`."""
+    process = background.process
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.startswith("usage: make gitops") and "--check" in process.stdout
 
 
 def test_the_examples_app_renders_the_committed_tree(

@@ -10,12 +10,14 @@ references.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import pytest
 
 from tests.conftest import ENVIRONMENTS, SESSION_SYNTH, Finished, SynthResult, resources_of
+from tests.pipeline_app import PipelineSynth
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -33,6 +35,39 @@ def test_cli_synthesises_every_environment_without_lookups(background: Finished)
     assert sorted(p.name for p in tmp_path.glob("assembly-*")) == [
         f"assembly-{env}" for env in sorted(ENVIRONMENTS)
     ]
+
+
+def _without_cli_metadata(template: dict[str, Any]) -> dict[str, Any]:
+    """`template` without what the CLI adds by default: the CDKMetadata resource (and its
+    condition) and the aws:cdk:path and aws:asset:* metadata of each resource."""
+    found = copy.deepcopy(template)
+    found["Resources"].pop("CDKMetadata", None)
+    conditions = found.get("Conditions", {})
+    conditions.pop("CDKMetadataAvailable", None)
+    if "Conditions" in found and not conditions:
+        del found["Conditions"]
+    for resource in found["Resources"].values():
+        metadata = resource.get("Metadata", {})
+        for key in [k for k in metadata if k == "aws:cdk:path" or k.startswith("aws:asset:")]:
+            del metadata[key]
+        if "Metadata" in resource and not metadata:
+            del resource["Metadata"]
+    return found
+
+
+def test_the_sessions_cli_flags_change_only_metadata(
+    pipeline_synth: PipelineSynth, synth: SynthResult
+) -> None:
+    # The session's synth adds IN_PROCESS_FLAGS (tests/conftest.py): its templates are the
+    # users' (the pipeline app's stages, synthesised by the users' exact command) but for
+    # the metadata those flags leave out.
+    users = SynthResult.read(pipeline_synth.outdir, list(ENVIRONMENTS))
+    assert users.templates.keys() == synth.templates.keys()
+    for env, kinds in users.templates.items():
+        assert kinds.keys() == synth.templates[env].keys()
+        for kind, template in kinds.items():
+            assert "CDKMetadata" in template["Resources"], (env, kind)
+            assert _without_cli_metadata(template) == synth.template(env, kind), (env, kind)
 
 
 def _policies(template: dict[str, Any], description: str) -> list[dict[str, Any]]:

@@ -400,7 +400,7 @@ def nag_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A role with every kind of exception, checked by the real compliance packs."""
     from aws_cdk import Environment
 
-    from eks_blueprint.compliance import add_compliance_packs
+    from tests.packs import add_packs
 
     outdir = tmp_path_factory.mktemp("nag")
     app = App(outdir=str(outdir))
@@ -421,7 +421,7 @@ def nag_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             exception_reason="the reviewed reason for these exceptions",
         ),
     )
-    add_compliance_packs(app)
+    add_packs(app)
     app.synth()  # fails with ValidationFailed if an acknowledgement does not match
     report: dict[str, Any] = json.loads((outdir / "validation-report.json").read_text())
     return report

@@ -14,19 +14,26 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3_assets as assets
 
 from tests.conftest import _FOUND_ENV, NODE_ONLY_ENV, Finished, Job
+from tests.packs import add_packs
 
 ASSET_SOURCE = Path(__file__).resolve().parent / "warm_jobs.py"
 
 
-def synthesise(outdir: Path) -> dict[str, object]:
+def synthesise(outdir: Path, packs: bool = False) -> dict[str, object]:
     """An app with a file asset and a subnet whose VPC id CloudFormation's format check
-    refuses, synthesised into `outdir`: what staging and validation left there."""
+    refuses (with `packs`, and the packs as tests/packs.py registers them), synthesised into
+    `outdir`: what staging and validation left there."""
     app = cdk.App(outdir=str(outdir))
+    if packs:
+        add_packs(app)
     stack = cdk.Stack(app, "Probe", env=cdk.Environment(account="111111111111",
                                                         region="eu-west-1"))
     assets.Asset(stack, "File", path=str(ASSET_SOURCE))
     ec2.CfnSubnet(stack, "Subnet", vpc_id="vpc-0a", cidr_block="10.0.0.0/24")
-    app.synth()
+    try:
+        app.synth()
+    except RuntimeError:  # the packs refuse the probe; the report is written
+        assert packs
     report = outdir / "validation-report.json"
     return {
         "staged": sorted(p.name for p in outdir.glob("asset.*")),
@@ -52,6 +59,12 @@ def test_the_background_validates_and_stages_as_a_user_process(background: Finis
     found = json.loads((background.out / "probe.json").read_text())
     assert found["staged"] and found["staged"][0].endswith(".py")
     assert any("CloudFormation" in name for name in found["plugins"]), found
+
+
+def test_an_app_with_the_packs_is_validated_here_too(tmp_path: Path) -> None:
+    # tests/packs.py: a test that reads the whole report sees what a user's app would
+    found = synthesise(tmp_path / "cdk.out", packs=True)
+    assert any("CloudFormation" in str(name) for name in found["plugins"]), found  # type: ignore[attr-defined]
 
 
 def test_subprocesses_get_the_environment_the_session_found() -> None:

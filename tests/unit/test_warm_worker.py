@@ -17,8 +17,8 @@ HERE = "tests.unit.warm_jobs"
 
 
 @pytest.fixture(scope="module")
-def worker() -> Iterator[_WarmWorker]:
-    started = _WarmWorker(dict(os.environ))
+def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_WarmWorker]:
+    started = _WarmWorker(dict(os.environ), tmp_path_factory.mktemp("worker") / "log")
     yield started
     started.process.kill()
     started.process.wait()
@@ -45,10 +45,24 @@ def test_an_exception_is_exit_code_1_with_its_traceback(
 
 
 def test_a_job_past_its_time_limit_ends_the_worker(tmp_path: Path) -> None:
-    worker = _WarmWorker(dict(os.environ))
+    worker = _WarmWorker(dict(os.environ), tmp_path / "log")
     with pytest.raises(subprocess.TimeoutExpired):
-        worker.run(Job(f"{HERE}:sleeps", timeout=0.5), tmp_path)
+        worker.run(Job(f"{HERE}:sleeps", timeout=0.2), tmp_path)
     assert worker.process.poll() is not None
+
+
+def test_a_job_reads_an_empty_stdin(worker: _WarmWorker, tmp_path: Path) -> None:
+    done = worker.run(Job(f"{HERE}:reads_stdin"), tmp_path)
+    assert (done.returncode, done.stdout) == (0, "read ''\n")
+
+
+def test_a_dead_worker_says_what_it_printed(tmp_path: Path) -> None:
+    worker = _WarmWorker(dict(os.environ), tmp_path / "log")
+    worker.process.stdin.write("not json\n")  # type: ignore[union-attr]
+    worker.process.stdin.flush()  # type: ignore[union-attr]
+    worker.process.wait(timeout=30)
+    with pytest.raises(RuntimeError, match=r"(?s)the warm worker died running .*JSONDecodeError"):
+        worker.run(Job(f"{HERE}:returns_two"), tmp_path)
 
 
 def test_an_unknown_function_fails_the_job_not_the_worker(

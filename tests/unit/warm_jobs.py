@@ -29,3 +29,7 @@ def returns_two(out: Path) -> int:
 
 def sleeps(out: Path) -> None:
     time.sleep(30)
+
+
+def reads_stdin(out: Path) -> None:
+    print(f"read {sys.stdin.read()!r}")

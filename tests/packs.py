@@ -1,0 +1,26 @@
+"""The compliance packs on a test's own app, as a user's app has them.
+
+The test process turns CDK's built-in "CloudFormation Validate" plugin off for its apps
+(tests/conftest.py: most tests only read templates). A test that asks whether an app passes
+the packs reads the whole validation report, and a user's app reports that plugin's
+findings there too: `add_packs` registers it on the app explicitly (an explicit plugin runs
+whatever the process's setting), next to the packs `add_compliance_packs` registers.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from eks_blueprint.compliance import add_compliance_packs
+
+_VALIDATION: list[cdk.CloudFormationValidatePlugin] = []
+
+
+def add_packs(app: cdk.App) -> None:
+    """The packs, and CDK's built-in CloudFormation validation, on `app`. One plugin serves
+    every app, as CDK's own default does: each new one loads its WebAssembly validator
+    again (about a second)."""
+    add_compliance_packs(app)
+    if not _VALIDATION:
+        _VALIDATION.append(cdk.CloudFormationValidatePlugin())
+    cdk.Validations.of(app).add_plugins(_VALIDATION[0])
