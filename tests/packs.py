@@ -1,10 +1,12 @@
 """The compliance packs on a test's own app, as a user's app has them.
 
 The test process turns CDK's built-in "CloudFormation Validate" plugin off for its apps
-(tests/conftest.py: most tests only read templates). A test that asks whether an app passes
-the packs reads the whole validation report, and a user's app reports that plugin's
-findings there too: `add_packs` registers it on the app explicitly (an explicit plugin runs
-whatever the process's setting), next to the packs `add_compliance_packs` registers.
+(tests/conftest.py: most tests only read templates). Its findings are warnings (CDK lowers
+its errors unless an app opts in), so a test that asks only whether synth passes, or what
+was acknowledged, sees the same without it. A test that requires the whole validation
+report to be empty reads warnings too, and a user's app reports that plugin's there:
+`add_packs` registers it on the app explicitly (an explicit plugin runs whatever the
+process's setting), next to the packs `add_compliance_packs` registers.
 """
 
 from __future__ import annotations

@@ -30,10 +30,10 @@ from eks_blueprint import (
     NetworkProps,
 )
 from eks_blueprint.capability_rules import MAX_IDENTITIES, capability_name
+from eks_blueprint.compliance import add_compliance_packs
 from eks_blueprint.kubernetes import LAYER_TYPE
 from eks_blueprint.network import availability_zones_context_key
 from tests.conftest import only, resources_of
-from tests.packs import add_packs
 
 from .clusters import ENV, ZONES, built, imported, refused, stack
 
@@ -73,7 +73,7 @@ class Platform:
     def __init__(self, outdir: Path) -> None:
         context = {availability_zones_context_key(str(ENV.account), str(ENV.region)): list(ZONES)}
         app = cdk.App(outdir=str(outdir), context=context)
-        add_packs(app)
+        add_compliance_packs(app)
         stack = cdk.Stack(app, "Platform", env=ENV)
         network = Network(stack, "Network", props=NetworkProps(availability_zones=list(ZONES)))
         self.control_plane = ControlPlane(
@@ -396,7 +396,7 @@ def test_a_cluster_that_cannot_be_seen_gets_private_access_in_its_vpc() -> None:
 
 def test_ack_with_administrator_access_says_why(tmp_path: Path) -> None:
     app = cdk.App(outdir=str(tmp_path))
-    add_packs(app)
+    add_compliance_packs(app)
     scope = cdk.Stack(app, "Platform", env=ENV)
     reason = "a sandbox account where ACK manages every service for experiments"
     AckCapability(

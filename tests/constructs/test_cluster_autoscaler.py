@@ -15,6 +15,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk.assertions import Template
 
 from eks_blueprint import ClusterAutoscaler, ClusterAutoscalerProps
+from eks_blueprint.compliance import add_compliance_packs
 from eks_blueprint.compute import autoscaling as a
 from eks_blueprint.compute.managed_node_groups import (
     ManagedNodeGroups,
@@ -24,7 +25,6 @@ from eks_blueprint.compute.managed_node_groups import (
 from eks_blueprint.compute.placement import ControllerPlacement
 from eks_blueprint.compute.taints import Taint
 from tests.conftest import resources_of
-from tests.packs import add_packs
 
 from .clusters import ENV, KUBECTL_TOKEN, refused
 
@@ -39,7 +39,7 @@ def scaffold(
     `system` and a `workers` managed node group unless told not."""
     app = cdk.App(outdir=outdir) if outdir else cdk.App()
     if packs:
-        add_packs(app)
+        add_compliance_packs(app)
     stack = cdk.Stack(app, "Platform", env=ENV)
     vpc = ec2.Vpc.from_vpc_attributes(
         stack,

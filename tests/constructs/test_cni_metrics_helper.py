@@ -19,9 +19,9 @@ from aws_cdk.assertions import Template
 from eks_blueprint.addons.addons import Addons, AddonsProps
 from eks_blueprint.addons.cni_metrics import EKS_IMAGE_REGISTRY_ACCOUNTS
 from eks_blueprint.addons.versions import CHARTS
+from eks_blueprint.compliance import add_compliance_packs
 from eks_blueprint.wiring import register_capacity
 from tests.conftest import resources_of
-from tests.packs import add_packs
 
 from .clusters import ENV, KUBECTL_TOKEN, refused
 
@@ -44,7 +44,7 @@ def build(
     node-readiness add-ons plus the helper; `overrides` set other AddonsProps fields."""
     app = cdk.App(outdir=outdir) if outdir else cdk.App()
     if packs:
-        add_packs(app)
+        add_compliance_packs(app)
     stack = cdk.Stack(app, "Platform", env=env)
     vpc = ec2.Vpc.from_vpc_attributes(
         stack, "Vpc", vpc_id="vpc-0123456789abcdef0", availability_zones=["eu-west-1a"]

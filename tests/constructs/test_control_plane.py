@@ -19,9 +19,9 @@ from eks_blueprint import (
     availability_zones_context_key,
 )
 from eks_blueprint.addons.versions import SUPPORTED_KUBERNETES_VERSIONS
+from eks_blueprint.compliance import add_compliance_packs
 from eks_blueprint.kubectl import kubectl_layer_for
 from tests.conftest import TEST_ENV, resources_of
-from tests.packs import add_packs
 
 ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
 ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmin"
@@ -31,7 +31,7 @@ def new_stack(packs: bool = False) -> tuple[cdk.App, cdk.Stack, Network]:
     key = availability_zones_context_key(str(TEST_ENV.account), str(TEST_ENV.region))
     app = cdk.App(context={key: ZONES})
     if packs:
-        add_packs(app)
+        add_compliance_packs(app)
     stack = cdk.Stack(app, "Team", env=TEST_ENV)
     network = Network(stack, "Net", props=NetworkProps(availability_zones=ZONES))
     return app, stack, network

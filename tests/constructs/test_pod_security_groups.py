@@ -26,9 +26,9 @@ from eks_blueprint import (
     PodTrafficRule,
     availability_zones_context_key,
 )
+from eks_blueprint.compliance import add_compliance_packs
 from eks_blueprint.compute.auto_mode import AutoModeProps
 from eks_blueprint.pod_security_groups import security_group_policy
-from tests.packs import add_packs
 
 from .clusters import ENV, ZONES, imported, refused, stack_with_vpc
 
@@ -244,7 +244,7 @@ def test_a_cluster_passes_the_three_packs_with_security_groups_for_pods() -> Non
     compliance packs enforce at synth (any unacknowledged error fails it)."""
     key = availability_zones_context_key(str(ENV.account), str(ENV.region))
     app = cdk.App(context={key: list(ZONES)})
-    add_packs(app)
+    add_compliance_packs(app)
     stack = cdk.Stack(app, "Team", env=ENV)
     network = Network(stack, "Net", props=NetworkProps(availability_zones=list(ZONES)))
     cp = ControlPlane(

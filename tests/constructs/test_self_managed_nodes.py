@@ -20,6 +20,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk.assertions import Template
 
 from eks_blueprint.addons.addons import Addons, AddonsProps
+from eks_blueprint.compliance import add_compliance_packs
 from eks_blueprint.compute.self_managed import (
     ROLLING_UPDATE_SUSPENDED_PROCESSES,
     SelfManagedNodeGroups,
@@ -37,7 +38,6 @@ from eks_blueprint.config.self_managed import (
 from eks_blueprint.preflight.amis import ami_parameter
 from eks_blueprint.wiring import capacity_of
 from tests.conftest import resources_of
-from tests.packs import add_packs
 
 from .clusters import KUBECTL_TOKEN, refused
 from .scaffold import defined_cluster, stack, vpc
@@ -542,7 +542,7 @@ def test_synth_passes_the_packs_with_narrow_acknowledgements(tmp_path: Path) -> 
     # GIVEN the node-readiness add-ons (the CNI's own role: EKSBP25 on the access entry) and
     # a group of one type (the packs read its template) and one of two (they cannot)
     app = cdk.App(outdir=str(tmp_path))
-    add_packs(app)
+    add_compliance_packs(app)
     scope = cdk.Stack(
         app, "Platform", env=cdk.Environment(account="111111111111", region="eu-west-1")
     )

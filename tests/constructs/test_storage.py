@@ -30,12 +30,12 @@ from eks_blueprint import (
     availability_zones_context_key,
 )
 from eks_blueprint.addons.versions import ADDON_VERSIONS
+from eks_blueprint.compliance import add_compliance_packs
 from eks_blueprint.storage import rules
 from eks_blueprint.storage.efs import efs_manifests
 from eks_blueprint.storage.fsx import fsx_storage_class
 from eks_blueprint.wiring import register_capacity
 from tests.conftest import resources_of
-from tests.packs import add_packs
 
 from .clusters import ENV, KUBECTL_TOKEN, ZONES, refused
 
@@ -51,7 +51,7 @@ def platform(
     context = {availability_zones_context_key(str(ENV.account), str(ENV.region)): list(ZONES)}
     app = cdk.App(outdir=outdir, context=context) if outdir else cdk.App(context=context)
     if packs:
-        add_packs(app)
+        add_compliance_packs(app)
     stack = cdk.Stack(app, "Platform", env=ENV)
     # The library's VPC: it passes the packs itself (flow logs, private subnets).
     vpc = Network(stack, "Network", props=NetworkProps(availability_zones=list(ZONES))).vpc

@@ -27,6 +27,7 @@ from eks_blueprint import (
     NetworkProps,
     availability_zones_context_key,
 )
+from eks_blueprint.compliance import add_compliance_packs
 from eks_blueprint.kubectl import kubectl_layer_for
 from eks_blueprint.kubernetes import (
     Applied,
@@ -51,7 +52,6 @@ from eks_blueprint.template.kubernetes import (
 )
 from eks_blueprint.validate_names import PropError
 from tests.conftest import ENVIRONMENTS, TEST_ENV, SynthResult, resources_of
-from tests.packs import add_packs
 from tests.unit import layers
 
 ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
@@ -810,7 +810,7 @@ def access_policies() -> dict[str, Any]:
     - ``Apps/Uses`` (workloads) needs ``Argo/Admin``.
     """
     app, stack, plane = new_cluster()
-    add_packs(app)
+    add_compliance_packs(app)
     cluster = plane.icluster
     argo = Construct(stack, "Argo")
     capability = queue(argo, "Capability")
