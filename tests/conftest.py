@@ -286,8 +286,8 @@ class Command:
 class Job:
     """A Python function run in the background in a warm worker process (tests/warm_worker.py)
     rather than a process of its own: `function` (``"module:name"``) is called with its
-    ``OUT`` directory (`files` written into it first) and `args`, in the project directory,
-    with the session's environment. It takes a :class:`Command`'s place wherever one goes;
+    ``OUT`` directory and `args`, in the project directory, with the session's
+    environment. It takes a :class:`Command`'s place wherever one goes;
     its :class:`Finished` process has the function's exit code (1 for an exception, whose
     traceback is the stderr) and what it printed. For work that builds CDK apps: the
     worker has paid for jsii and aws_cdk's imports once for all of them."""
@@ -295,7 +295,6 @@ class Job:
     function: str
     args: tuple[str, ...] = ()
     timeout: float = SYNTH_TIMEOUT
-    files: tuple[tuple[str, str], ...] = ()
 
 
 #: Set to a file's path, the session appends one JSON line to it per background run and per
@@ -456,11 +455,11 @@ class _Background:
             _log("run", command, started)
 
     def _run_in(self, command: Command | Job, out: Path) -> Finished:
+        if isinstance(command, Job):
+            return Finished(self._run_job(command, out), out)
         for name, text in command.files:
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             (out / name).write_text(text, encoding="utf-8")
-        if isinstance(command, Job):
-            return Finished(self._run_job(command, out), out)
         argv = [arg.replace(OUT, str(out)) for arg in command.argv]
         env = {**self._env, **{k: v.replace(OUT, str(out)) for k, v in command.env}}
         with self._lock:

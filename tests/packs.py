@@ -11,18 +11,21 @@ process's setting), next to the packs `add_compliance_packs` registers.
 
 from __future__ import annotations
 
+import functools
+
 import aws_cdk as cdk
 
 from eks_blueprint.compliance import add_compliance_packs
 
-_VALIDATION: list[cdk.CloudFormationValidatePlugin] = []
+
+@functools.cache
+def _validation() -> cdk.CloudFormationValidatePlugin:
+    """One plugin for every app, as CDK's own default: each new one loads its WebAssembly
+    validator again (about a second)."""
+    return cdk.CloudFormationValidatePlugin()
 
 
 def add_packs(app: cdk.App) -> None:
-    """The packs, and CDK's built-in CloudFormation validation, on `app`. One plugin serves
-    every app, as CDK's own default does: each new one loads its WebAssembly validator
-    again (about a second)."""
+    """The packs, and CDK's built-in CloudFormation validation, on `app`."""
     add_compliance_packs(app)
-    if not _VALIDATION:
-        _VALIDATION.append(cdk.CloudFormationValidatePlugin())
-    cdk.Validations.of(app).add_plugins(_VALIDATION[0])
+    cdk.Validations.of(app).add_plugins(_validation())

@@ -64,6 +64,7 @@ from eks_blueprint.kubernetes.handler.layer_plan import Chart
 from eks_blueprint.template.kubernetes import LAYER_TYPE, layer_items
 from eks_blueprint.validate_names import PropError
 from tests.conftest import TEST_ENV, resources_of
+from tests.kubernetes.test_delivery import new_cluster
 from tests.schema_scripts import NODE, ROOT
 
 from .argocd import (
@@ -88,19 +89,7 @@ def gitops_cluster(
     target: GitOpsTarget = TARGET, stack_name: str = "Team", app: cdk.App | None = None
 ) -> tuple[cdk.App, cdk.Stack, ControlPlane]:
     """A stack with a network and a ControlPlane in GitOps mode (no capacity)."""
-    app = app or cdk.App(
-        context={availability_zones_context_key(str(TEST_ENV.account), str(TEST_ENV.region)): ZONES}
-    )
-    stack = cdk.Stack(app, stack_name, env=TEST_ENV)
-    network = Network(stack, "Net", props=NetworkProps(availability_zones=ZONES))
-    plane = ControlPlane(
-        stack,
-        "Eks",
-        props=ControlPlaneProps(
-            cluster_name="team", version="1.34", vpc=network.vpc, gitops=target
-        ),
-    )
-    return app, stack, plane
+    return new_cluster(stack_name, app=app, gitops=target)
 
 
 def delivery(plane: ControlPlane) -> KubernetesDelivery:

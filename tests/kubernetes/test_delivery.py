@@ -23,6 +23,7 @@ from constructs import Construct, DependencyGroup
 from eks_blueprint import (
     ControlPlane,
     ControlPlaneProps,
+    GitOpsTarget,
     Network,
     NetworkProps,
     availability_zones_context_key,
@@ -119,10 +120,12 @@ def app_patch(scope: Construct, cluster: eks.ICluster) -> Applied:
     )
 
 
-def new_cluster(stack_name: str = "Team") -> tuple[cdk.App, cdk.Stack, ControlPlane]:
-    """A fresh app with one stack: a network and a ControlPlane (with its Kubernetes
-    layers, the default), no capacity."""
-    app = cdk.App(
+def new_cluster(
+    stack_name: str = "Team", *, app: cdk.App | None = None, gitops: GitOpsTarget | None = None
+) -> tuple[cdk.App, cdk.Stack, ControlPlane]:
+    """A stack (in a fresh app, or `app`) with a network and a ControlPlane (with its
+    Kubernetes layers, the default, or in GitOps mode to `gitops`), no capacity."""
+    app = app or cdk.App(
         context={availability_zones_context_key(str(TEST_ENV.account), str(TEST_ENV.region)): ZONES}
     )
     stack = cdk.Stack(app, stack_name, env=TEST_ENV)
@@ -130,7 +133,9 @@ def new_cluster(stack_name: str = "Team") -> tuple[cdk.App, cdk.Stack, ControlPl
     plane = ControlPlane(
         stack,
         "Eks",
-        props=ControlPlaneProps(cluster_name="team", version="1.34", vpc=network.vpc),
+        props=ControlPlaneProps(
+            cluster_name="team", version="1.34", vpc=network.vpc, gitops=gitops
+        ),
     )
     return app, stack, plane
 
